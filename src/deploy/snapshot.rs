@@ -1,0 +1,211 @@
+//! The compiled, immutable form of everything deployed: what workers read on the request path.
+//!
+//! A `Snapshot` is built by `deploy::compile` on the control plane and published whole; workers
+//! adopt it at their next request. Everything here is indexed by typed ids so the data path does
+//! lookups, never parsing of configuration, and never allocates.
+
+use crate::deploy::router::Router;
+use ahash::AHashMap;
+use std::time::Duration;
+
+/// Index of an API in `Snapshot::apis`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ApiIdx(pub u32);
+/// Index of a method in `StageRuntime::methods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MethodIdx(pub u32);
+/// A backend origin (scheme, host, port). Stable across snapshots (interned by the control plane),
+/// so per-core connection pools survive a redeploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UpstreamId(pub u32);
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Bumped for every published snapshot; workers compare it to know when to swap.
+    pub generation: u64,
+    pub apis: Vec<ApiRuntime>,
+    pub api_by_id: AHashMap<Box<str>, ApiIdx>,
+    /// Index = `UpstreamId.0`. Contains every upstream ever interned, not only those in use.
+    pub upstreams: Vec<Upstream>,
+}
+
+impl Snapshot {
+    /// The API a request is for: `Host: {api-id}.execute-api.*` picks by id; otherwise the only
+    /// deployed API when exactly one has a stage.
+    pub fn api_for_host(&self, host: Option<&[u8]>) -> Option<&ApiRuntime> {
+        if let Some(host) = host {
+            if let Some(dot) = host.iter().position(|&b| b == b'.') {
+                if host[dot..].starts_with(b".execute-api.") {
+                    let id = std::str::from_utf8(&host[..dot]).ok()?;
+                    return self.api_by_id.get(id).map(|i| &self.apis[i.0 as usize]);
+                }
+            }
+        }
+        let mut deployed = self.apis.iter().filter(|a| !a.stages.is_empty());
+        match (deployed.next(), deployed.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiRuntime {
+    pub id: Box<str>,
+    pub name: Box<str>,
+    pub stages: Vec<StageRuntime>,
+}
+
+impl ApiRuntime {
+    pub fn stage(&self, name: &[u8]) -> Option<&StageRuntime> {
+        self.stages.iter().find(|s| s.name.as_bytes() == name)
+    }
+}
+
+/// One stage of one API: its deployment compiled with this stage's variables substituted.
+#[derive(Debug)]
+pub struct StageRuntime {
+    pub name: Box<str>,
+    pub deployment_id: Box<str>,
+    pub router: Router,
+    pub methods: Vec<MethodRuntime>,
+}
+
+#[derive(Debug)]
+pub struct MethodRuntime {
+    /// `GET`, ..., or `ANY`, as declared.
+    pub http_method: Box<str>,
+    /// The resource path as declared (`/pets/{petId}`), the `Resource` metric dimension.
+    pub resource_path: Box<str>,
+    /// Names of the path parameters, in the order the router captures them.
+    pub path_params: Box<[Box<str>]>,
+    /// Kept for the API-key / authorizer issues; not acted on yet.
+    pub api_key_required: bool,
+    pub authorization_type: Box<str>,
+    pub integration: IntegrationRuntime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrationKind {
+    Http,
+    HttpProxy,
+    Mock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassthroughBehavior {
+    WhenNoMatch,
+    WhenNoTemplates,
+    Never,
+}
+
+#[derive(Debug)]
+pub struct IntegrationRuntime {
+    pub kind: IntegrationKind,
+    /// `None` for MOCK.
+    pub upstream: Option<UpstreamId>,
+    /// Method sent to the backend; `None` means the client's method (`ANY` on a proxy).
+    pub method: Option<Box<str>>,
+    /// The backend request target's path, stage variables already substituted.
+    pub path: Vec<UriPart>,
+    /// A literal query string that was part of the integration URI (without `?`), if any.
+    pub fixed_query: Option<Box<str>>,
+    /// `integration.request.querystring.NAME` mappings, in declaration order.
+    pub query_params: Vec<(Box<str>, ParamSource)>,
+    /// `integration.request.header.NAME` mappings, in declaration order.
+    pub header_params: Vec<(Box<str>, ParamSource)>,
+    pub timeout: Duration,
+    pub passthrough: PassthroughBehavior,
+    /// Content type (lower case) -> template, for the request body.
+    pub request_templates: Vec<(Box<str>, Template)>,
+    /// Tried in order; the `default` response (no selection pattern) is `default_response`.
+    pub responses: Vec<IntegrationResponseRuntime>,
+    pub default_response: Option<usize>,
+}
+
+#[derive(Debug)]
+pub enum UriPart {
+    Literal(Box<str>),
+    /// A `{name}` in the URI, filled from the request per this source (percent-encoded as-is).
+    Param(ParamSource),
+}
+
+/// Where a mapped request value comes from. Stage variables are resolved at compile time into
+/// `Literal`, so they never reach the data path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamSource {
+    /// Index into the router's captures for this method (`method.request.path.NAME`).
+    PathCapture(u8),
+    /// `method.request.querystring.NAME` (first value).
+    Query(Box<str>),
+    /// `method.request.multivaluequerystring.NAME` (every value, repeated).
+    MultiQuery(Box<str>),
+    /// `method.request.header.NAME` (lower-cased name; last value, as AWS does).
+    Header(Box<str>),
+    /// `method.request.multivalueheader.NAME`.
+    MultiHeader(Box<str>),
+    /// `'literal'` or a resolved `stageVariables.NAME`.
+    Literal(Box<str>),
+    /// `context.NAME`.
+    Context(ContextVar),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextVar {
+    RequestId,
+    ApiId,
+    Stage,
+    ResourcePath,
+    HttpMethod,
+    SourceIp,
+    Path,
+    Protocol,
+    RequestTimeEpoch,
+    DomainName,
+    AccountId,
+}
+
+/// Where a mapped response header comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseParamSource {
+    /// `integration.response.header.NAME` (lower-cased).
+    Header(Box<str>),
+    Literal(Box<str>),
+}
+
+#[derive(Debug)]
+pub struct IntegrationResponseRuntime {
+    pub status: u16,
+    /// Anchored: AWS matches the whole status code string (or error message).
+    pub selection: Option<regex::Regex>,
+    /// `method.response.header.NAME` mappings.
+    pub header_params: Vec<(Box<str>, ResponseParamSource)>,
+    /// Content type (lower case) -> template, for the response body.
+    pub templates: Vec<(Box<str>, Template)>,
+}
+
+/// A compiled mapping template. This is the seam for the VTL engine (its own issue): until it
+/// lands, templates that are plain text or the identity `$input.json('$')` / `$input.body` compile
+/// here, and any other Velocity source is a compile error naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Template {
+    /// Text with no Velocity directives: rendered as is.
+    Static(Box<str>),
+    /// `$input.body` or `$input.json('$')`: the payload unchanged.
+    Passthrough,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Upstream {
+    pub scheme: Scheme,
+    pub host: Box<str>,
+    pub port: u16,
+    /// `host` or `host:port` as sent in the `Host` header.
+    pub authority: Box<str>,
+}

@@ -1,0 +1,2 @@
+//! (filled in by the http work)
+#[derive(Debug)] pub enum HeadError {}

@@ -1,0 +1,73 @@
+//! HTTP/1.1 framing: the request head parser with hard limits and smuggling checks, body decoders,
+//! the backend response head parser and the response encoder. Everything here is sans-io: it works
+//! on byte slices owned by the connection, records positions as `Span`s, and never allocates.
+
+pub mod body;
+pub mod date;
+pub mod error;
+pub mod request;
+pub mod response;
+pub mod upstream;
+
+pub use error::HeadError;
+
+/// Most headers a request or backend response may carry. More is 431 (request) or 502 (backend).
+pub const MAX_HEADERS: usize = 100;
+
+/// A byte range into the buffer a head was parsed from. `u32` keeps heads small and `Copy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    #[inline]
+    pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        &buf[self.start as usize..self.end as usize]
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeaderSpan {
+    pub name: Span,
+    pub value: Span,
+}
+
+/// Limits on what a client may send; defaults are API Gateway's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Request target length; over it is 414.
+    pub max_url: usize,
+    /// Whole head (request line + headers); over it is 431.
+    pub max_head: usize,
+    /// Header count; over it is 431.
+    pub max_headers: usize,
+    /// Decoded body size; over it is 413.
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_url: 10 * 1024,
+            max_head: 10 * 1024,
+            max_headers: MAX_HEADERS,
+            max_body: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// How a message body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    None,
+    ContentLength(u64),
+    Chunked,
+    /// Backend responses only: the body runs until the backend closes.
+    UntilClose,
+}

@@ -1,0 +1,15 @@
+//! Tollgate: a thread-per-core API gateway that runs the AWS API Gateway model.
+//!
+//! The folders follow a request's path: `net` accepts it, `http` frames it, `pipeline` runs the
+//! phases over the compiled `deploy::Snapshot`, `core` holds each worker's private state, and
+//! `admin` + `store` are the control plane that produces snapshots.
+
+pub mod admin;
+pub mod core;
+pub mod deploy;
+pub mod http;
+pub mod net;
+pub mod pipeline;
+pub mod runtime;
+pub mod settings;
+pub mod store;
