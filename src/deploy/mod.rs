@@ -2,6 +2,7 @@
 //! (`compile`) into the immutable `Snapshot` that workers serve from.
 
 pub mod model;
+pub mod publish;
 pub mod router;
 pub mod snapshot;
 
