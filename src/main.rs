@@ -1,1 +1,168 @@
-fn main(){}
+//! The `tollgate` command: `run` the gateway, `check` a config, `--version`.
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand};
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use tollgate::admin::{self, AdminState, ControlPlane};
+use tollgate::core::metrics::MetricsHub;
+use tollgate::deploy::publish::SnapshotCell;
+use tollgate::settings::{DriverChoice, Overrides, Settings};
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "A thread-per-core API gateway that runs the AWS API Gateway model")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (the embedded default config when no --config is given).
+    Run {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[arg(long)]
+        admin: Option<SocketAddr>,
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        workers: Option<usize>,
+        #[arg(long, value_parser = parse_driver)]
+        driver: Option<DriverChoice>,
+    },
+    /// Compile a config and every API it names; print every error; exit non-zero on any.
+    Check { config: PathBuf },
+}
+
+fn parse_driver(s: &str) -> Result<DriverChoice, String> {
+    match s {
+        "auto" => Ok(DriverChoice::Auto),
+        "uring" | "io_uring" => Ok(DriverChoice::Uring),
+        "epoll" | "legacy" => Ok(DriverChoice::Epoll),
+        _ => Err(format!("unknown driver {s:?} (auto, uring, epoll)")),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            config,
+            listen,
+            admin,
+            data_dir,
+            workers,
+            driver,
+        } => run(
+            config.as_deref(),
+            Overrides {
+                listen,
+                admin,
+                data_dir,
+                workers,
+                driver,
+            },
+        ),
+        Command::Check { config } => check(&config),
+    };
+    if let Err(e) = result {
+        eprintln!("tollgate: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn check(path: &Path) -> anyhow::Result<()> {
+    let settings = Settings::load(Some(path), &Overrides::default())?;
+    let problems = tollgate::admin::check_boot_apis(&settings);
+    if problems.is_empty() {
+        println!("{}: OK ({} APIs)", path.display(), settings.apis.len());
+        return Ok(());
+    }
+    for p in &problems {
+        println!("{p}");
+    }
+    bail!("{} problem(s) found", problems.len())
+}
+
+fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
+    let settings = Settings::load(config, &over)?;
+    let cell = Arc::new(SnapshotCell::default());
+    let control = ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;
+    let control = Arc::new(Mutex::new(control));
+    let hub = Arc::new(MetricsHub::default());
+
+    // Handlers go in before any worker starts, so an early SIGTERM or SIGHUP is never taken by
+    // the default action (which would kill the process mid-start).
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
+    ])?;
+
+    let admin_listener = TcpListener::bind(settings.admin)
+        .with_context(|| format!("binding the admin port {}", settings.admin))?;
+    let admin_addr = admin_listener.local_addr()?;
+    let workers = tollgate::runtime::start(&settings, cell.clone(), hub.clone())
+        .with_context(|| format!("starting workers on {}", settings.listen))?;
+    let ready = Arc::new(AtomicBool::new(false));
+    let render_hub = hub.clone();
+    admin::serve(
+        admin_listener,
+        AdminState {
+            control: control.clone(),
+            metrics: Arc::new(move || render_hub.render()),
+            ready: ready.clone(),
+            max_body: settings.admin_max_body,
+        },
+    )?;
+    ready.store(true, std::sync::atomic::Ordering::SeqCst);
+    eprintln!(
+        "tollgate {}: {} worker(s) [{}], data dir {}",
+        env!("CARGO_PKG_VERSION"),
+        workers.drivers.len(),
+        workers
+            .drivers
+            .iter()
+            .map(|d| d.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        settings.data_dir.display()
+    );
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ready listen={} admin={}", workers.listen, admin_addr)?;
+        out.flush()?;
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+
+    for signal in signals.forever() {
+        match signal {
+            signal_hook::consts::SIGHUP => {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+                match Settings::load(config, &over) {
+                    Ok(fresh) => match control.lock().expect("control lock").reload(&fresh) {
+                        Ok(()) => eprintln!("reload: API files redeployed"),
+                        Err(e) => eprintln!("reload failed, nothing changed: {e:#}"),
+                    },
+                    Err(e) => eprintln!("reload failed, nothing changed: {e}"),
+                }
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+            }
+            _ => {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+                ready.store(false, std::sync::atomic::Ordering::SeqCst);
+                eprintln!("draining (up to {:?})", settings.drain_timeout);
+                let clean = workers.drain(settings.drain_timeout);
+                eprintln!("{}", if clean { "drained" } else { "drain timed out" });
+                std::process::exit(0);
+            }
+        }
+    }
+    Ok(())
+}

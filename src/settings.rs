@@ -70,3 +70,294 @@ pub struct Settings {
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
+
+/// The config used when `run` is given no `--config`: serves the sample API, offline.
+pub const EMBEDDED_CONFIG: &str = include_str!("../config/tollgate.toml");
+/// The sample API that `EMBEDDED_CONFIG` names as `embedded:sample-api.yaml`.
+pub const EMBEDDED_SAMPLE_API: &str = include_str!("../config/sample-api.yaml");
+/// Prefix of an API `file` that is read from the binary instead of the file system.
+pub const EMBEDDED_PREFIX: &str = "embedded:";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config {origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("invalid config {origin}: {field}: {message}")]
+    Invalid {
+        origin: String,
+        field: &'static str,
+        message: String,
+    },
+}
+
+/// The TOML file, as written. Every section and field is optional; defaults fill the rest.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    admin: AdminSection,
+    #[serde(default)]
+    limits: LimitsSection,
+    #[serde(default)]
+    timeouts: TimeoutsSection,
+    #[serde(default)]
+    upstream: UpstreamSection,
+    #[serde(default)]
+    storage: StorageSection,
+    #[serde(default)]
+    apis: Vec<BootApi>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: Option<String>,
+    workers: Option<usize>,
+    driver: Option<DriverChoice>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminSection {
+    listen: Option<String>,
+    max_body_bytes: Option<usize>,
+    #[serde(default)]
+    credentials: Vec<AdminCredential>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    max_url_bytes: Option<usize>,
+    max_header_bytes: Option<usize>,
+    max_headers: Option<usize>,
+    max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeoutsSection {
+    header_ms: Option<u64>,
+    idle_ms: Option<u64>,
+    connect_ms: Option<u64>,
+    drain_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamSection {
+    pool_idle_per_upstream: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageSection {
+    data_dir: Option<PathBuf>,
+}
+
+/// Command-line values that override the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub admin: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub workers: Option<usize>,
+    pub driver: Option<DriverChoice>,
+}
+
+impl Settings {
+    /// Reads `path`, or the embedded default config when `None`, and applies `over`.
+    pub fn load(path: Option<&std::path::Path>, over: &Overrides) -> Result<Settings, SettingsError> {
+        let (text, origin) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|source| SettingsError::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?,
+                p.display().to_string(),
+            ),
+            None => (EMBEDDED_CONFIG.to_string(), "(embedded default)".to_string()),
+        };
+        let mut s = Settings::parse(&text, &origin)?;
+        s.config_path = path.map(|p| p.to_path_buf());
+        s.apply(over);
+        Ok(s)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Settings, SettingsError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| SettingsError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let invalid = |field: &'static str, message: String| SettingsError::Invalid {
+            origin: origin.to_string(),
+            field,
+            message,
+        };
+        let addr = |field: &'static str, v: Option<String>, default: &str| {
+            v.as_deref()
+                .unwrap_or(default)
+                .parse::<SocketAddr>()
+                .map_err(|e| invalid(field, e.to_string()))
+        };
+        let limits_default = Limits::default();
+        let limits = Limits {
+            max_url: file.limits.max_url_bytes.unwrap_or(limits_default.max_url),
+            max_head: file.limits.max_header_bytes.unwrap_or(limits_default.max_head),
+            max_headers: file.limits.max_headers.unwrap_or(limits_default.max_headers),
+            max_body: file.limits.max_body_bytes.unwrap_or(limits_default.max_body),
+        };
+        if limits.max_headers == 0 || limits.max_headers > crate::http::MAX_HEADERS {
+            return Err(invalid(
+                "limits.max_headers",
+                format!("must be 1..={}", crate::http::MAX_HEADERS),
+            ));
+        }
+        if limits.max_head < 64 || limits.max_url < 16 || limits.max_url > limits.max_head {
+            return Err(invalid(
+                "limits",
+                "max_header_bytes must be >= 64 and >= max_url_bytes (>= 16)".into(),
+            ));
+        }
+        if limits.max_body > u32::MAX as usize {
+            return Err(invalid("limits.max_body_bytes", "must be below 4 GiB".into()));
+        }
+        let ms = |v: Option<u64>, d: u64| Duration::from_millis(v.unwrap_or(d));
+        let timeouts = &file.timeouts;
+        for (field, v) in [
+            ("timeouts.header_ms", timeouts.header_ms),
+            ("timeouts.idle_ms", timeouts.idle_ms),
+            ("timeouts.connect_ms", timeouts.connect_ms),
+        ] {
+            if v == Some(0) {
+                return Err(invalid(field, "must be > 0".into()));
+            }
+        }
+        Ok(Settings {
+            listen: addr("server.listen", file.server.listen, "127.0.0.1:8080")?,
+            admin: addr("admin.listen", file.admin.listen, "127.0.0.1:9901")?,
+            data_dir: file
+                .storage
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("./tollgate-data")),
+            workers: file.server.workers.unwrap_or(0),
+            driver: file.server.driver.unwrap_or(DriverChoice::Auto),
+            limits,
+            header_timeout: ms(timeouts.header_ms, 10_000),
+            idle_timeout: ms(timeouts.idle_ms, 60_000),
+            connect_timeout: ms(timeouts.connect_ms, 5_000),
+            drain_timeout: ms(timeouts.drain_ms, 10_000),
+            pool_idle_per_upstream: file.upstream.pool_idle_per_upstream.unwrap_or(64),
+            admin_max_body: file.admin.max_body_bytes.unwrap_or(10 * 1024 * 1024),
+            admin_credentials: file.admin.credentials,
+            apis: file.apis,
+            config_path: None,
+        })
+    }
+
+    pub fn apply(&mut self, over: &Overrides) {
+        if let Some(v) = over.listen {
+            self.listen = v;
+        }
+        if let Some(v) = over.admin {
+            self.admin = v;
+        }
+        if let Some(v) = &over.data_dir {
+            self.data_dir = v.clone();
+        }
+        if let Some(v) = over.workers {
+            self.workers = v;
+        }
+        if let Some(v) = over.driver {
+            self.driver = v;
+        }
+        // The environment may carry one admin credential (systemd credentials, containers).
+        if let (Ok(id), Ok(secret)) = (
+            std::env::var("TOLLGATE_ADMIN_ACCESS_KEY_ID"),
+            std::env::var("TOLLGATE_ADMIN_SECRET_ACCESS_KEY"),
+        ) {
+            if !self.admin_credentials.iter().any(|c| c.access_key_id == id) {
+                self.admin_credentials.push(AdminCredential {
+                    access_key_id: id,
+                    secret_access_key: secret,
+                    read_only: false,
+                });
+            }
+        }
+    }
+
+    /// Where a boot API file lives: relative paths are relative to the config file's folder.
+    pub fn resolve_api_path(&self, file: &std::path::Path) -> PathBuf {
+        if file.is_absolute() {
+            return file.to_path_buf();
+        }
+        match self.config_path.as_ref().and_then(|p| p.parent()) {
+            Some(dir) => dir.join(file),
+            None => file.to_path_buf(),
+        }
+    }
+
+    /// Number of workers to start: the configured count, or one per core.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            return self.workers;
+        }
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let s = Settings::parse(EMBEDDED_CONFIG, "embedded").unwrap();
+        assert_eq!(s.limits, Limits::default());
+        assert!(!s.apis.is_empty());
+    }
+
+    #[test]
+    fn empty_file_gets_aws_like_defaults() {
+        let s = Settings::parse("", "t").unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(s.admin, "127.0.0.1:9901".parse().unwrap());
+        assert_eq!(s.limits.max_body, 10 * 1024 * 1024);
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_bad_values() {
+        for bad in [
+            "[server]\nlisten = \"nope\"",
+            "[server]\nbogus = 1",
+            "[limits]\nmax_headers = 0",
+            "[limits]\nmax_headers = 1000",
+            "[timeouts]\nheader_ms = 0",
+            "[[apis]]\nfile = \"a\"\nwat = 1",
+        ] {
+            assert!(Settings::parse(bad, "t").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overrides_win() {
+        let mut s = Settings::parse("[server]\nworkers = 3", "t").unwrap();
+        s.apply(&Overrides {
+            workers: Some(1),
+            driver: Some(DriverChoice::Epoll),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(s.workers, 1);
+        assert_eq!(s.driver, DriverChoice::Epoll);
+        assert_eq!(s.listen.port(), 0);
+    }
+}

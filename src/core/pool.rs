@@ -1,0 +1,91 @@
+//! Per-core keep-alive pools of backend connections, one per `UpstreamId`.
+//!
+//! LIFO, so the connection most likely still open is reused first and the rest age out. Ids are
+//! stable across snapshots (the compiler interns origins), so pools survive a redeploy. A pooled
+//! connection owns its read buffer, so reuse costs no allocation.
+
+use crate::deploy::snapshot::UpstreamId;
+use crate::deploy::Snapshot;
+use monoio::net::TcpStream;
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// Backends commonly close idle keep-alive connections after 60–75 s (nginx: 75 s); retiring ours
+/// well before keeps the reuse-after-close race (and its retry) rare.
+const MAX_IDLE: Duration = Duration::from_secs(30);
+/// Initial read buffer for a backend connection; grows for larger heads, up to the head limit.
+pub const UPSTREAM_BUF: usize = 16 * 1024;
+
+pub struct UpConn {
+    pub stream: TcpStream,
+    pub rbuf: Vec<u8>,
+    pub idle_since: Instant,
+    /// True once the connection served a request: a failure before any response byte on such a
+    /// connection may be the backend's idle close, which is the only case worth a retry.
+    pub reused: bool,
+}
+
+impl UpConn {
+    pub fn new(stream: TcpStream) -> UpConn {
+        UpConn {
+            stream,
+            rbuf: Vec::with_capacity(UPSTREAM_BUF),
+            idle_since: Instant::now(),
+            reused: false,
+        }
+    }
+}
+
+pub struct Pool {
+    idle: RefCell<Vec<Vec<UpConn>>>,
+    max_idle: usize,
+}
+
+impl Pool {
+    pub fn new(max_idle: usize) -> Pool {
+        Pool {
+            idle: RefCell::new(Vec::new()),
+            max_idle,
+        }
+    }
+
+    /// Makes room for every upstream the snapshot names, so `put` never grows the outer table.
+    pub fn adopt(&self, snap: &Snapshot) {
+        let mut idle = self.idle.borrow_mut();
+        while idle.len() < snap.upstreams.len() {
+            idle.push(Vec::with_capacity(self.max_idle.min(64)));
+        }
+    }
+
+    pub fn take(&self, id: UpstreamId, now: Instant) -> Option<UpConn> {
+        let mut idle = self.idle.borrow_mut();
+        let list = idle.get_mut(id.0 as usize)?;
+        while let Some(mut conn) = list.pop() {
+            if now.duration_since(conn.idle_since) < MAX_IDLE {
+                conn.reused = true;
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    pub fn put(&self, id: UpstreamId, mut conn: UpConn, now: Instant) {
+        let mut idle = self.idle.borrow_mut();
+        let i = id.0 as usize;
+        if i >= idle.len() {
+            return;
+        }
+        let list = &mut idle[i];
+        if list.len() >= self.max_idle {
+            return;
+        }
+        conn.rbuf.clear();
+        conn.idle_since = now;
+        list.push(conn);
+    }
+
+    /// Idle connections held right now (for tests and metrics).
+    pub fn idle_count(&self) -> usize {
+        self.idle.borrow().iter().map(Vec::len).sum()
+    }
+}

@@ -1,0 +1,268 @@
+//! The client connection loop: read, parse every complete request in the buffer, run the
+//! pipeline for each, and write all their responses with one write.
+//!
+//! One task per connection owns three reused buffers (read, write, backend request) and a parsed
+//! head; in steady state a request allocates nothing. Timeouts: the whole head must arrive within
+//! `header_timeout` of its first byte (slowloris), an idle keep-alive connection closes after
+//! `idle_timeout`, and a client that stops reading is dropped when a write stalls that long — so a
+//! slow or hostile client holds at most its buffers, never an unbounded queue.
+
+use crate::core::Core;
+use crate::deploy::Snapshot;
+use crate::http::body::ChunkedDecoder;
+use crate::http::request::{self, RequestHead};
+use crate::http::Framing;
+use crate::pipeline::{self, respond, ClientIo, Exchange};
+use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::net::TcpStream;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const READ_BUF: usize = 16 * 1024;
+/// Buffers that grew past this for one large request are shrunk back after it.
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+#[derive(Debug)]
+enum ConnEnd {
+    /// Peer closed, timed out, or we answered with `Connection: close`.
+    Done,
+}
+
+struct Conn {
+    stream: TcpStream,
+    peer: IpAddr,
+    rbuf: Vec<u8>,
+    /// Bytes of `rbuf` already consumed by earlier requests.
+    consumed: usize,
+    wbuf: Vec<u8>,
+    ubuf: Vec<u8>,
+    body: Vec<u8>,
+    head: Box<RequestHead>,
+    snap: Arc<Snapshot>,
+}
+
+pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    core.connections.set(core.connections.get() + 1);
+    let mut conn = Conn {
+        stream,
+        peer: peer.ip(),
+        rbuf: Vec::with_capacity(READ_BUF),
+        consumed: 0,
+        wbuf: Vec::with_capacity(READ_BUF),
+        ubuf: Vec::with_capacity(READ_BUF),
+        body: Vec::new(),
+        head: Box::new(RequestHead::new()),
+        snap: core.current(),
+    };
+    let _ = conn.run(&core).await;
+    core.connections.set(core.connections.get() - 1);
+}
+
+impl Conn {
+    async fn flush(&mut self, limit: Duration) -> Result<(), ConnEnd> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut self.wbuf);
+        match monoio::time::timeout(limit, self.stream.write_all(buf)).await {
+            Ok((Ok(_), mut back)) => {
+                back.clear();
+                if back.capacity() > KEEP_CAPACITY {
+                    back.shrink_to(KEEP_CAPACITY);
+                }
+                self.wbuf = back;
+                Ok(())
+            }
+            _ => Err(ConnEnd::Done),
+        }
+    }
+
+    /// Reads more bytes onto the end of `rbuf`; `Ok(0)` is EOF.
+    async fn read_more(&mut self, limit: Duration) -> Result<usize, ConnEnd> {
+        if self.consumed > 0 {
+            // Keep unparsed bytes at the front so the buffer does not creep.
+            self.rbuf.drain(..self.consumed);
+            self.consumed = 0;
+        }
+        if self.rbuf.len() == self.rbuf.capacity() {
+            self.rbuf.reserve(self.rbuf.capacity().max(READ_BUF));
+        }
+        let buf = std::mem::take(&mut self.rbuf);
+        let len = buf.len();
+        match monoio::time::timeout(limit, self.stream.read(buf.slice_mut(len..))).await {
+            Ok((Ok(n), slice)) => {
+                self.rbuf = slice.into_inner();
+                Ok(n)
+            }
+            _ => Err(ConnEnd::Done),
+        }
+    }
+
+    /// Answers a request that could not be parsed or framed, then closes.
+    async fn refuse(&mut self, core: &Core, status: u16, message: &str) -> Result<(), ConnEnd> {
+        let mut id = [0u8; 36];
+        core.ids.borrow_mut().next(&mut id);
+        let mut date = [0u8; 29];
+        core.date(&mut date);
+        respond::error_response(&mut self.wbuf, status, message, None, &id, &date, true, false);
+        let _ = self.flush(core.config.idle_timeout).await;
+        Err(ConnEnd::Done)
+    }
+
+    async fn run(&mut self, core: &Core) -> Result<(), ConnEnd> {
+        let cfg = core.config.clone();
+        loop {
+            // 1. A complete head, within the header timeout of its first byte.
+            let mut head_started: Option<Instant> = None;
+            let head_len = loop {
+                let avail = &self.rbuf[self.consumed..];
+                match request::parse(avail, &cfg.limits, &mut self.head) {
+                    Ok(Some(n)) => break n,
+                    Ok(None) => {}
+                    Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                }
+                let pending = avail.len();
+                // Pipelining ends here: answer everything parsed so far in one write.
+                self.flush(cfg.idle_timeout).await?;
+                if pending == 0 && core.draining() {
+                    return Err(ConnEnd::Done);
+                }
+                let limit = if pending == 0 {
+                    cfg.idle_timeout
+                } else {
+                    let started = *head_started.get_or_insert_with(Instant::now);
+                    match cfg.header_timeout.checked_sub(started.elapsed()) {
+                        Some(d) => d,
+                        None => return self.refuse(core, 408, "Request Timeout").await,
+                    }
+                };
+                match self.read_more(limit).await {
+                    Ok(0) => return Err(ConnEnd::Done),
+                    Ok(_) => {
+                        if pending == 0 {
+                            head_started = Some(Instant::now());
+                        }
+                    }
+                    // A stalled partial head is answered (slowloris); an idle one just closes.
+                    Err(_) if pending > 0 => return self.refuse(core, 408, "Request Timeout").await,
+                    Err(e) => return Err(e),
+                }
+            };
+            // Spans are relative to the head start; keep it at offset 0 while the body arrives.
+            if self.consumed > 0 {
+                self.rbuf.drain(..self.consumed);
+                self.consumed = 0;
+            }
+            // 2. The body, framed per the head.
+            let head_start = 0;
+            let body_start = head_start + head_len;
+            let (body_range, next) = match self.head.framing {
+                Framing::None | Framing::UntilClose => (None, body_start),
+                Framing::ContentLength(n) => {
+                    let n = n as usize;
+                    if n > cfg.limits.max_body {
+                        return self.refuse(core, 413, "Request Too Long").await;
+                    }
+                    if self.head.expect_continue && self.rbuf.len() < body_start + n {
+                        self.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.flush(cfg.idle_timeout).await?;
+                    }
+                    while self.rbuf.len() < body_start + n {
+                        let need = body_start + n - self.rbuf.len();
+                        if self.rbuf.capacity() - self.rbuf.len() < need {
+                            self.rbuf.reserve(need);
+                        }
+                        if self.read_more(cfg.idle_timeout).await? == 0 {
+                            return Err(ConnEnd::Done);
+                        }
+                    }
+                    (Some((body_start, n)), body_start + n)
+                }
+                Framing::Chunked => {
+                    if self.head.expect_continue && self.rbuf.len() == body_start {
+                        self.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.flush(cfg.idle_timeout).await?;
+                    }
+                    self.body.clear();
+                    let mut decoder = ChunkedDecoder::new(cfg.limits.max_body);
+                    let mut pos = body_start;
+                    loop {
+                        match decoder.decode(&self.rbuf[pos..], &mut self.body) {
+                            Ok((used, done)) => {
+                                pos += used;
+                                if done {
+                                    break;
+                                }
+                            }
+                            Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                        }
+                        // Keep the head and any undecoded tail; drop what was decoded.
+                        self.rbuf.drain(body_start..pos);
+                        pos = body_start;
+                        let got = self.read_more(cfg.idle_timeout).await?;
+                        if got == 0 {
+                            return Err(ConnEnd::Done);
+                        }
+                    }
+                    (None, pos)
+                }
+            };
+            // 3. The pipeline.
+            core.refresh(&mut self.snap);
+            core.begin_request();
+            let mut request_id = [0u8; 36];
+            core.ids.borrow_mut().next(&mut request_id);
+            let mut date = [0u8; 29];
+            core.date(&mut date);
+            let epoch_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let head_buf = &self.rbuf[head_start..];
+            let body: &[u8] = match body_range {
+                Some((start, len)) => &self.rbuf[start..start + len],
+                None if self.head.framing == Framing::Chunked => &self.body,
+                None => &[],
+            };
+            let ex = Exchange {
+                buf: head_buf,
+                head: &self.head,
+                body,
+                peer: self.peer,
+                keep_alive: self.head.keep_alive && !core.draining(),
+                request_id,
+                date,
+                received: Instant::now(),
+                epoch_ms,
+            };
+            let mut io = ClientIo {
+                stream: &mut self.stream,
+                wbuf: &mut self.wbuf,
+                ubuf: &mut self.ubuf,
+            };
+            let outcome = pipeline::run(&ex, core, &self.snap, &mut io).await;
+            core.end_request();
+            if self.ubuf.capacity() > KEEP_CAPACITY {
+                self.ubuf = Vec::with_capacity(READ_BUF);
+            }
+            if self.body.capacity() > KEEP_CAPACITY {
+                self.body = Vec::new();
+            }
+            if outcome.close || core.draining() {
+                self.flush(cfg.idle_timeout).await?;
+                return Err(ConnEnd::Done);
+            }
+            self.consumed = next;
+            if self.consumed == self.rbuf.len() {
+                self.rbuf.clear();
+                self.consumed = 0;
+                if self.rbuf.capacity() > KEEP_CAPACITY {
+                    self.rbuf = Vec::with_capacity(READ_BUF);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Reading method-request values for parameter mappings (`method.request.*`, `context.*`,
+//! literals) straight out of the request buffer, writing them into the backend request buffer.
+//! Values stay percent-encoded as the client sent them: they are copied, never decoded and
+//! re-encoded, so no allocation and no double-encoding.
+
+use super::route::Routed;
+use super::Exchange;
+use crate::deploy::snapshot::{ContextVar, ParamSource};
+use std::io::Write as _;
+
+/// The account id reported in `context.accountId` (Tollgate is not an AWS account).
+pub const ACCOUNT_ID: &str = "000000000000";
+
+/// Iterates `name=value` pairs of a raw query string.
+pub fn query_pairs(query: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|pair| {
+        match pair.iter().position(|&b| b == b'=') {
+            Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        }
+    })
+}
+
+pub fn query_first<'b>(query: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
+    query_pairs(query).find(|(n, _)| *n == name).map(|(_, v)| v)
+}
+
+/// Appends the value `src` yields to `out`. Returns false when the request has no such value (the
+/// mapping is then left out, as API Gateway does).
+pub fn write_value(ex: &Exchange<'_>, routed: &Routed<'_>, src: &ParamSource, out: &mut Vec<u8>) -> bool {
+    match src {
+        ParamSource::PathCapture(i) => match routed.capture(ex.buf, *i as usize) {
+            Some(v) => {
+                out.extend_from_slice(v);
+                true
+            }
+            None => false,
+        },
+        ParamSource::Query(name) | ParamSource::MultiQuery(name) => {
+            let q = ex.head.query.get(ex.buf);
+            let mut first = true;
+            for (n, v) in query_pairs(q) {
+                if n != name.as_bytes() {
+                    continue;
+                }
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(v);
+                first = false;
+                if matches!(src, ParamSource::Query(_)) {
+                    break;
+                }
+            }
+            !first
+        }
+        ParamSource::Header(name) => match ex.header(name.as_bytes()) {
+            Some(v) => {
+                out.extend_from_slice(v);
+                true
+            }
+            None => false,
+        },
+        ParamSource::MultiHeader(name) => {
+            let mut first = true;
+            for (n, v) in ex.head.headers(ex.buf) {
+                if n.eq_ignore_ascii_case(name.as_bytes()) {
+                    if !first {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(v);
+                    first = false;
+                }
+            }
+            !first
+        }
+        ParamSource::Literal(v) => {
+            out.extend_from_slice(v.as_bytes());
+            true
+        }
+        ParamSource::Context(var) => {
+            write_context(ex, routed, *var, out);
+            true
+        }
+    }
+}
+
+fn write_context(ex: &Exchange<'_>, routed: &Routed<'_>, var: ContextVar, out: &mut Vec<u8>) {
+    match var {
+        ContextVar::RequestId => out.extend_from_slice(&ex.request_id),
+        ContextVar::ApiId => out.extend_from_slice(routed.api.id.as_bytes()),
+        ContextVar::Stage => out.extend_from_slice(routed.stage.name.as_bytes()),
+        ContextVar::ResourcePath => out.extend_from_slice(routed.method.resource_path.as_bytes()),
+        ContextVar::HttpMethod => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
+        // Writing into a Vec with spare capacity formats in place, without allocating.
+        ContextVar::SourceIp => {
+            let _ = write!(out, "{}", ex.peer);
+        }
+        ContextVar::Path => out.extend_from_slice(ex.head.path.get(ex.buf)),
+        ContextVar::Protocol => out.extend_from_slice(if ex.head.minor_version == 0 {
+            b"HTTP/1.0"
+        } else {
+            b"HTTP/1.1"
+        }),
+        ContextVar::RequestTimeEpoch => {
+            let _ = write!(out, "{}", ex.epoch_ms);
+        }
+        ContextVar::DomainName => {
+            if let Some(h) = ex.head.host {
+                out.extend_from_slice(h.get(ex.buf));
+            }
+        }
+        ContextVar::AccountId => out.extend_from_slice(ACCOUNT_ID.as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_split_like_api_gateway() {
+        let q = b"a=1&b=&c&a=2&&d=x=y";
+        let v: Vec<_> = query_pairs(q).collect();
+        assert_eq!(
+            v,
+            vec![
+                (&b"a"[..], &b"1"[..]),
+                (b"b", b""),
+                (b"c", b""),
+                (b"a", b"2"),
+                (b"d", b"x=y")
+            ]
+        );
+        assert_eq!(query_first(q, b"a"), Some(&b"1"[..]));
+        assert_eq!(query_first(q, b"zz"), None);
+    }
+}

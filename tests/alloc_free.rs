@@ -1,0 +1,170 @@
+//! Proves the steady-state request path allocates nothing: a counting global allocator watches a
+//! real worker (in this process) proxy thousands of keep-alive requests to an HTTP_PROXY route.
+//!
+//! The client and the backend here use only fixed buffers, so every allocation counted during the
+//! measured window belongs to the gateway. Runs once per driver.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: delegates every call unchanged to the system allocator; the only addition is a
+// relaxed counter increment, which cannot affect the returned memory.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const BACKEND_RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
+
+/// A keep-alive backend that answers every request with the same bytes, from fixed buffers.
+fn start_backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut have = 0;
+                loop {
+                    let n = match s.read(&mut buf[have..]) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    have += n;
+                    // Answer each complete head (the test sends no bodies).
+                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        if s.write_all(BACKEND_RESPONSE).is_err() {
+                            return;
+                        }
+                        buf.copy_within(end + 4..have, 0);
+                        have -= end + 4;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn api_doc(port: u16) -> String {
+    format!(
+        r#"{{"openapi":"3.0.1","info":{{"title":"alloc","version":"1"}},
+        "paths":{{"/items/{{id}}":{{"get":{{
+          "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
+          "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
+            "uri":"http://127.0.0.1:{port}/items/{{id}}",
+            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}}}}}}"#
+    )
+}
+
+/// The counter is process-wide: the two driver tests must not overlap.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run_driver(driver: tollgate::settings::DriverChoice) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
+    use tollgate::deploy::import::{import_document, ImportOptions};
+    use tollgate::deploy::snapshot::ApiRuntime;
+
+    let port = start_backend();
+    let mut api = import_document(api_doc(port).as_bytes(), &ImportOptions::default()).unwrap();
+    api.id = "allocapi01".into();
+    let stage = tollgate::deploy::model::Stage {
+        stage_name: "prod".into(),
+        deployment_id: "d1".into(),
+        ..Default::default()
+    };
+    let mut interner = UpstreamInterner::default();
+    let compiled = compile_stage(&api, &stage, &mut interner).unwrap();
+    let snap = build_snapshot(
+        vec![ApiRuntime {
+            id: api.id.clone().into(),
+            name: api.name.clone().into(),
+            stages: vec![compiled],
+        }],
+        &interner,
+    );
+    let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
+    cell.publish(snap);
+    let mut settings = tollgate::settings::Settings::parse("", "test").unwrap();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.workers = 1;
+    settings.driver = driver;
+    let hub = Arc::new(tollgate::core::metrics::MetricsHub::default());
+    let workers = tollgate::runtime::start(&settings, cell, hub).unwrap();
+
+    let mut client = TcpStream::connect(workers.listen).unwrap();
+    client.set_nodelay(true).unwrap();
+    let request = b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+    // The first response tells the (constant) response length: Date and request id are fixed width.
+    client.write_all(request).unwrap();
+    let mut resp = [0u8; 4096];
+    let mut have = 0;
+    let total = loop {
+        have += client.read(&mut resp[have..]).unwrap();
+        let text = &resp[..have];
+        if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&text[..end]).unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                .unwrap();
+            let total = end + 4 + len;
+            if have >= total {
+                break total;
+            }
+        }
+    };
+    let mut exchange = |n: usize| {
+        for _ in 0..n {
+            client.write_all(request).unwrap();
+            client.read_exact(&mut resp[..total]).unwrap();
+        }
+    };
+    exchange(2_000);
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    exchange(5_000);
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(
+        after - before,
+        0,
+        "{driver:?}: {} heap allocations over 5000 proxied requests",
+        after - before
+    );
+}
+
+#[test]
+fn proxied_requests_do_not_allocate_io_uring() {
+    run_driver(tollgate::settings::DriverChoice::Uring);
+}
+
+#[test]
+fn proxied_requests_do_not_allocate_epoll() {
+    run_driver(tollgate::settings::DriverChoice::Epoll);
+}
