@@ -1,0 +1,477 @@
+//! The control plane: owns the store, the upstream interner and the snapshot cell, and is the only
+//! code that changes what is stored or served. The admin HTTP handlers and SIGHUP call into it,
+//! serialised by the `Mutex` in `AdminState`.
+//!
+//! Invariant for every mutation that changes what is served: compile the whole new served state
+//! first, then commit the store write, then publish. A compile failure changes nothing; a store
+//! failure leaves the old snapshot served. The `UpstreamInterner` lives as long as the process so
+//! upstream ids (and the workers' connection pools keyed by them) stay stable across publishes.
+
+use super::boot;
+use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
+use super::merge;
+use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
+use crate::deploy::ids::new_id;
+use crate::deploy::import::{import_document, ImportOptions};
+use crate::deploy::model::{Deployment, RestApi, Stage};
+use crate::deploy::publish::SnapshotCell;
+use crate::deploy::snapshot::ApiRuntime;
+use crate::deploy::Snapshot;
+use crate::settings::Settings;
+use crate::store::{Store, Write};
+use anyhow::{anyhow, Context};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// PutRestApi's `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PutMode {
+    /// AWS's default: add the document's resources and methods to the existing definition.
+    #[default]
+    Merge,
+    /// Replace the definition, keeping the API's id and creation date.
+    Overwrite,
+}
+
+/// CreateDeployment's input, already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct NewDeployment {
+    pub description: Option<String>,
+    pub stage: Option<StageUpdate>,
+}
+
+/// The stage a new deployment is pointed at; created if missing.
+#[derive(Debug, Clone, Default)]
+pub struct StageUpdate {
+    pub name: String,
+    pub description: Option<String>,
+    /// `Some` replaces the stage's variables; `None` keeps them.
+    pub variables: Option<BTreeMap<String, String>>,
+    pub cache_cluster_enabled: Option<bool>,
+    pub cache_cluster_size: Option<String>,
+    pub tracing_enabled: Option<bool>,
+}
+
+/// One API as it would be served: its current definition (for the name) and each stage with
+/// the API copy of the deployment it points at.
+struct Served {
+    api: RestApi,
+    stages: Vec<(Stage, RestApi)>,
+}
+
+pub struct ControlPlane {
+    store: Store,
+    upstreams: UpstreamInterner,
+    cell: Arc<SnapshotCell>,
+    account_id: String,
+}
+
+impl ControlPlane {
+    /// Opens the store under `settings.data_dir`, upserts and deploys the boot APIs, and publishes
+    /// the first snapshot of everything stored.
+    pub fn open(settings: &Settings, cell: Arc<SnapshotCell>) -> anyhow::Result<ControlPlane> {
+        let store = Store::open(&settings.data_dir)
+            .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
+        let mut cp = ControlPlane {
+            store,
+            upstreams: UpstreamInterner::default(),
+            cell,
+            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+        };
+        cp.apply_boot_apis(settings)?;
+        Ok(cp)
+    }
+
+    /// Re-reads and re-applies the boot APIs (SIGHUP). On error nothing changed.
+    pub fn reload(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        self.apply_boot_apis(settings)
+    }
+
+    /// The account id AWS-style messages name (default `000000000000`).
+    pub fn set_account_id(&mut self, account_id: impl Into<String>) {
+        self.account_id = account_id.into();
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    pub fn cell(&self) -> &Arc<SnapshotCell> {
+        &self.cell
+    }
+
+    /// ImportRestApi: a new API from an OpenAPI document. Serves nothing until deployed.
+    pub fn import_rest_api(
+        &mut self,
+        doc: &[u8],
+        opts: &ImportOptions,
+    ) -> Result<RestApi, ApiError> {
+        let mut api = import(doc, opts)?;
+        api.id = new_id(10);
+        api.created_date = now();
+        self.store.put_rest_api(&api)?;
+        Ok(api)
+    }
+
+    /// PutRestApi: replaces or merges the definition. Stages keep serving their deployments.
+    pub fn put_rest_api(
+        &mut self,
+        id: &str,
+        doc: &[u8],
+        mode: PutMode,
+        opts: &ImportOptions,
+    ) -> Result<RestApi, ApiError> {
+        let old = self.get_rest_api(id)?;
+        let new = import(doc, opts)?;
+        let mut api = match mode {
+            PutMode::Merge => merge::merge(&old, new),
+            PutMode::Overwrite => {
+                let mut new = new;
+                merge::adopt_ids(&mut new, &old);
+                new
+            }
+        };
+        api.id = old.id.clone();
+        api.created_date = old.created_date;
+        check_api(&api)
+            .map_err(|p| ApiError::bad_request(format!("Errors found in the API: {p}")))?;
+        self.store.put_rest_api(&api)?;
+        Ok(api)
+    }
+
+    pub fn get_rest_api(&self, id: &str) -> Result<RestApi, ApiError> {
+        self.store
+            .get_rest_api(id)?
+            .ok_or_else(|| self.api_not_found(id))
+    }
+
+    /// Every API, ordered by id.
+    pub fn list_rest_apis(&self) -> Result<Vec<RestApi>, ApiError> {
+        Ok(self.store.list_rest_apis()?)
+    }
+
+    /// DeleteRestApi: the API, its deployments and stages; stops serving it.
+    pub fn delete_rest_api(&mut self, id: &str) -> Result<(), ApiError> {
+        self.get_rest_api(id)?;
+        let mut served = self.load_served()?;
+        served.retain(|s| s.api.id != id);
+        let snap = self.compile(&served)?;
+        self.store.apply(&[Write::DeleteRestApi(id.to_string())])?;
+        self.cell.publish(snap);
+        Ok(())
+    }
+
+    /// CreateDeployment: snapshots the API's current definition and, if asked, points a stage at it.
+    pub fn create_deployment(
+        &mut self,
+        api_id: &str,
+        req: NewDeployment,
+    ) -> Result<Deployment, ApiError> {
+        let api = self.get_rest_api(api_id)?;
+        if api.resources.iter().all(|r| r.resource_methods.is_empty()) {
+            return Err(ApiError::NoMethods);
+        }
+        let now = now();
+        let deployment = Deployment {
+            id: new_id(10),
+            description: req.description,
+            created_date: now,
+            api,
+        };
+        let mut writes = vec![Write::PutDeployment {
+            api_id: api_id.into(),
+            deployment: deployment.clone(),
+        }];
+        if let Some(update) = req.stage {
+            validate_stage_name(&update.name)?;
+            if let Some(vars) = &update.variables {
+                validate_variables(vars)?;
+            }
+            let current = self.store.get_stage(api_id, &update.name)?;
+            let stage = updated_stage(current, &update, &deployment.id, now);
+            let mut served = self.load_served()?;
+            overlay_stage(&mut served, &stage, &deployment.api);
+            let snap = self.compile(&served)?;
+            writes.push(Write::PutStage {
+                api_id: api_id.into(),
+                stage,
+            });
+            self.store.apply(&writes)?;
+            self.cell.publish(snap);
+        } else {
+            self.store.apply(&writes)?;
+        }
+        Ok(deployment)
+    }
+
+    pub fn get_deployment(&self, api_id: &str, id: &str) -> Result<Deployment, ApiError> {
+        self.get_rest_api(api_id)?;
+        self.store
+            .get_deployment(api_id, id)?
+            .ok_or(ApiError::DeploymentNotFound)
+    }
+
+    pub fn list_deployments(&self, api_id: &str) -> Result<Vec<Deployment>, ApiError> {
+        self.get_rest_api(api_id)?;
+        Ok(self.store.list_deployments(api_id)?)
+    }
+
+    pub fn get_stage(&self, api_id: &str, name: &str) -> Result<Stage, ApiError> {
+        self.get_rest_api(api_id)?;
+        self.store
+            .get_stage(api_id, name)?
+            .ok_or(ApiError::StageNotFound)
+    }
+
+    pub fn list_stages(&self, api_id: &str) -> Result<Vec<Stage>, ApiError> {
+        self.get_rest_api(api_id)?;
+        Ok(self.store.list_stages(api_id)?)
+    }
+
+    fn api_not_found(&self, id: &str) -> ApiError {
+        ApiError::ApiNotFound {
+            account: self.account_id.clone(),
+            id: id.to_string(),
+        }
+    }
+
+    /// Upserts every boot API and redeploys a boot stage only when the definition it serves or its
+    /// variables differ from the settings, then compiles, commits and publishes as one change.
+    fn apply_boot_apis(&mut self, settings: &Settings) -> anyhow::Result<()> {
+        let mut served = self.load_served().map_err(|e| anyhow!("{}", e.parts().2))?;
+        let mut writes = Vec::new();
+        let now = now();
+        for boot_api in &settings.apis {
+            let file = boot_api.file.display();
+            let doc = boot::read_document(boot_api, settings.config_path.as_deref())?;
+            let mut api = import_document(&doc, &ImportOptions::default())
+                .map_err(|p| anyhow!("cannot import {file}: {p}"))?;
+            check_api(&api).map_err(|p| anyhow!("{file}: {p}"))?;
+            api.id = boot_api
+                .id
+                .clone()
+                .unwrap_or_else(|| boot::derived_id(&api.name));
+            api.created_date = now;
+            let stored = self.store.get_rest_api(&api.id)?;
+            if let Some(old) = &stored {
+                merge::adopt_ids(&mut api, old);
+                api.created_date = old.created_date;
+            }
+            if stored.as_ref() != Some(&api) {
+                writes.push(Write::PutRestApi(api.clone()));
+            }
+            match served.iter_mut().find(|s| s.api.id == api.id) {
+                Some(s) => s.api = api.clone(),
+                None => served.push(Served {
+                    api: api.clone(),
+                    stages: Vec::new(),
+                }),
+            }
+            for boot_stage in &boot_api.stages {
+                validate_stage_name(&boot_stage.name)
+                    .map_err(|e| anyhow!("{file}: {}", e.parts().2))?;
+                validate_variables(&boot_stage.variables)
+                    .map_err(|e| anyhow!("{file}: {}", e.parts().2))?;
+                let current = served.iter().find(|s| s.api.id == api.id).and_then(|s| {
+                    s.stages
+                        .iter()
+                        .find(|(st, _)| st.stage_name == boot_stage.name)
+                });
+                if current.is_some_and(|(st, deployed)| {
+                    deployed == &api && st.variables == boot_stage.variables
+                }) {
+                    continue;
+                }
+                let deployment = Deployment {
+                    id: new_id(10),
+                    description: Some(format!("boot deployment of {file}")),
+                    created_date: now,
+                    api: api.clone(),
+                };
+                let update = StageUpdate {
+                    name: boot_stage.name.clone(),
+                    variables: Some(boot_stage.variables.clone()),
+                    ..Default::default()
+                };
+                let stage = updated_stage(
+                    current.map(|(s, _)| s.clone()),
+                    &update,
+                    &deployment.id,
+                    now,
+                );
+                overlay_stage(&mut served, &stage, &api);
+                writes.push(Write::PutDeployment {
+                    api_id: api.id.clone(),
+                    deployment,
+                });
+                writes.push(Write::PutStage {
+                    api_id: api.id.clone(),
+                    stage,
+                });
+            }
+        }
+        let snap = self
+            .compile(&served)
+            .map_err(|e| anyhow!("{}", e.parts().2))?;
+        if !writes.is_empty() {
+            self.store.apply(&writes)?;
+        }
+        self.cell.publish(snap);
+        Ok(())
+    }
+
+    /// Everything stored that is served: each API with its stages and their deployed definitions.
+    fn load_served(&self) -> Result<Vec<Served>, ApiError> {
+        let mut out = Vec::new();
+        for api in self.store.list_rest_apis()? {
+            let mut stages = Vec::new();
+            for stage in self.store.list_stages(&api.id)? {
+                let deployment = self
+                    .store
+                    .get_deployment(&api.id, &stage.deployment_id)?
+                    .ok_or_else(|| {
+                        ApiError::Internal(format!(
+                            "stage {}/{} points at missing deployment {}",
+                            api.id, stage.stage_name, stage.deployment_id
+                        ))
+                    })?;
+                stages.push((stage, deployment.api));
+            }
+            out.push(Served { api, stages });
+        }
+        Ok(out)
+    }
+
+    /// Compiles every stage; on failure, one BadRequest naming every stage's problems.
+    fn compile(&mut self, served: &[Served]) -> Result<Snapshot, ApiError> {
+        let mut apis = Vec::new();
+        let mut problems = Vec::new();
+        for s in served {
+            let mut stages = Vec::new();
+            for (stage, deployed) in &s.stages {
+                match compile_stage(deployed, stage, &mut self.upstreams) {
+                    Ok(rt) => stages.push(rt),
+                    Err(p) => problems.push(format!(
+                        "stage '{}' of API {}: {p}",
+                        stage.stage_name, s.api.id
+                    )),
+                }
+            }
+            apis.push(ApiRuntime {
+                id: s.api.id.as_str().into(),
+                name: s.api.name.as_str().into(),
+                stages,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "Errors found while compiling: {}",
+                problems.join("; ")
+            )));
+        }
+        Ok(build_snapshot(apis, &self.upstreams))
+    }
+}
+
+fn import(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, ApiError> {
+    let api = import_document(doc, opts)
+        .map_err(|p| ApiError::bad_request(format!("Errors found during import: {p}")))?;
+    check_api(&api)
+        .map_err(|p| ApiError::bad_request(format!("Errors found during import: {p}")))?;
+    Ok(api)
+}
+
+/// `current` (or a new stage) pointed at `deployment_id`, with `update` applied.
+fn updated_stage(
+    current: Option<Stage>,
+    update: &StageUpdate,
+    deployment_id: &str,
+    now: i64,
+) -> Stage {
+    let mut stage = current.unwrap_or_else(|| Stage {
+        stage_name: update.name.clone(),
+        created_date: now,
+        ..Default::default()
+    });
+    stage.deployment_id = deployment_id.to_string();
+    stage.last_updated_date = now;
+    if let Some(d) = &update.description {
+        stage.description = Some(d.clone());
+    }
+    if let Some(v) = &update.variables {
+        stage.variables = v.clone();
+    }
+    if let Some(c) = update.cache_cluster_enabled {
+        stage.cache_cluster_enabled = c;
+    }
+    if let Some(s) = &update.cache_cluster_size {
+        stage.cache_cluster_size = Some(s.clone());
+    }
+    if let Some(t) = update.tracing_enabled {
+        stage.tracing_enabled = t;
+    }
+    stage
+}
+
+/// Replaces (or adds) `stage` of `deployed.id` in `served`.
+fn overlay_stage(served: &mut Vec<Served>, stage: &Stage, deployed: &RestApi) {
+    let entry = match served.iter().position(|s| s.api.id == deployed.id) {
+        Some(i) => &mut served[i],
+        None => {
+            served.push(Served {
+                api: deployed.clone(),
+                stages: Vec::new(),
+            });
+            served.last_mut().expect("just pushed")
+        }
+    };
+    entry
+        .stages
+        .retain(|(s, _)| s.stage_name != stage.stage_name);
+    entry.stages.push((stage.clone(), deployed.clone()));
+}
+
+/// AWS: stage names are alphanumerics, hyphens and underscores, at most 128 characters.
+fn validate_stage_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("Stage name only allows a-zA-Z0-9_-"))
+    }
+}
+
+/// AWS: variable names are alphanumerics and underscores; values match `[A-Za-z0-9-._~:/?#&=,]+`.
+fn validate_variables(vars: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    for (name, value) in vars {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ApiError::bad_request(format!(
+                "Stage variable name {name} must contain only alphanumeric characters and underscores"
+            )));
+        }
+        if value.is_empty()
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#&=,".contains(&b))
+        {
+            return Err(ApiError::bad_request(format!(
+                "Stage variable value {value} must match [A-Za-z0-9-._~:/?#&=,]+"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

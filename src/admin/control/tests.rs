@@ -1,0 +1,261 @@
+use super::*;
+use crate::settings::{BootApi, BootStage, DriverChoice};
+use std::path::Path;
+use std::time::Duration;
+
+pub(crate) const PETS: &str = r#"{"openapi":"3.0.1","info":{"title":"Pets","version":"1"},
+  "paths":{"/pets":{"get":{"responses":{"200":{"description":"ok"}},
+    "x-amazon-apigateway-integration":{"type":"mock",
+      "requestTemplates":{"application/json":"{\"statusCode\": 200}"},
+      "responses":{"default":{"statusCode":"200"}}}}}}}"#;
+
+pub(crate) const EMPTY: &str =
+    r#"{"openapi":"3.0.1","info":{"title":"Empty","version":"1"},"paths":{}}"#;
+
+pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        workers: 1,
+        driver: DriverChoice::Auto,
+        limits: Default::default(),
+        header_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(1),
+        connect_timeout: Duration::from_secs(1),
+        drain_timeout: Duration::from_secs(1),
+        pool_idle_per_upstream: 1,
+        admin_max_body: 1 << 20,
+        admin_credentials: Vec::new(),
+        apis,
+        config_path: Some(data_dir.join("tollgate.toml")),
+    }
+}
+
+fn boot(file: &str, id: Option<&str>, vars: &[(&str, &str)]) -> BootApi {
+    BootApi {
+        file: file.into(),
+        id: id.map(Into::into),
+        stages: vec![BootStage {
+            name: "prod".into(),
+            variables: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }],
+    }
+}
+
+fn open(s: &Settings) -> ControlPlane {
+    ControlPlane::open(s, Arc::new(SnapshotCell::default())).unwrap()
+}
+
+#[test]
+fn boot_upsert_redeploys_only_when_something_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pets.json"), PETS).unwrap();
+    let s = settings(dir.path(), vec![boot("pets.json", None, &[("a", "1")])]);
+    let id = boot::derived_id("Pets");
+
+    let cp = open(&s);
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 1);
+    let first_stage = cp.get_stage(&id, "prod").unwrap();
+    let snap = cp.cell().load();
+    assert_eq!(snap.apis.len(), 1);
+    assert_eq!(
+        &*snap.apis[0].stages[0].deployment_id,
+        first_stage.deployment_id
+    );
+    drop(cp);
+
+    // A restart with the same file and variables: same API id, no new deployment.
+    let mut cp = open(&s);
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 1);
+    assert_eq!(cp.get_stage(&id, "prod").unwrap(), first_stage);
+    cp.reload(&s).unwrap();
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 1);
+
+    // New variables: one new deployment.
+    let s2 = settings(dir.path(), vec![boot("pets.json", None, &[("a", "2")])]);
+    cp.reload(&s2).unwrap();
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 2);
+    let stage = cp.get_stage(&id, "prod").unwrap();
+    assert_eq!(stage.variables["a"], "2");
+    assert_eq!(stage.created_date, first_stage.created_date);
+    cp.reload(&s2).unwrap();
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 2);
+
+    // A changed document: one more.
+    std::fs::write(dir.path().join("pets.json"), PETS.replace("/pets", "/cats")).unwrap();
+    cp.reload(&s2).unwrap();
+    assert_eq!(cp.list_deployments(&id).unwrap().len(), 3);
+}
+
+#[test]
+fn boot_api_honours_an_explicit_id_and_the_embedded_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(
+        dir.path(),
+        vec![boot(boot::EMBEDDED_SAMPLE, Some("sample1234"), &[])],
+    );
+    let cp = open(&s);
+    assert_eq!(
+        cp.get_stage("sample1234", "prod").unwrap().stage_name,
+        "prod"
+    );
+    assert_eq!(&*cp.cell().load().apis[0].id, "sample1234");
+}
+
+#[test]
+fn a_missing_boot_file_fails_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), vec![boot("nope.json", None, &[])]);
+    let err = ControlPlane::open(&s, Arc::new(SnapshotCell::default()))
+        .err()
+        .unwrap();
+    assert!(format!("{err:#}").contains("nope.json"), "{err:#}");
+}
+
+#[test]
+fn deployment_points_the_stage_and_publishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cp = open(&settings(dir.path(), Vec::new()));
+    let gen0 = cp.cell().generation();
+    let api = cp
+        .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    assert_eq!(api.id.len(), 10);
+    assert_eq!(
+        cp.cell().generation(),
+        gen0,
+        "an import alone serves nothing new"
+    );
+    let stage = StageUpdate {
+        name: "dev".into(),
+        variables: Some(BTreeMap::new()),
+        ..Default::default()
+    };
+    let d = cp
+        .create_deployment(
+            &api.id,
+            NewDeployment {
+                description: None,
+                stage: Some(stage),
+            },
+        )
+        .unwrap();
+    assert_eq!(cp.cell().generation(), gen0 + 1);
+    assert_eq!(cp.get_stage(&api.id, "dev").unwrap().deployment_id, d.id);
+    assert_eq!(
+        cp.cell().load().apis[0].stages[0].deployment_id.as_ref(),
+        d.id
+    );
+
+    cp.delete_rest_api(&api.id).unwrap();
+    assert!(cp.cell().load().apis.is_empty());
+    assert!(matches!(
+        cp.get_rest_api(&api.id),
+        Err(ApiError::ApiNotFound { .. })
+    ));
+}
+
+#[test]
+fn deployment_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cp = open(&settings(dir.path(), Vec::new()));
+    let empty = cp
+        .import_rest_api(EMPTY.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    assert_eq!(
+        cp.create_deployment(&empty.id, NewDeployment::default())
+            .unwrap_err(),
+        ApiError::NoMethods
+    );
+    let api = cp
+        .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    for (name, vars) in [
+        ("bad name", vec![]),
+        ("ok", vec![("bad-name", "v")]),
+        ("ok", vec![("n", "bad value")]),
+    ] {
+        let stage = StageUpdate {
+            name: name.into(),
+            variables: Some(
+                vars.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let err = cp.create_deployment(
+            &api.id,
+            NewDeployment {
+                description: None,
+                stage: Some(stage),
+            },
+        );
+        assert!(
+            matches!(err, Err(ApiError::BadRequest(_))),
+            "{name} {vars:?}"
+        );
+    }
+    assert!(
+        cp.list_deployments(&api.id).unwrap().is_empty(),
+        "a rejected deployment stores nothing"
+    );
+    cp.set_account_id("111122223333");
+    assert_eq!(
+        cp.get_rest_api("zzz").unwrap_err().parts().2,
+        "Invalid API identifier specified 111122223333:zzz"
+    );
+    assert_eq!(
+        cp.get_stage(&api.id, "nope").unwrap_err(),
+        ApiError::StageNotFound
+    );
+}
+
+#[test]
+fn put_rest_api_keeps_the_id_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cp = open(&settings(dir.path(), Vec::new()));
+    let api = cp
+        .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    let cats = PETS.replace("/pets", "/cats");
+    let merged = cp
+        .put_rest_api(
+            &api.id,
+            cats.as_bytes(),
+            PutMode::Merge,
+            &ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        (merged.id.as_str(), merged.created_date),
+        (api.id.as_str(), api.created_date)
+    );
+    assert!(merged.resources.iter().any(|r| r.path == "/pets"));
+    assert!(merged.resources.iter().any(|r| r.path == "/cats"));
+    let over = cp
+        .put_rest_api(
+            &api.id,
+            cats.as_bytes(),
+            PutMode::Overwrite,
+            &ImportOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(over.id, api.id);
+    assert_eq!(over.root_resource_id, api.root_resource_id);
+    assert!(!over.resources.iter().any(|r| r.path == "/pets"));
+    assert_eq!(cp.get_rest_api(&api.id).unwrap(), over);
+    assert!(matches!(
+        cp.put_rest_api(
+            "nope",
+            PETS.as_bytes(),
+            PutMode::Merge,
+            &ImportOptions::default()
+        ),
+        Err(ApiError::ApiNotFound { .. })
+    ));
+}

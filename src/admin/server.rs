@@ -1,0 +1,140 @@
+//! The admin listener: blocking std sockets on threads of their own, off the worker cores.
+//!
+//! One acceptor thread; one thread per connection, at most `MAX_CONNECTIONS` at once (beyond that
+//! the acceptor answers 503 and closes). Connections are HTTP/1.1 keep-alive (botocore and urllib3
+//! reuse them) with a 30 s read timeout. Each request goes: read -> route -> authenticate (for
+//! management operations) -> run -> write; errors become responses only through `ApiError`.
+
+use super::auth::authenticate;
+use super::error::ApiError;
+use super::http::{Conn, ReadError, Request, Response};
+use super::routes::{route, Route};
+use super::{ops, AdminState};
+use crate::deploy::ids::new_id;
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+pub const MAX_CONNECTIONS: usize = 64;
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts serving `listener` on a new thread; the handle's thread runs until the listener fails.
+pub fn serve(listener: TcpListener, state: AdminState) -> io::Result<JoinHandle<()>> {
+    listener.set_nonblocking(false)?;
+    let state = Arc::new(state);
+    thread::Builder::new()
+        .name("tollgate-admin".into())
+        .spawn(move || accept_loop(listener, state))
+}
+
+fn accept_loop(listener: TcpListener, state: Arc<AdminState>) {
+    let active = Arc::new(AtomicUsize::new(0));
+    loop {
+        let stream = match listener.accept() {
+            Ok((s, _)) => s,
+            // Out of descriptors or a connection reset before accept: back off briefly, go on.
+            Err(e) if e.kind() != io::ErrorKind::InvalidInput => {
+                thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            Err(_) => return,
+        };
+        if active.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::AcqRel);
+            refuse(stream);
+            continue;
+        }
+        let guard = ActiveGuard(active.clone());
+        let state = state.clone();
+        let spawned = thread::Builder::new()
+            .name("tollgate-admin-conn".into())
+            .spawn(move || {
+                let _guard = guard;
+                connection(stream, &state);
+            });
+        // If the thread could not start, its closure (and the guard) was dropped with the error.
+        drop(spawned);
+    }
+}
+
+/// Decrements the active-connection count when a connection thread ends, even by panic.
+struct ActiveGuard(Arc<AtomicUsize>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn refuse(stream: TcpStream) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let resp = ApiError::Unavailable("Too many admin connections".into()).to_response();
+    let _ = Conn::new(stream).write_response(&resp, &new_id(20), true);
+}
+
+fn connection(stream: TcpStream, state: &AdminState) {
+    if stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
+        || stream.set_write_timeout(Some(READ_TIMEOUT)).is_err()
+    {
+        return;
+    }
+    let _ = stream.set_nodelay(true);
+    let mut conn = Conn::new(stream);
+    loop {
+        let request_id = new_id(20);
+        match conn.read_request(state.max_body) {
+            Ok(req) => {
+                let resp = handle(state, &req);
+                if conn
+                    .write_response(&resp, &request_id, !req.keep_alive)
+                    .is_err()
+                    || !req.keep_alive
+                {
+                    return;
+                }
+            }
+            Err(ReadError::Reject(e)) => {
+                let _ = conn.write_response(&e.to_response(), &request_id, true);
+                return;
+            }
+            Err(ReadError::Closed | ReadError::Io(_)) => return,
+        }
+    }
+}
+
+/// One request to one response: route, authenticate, run.
+pub fn handle(state: &AdminState, req: &Request) -> Response {
+    dispatch(state, req).unwrap_or_else(|e| e.to_response())
+}
+
+fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
+    let unknown = || ApiError::UnknownOperation {
+        method: req.method.clone(),
+        path: req.path.clone(),
+    };
+    let segments = req.segments().ok_or_else(unknown)?;
+    match route(&req.method, &segments, req.query("mode")).ok_or_else(unknown)? {
+        Route::Ping => Ok(ping(state)),
+        Route::Metrics => Ok(Response::bytes(
+            200,
+            "text/plain; version=0.0.4",
+            (state.metrics)().into_bytes(),
+        )),
+        Route::Op(op) => {
+            // The seam for admin SigV4: every management operation passes here first.
+            let _principal = authenticate(req)?;
+            ops::run(state, op, req)
+        }
+    }
+}
+
+fn ping(state: &AdminState) -> Response {
+    if state.ready.load(Ordering::Acquire) {
+        Response::json(200, &serde_json::json!({"status": "ok"}))
+    } else {
+        Response::json(503, &serde_json::json!({"status": "starting"}))
+    }
+}
