@@ -10,6 +10,8 @@
 use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
 use super::merge;
+pub use super::stage::StageUpdate;
+use super::stage::{updated_stage, validate_stage_name, validate_variables};
 use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
 use crate::deploy::ids::new_id;
 use crate::deploy::import::{import_document, ImportOptions};
@@ -20,7 +22,6 @@ use crate::deploy::Snapshot;
 use crate::settings::Settings;
 use crate::store::{Store, Write};
 use anyhow::{anyhow, Context};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// PutRestApi's `mode`.
@@ -38,18 +39,6 @@ pub enum PutMode {
 pub struct NewDeployment {
     pub description: Option<String>,
     pub stage: Option<StageUpdate>,
-}
-
-/// The stage a new deployment is pointed at; created if missing.
-#[derive(Debug, Clone, Default)]
-pub struct StageUpdate {
-    pub name: String,
-    pub description: Option<String>,
-    /// `Some` replaces the stage's variables; `None` keeps them.
-    pub variables: Option<BTreeMap<String, String>>,
-    pub cache_cluster_enabled: Option<bool>,
-    pub cache_cluster_size: Option<String>,
-    pub tracing_enabled: Option<bool>,
 }
 
 /// One API as it would be served: its current definition (for the name) and each stage with
@@ -381,38 +370,6 @@ fn import(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, ApiError> {
     Ok(api)
 }
 
-/// `current` (or a new stage) pointed at `deployment_id`, with `update` applied.
-fn updated_stage(
-    current: Option<Stage>,
-    update: &StageUpdate,
-    deployment_id: &str,
-    now: i64,
-) -> Stage {
-    let mut stage = current.unwrap_or_else(|| Stage {
-        stage_name: update.name.clone(),
-        created_date: now,
-        ..Default::default()
-    });
-    stage.deployment_id = deployment_id.to_string();
-    stage.last_updated_date = now;
-    if let Some(d) = &update.description {
-        stage.description = Some(d.clone());
-    }
-    if let Some(v) = &update.variables {
-        stage.variables = v.clone();
-    }
-    if let Some(c) = update.cache_cluster_enabled {
-        stage.cache_cluster_enabled = c;
-    }
-    if let Some(s) = &update.cache_cluster_size {
-        stage.cache_cluster_size = Some(s.clone());
-    }
-    if let Some(t) = update.tracing_enabled {
-        stage.tracing_enabled = t;
-    }
-    stage
-}
-
 /// Replaces (or adds) `stage` of `deployed.id` in `served`.
 fn overlay_stage(served: &mut Vec<Served>, stage: &Stage, deployed: &RestApi) {
     let entry = match served.iter().position(|s| s.api.id == deployed.id) {
@@ -429,41 +386,6 @@ fn overlay_stage(served: &mut Vec<Served>, stage: &Stage, deployed: &RestApi) {
         .stages
         .retain(|(s, _)| s.stage_name != stage.stage_name);
     entry.stages.push((stage.clone(), deployed.clone()));
-}
-
-/// AWS: stage names are alphanumerics, hyphens and underscores, at most 128 characters.
-fn validate_stage_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("Stage name only allows a-zA-Z0-9_-"))
-    }
-}
-
-/// AWS: variable names are alphanumerics and underscores; values match `[A-Za-z0-9-._~:/?#&=,]+`.
-fn validate_variables(vars: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    for (name, value) in vars {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(ApiError::bad_request(format!(
-                "Stage variable name {name} must contain only alphanumeric characters and underscores"
-            )));
-        }
-        if value.is_empty()
-            || !value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#&=,".contains(&b))
-        {
-            return Err(ApiError::bad_request(format!(
-                "Stage variable value {value} must match [A-Za-z0-9-._~:/?#&=,]+"
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn now() -> i64 {

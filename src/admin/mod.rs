@@ -16,6 +16,7 @@ mod ops;
 pub mod routes;
 mod server;
 pub mod shapes;
+mod stage;
 
 pub use control::ControlPlane;
 pub use error::ApiError;

@@ -331,3 +331,112 @@ fn connections_over_the_cap_get_503() {
     );
     drop(held);
 }
+
+/// Runs the real AWS CLI against the admin port. Needs `TOLLGATE_AWS_CLI=/path/to/aws`; skipped
+/// (passes) without it, so the suite does not depend on Python.
+#[test]
+fn aws_cli_parses_our_responses() {
+    let Ok(aws) = std::env::var("TOLLGATE_AWS_CLI") else {
+        return;
+    };
+    let (addr, _ready, dir) = start(1 << 20);
+    let endpoint = format!("http://{addr}");
+    let doc = dir.path().join("pets.json");
+    std::fs::write(&doc, PETS).unwrap();
+    // iso8601 makes botocore really parse our epoch-second timestamps (CLI v1 echoes them raw).
+    let config = dir.path().join("aws-config");
+    std::fs::write(&config, "[default]\ncli_timestamp_format = iso8601\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&aws)
+            .args([
+                "apigateway",
+                "--endpoint-url",
+                &endpoint,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &config)
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.code(), stdout, stderr)
+    };
+    let json =
+        |s: &str| -> Value { serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}")) };
+
+    let (code, out, err) = run(&[
+        "import-rest-api",
+        "--body",
+        &format!("fileb://{}", doc.display()),
+        "--parameters",
+        "basepath=ignore",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let api = json(&out);
+    let id = api["id"].as_str().unwrap().to_string();
+    assert_eq!(api["endpointConfiguration"]["types"], json!(["EDGE"]));
+    // botocore parsed createdDate as a timestamp and the CLI printed it back as ISO 8601.
+    assert!(
+        api["createdDate"].as_str().is_some_and(|d| d.contains('T')),
+        "{api}"
+    );
+
+    let (code, out, err) = run(&[
+        "create-deployment",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "prod",
+        "--variables",
+        "a=1,b=x",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let dep = json(&out);
+
+    let (code, out, err) = run(&["get-stages", "--rest-api-id", &id]);
+    assert_eq!(code, Some(0), "{err}");
+    let stages = json(&out);
+    assert_eq!(stages["item"][0]["deploymentId"], dep["id"]);
+    assert_eq!(stages["item"][0]["variables"], json!({"a": "1", "b": "x"}));
+
+    let (code, out, err) = run(&["get-rest-apis"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json(&out)["items"][0]["id"], json!(id));
+
+    let (code, out, err) = run(&[
+        "put-rest-api",
+        "--rest-api-id",
+        &id,
+        "--mode",
+        "overwrite",
+        "--body",
+        &format!("fileb://{}", doc.display()),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(json(&out)["id"], json!(id));
+
+    let (code, _, err) = run(&["get-rest-api", "--rest-api-id", "nope"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("(NotFoundException)") && err.contains("Invalid API identifier specified"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(&["get-stage", "--rest-api-id", &id, "--stage-name", "nope"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("(NotFoundException)") && err.contains("Invalid Stage identifier specified"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(&["delete-rest-api", "--rest-api-id", &id]);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -1,5 +1,6 @@
 use super::*;
 use crate::settings::{BootApi, BootStage, DriverChoice};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
