@@ -30,7 +30,14 @@ impl Aws {
         let out = Command::new(&self.exe)
             .args(["apigateway"])
             .args(args)
-            .args(["--endpoint-url", &self.endpoint, "--region", "us-east-1", "--output", "json"])
+            .args([
+                "--endpoint-url",
+                &self.endpoint,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
             .env("AWS_ACCESS_KEY_ID", "AKIDTOLLGATETEST")
             .env("AWS_SECRET_ACCESS_KEY", "tollgate-test-secret")
             .env_remove("AWS_PROFILE")
@@ -44,11 +51,16 @@ impl Aws {
             .unwrap_or_else(|e| panic!("running {}: {e}", self.exe.display()));
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "aws apigateway {args:?} failed ({}):\n{stdout}\n{stderr}", out.status);
+        assert!(
+            out.status.success(),
+            "aws apigateway {args:?} failed ({}):\n{stdout}\n{stderr}",
+            out.status
+        );
         if stdout.trim().is_empty() {
             Value::Null
         } else {
-            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("aws output not JSON ({e}): {stdout}"))
+            serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("aws output not JSON ({e}): {stdout}"))
         }
     }
 }
@@ -70,21 +82,40 @@ fn aws_cli_imports_deploys_and_lists() {
         let be = Backends::start();
         let home = TempDir::new("aws");
         let doc = home.write("api.json", &be.render(&fixture("api-oas3.json")));
-        let aws = Aws { exe: exe.clone(), endpoint: format!("http://{}", gw.admin), home };
+        let aws = Aws {
+            exe: exe.clone(),
+            endpoint: format!("http://{}", gw.admin),
+            home,
+        };
 
         let body = format!("fileb://{}", doc.display());
         let api = aws.run(&["import-rest-api", "--body", &body]);
-        let id = api["id"].as_str().unwrap_or_else(|| panic!("import-rest-api: {api}")).to_string();
+        let id = api["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("import-rest-api: {api}"))
+            .to_string();
         assert_eq!(api["name"], "blackbox");
 
         let echo = be.echo.hostport();
         let vars = format!("backend={echo},tag=cli-tag");
-        let dep = aws.run(&["create-deployment", "--rest-api-id", &id, "--stage-name", "prod", "--variables", &vars]);
+        let dep = aws.run(&[
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+            "--variables",
+            &vars,
+        ]);
         assert!(dep["id"].as_str().is_some(), "create-deployment: {dep}");
 
         let apis = aws.run(&["get-rest-apis"]);
         assert!(
-            apis["items"].as_array().expect("items").iter().any(|a| a["id"] == id.as_str()),
+            apis["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|a| a["id"] == id.as_str()),
             "get-rest-apis: {apis}"
         );
         let one = aws.run(&["get-rest-api", "--rest-api-id", &id]);
@@ -92,7 +123,11 @@ fn aws_cli_imports_deploys_and_lists() {
 
         let stages = aws.run(&["get-stages", "--rest-api-id", &id]);
         let item = &stages["item"];
-        assert_eq!(item.as_array().map(Vec::len), Some(1), "get-stages: {stages}");
+        assert_eq!(
+            item.as_array().map(Vec::len),
+            Some(1),
+            "get-stages: {stages}"
+        );
         assert_eq!(item[0]["stageName"], "prod");
         assert_eq!(item[0]["deploymentId"], dep["id"]);
         assert_eq!(item[0]["variables"]["tag"], "cli-tag");
@@ -104,17 +139,36 @@ fn aws_cli_imports_deploys_and_lists() {
         assert_eq!(e["headers"]["x-stage-var"], "cli-tag");
 
         // put-rest-api --mode overwrite + a redeploy changes what is served.
-        let v2 = aws.home.write("v2.yaml", &fixture("version.yaml").replace("@VERSION@", "cli-v2"));
+        let v2 = aws.home.write(
+            "v2.yaml",
+            &fixture("version.yaml").replace("@VERSION@", "cli-v2"),
+        );
         let body = format!("fileb://{}", v2.display());
-        aws.run(&["put-rest-api", "--rest-api-id", &id, "--mode", "overwrite", "--body", &body]);
-        aws.run(&["create-deployment", "--rest-api-id", &id, "--stage-name", "prod"]);
+        aws.run(&[
+            "put-rest-api",
+            "--rest-api-id",
+            &id,
+            "--mode",
+            "overwrite",
+            "--body",
+            &body,
+        ]);
+        aws.run(&[
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+        ]);
         let r = gw.call(&id, "GET", "/prod/version", b"");
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["version"], "cli-v2");
 
         aws.run(&["delete-rest-api", "--rest-api-id", &id]);
         let apis = aws.run(&["get-rest-apis"]);
-        let left = apis["items"].as_array().map(|a| a.iter().any(|x| x["id"] == id.as_str()));
+        let left = apis["items"]
+            .as_array()
+            .map(|a| a.iter().any(|x| x["id"] == id.as_str()));
         assert_ne!(left, Some(true), "deleted API still listed: {apis}");
     });
 }

@@ -15,11 +15,21 @@ fn keep_alive_serves_many_requests_on_one_connection() {
         let mut c = env.conn();
         let mut ids = Vec::new();
         for i in 0..6 {
-            let target = if i % 2 == 0 { "/prod/mock".to_string() } else { format!("/prod/echo?i={i}") };
-            let r = c.request("GET", &target, &env.host, &[], b"").expect("keep-alive request");
+            let target = if i % 2 == 0 {
+                "/prod/mock".to_string()
+            } else {
+                format!("/prod/echo?i={i}")
+            };
+            let r = c
+                .request("GET", &target, &env.host, &[], b"")
+                .expect("keep-alive request");
             assert_eq!(r.status, 200, "{target}: {}", r.text());
             assert!(!r.closes(), "server asked to close a keep-alive connection");
-            ids.push(r.header("x-amzn-RequestId").expect("x-amzn-RequestId").to_string());
+            ids.push(
+                r.header("x-amzn-RequestId")
+                    .expect("x-amzn-RequestId")
+                    .to_string(),
+            );
         }
         ids.sort();
         ids.dedup();
@@ -78,13 +88,23 @@ fn chunked_request_body_is_relayed() {
         let env = setup(Opts::new(driver));
         let mut c = env.conn();
         let body = chunked(&[b"hello ", b"chunked ", b"world"]);
-        let raw = env.raw("POST", "/prod/echo", &[("Transfer-Encoding", "chunked")], &body);
+        let raw = env.raw(
+            "POST",
+            "/prod/echo",
+            &[("Transfer-Encoding", "chunked")],
+            &body,
+        );
         c.send(&raw);
         let e = echoed(&c.read_response().unwrap());
         assert_eq!(e["body"], "hello chunked world");
         // A chunked body with extensions and trailers, then a second request on the connection.
         let body = b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n";
-        c.send(&env.raw("PUT", "/prod/echo", &[("Transfer-Encoding", "chunked")], body));
+        c.send(&env.raw(
+            "PUT",
+            "/prod/echo",
+            &[("Transfer-Encoding", "chunked")],
+            body,
+        ));
         let e = echoed(&c.read_response().unwrap());
         assert_eq!(e["body"], "hello");
         assert_eq!(e["method"], "PUT");
@@ -107,7 +127,12 @@ fn large_chunked_body_is_relayed_whole() {
         let part = vec![b'z'; 64 * 1024];
         let parts: Vec<&[u8]> = (0..16).map(|_| part.as_slice()).collect();
         let mut c = env.conn();
-        c.send(&env.raw("POST", "/prod/echo", &[("Transfer-Encoding", "chunked")], &chunked(&parts)));
+        c.send(&env.raw(
+            "POST",
+            "/prod/echo",
+            &[("Transfer-Encoding", "chunked")],
+            &chunked(&parts),
+        ));
         let e = echoed(&c.read_response().unwrap());
         assert_eq!(e["body"].as_str().unwrap().len(), 16 * 64 * 1024);
     });
@@ -119,7 +144,9 @@ fn chunked_backend_response_is_streamed() {
         let env = setup(Opts::new(driver));
         let mut c = env.conn();
         c.send(&env.raw("GET", "/prod/chunked", &[], b""));
-        let (head, framing) = c.read_head().expect("response head before the backend finished");
+        let (head, framing) = c
+            .read_head()
+            .expect("response head before the backend finished");
         assert_eq!(head.status, 200);
         // The backend holds the rest back until we have seen the first part: a gateway that
         // buffers whole responses fails here.
@@ -131,7 +158,10 @@ fn chunked_backend_response_is_streamed() {
         let body = c.read_body(framing).expect("complete body");
         assert_eq!(String::from_utf8_lossy(&body), "first\nsecond\nthird\n");
         let r = c.request("GET", "/prod/mock", &env.host, &[], b"").unwrap();
-        assert_eq!(r.status, 200, "connection unusable after a streamed response");
+        assert_eq!(
+            r.status, 200,
+            "connection unusable after a streamed response"
+        );
     });
 }
 
@@ -147,7 +177,10 @@ fn expect_100_continue() {
             b"",
         ));
         let r = c.read_response().expect("interim response");
-        assert_eq!(r.status, 100, "expected 100 Continue before the body was sent");
+        assert_eq!(
+            r.status, 100,
+            "expected 100 Continue before the body was sent"
+        );
         c.send(b"hello");
         let e = echoed(&c.read_response().unwrap());
         assert_eq!(e["body"], "hello");
@@ -177,7 +210,11 @@ fn head_requests_get_no_body() {
             // If a body had been sent, the next response would not parse.
             let r = c.request("GET", "/prod/mock", &env.host, &[], b"").unwrap();
             assert_eq!(r.status, 200);
-            assert_eq!(r.json()["mock"], "ok", "HEAD {target} leaked a body onto the connection");
+            assert_eq!(
+                r.json()["mock"],
+                "ok",
+                "HEAD {target} leaked a body onto the connection"
+            );
         }
         assert!(c.pending().is_empty());
     });
@@ -206,7 +243,12 @@ fn configured_limits_are_enforced() {
         // Header block size
         let big = "b".repeat(2100);
         let r = env.call("GET", "/prod/echo", &[("X-Big", &big)], b"");
-        assert_eq!(r.status, 431, "header block over max_header_bytes: {}", r.text());
+        assert_eq!(
+            r.status,
+            431,
+            "header block over max_header_bytes: {}",
+            r.text()
+        );
         // Header count
         let names: Vec<String> = (0..25).map(|i| format!("X-H{i}")).collect();
         let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
@@ -215,7 +257,10 @@ fn configured_limits_are_enforced() {
         let r = env.call("GET", "/prod/echo", &many[..15], b"");
         assert_eq!(r.status, 200, "15 headers is under the limit");
         // Body, Content-Length
-        assert_eq!(env.call("POST", "/prod/echo", &[], &[b'x'; 1000]).status, 200);
+        assert_eq!(
+            env.call("POST", "/prod/echo", &[], &[b'x'; 1000]).status,
+            200
+        );
         let r = env.call("POST", "/prod/echo", &[], &[b'x'; 2000]);
         assert_eq!(r.status, 413, "{}", r.text());
         assert_eq!(message(&r), "Request Too Long");
@@ -229,7 +274,12 @@ fn configured_limits_are_enforced() {
             &chunked(&[&part, &part, &part]),
         ));
         let r = c.read_response().unwrap();
-        assert_eq!(r.status, 413, "chunked body over max_body_bytes: {}", r.text());
+        assert_eq!(
+            r.status,
+            413,
+            "chunked body over max_body_bytes: {}",
+            r.text()
+        );
         assert_eq!(message(&r), "Request Too Long");
         assert!(r.header("x-amzn-RequestId").is_some());
     });
@@ -251,7 +301,11 @@ fn default_limits_are_aws_sized() {
         assert!(st == 414 || st == 431, "11 KiB URL: {st}");
         // 12 KiB of headers -> 431.
         let big = "b".repeat(12 * 1024);
-        assert_eq!(env.call("GET", "/prod/echo", &[("X-Big", &big)], b"").status, 431);
+        assert_eq!(
+            env.call("GET", "/prod/echo", &[("X-Big", &big)], b"")
+                .status,
+            431
+        );
         // 101 headers -> 431.
         let names: Vec<String> = (0..101).map(|i| format!("X-H{i}")).collect();
         let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
@@ -279,28 +333,69 @@ fn smuggling_cases(host: &str) -> Vec<(&'static str, Vec<u8>)> {
     let post = |headers: &str, body: &str| {
         format!("POST /prod/echo HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n{body}").into_bytes()
     };
-    let get = |headers: &str| format!("GET /prod/echo HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n").into_bytes();
+    let get = |headers: &str| {
+        format!("GET /prod/echo HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n").into_bytes()
+    };
     let te = "Transfer-Encoding: chunked\r\n";
     vec![
-        ("CL and TE", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n")),
-        ("TE and CL", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n")),
-        ("duplicate CL, same value", post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello")),
-        ("duplicate CL, different values", post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!")),
+        (
+            "CL and TE",
+            post(
+                "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                "0\r\n\r\n",
+            ),
+        ),
+        (
+            "TE and CL",
+            post(
+                "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+                "0\r\n\r\n",
+            ),
+        ),
+        (
+            "duplicate CL, same value",
+            post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello"),
+        ),
+        (
+            "duplicate CL, different values",
+            post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"),
+        ),
         ("CL list", post("Content-Length: 5, 5\r\n", "hello")),
         ("CL not a number", post("Content-Length: abc\r\n", "hello")),
         ("CL negative", post("Content-Length: -5\r\n", "hello")),
         ("CL with plus sign", post("Content-Length: +5\r\n", "hello")),
         ("CL hex", post("Content-Length: 0x5\r\n", "hello")),
-        ("CL overflows u64", post("Content-Length: 184467440737095516160\r\n", "hello")),
-        ("CL with inner space", post("Content-Length: 1 2\r\n", "hello")),
+        (
+            "CL overflows u64",
+            post("Content-Length: 184467440737095516160\r\n", "hello"),
+        ),
+        (
+            "CL with inner space",
+            post("Content-Length: 1 2\r\n", "hello"),
+        ),
         ("TE gzip only", post("Transfer-Encoding: gzip\r\n", "hello")),
-        ("TE chunked, gzip", post("Transfer-Encoding: chunked, gzip\r\n", "5\r\nhello\r\n0\r\n\r\n")),
-        ("TE unknown coding", post("Transfer-Encoding: xchunked\r\n", "5\r\nhello\r\n0\r\n\r\n")),
+        (
+            "TE chunked, gzip",
+            post(
+                "Transfer-Encoding: chunked, gzip\r\n",
+                "5\r\nhello\r\n0\r\n\r\n",
+            ),
+        ),
+        (
+            "TE unknown coding",
+            post("Transfer-Encoding: xchunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
+        ),
         ("chunk size not hex", post(te, "zz\r\nhello\r\n0\r\n\r\n")),
         ("chunk size negative", post(te, "-5\r\nhello\r\n0\r\n\r\n")),
-        ("chunk size overflows", post(te, "fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n")),
+        (
+            "chunk size overflows",
+            post(te, "fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
+        ),
         ("chunk size empty", post(te, "\r\nhello\r\n0\r\n\r\n")),
-        ("chunk data longer than its size", post(te, "3\r\nhello\r\n0\r\n\r\n")),
+        (
+            "chunk data longer than its size",
+            post(te, "3\r\nhello\r\n0\r\n\r\n"),
+        ),
         ("obs-fold", get("X-Folded: a\r\n  b\r\n")),
         ("bare LF ends a header line", get("X-A: b\nX-B: c\r\n")),
         (
@@ -311,8 +406,14 @@ fn smuggling_cases(host: &str) -> Vec<(&'static str, Vec<u8>)> {
         ("NUL in a header value", get("X-A: a\0b\r\n")),
         ("CR in a header value", get("X-A: a\rb\r\n")),
         ("whitespace before a colon", get("X-A : b\r\n")),
-        ("whitespace before the CL colon", post("Content-Length : 5\r\n", "hello")),
-        ("tab before the TE colon", post("Transfer-Encoding\t: chunked\r\n", "0\r\n\r\n")),
+        (
+            "whitespace before the CL colon",
+            post("Content-Length : 5\r\n", "hello"),
+        ),
+        (
+            "tab before the TE colon",
+            post("Transfer-Encoding\t: chunked\r\n", "0\r\n\r\n"),
+        ),
         ("two Host headers", get("Host: other.example\r\n")),
     ]
 }
@@ -327,7 +428,9 @@ fn smuggling_shapes_get_400_and_a_closed_connection() {
             c.send(&raw);
             match c.read_response() {
                 Ok(r) if r.status == 400 => {
-                    if !r.body.is_empty() && serde_json::from_slice::<serde_json::Value>(&r.body).is_err() {
+                    if !r.body.is_empty()
+                        && serde_json::from_slice::<serde_json::Value>(&r.body).is_err()
+                    {
                         failures.push(format!("{name}: 400 body is not JSON: {:?}", r.text()));
                     }
                     if !c.closed_within(Duration::from_secs(3)) {
@@ -338,15 +441,27 @@ fn smuggling_shapes_get_400_and_a_closed_connection() {
                 Err(e) => failures.push(format!("{name}: no response ({e})")),
             }
         }
-        assert!(failures.is_empty(), "smuggling cases not rejected:\n  {}", failures.join("\n  "));
+        assert!(
+            failures.is_empty(),
+            "smuggling cases not rejected:\n  {}",
+            failures.join("\n  ")
+        );
         // None of them may reach the backend as a complete request: whatever the gateway forwarded
         // before noticing (a streamed body) must end in an aborted upstream request.
-        assert_eq!(env.be.echo.requests(), 0, "a rejected request reached the backend");
+        assert_eq!(
+            env.be.echo.requests(),
+            0,
+            "a rejected request reached the backend"
+        );
     });
 }
 
 fn timeouts() -> Config {
-    Config { header_ms: 600, idle_ms: 600, ..Config::default() }
+    Config {
+        header_ms: 600,
+        idle_ms: 600,
+        ..Config::default()
+    }
 }
 
 #[test]
@@ -373,7 +488,11 @@ fn slowloris_is_closed_at_the_header_timeout() {
                     break;
                 }
                 Ok(_) => {} // e.g. a 408; keep going until the close
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
                 Err(_) => {
                     closed_at = Some(start.elapsed());
                     break;
@@ -381,8 +500,14 @@ fn slowloris_is_closed_at_the_header_timeout() {
             }
         }
         let t = closed_at.expect("slowloris connection never closed");
-        assert!(t >= Duration::from_millis(400), "closed too early ({t:?}) for header_ms = 600");
-        assert!(t <= Duration::from_millis(2500), "closed late ({t:?}) for header_ms = 600");
+        assert!(
+            t >= Duration::from_millis(400),
+            "closed too early ({t:?}) for header_ms = 600"
+        );
+        assert!(
+            t <= Duration::from_millis(2500),
+            "closed late ({t:?}) for header_ms = 600"
+        );
     });
 }
 
@@ -394,9 +519,15 @@ fn idle_keep_alive_connection_is_closed() {
         let r = c.request("GET", "/prod/mock", &env.host, &[], b"").unwrap();
         assert_eq!(r.status, 200);
         let start = Instant::now();
-        assert!(c.closed_within(Duration::from_secs(3)), "idle connection not closed within 3 s");
+        assert!(
+            c.closed_within(Duration::from_secs(3)),
+            "idle connection not closed within 3 s"
+        );
         let t = start.elapsed();
-        assert!(t >= Duration::from_millis(400), "idle connection closed too early ({t:?})");
+        assert!(
+            t >= Duration::from_millis(400),
+            "idle connection closed too early ({t:?})"
+        );
     });
 }
 
@@ -405,14 +536,28 @@ fn connection_close_is_honoured() {
     for_each_driver(|driver| {
         let env = setup(Opts::new(driver));
         let mut c = env.conn();
-        let r = c.request("GET", "/prod/mock", &env.host, &[("Connection", "close")], b"").unwrap();
+        let r = c
+            .request(
+                "GET",
+                "/prod/mock",
+                &env.host,
+                &[("Connection", "close")],
+                b"",
+            )
+            .unwrap();
         assert_eq!(r.status, 200);
-        assert!(c.closed_within(Duration::from_secs(3)), "not closed after Connection: close");
+        assert!(
+            c.closed_within(Duration::from_secs(3)),
+            "not closed after Connection: close"
+        );
         // HTTP/1.0 without keep-alive: one response, then close.
         let mut c = env.conn();
         c.send(format!("GET /prod/mock HTTP/1.0\r\nHost: {}\r\n\r\n", env.host).as_bytes());
         let r = c.read_response().unwrap();
         assert_eq!(r.status, 200);
-        assert!(c.closed_within(Duration::from_secs(3)), "HTTP/1.0 connection not closed");
+        assert!(
+            c.closed_within(Duration::from_secs(3)),
+            "HTTP/1.0 connection not closed"
+        );
     });
 }

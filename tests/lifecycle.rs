@@ -13,7 +13,9 @@ fn version_doc(v: &str) -> String {
 }
 
 fn version_on(c: &mut Conn, host: &str) -> String {
-    let r = c.request("GET", "/prod/version", host, &[], b"").expect("request on the open connection");
+    let r = c
+        .request("GET", "/prod/version", host, &[], b"")
+        .expect("request on the open connection");
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["version"].as_str().unwrap_or_default().to_string()
 }
@@ -32,7 +34,9 @@ fn restart_keeps_apis_and_stages() {
         let r = env.gw.admin("GET", &format!("/restapis/{}", env.api), b"");
         assert_eq!(r.status, 200);
         assert_eq!(r.json()["id"], env.api.as_str());
-        let r = env.gw.admin("GET", &format!("/restapis/{}/stages/prod", env.api), b"");
+        let r = env
+            .gw
+            .admin("GET", &format!("/restapis/{}/stages/prod", env.api), b"");
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["variables"]["tag"], "prod-tag");
     });
@@ -47,9 +51,18 @@ fn kill9_keeps_apis_and_stages() {
         env.gw.deploy(&v, "prod", &[]);
         env.gw.kill9();
         env.gw.restart();
-        assert_eq!(env.get("/prod/mock").status, 200, "first API lost by kill -9");
+        assert_eq!(
+            env.get("/prod/mock").status,
+            200,
+            "first API lost by kill -9"
+        );
         let r = env.gw.call(&v, "GET", "/prod/version", b"");
-        assert_eq!(r.status, 200, "deployment acknowledged before kill -9 was lost: {}", r.text());
+        assert_eq!(
+            r.status,
+            200,
+            "deployment acknowledged before kill -9 was lost: {}",
+            r.text()
+        );
         assert_eq!(r.json()["version"], "durable");
         // And it still takes writes.
         env.gw.deploy(&v, "beta", &[]);
@@ -68,9 +81,17 @@ fn redeploy_reaches_an_open_keep_alive_connection() {
         assert_eq!(version_on(&mut c, &host), "v1");
 
         // PutRestApi changes the API, not what a stage serves.
-        let r = gw.admin("PUT", &format!("/restapis/{id}?mode=overwrite"), version_doc("v2").as_bytes());
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            version_doc("v2").as_bytes(),
+        );
         assert_eq!(r.status, 200, "{}", r.text());
-        assert_eq!(version_on(&mut c, &host), "v1", "an undeployed change went live");
+        assert_eq!(
+            version_on(&mut c, &host),
+            "v1",
+            "an undeployed change went live"
+        );
 
         gw.deploy(&id, "prod", &[]);
         let seen = wait_for("v2 on the open connection", Duration::from_secs(3), || {
@@ -112,13 +133,21 @@ fn sighup_reloads_the_config_api_files() {
         wait_for("file-v2 after SIGHUP", Duration::from_secs(5), || {
             (version_on(&mut gw.conn(), &host) == "file-v2").then_some(())
         });
-        assert_eq!(version_on(&mut c, &host), "file-v2", "reload missed an open connection");
+        assert_eq!(
+            version_on(&mut c, &host),
+            "file-v2",
+            "reload missed an open connection"
+        );
 
         // A broken file on reload changes nothing and the process lives on.
         fs::write(&api, fixture("invalid-api.yaml")).unwrap();
         gw.sighup();
         std::thread::sleep(Duration::from_millis(700));
-        assert_eq!(version_on(&mut gw.conn(), &host), "file-v2", "a failed reload changed what is served");
+        assert_eq!(
+            version_on(&mut gw.conn(), &host),
+            "file-v2",
+            "a failed reload changed what is served"
+        );
         assert_eq!(gw.admin("GET", "/ping", b"").status, 200);
     });
 }
@@ -126,13 +155,18 @@ fn sighup_reloads_the_config_api_files() {
 #[test]
 fn sigterm_drains_in_flight_requests_and_exits_0() {
     for_each_driver(|driver| {
-        let cfg = Config { drain_ms: 5000, ..Config::default() };
+        let cfg = Config {
+            drain_ms: 5000,
+            ..Config::default()
+        };
         let mut env = setup(Opts::new(driver).config(cfg));
         let mut c = env.conn();
         c.send(&env.raw("GET", "/prod/slowok?ms=1200", &[], b""));
-        wait_for("the slow request to reach the backend", Duration::from_secs(3), || {
-            (env.be.slow.requests() == 1).then_some(())
-        });
+        wait_for(
+            "the slow request to reach the backend",
+            Duration::from_secs(3),
+            || (env.be.slow.requests() == 1).then_some(()),
+        );
         env.gw.sigterm();
         std::thread::sleep(Duration::from_millis(200));
 
@@ -144,10 +178,15 @@ fn sigterm_drains_in_flight_requests_and_exits_0() {
             }
         }
 
-        let r = c.read_response().expect("in-flight response finished during the drain");
+        let r = c
+            .read_response()
+            .expect("in-flight response finished during the drain");
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["slow"], "done");
-        let st = env.gw.wait_exit(Duration::from_secs(6)).expect("no exit within the drain timeout");
+        let st = env
+            .gw
+            .wait_exit(Duration::from_secs(6))
+            .expect("no exit within the drain timeout");
         assert!(st.success(), "exit status after SIGTERM: {st:?}");
     });
 }
@@ -165,7 +204,10 @@ fn check_reports_good_and_bad_configs() {
     let bad = tmp.write("bad.toml", &boot_config("bad-api.yaml").render());
     let (st, out) = run_cli(&["check", bad.to_str().unwrap()]);
     assert!(!st.success(), "check of a bad API passed: {out}");
-    assert!(out.contains("bad-one") && out.contains("bad-two"), "check must list every error:\n{out}");
+    assert!(
+        out.contains("bad-one") && out.contains("bad-two"),
+        "check must list every error:\n{out}"
+    );
 
     let missing = tmp.write("missing.toml", &boot_config("no-such-file.yaml").render());
     let (st, out) = run_cli(&["check", missing.to_str().unwrap()]);
@@ -175,7 +217,10 @@ fn check_reports_good_and_bad_configs() {
     let (st, out) = run_cli(&["check", broken.to_str().unwrap()]);
     assert!(!st.success(), "check passed a TOML syntax error: {out}");
 
-    let unknown = tmp.write("unknown.toml", "[server]\nlisten = \"127.0.0.1:0\"\nno_such_key = 1\n");
+    let unknown = tmp.write(
+        "unknown.toml",
+        "[server]\nlisten = \"127.0.0.1:0\"\nno_such_key = 1\n",
+    );
     let (st, out) = run_cli(&["check", unknown.to_str().unwrap()]);
     assert!(!st.success(), "check passed an unknown key: {out}");
 }
@@ -191,12 +236,18 @@ fn version_flag() {
 fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     let mut sum = 0.0;
     for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((series, value)) = line.rsplit_once(' ') else { continue };
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
         let (n, lbls) = match series.split_once('{') {
             Some((n, l)) => (n, l),
             None => (series, ""),
         };
-        if n != name || !labels.iter().all(|(k, v)| lbls.contains(&format!("{k}=\"{v}\""))) {
+        if n != name
+            || !labels
+                .iter()
+                .all(|(k, v)| lbls.contains(&format!("{k}=\"{v}\"")))
+        {
             continue;
         }
         sum += value.trim().parse::<f64>().unwrap_or(0.0);
@@ -217,21 +268,45 @@ fn ping_and_metrics() {
         assert_eq!(env.get("/prod/refused").status, 502);
 
         let mock = [("stage", "prod"), ("resource", "/mock"), ("method", "GET")];
-        let text = env.gw.metrics_until("3 counted GET /mock", |t| metric(t, "tollgate_count", &mock) >= 3.0);
-        let teapot = [("stage", "prod"), ("resource", "/teapot"), ("method", "GET")];
-        let refused = [("stage", "prod"), ("resource", "/refused"), ("method", "GET")];
-        let text = if metric(&text, "tollgate_5xxerror", &refused) >= 1.0 && metric(&text, "tollgate_4xxerror", &teapot) >= 1.0 {
+        let text = env.gw.metrics_until("3 counted GET /mock", |t| {
+            metric(t, "tollgate_count", &mock) >= 3.0
+        });
+        let teapot = [
+            ("stage", "prod"),
+            ("resource", "/teapot"),
+            ("method", "GET"),
+        ];
+        let refused = [
+            ("stage", "prod"),
+            ("resource", "/refused"),
+            ("method", "GET"),
+        ];
+        let text = if metric(&text, "tollgate_5xxerror", &refused) >= 1.0
+            && metric(&text, "tollgate_4xxerror", &teapot) >= 1.0
+        {
             text
         } else {
             env.gw.metrics_until("4xx and 5xx counted", |t| {
-                metric(t, "tollgate_5xxerror", &refused) >= 1.0 && metric(t, "tollgate_4xxerror", &teapot) >= 1.0
+                metric(t, "tollgate_5xxerror", &refused) >= 1.0
+                    && metric(t, "tollgate_4xxerror", &teapot) >= 1.0
             })
         };
-        assert_eq!(metric(&text, "tollgate_5xxerror", &mock), 0.0, "no 5xx on /mock");
-        assert_eq!(metric(&text, "tollgate_4xxerror", &mock), 0.0, "no 4xx on /mock");
+        assert_eq!(
+            metric(&text, "tollgate_5xxerror", &mock),
+            0.0,
+            "no 5xx on /mock"
+        );
+        assert_eq!(
+            metric(&text, "tollgate_4xxerror", &mock),
+            0.0,
+            "no 4xx on /mock"
+        );
         for name in ["tollgate_latency_ms", "tollgate_integration_latency_ms"] {
             let found = text.lines().any(|l| {
-                !l.starts_with('#') && l.starts_with(name) && l.contains("resource=\"/mock\"") && l.contains("api=\"")
+                !l.starts_with('#')
+                    && l.starts_with(name)
+                    && l.contains("resource=\"/mock\"")
+                    && l.contains("api=\"")
             });
             assert!(found, "no {name} series for GET /mock:\n{text}");
         }
@@ -244,8 +319,16 @@ fn embedded_default_config_serves_the_sample_api() {
         let mut gw = Gateway::start(Opts::new(driver).embedded_config());
         let get = |gw: &Gateway, method: &str, target: &str| {
             let mut c = gw.conn();
-            let body: &[u8] = if method == "POST" { br#"{"type":"dog","price":10}"# } else { b"" };
-            let hdrs: &[(&str, &str)] = if method == "POST" { &[("Content-Type", "application/json")] } else { &[] };
+            let body: &[u8] = if method == "POST" {
+                br#"{"type":"dog","price":10}"#
+            } else {
+                b""
+            };
+            let hdrs: &[(&str, &str)] = if method == "POST" {
+                &[("Content-Type", "application/json")]
+            } else {
+                &[]
+            };
             c.request(method, target, "127.0.0.1", hdrs, body).unwrap()
         };
         for target in ["/prod/", "/prod/health", "/prod/pets", "/prod/pets/1"] {

@@ -7,7 +7,12 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
-const FORMATS: [&str; 4] = ["api-oas3.yaml", "api-oas3.json", "api-swagger2.yaml", "api-swagger2.json"];
+const FORMATS: [&str; 4] = [
+    "api-oas3.yaml",
+    "api-oas3.json",
+    "api-swagger2.yaml",
+    "api-swagger2.json",
+];
 
 #[test]
 fn every_import_format_serves_mock_http_and_http_proxy() {
@@ -32,7 +37,11 @@ fn every_import_format_serves_mock_http_and_http_proxy() {
             let r = gw.call(id, "GET", "/prod/mock", b"");
             assert_eq!(r.status, 200, "{ctx}: {}", r.text());
             assert_eq!(r.json()["mock"], "ok", "{ctx}");
-            assert_eq!(r.header("X-Mock"), Some("yes"), "{ctx}: mapped MOCK response header");
+            assert_eq!(
+                r.header("X-Mock"),
+                Some("yes"),
+                "{ctx}: mapped MOCK response header"
+            );
             let r = gw.call(id, "POST", "/prod/mock", b"{}");
             assert_eq!(r.status, 201, "{ctx}: MOCK statusCode 201: {}", r.text());
             assert_eq!(r.json()["created"], true, "{ctx}");
@@ -48,14 +57,26 @@ fn every_import_format_serves_mock_http_and_http_proxy() {
             let e = echoed(&gw.call(id, "GET", "/prod/proxy/p/q", b""));
             assert_eq!(e["path"], "/p/q", "{ctx}");
             // Routing
-            assert_eq!(gw.call(id, "GET", "/prod/items/special", b"").json()["which"], "literal", "{ctx}");
+            assert_eq!(
+                gw.call(id, "GET", "/prod/items/special", b"").json()["which"],
+                "literal",
+                "{ctx}"
+            );
             assert_missing_token(&gw.call(id, "GET", "/prod/nope", b""));
         }
 
         let list = gw.admin("GET", "/restapis", b"").json();
-        let listed: Vec<&str> = list["item"].as_array().expect("item array").iter().filter_map(|a| a["id"].as_str()).collect();
+        let listed: Vec<&str> = list["item"]
+            .as_array()
+            .expect("item array")
+            .iter()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
         for id in &ids {
-            assert!(listed.contains(&id.as_str()), "GET /restapis misses {id}: {listed:?}");
+            assert!(
+                listed.contains(&id.as_str()),
+                "GET /restapis misses {id}: {listed:?}"
+            );
         }
     });
 }
@@ -65,7 +86,9 @@ fn one_deployed_api_is_served_without_an_api_host() {
     for_each_driver(|driver| {
         let env = setup(Opts::new(driver));
         let mut c = env.conn();
-        let r = c.request("GET", "/prod/mock", "127.0.0.1", &[], b"").unwrap();
+        let r = c
+            .request("GET", "/prod/mock", "127.0.0.1", &[], b"")
+            .unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["mock"], "ok");
     });
@@ -76,14 +99,21 @@ fn two_stages_use_their_own_stage_variables() {
     for_each_driver(|driver| {
         let env = setup(Opts::new(driver));
         let echo_b = env.be.echo_b.hostport();
-        env.gw.deploy(&env.api, "beta", &[("backend", &echo_b), ("tag", "beta-tag")]);
+        env.gw.deploy(
+            &env.api,
+            "beta",
+            &[("backend", &echo_b), ("tag", "beta-tag")],
+        );
 
         let e = echoed(&env.get("/prod/proxy/a/b?x=1"));
         assert_eq!(e["backend"], "echo-a");
         assert_eq!(e["path"], "/a/b");
         assert_eq!(e["query"], "x=1");
         let e = echoed(&env.get("/beta/proxy/a/b?x=1"));
-        assert_eq!(e["backend"], "echo-b", "beta's stage variable must pick echo-b");
+        assert_eq!(
+            e["backend"], "echo-b",
+            "beta's stage variable must pick echo-b"
+        );
         assert_eq!(e["path"], "/a/b");
 
         let e = echoed(&env.call("POST", "/prod/mapped/1", &[], b"{}"));
@@ -91,10 +121,20 @@ fn two_stages_use_their_own_stage_variables() {
         let e = echoed(&env.call("POST", "/beta/mapped/1", &[], b"{}"));
         assert_eq!(e["headers"]["x-stage-var"], "beta-tag");
 
-        let stages = env.gw.admin("GET", &format!("/restapis/{}/stages", env.api), b"").json();
-        let names: Vec<&str> =
-            stages["item"].as_array().expect("item").iter().filter_map(|s| s["stageName"].as_str()).collect();
-        assert!(names.contains(&"prod") && names.contains(&"beta"), "stages: {names:?}");
+        let stages = env
+            .gw
+            .admin("GET", &format!("/restapis/{}/stages", env.api), b"")
+            .json();
+        let names: Vec<&str> = stages["item"]
+            .as_array()
+            .expect("item")
+            .iter()
+            .filter_map(|s| s["stageName"].as_str())
+            .collect();
+        assert!(
+            names.contains(&"prod") && names.contains(&"beta"),
+            "stages: {names:?}"
+        );
     });
 }
 
@@ -104,21 +144,45 @@ fn routing_precedence_and_greedy_paths() {
         let env = setup(Opts::new(driver));
         let which = |target: &str, method: &str| {
             let r = env.call(method, target, &[], b"");
-            assert_eq!(r.status, 200, "{method} {target}: {} {}", r.status, r.text());
+            assert_eq!(
+                r.status,
+                200,
+                "{method} {target}: {} {}",
+                r.status,
+                r.text()
+            );
             r.json()
         };
         // literal > {param}
         assert_eq!(which("/prod/items/special", "GET")["which"], "literal");
-        assert_eq!(which("/prod/items/special/", "GET")["which"], "literal", "trailing slash ignored");
+        assert_eq!(
+            which("/prod/items/special/", "GET")["which"],
+            "literal",
+            "trailing slash ignored"
+        );
         assert_eq!(which("/prod/items/42", "GET")["path"], "/param/42");
-        assert_eq!(which("/prod/items/42/", "GET")["path"], "/param/42", "trailing slash ignored");
+        assert_eq!(
+            which("/prod/items/42/", "GET")["path"],
+            "/param/42",
+            "trailing slash ignored"
+        );
         assert_eq!(which("/prod/items", "GET")["path"], "/items-list");
         assert_eq!(which("/prod/items/", "GET")["path"], "/items-list");
         // literal > greedy; greedy takes every remaining segment
         assert_eq!(which("/prod/files/readme", "GET")["which"], "readme");
-        assert_eq!(which("/prod/files/a/b/c.txt", "GET")["path"], "/files/a/b/c.txt");
-        assert_eq!(which("/prod/files/readme/more", "GET")["path"], "/files/readme/more");
-        assert_eq!(which("/prod/files/other", "POST")["method"], "POST", "ANY on the greedy resource");
+        assert_eq!(
+            which("/prod/files/a/b/c.txt", "GET")["path"],
+            "/files/a/b/c.txt"
+        );
+        assert_eq!(
+            which("/prod/files/readme/more", "GET")["path"],
+            "/files/readme/more"
+        );
+        assert_eq!(
+            which("/prod/files/other", "POST")["method"],
+            "POST",
+            "ANY on the greedy resource"
+        );
         // A specific method beats ANY on the same resource
         assert_eq!(which("/prod/things", "GET")["which"], "get");
         assert_eq!(which("/prod/things", "POST")["which"], "any");
@@ -164,11 +228,22 @@ fn http_proxy_passes_the_request_through() {
         assert_eq!(h["x-custom"], "custom-value");
         assert_eq!(h["content-type"], "application/json");
         for hop in ["x-hop", "keep-alive", "proxy-connection", "te"] {
-            assert!(h.get(hop).is_none(), "hop-by-hop header {hop} was forwarded: {h}");
+            assert!(
+                h.get(hop).is_none(),
+                "hop-by-hop header {hop} was forwarded: {h}"
+            );
         }
-        assert_eq!(h["x-forwarded-for"], "127.0.0.1", "client IP in X-Forwarded-For");
+        assert_eq!(
+            h["x-forwarded-for"], "127.0.0.1",
+            "client IP in X-Forwarded-For"
+        );
         // An existing X-Forwarded-For is appended to.
-        let e = echoed(&env.call("GET", "/prod/echo", &[("X-Forwarded-For", "203.0.113.9")], b""));
+        let e = echoed(&env.call(
+            "GET",
+            "/prod/echo",
+            &[("X-Forwarded-For", "203.0.113.9")],
+            b"",
+        ));
         assert_eq!(e["headers"]["x-forwarded-for"], "203.0.113.9, 127.0.0.1");
         // The response carries the backend's headers and a request id.
         assert_eq!(r.header("X-Backend"), Some("echo-a"));
@@ -183,7 +258,11 @@ fn http_integration_maps_parameters() {
         let r = env.call(
             "POST",
             "/prod/mapped/7?q=hello&other=z",
-            &[("X-In", "from-client"), ("X-Not-Mapped", "nope"), ("Content-Type", "application/json")],
+            &[
+                ("X-In", "from-client"),
+                ("X-Not-Mapped", "nope"),
+                ("Content-Type", "application/json"),
+            ],
             br#"{"k":"v"}"#,
         );
         let e = echoed(&r);
@@ -195,11 +274,27 @@ fn http_integration_maps_parameters() {
         assert_eq!(h["x-literal"], "lit-value");
         assert_eq!(h["x-stage-var"], "prod-tag");
         let rid = r.header("x-amzn-RequestId").expect("request id");
-        assert_eq!(h["x-req-id"], rid, "context.requestId is the response's x-amzn-RequestId");
-        assert!(h.get("x-not-mapped").is_none(), "unmapped header passed by an HTTP integration");
-        assert!(h.get("x-in").is_none(), "the source header itself is not passed");
-        assert_eq!(e["body"], r#"{"k":"v"}"#, "body passed through (WHEN_NO_MATCH)");
-        assert_eq!(r.header("X-Backend-Name"), Some("echo-a"), "integration.response.header mapped");
+        assert_eq!(
+            h["x-req-id"], rid,
+            "context.requestId is the response's x-amzn-RequestId"
+        );
+        assert!(
+            h.get("x-not-mapped").is_none(),
+            "unmapped header passed by an HTTP integration"
+        );
+        assert!(
+            h.get("x-in").is_none(),
+            "the source header itself is not passed"
+        );
+        assert_eq!(
+            e["body"], r#"{"k":"v"}"#,
+            "body passed through (WHEN_NO_MATCH)"
+        );
+        assert_eq!(
+            r.header("X-Backend-Name"),
+            Some("echo-a"),
+            "integration.response.header mapped"
+        );
     });
 }
 
@@ -215,7 +310,11 @@ fn http_integration_selects_the_response_by_status() {
         assert_eq!(r.json()["mapped"], "server-error");
         let r = env.get("/prod/status/201");
         assert_eq!(r.status, 200, "default -> 200: {}", r.text());
-        assert_eq!(r.json()["path"], "/status/201", "default response passes the backend body");
+        assert_eq!(
+            r.json()["path"],
+            "/status/201",
+            "default response passes the backend body"
+        );
     });
 }
 
@@ -232,9 +331,18 @@ fn http_proxy_relays_the_backend_status() {
 }
 
 fn assert_aws_error(r: &Response, status: u16, msg: &str) {
-    assert_eq!(r.status, status, "expected {status} {msg:?}, got {} {}", r.status, r.text());
+    assert_eq!(
+        r.status,
+        status,
+        "expected {status} {msg:?}, got {} {}",
+        r.status,
+        r.text()
+    );
     assert_eq!(message(r), msg, "body: {}", r.text());
-    assert!(r.header("x-amzn-RequestId").is_some(), "no x-amzn-RequestId on {status}");
+    assert!(
+        r.header("x-amzn-RequestId").is_some(),
+        "no x-amzn-RequestId on {status}"
+    );
 }
 
 #[test]
@@ -257,7 +365,10 @@ fn slow_backend_times_out_with_504() {
         let r = env.get("/prod/slow?ms=3000");
         let took = start.elapsed();
         assert_aws_error(&r, 504, "Endpoint request timed out");
-        assert!(took < Duration::from_millis(2000), "timeoutInMillis 300 took {took:?}");
+        assert!(
+            took < Duration::from_millis(2000),
+            "timeoutInMillis 300 took {took:?}"
+        );
         // A slow-but-in-time backend is fine.
         let r = env.get("/prod/slowok?ms=200");
         assert_eq!(r.status, 200, "{}", r.text());
@@ -298,10 +409,14 @@ fn ambiguous_backend_framing_is_never_relayed() {
                     continue;
                 }
             };
-            assert!(r.header("X-Smuggled").is_none(), "round {round}: an unasked backend response was relayed");
+            assert!(
+                r.header("X-Smuggled").is_none(),
+                "round {round}: an unasked backend response was relayed"
+            );
             if r.status == 200 {
                 assert!(
-                    !(r.header("content-length").is_some() && r.header("transfer-encoding").is_some()),
+                    !(r.header("content-length").is_some()
+                        && r.header("transfer-encoding").is_some()),
                     "both Content-Length and Transfer-Encoding relayed"
                 );
                 assert_eq!(r.text(), "hello");
@@ -324,6 +439,9 @@ fn missing_authentication_token_shape() {
         let env = setup(Opts::new(driver));
         let r = env.get("/prod/definitely/not/here");
         assert_missing_token(&r);
-        assert_eq!(r.json(), serde_json::json!({"message": "Missing Authentication Token"}));
+        assert_eq!(
+            r.json(),
+            serde_json::json!({"message": "Missing Authentication Token"})
+        );
     });
 }

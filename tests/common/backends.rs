@@ -49,7 +49,12 @@ impl Upstream {
         let conns = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(AtomicBool::new(false));
-        let (c, r, rel, n) = (conns.clone(), requests.clone(), release.clone(), name.to_string());
+        let (c, r, rel, n) = (
+            conns.clone(),
+            requests.clone(),
+            release.clone(),
+            name.to_string(),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
@@ -60,7 +65,13 @@ impl Upstream {
                 });
             }
         });
-        Upstream { addr, name: name.to_string(), conns, requests, release }
+        Upstream {
+            addr,
+            name: name.to_string(),
+            conns,
+            requests,
+            release,
+        }
     }
 
     pub fn echo(name: &str) -> Upstream {
@@ -101,7 +112,10 @@ pub struct SeenRequest {
 
 impl SeenRequest {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -115,7 +129,11 @@ pub fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<S
         let mut tmp = [0u8; 16384];
         let n = s.read(&mut tmp)?;
         if n == 0 {
-            return if buf.is_empty() { Ok(None) } else { Err(bad("eof in head")) };
+            return if buf.is_empty() {
+                Ok(None)
+            } else {
+                Err(bad("eof in head"))
+            };
         }
         buf.extend_from_slice(&tmp[..n]);
     };
@@ -130,7 +148,12 @@ pub fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<S
         let (k, v) = l.split_once(':').ok_or_else(|| bad("bad header"))?;
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let mut req = SeenRequest { method, target, headers, body: Vec::new() };
+    let mut req = SeenRequest {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+    };
     let fill = |s: &mut TcpStream, buf: &mut Vec<u8>| -> io::Result<()> {
         let mut tmp = [0u8; 16384];
         let n = s.read(&mut tmp)?;
@@ -140,7 +163,9 @@ pub fn read_request(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<S
         buf.extend_from_slice(&tmp[..n]);
         Ok(())
     };
-    let te = req.header("transfer-encoding").map(|v| v.to_ascii_lowercase());
+    let te = req
+        .header("transfer-encoding")
+        .map(|v| v.to_ascii_lowercase());
     if te.is_some_and(|t| t.contains("chunked")) {
         loop {
             let nl = loop {
@@ -227,7 +252,13 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn respond(s: &mut TcpStream, status: u16, name: &str, body: &[u8], head_only: bool) -> io::Result<()> {
+fn respond(
+    s: &mut TcpStream,
+    status: u16,
+    name: &str,
+    body: &[u8],
+    head_only: bool,
+) -> io::Result<()> {
     let mut out = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nX-Backend: {name}\r\n\r\n",
         reason(status),
@@ -241,7 +272,8 @@ fn respond(s: &mut TcpStream, status: u16, name: &str, body: &[u8], head_only: b
 }
 
 fn wants_close(req: &SeenRequest) -> bool {
-    req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+    req.header("connection")
+        .is_some_and(|v| v.eq_ignore_ascii_case("close"))
 }
 
 fn query_ms(target: &str, default: u64) -> u64 {
@@ -263,7 +295,9 @@ fn serve(
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut buf = Vec::new();
     loop {
-        let Some(req) = read_request(&mut s, &mut buf)? else { return Ok(()) };
+        let Some(req) = read_request(&mut s, &mut buf)? else {
+            return Ok(());
+        };
         requests.fetch_add(1, Ordering::SeqCst);
         let head_only = req.method == "HEAD";
         match kind {
@@ -277,7 +311,9 @@ fn serve(
                 let body = describe(&req, name).to_string();
                 respond(&mut s, status, name, body.as_bytes(), head_only)?;
             }
-            Kind::Fixed(status, body) => respond(&mut s, *status, name, body.as_bytes(), head_only)?,
+            Kind::Fixed(status, body) => {
+                respond(&mut s, *status, name, body.as_bytes(), head_only)?
+            }
             Kind::Slow => {
                 std::thread::sleep(Duration::from_millis(query_ms(&req.target, 2000)));
                 respond(&mut s, 200, name, br#"{"slow":"done"}"#, head_only)?;
@@ -327,7 +363,10 @@ fn serve(
 
 /// Closes with RST: SO_LINGER {on, 0}.
 pub fn reset(s: &TcpStream) {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
     unsafe {
         libc::setsockopt(
             s.as_raw_fd(),

@@ -28,7 +28,10 @@ impl Response {
     }
 
     pub fn header_count(&self, name: &str) -> usize {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).count()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .count()
     }
 
     pub fn text(&self) -> String {
@@ -37,13 +40,18 @@ impl Response {
 
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("body is not JSON ({e}): status {} {:?}", self.status, self.text())
+            panic!(
+                "body is not JSON ({e}): status {} {:?}",
+                self.status,
+                self.text()
+            )
         })
     }
 
     /// Whether the server said it will close after this response.
     pub fn closes(&self) -> bool {
-        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 }
 
@@ -112,7 +120,10 @@ impl Conn {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(READ_TIMEOUT))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::new() })
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+        })
     }
 
     pub fn set_read_timeout(&self, d: Duration) {
@@ -159,7 +170,11 @@ impl Conn {
 
     pub fn read_response_for(&mut self, method: &str) -> io::Result<Response> {
         let (mut resp, framing) = self.read_head()?;
-        let framing = if method == "HEAD" { Framing::None } else { framing };
+        let framing = if method == "HEAD" {
+            Framing::None
+        } else {
+            framing
+        };
         resp.chunked = framing == Framing::Chunked;
         resp.body = self.read_body(framing)?;
         Ok(resp)
@@ -183,7 +198,12 @@ impl Conn {
         let text = String::from_utf8_lossy(&head[..end]).into_owned();
         let mut lines = text.split("\r\n");
         let status_line = lines.next().unwrap_or_default();
-        let bad = || io::Error::new(ErrorKind::InvalidData, format!("bad status line {status_line:?}"));
+        let bad = || {
+            io::Error::new(
+                ErrorKind::InvalidData,
+                format!("bad status line {status_line:?}"),
+            )
+        };
         let mut sp = status_line.splitn(3, ' ');
         let version = sp.next().ok_or_else(bad)?;
         if !version.starts_with("HTTP/1.") {
@@ -193,16 +213,27 @@ impl Conn {
         let reason = sp.next().unwrap_or_default().to_string();
         let mut headers = Vec::new();
         for l in lines {
-            let (k, v) = l
-                .split_once(':')
-                .ok_or_else(|| io::Error::new(ErrorKind::InvalidData, format!("bad header {l:?}")))?;
+            let (k, v) = l.split_once(':').ok_or_else(|| {
+                io::Error::new(ErrorKind::InvalidData, format!("bad header {l:?}"))
+            })?;
             headers.push((k.to_string(), v.trim().to_string()));
         }
-        let resp = Response { status, reason, headers, body: Vec::new(), chunked: false };
-        let te = resp.header("transfer-encoding").map(|v| v.to_ascii_lowercase());
+        let resp = Response {
+            status,
+            reason,
+            headers,
+            body: Vec::new(),
+            chunked: false,
+        };
+        let te = resp
+            .header("transfer-encoding")
+            .map(|v| v.to_ascii_lowercase());
         let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
             Framing::None
-        } else if te.as_deref().is_some_and(|t| t.trim_end().ends_with("chunked")) {
+        } else if te
+            .as_deref()
+            .is_some_and(|t| t.trim_end().ends_with("chunked"))
+        {
             Framing::Chunked
         } else if let Some(cl) = resp.header("content-length") {
             Framing::Length(cl.trim().parse().map_err(|_| {

@@ -186,7 +186,11 @@ pub struct Opts {
 
 impl Opts {
     pub fn new(driver: &'static str) -> Opts {
-        Opts { driver, workers: 1, config: Some(Config::default()) }
+        Opts {
+            driver,
+            workers: 1,
+            config: Some(Config::default()),
+        }
     }
     pub fn workers(mut self, n: usize) -> Opts {
         self.workers = n;
@@ -202,8 +206,10 @@ impl Opts {
     }
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tollgate")
+/// The binary under test: this package's `tollgate`, or `$TOLLGATE_BIN` (to run the suite against
+/// a binary built elsewhere).
+pub fn bin() -> String {
+    std::env::var("TOLLGATE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tollgate").to_string())
 }
 
 /// A running `tollgate run`. Killed (SIGKILL) on drop; its stderr is kept in a file and printed
@@ -224,7 +230,10 @@ impl Gateway {
         let tmp = TempDir::new(opts.driver);
         let data_dir = tmp.join("data");
         fs::create_dir_all(&data_dir).unwrap();
-        let config_path = opts.config.as_ref().map(|c| tmp.write("tollgate.toml", &c.render()));
+        let config_path = opts
+            .config
+            .as_ref()
+            .map(|c| tmp.write("tollgate.toml", &c.render()));
         let mut gw = Gateway {
             opts,
             tmp,
@@ -244,7 +253,11 @@ impl Gateway {
         let data_dir = tmp.join("data");
         fs::create_dir_all(&data_dir).unwrap();
         let mut gw = Gateway {
-            opts: Opts { driver, workers: 1, config: None },
+            opts: Opts {
+                driver,
+                workers: 1,
+                config: None,
+            },
             tmp,
             data_dir,
             config_path: Some(config),
@@ -364,13 +377,20 @@ impl Gateway {
             self.sigterm();
             let st = self.wait_exit(Duration::from_secs(15));
             let st = st.unwrap_or_else(|| panic!("no exit after SIGTERM\n{}", self.stderr()));
-            assert!(st.success(), "exit after SIGTERM: {st:?}\n{}", self.stderr());
+            assert!(
+                st.success(),
+                "exit after SIGTERM: {st:?}\n{}",
+                self.stderr()
+            );
         }
     }
 
     /// Starts the binary again on the same data dir and config (new ports).
     pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "restart() needs stop() or kill9() first");
+        assert!(
+            self.child.is_none(),
+            "restart() needs stop() or kill9() first"
+        );
         self.spawn();
     }
 
@@ -387,8 +407,16 @@ impl Gateway {
     /// One admin request on a fresh connection.
     pub fn admin(&self, method: &str, target: &str, body: &[u8]) -> Response {
         let mut c = self.admin_conn();
-        let ct = if body.first() == Some(&b'{') { "application/json" } else { "application/yaml" };
-        let headers: &[(&str, &str)] = if body.is_empty() { &[] } else { &[("Content-Type", ct)] };
+        let ct = if body.first() == Some(&b'{') {
+            "application/json"
+        } else {
+            "application/yaml"
+        };
+        let headers: &[(&str, &str)] = if body.is_empty() {
+            &[]
+        } else {
+            &[("Content-Type", ct)]
+        };
         c.request(method, target, "127.0.0.1", headers, body)
             .unwrap_or_else(|e| panic!("admin {method} {target}: {e}\n{}", self.stderr()))
     }
@@ -396,9 +424,18 @@ impl Gateway {
     /// `POST /restapis?mode=import`; returns the new id.
     pub fn import(&self, doc: &str) -> String {
         let r = self.admin("POST", "/restapis?mode=import", doc.as_bytes());
-        assert_eq!(r.status, 201, "import failed: {}\n{}", r.text(), self.stderr());
+        assert_eq!(
+            r.status,
+            201,
+            "import failed: {}\n{}",
+            r.text(),
+            self.stderr()
+        );
         let v = r.json();
-        v["id"].as_str().expect("import response has an id").to_string()
+        v["id"]
+            .as_str()
+            .expect("import response has an id")
+            .to_string()
     }
 
     /// `POST /restapis/{id}/deployments`; returns the deployment id.
@@ -408,8 +445,18 @@ impl Gateway {
             variables.insert(k.to_string(), serde_json::Value::String(v.to_string()));
         }
         let body = serde_json::json!({ "stageName": stage, "variables": variables }).to_string();
-        let r = self.admin("POST", &format!("/restapis/{api}/deployments"), body.as_bytes());
-        assert_eq!(r.status, 201, "deploy failed: {}\n{}", r.text(), self.stderr());
+        let r = self.admin(
+            "POST",
+            &format!("/restapis/{api}/deployments"),
+            body.as_bytes(),
+        );
+        assert_eq!(
+            r.status,
+            201,
+            "deploy failed: {}\n{}",
+            r.text(),
+            self.stderr()
+        );
         r.json()["id"].as_str().expect("deployment id").to_string()
     }
 
@@ -492,7 +539,10 @@ pub fn api_host(id: &str) -> String {
 
 /// Runs the binary to completion with `args`; returns (status, stdout + stderr).
 pub fn run_cli(args: &[&str]) -> (ExitStatus, String) {
-    let out = Command::new(bin()).args(args).output().expect("run tollgate");
+    let out = Command::new(bin())
+        .args(args)
+        .output()
+        .expect("run tollgate");
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status, text)
@@ -517,7 +567,9 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 // ---------------------------------------------------------------------------------------------
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blackbox").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/blackbox")
+        .join(name)
 }
 
 pub fn fixture(name: &str) -> String {
@@ -537,10 +589,21 @@ pub fn message(r: &Response) -> String {
 /// Asserts AWS's Missing Authentication Token shape.
 pub fn assert_missing_token(r: &Response) {
     assert_eq!(r.status, 403, "expected 403, got {} {}", r.status, r.text());
-    assert_eq!(message(r), "Missing Authentication Token", "body: {}", r.text());
+    assert_eq!(
+        message(r),
+        "Missing Authentication Token",
+        "body: {}",
+        r.text()
+    );
     let et = r.header("x-amzn-ErrorType").unwrap_or_default();
-    assert!(et.starts_with("MissingAuthenticationTokenException"), "x-amzn-ErrorType: {et:?}");
-    assert!(r.header("x-amzn-RequestId").is_some(), "no x-amzn-RequestId");
+    assert!(
+        et.starts_with("MissingAuthenticationTokenException"),
+        "x-amzn-ErrorType: {et:?}"
+    );
+    assert!(
+        r.header("x-amzn-RequestId").is_some(),
+        "no x-amzn-RequestId"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,19 +642,37 @@ impl Env {
         self.gw.call(&self.api, "GET", target, b"")
     }
 
-    pub fn call(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub fn call(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         self.gw.call_h(&self.api, method, target, headers, body)
     }
 
     /// A raw request for this API (Host set), as bytes.
-    pub fn raw(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    pub fn raw(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Vec<u8> {
         build_request(method, target, &self.host, headers, body)
     }
 }
 
 /// The echo backend's description of the request it saw (the body of a relayed echo response).
 pub fn echoed(r: &Response) -> serde_json::Value {
-    assert_eq!(r.status, 200, "expected the echo backend's 200, got {} {}", r.status, r.text());
+    assert_eq!(
+        r.status,
+        200,
+        "expected the echo backend's 200, got {} {}",
+        r.status,
+        r.text()
+    );
     let v = r.json();
     assert!(v.get("backend").is_some(), "not an echo body: {}", r.text());
     v
