@@ -312,7 +312,7 @@ impl Gateway {
             Err(_) => {
                 let status = self.child.as_mut().unwrap().try_wait().ok().flatten();
                 panic!(
-                    "tollgate ({}) printed no ready line within {READY_TIMEOUT:?} (exit: {status:?})\n--- stderr ---\n{}",
+                    "tollgate ({}) printed no ready line (waited up to {READY_TIMEOUT:?}; exit: {status:?})\n--- stderr ---\n{}",
                     self.opts.driver,
                     self.stderr()
                 );
