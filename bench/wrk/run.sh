@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Proxy benchmark on a 2-core machine, in one run:
+#   backend  nginx `return 200` (~100 B body), pinned to CPU 0, also measured directly
+#   nginx    reverse proxy, 1 worker, upstream keepalive 64, pinned to CPU 1
+#   tollgate --workers 1 (release build), HTTP_PROXY to the backend, pinned to CPU 1, once per
+#            driver (uring, epoll)
+#   wrk      -t1 -c50, pinned to CPU 0 with the backend
+# Rounds are interleaved (backend, nginx, tollgate-uring, tollgate-epoll, repeat). Each run
+# reports requests/s, p50/p99 and the proxy's CPU time per request: (utime+stime of the proxy
+# process from /proc/PID/stat, after - before) / requests. The table shows medians over rounds
+# and ratios to nginx.
+#
+#   bench/wrk/run.sh                       # 3 rounds x 10 s
+#   ROUNDS=5 DURATION=20 bench/wrk/run.sh
+#   bench/wrk/run.sh --callgrind           # userspace instructions per request (valgrind)
+#
+# Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
+#      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate.
+# Everything binds 127.0.0.1 and every process started here is stopped by PID on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+HERE=$ROOT/bench/wrk
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-50}
+BACKEND_PORT=${BACKEND_PORT:-18081}
+NGINX_PORT=${NGINX_PORT:-18082}
+DRIVERS=${DRIVERS:-uring epoll}
+MODE=wrk
+[ "${1:-}" = "--callgrind" ] && MODE=callgrind
+
+CLK_TCK=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+log() { printf '%s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v taskset >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
+if [ "$MODE" = callgrind ]; then command -v valgrind >/dev/null || need+=(valgrind); fi
+if [ ${#need[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    log "installing ${need[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[ "$(nproc)" -ge 2 ] || { log "needs at least 2 CPUs"; exit 1; }
+
+if [ "${NO_BUILD:-0}" != 1 ]; then
+    log "building tollgate (release)"
+    cargo build --release --bin tollgate >&2
+fi
+TOLLGATE=$ROOT/target/release/tollgate
+
+# --- helpers -------------------------------------------------------------------------------------
+render() { # template out [KEY VALUE]...
+    local tmpl=$1 out=$2; shift 2
+    local text; text=$(cat "$tmpl")
+    while [ $# -gt 0 ]; do text=${text//@$1@/$2}; shift 2; done
+    printf '%s\n' "$text" >"$out"
+}
+
+wait_port() { # port
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    log "nothing listening on $1"; return 1
+}
+
+cpu_ticks() { # pid -> utime+stime (all threads)
+    sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+to_us() { # "1.23ms" -> 1230
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+        if (u == "us") f = 1; else if (u == "ms") f = 1000; else if (u == "s") f = 1000000; else f = 1;
+        printf "%.1f", n * f }'
+}
+
+start_backend() {
+    mkdir -p "$WORK"/backend-{body,proxy,fastcgi,uwsgi,scgi}
+    render "$HERE/backend.conf.tmpl" "$WORK/backend.conf" DIR "$WORK" PORT "$BACKEND_PORT"
+    taskset -c 0 nginx -e "$WORK/backend.error.log" -p "$WORK" -c "$WORK/backend.conf" 2>>"$WORK/backend.stderr" &
+    BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
+    wait_port "$BACKEND_PORT"
+}
+
+start_nginx_proxy() { # [wrapper...]
+    mkdir -p "$WORK"/proxy-{body,proxy,fastcgi,uwsgi,scgi}
+    render "$HERE/proxy.conf.tmpl" "$WORK/proxy.conf" DIR "$WORK" PORT "$NGINX_PORT" BACKEND "127.0.0.1:$BACKEND_PORT"
+    taskset -c 1 "$@" nginx -e "$WORK/proxy.error.log" -p "$WORK" -c "$WORK/proxy.conf" 2>>"$WORK/proxy.stderr" &
+    NGINX_PID=$!; PIDS+=("$NGINX_PID")
+    wait_port "$NGINX_PORT"
+}
+
+# start_tollgate DRIVER [wrapper...] -> sets TG_PID, TG_LISTEN
+start_tollgate() {
+    local driver=$1; shift
+    local dir=$WORK/tollgate-$driver
+    mkdir -p "$dir/data"
+    cat >"$dir/tollgate.toml" <<EOF
+[server]
+listen = "127.0.0.1:0"
+workers = 1
+driver = "$driver"
+[admin]
+listen = "127.0.0.1:0"
+max_body_bytes = 10485760
+[limits]
+max_url_bytes = 10240
+max_header_bytes = 10240
+max_headers = 100
+max_body_bytes = 10485760
+[timeouts]
+header_ms = 10000
+idle_ms = 120000
+connect_ms = 5000
+drain_ms = 2000
+[upstream]
+pool_idle_per_upstream = 64
+[storage]
+data_dir = "$dir/data"
+EOF
+    taskset -c 1 "$@" "$TOLLGATE" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
+        --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data-dir "$dir/data" \
+        >"$dir/stdout" 2>"$dir/stderr" &
+    TG_PID=$!; PIDS+=("$TG_PID")
+    local ready=""
+    for _ in $(seq 600); do
+        ready=$(grep -m1 '^ready ' "$dir/stdout" 2>/dev/null || true)
+        [ -n "$ready" ] && break
+        kill -0 "$TG_PID" 2>/dev/null || { log "tollgate ($driver) exited:"; cat "$dir/stderr" >&2; return 1; }
+        sleep 0.1
+    done
+    [ -n "$ready" ] || { log "tollgate ($driver) never became ready"; cat "$dir/stderr" >&2; return 1; }
+    TG_LISTEN=$(sed -n 's/.*listen=\([^ ]*\).*/\1/p' <<<"$ready")
+    local admin; admin=$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")
+    render "$HERE/api.yaml.tmpl" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
+    local created id
+    created=$(curl -sSf -X POST -H 'Content-Type: application/yaml' --data-binary "@$dir/api.yaml" \
+        "http://$admin/restapis?mode=import")
+    id=$(grep -o '"id" *: *"[^"]*"' <<<"$created" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+    curl -sSf -X POST -H 'Content-Type: application/json' --data '{"stageName":"prod"}' \
+        "http://$admin/restapis/$id/deployments" >/dev/null
+    curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
+        || { log "tollgate ($driver) does not proxy to the backend"; return 1; }
+    # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
+    if taskset -apc "$TG_PID" | grep -v "list: 1$" | grep -q .; then
+        log "warning: some tollgate ($driver) threads are not confined to CPU 1:"
+        taskset -apc "$TG_PID" >&2
+    fi
+}
+
+# run_wrk NAME URL PID(or -) ROUND
+run_wrk() {
+    local name=$1 url=$2 pid=$3 round=$4 out=$WORK/wrk-$1-$4.txt
+    local before=0 after=0
+    [ "$pid" != - ] && before=$(cpu_ticks "$pid")
+    timeout $((DURATION + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out"
+    [ "$pid" != - ] && after=$(cpu_ticks "$pid")
+    local reqs rps p50 p99 bad
+    reqs=$(awk '/requests in/ {print $1}' "$out")
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$out")
+    p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$out")")
+    p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")
+    bad=$(awk '/Non-2xx/ {print $NF}' "$out"); bad=${bad:-0}
+    [ "$bad" = 0 ] || log "warning: $name round $round had $bad non-2xx responses"
+    grep -q "Socket errors" "$out" && log "warning: $name round $round: $(grep 'Socket errors' "$out")"
+    local cpu=NA
+    if [ "$pid" != - ] && [ "${reqs:-0}" -gt 0 ]; then
+        cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$p50" "$p99" "$cpu" >>"$WORK/results.tsv"
+    log "$(printf '%-16s round %s: %10s req/s  p50 %8s us  p99 %8s us  cpu %6s us/req' "$name" "$round" "$rps" "$p50" "$p99" "$cpu")"
+}
+
+median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "NA"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+machine_info() {
+    echo "- machine: $(uname -srm), $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (dirty)')"
+    echo "- $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}'), date $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "- wrk -t1 -c$CONNS -d${DURATION}s, $ROUNDS rounds interleaved; medians shown"
+}
+
+# --- wrk mode ------------------------------------------------------------------------------------
+if [ "$MODE" = wrk ]; then
+    start_backend
+    start_nginx_proxy
+    declare -A TG_PIDS TG_URLS
+    for d in $DRIVERS; do
+        start_tollgate "$d"
+        TG_PIDS[$d]=$TG_PID; TG_URLS[$d]="http://$TG_LISTEN/prod/bench"
+    done
+    : >"$WORK/results.tsv"
+    log "warm-up"
+    for target in "http://127.0.0.1:$NGINX_PORT/prod/bench" "${TG_URLS[@]}"; do
+        timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "$target" >/dev/null
+    done
+    for round in $(seq "$ROUNDS"); do
+        run_wrk backend-direct "http://127.0.0.1:$BACKEND_PORT/bench" - "$round"
+        run_wrk nginx "http://127.0.0.1:$NGINX_PORT/prod/bench" "$NGINX_PID" "$round"
+        for d in $DRIVERS; do
+            run_wrk "tollgate-$d" "${TG_URLS[$d]}" "${TG_PIDS[$d]}" "$round"
+        done
+    done
+
+    col() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n && $c != "NA" {print $c}' "$WORK/results.tsv" | median; }
+    nginx_rps=$(col nginx 3); nginx_p99=$(col nginx 5); nginx_cpu=$(col nginx 6)
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "NA" || b == "NA" || b == 0) print "-"; else printf "%.2fx", a / b}'; }
+    echo
+    machine_info
+    echo
+    echo "| target | req/s | p50 (us) | p99 (us) | proxy CPU us/req | req/s vs nginx | p99 vs nginx | CPU/req vs nginx |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for name in backend-direct nginx $(for d in $DRIVERS; do echo "tollgate-$d"; done); do
+        rps=$(col "$name" 3); p50=$(col "$name" 4); p99=$(col "$name" 5); cpu=$(col "$name" 6)
+        if [ "$name" = backend-direct ]; then
+            echo "| $name | $rps | $p50 | $p99 | - | - | - | - |"
+        else
+            echo "| $name | $rps | $p50 | $p99 | $cpu | $(ratio "$rps" "$nginx_rps") | $(ratio "$p99" "$nginx_p99") | $(ratio "$cpu" "$nginx_cpu") |"
+        fi
+    done
+    exit 0
+fi
+
+# --- callgrind mode: userspace instructions per request -----------------------------------------
+# Each proxy runs under callgrind; after a warm-up the counters are zeroed, a fixed-duration wrk
+# run is made, and the dump's total Ir is divided by the requests wrk completed.
+CG_DURATION=${CG_DURATION:-5}
+command -v callgrind_control >/dev/null || { log "callgrind_control missing (valgrind package)"; exit 1; }
+start_backend
+
+callgrind_ir() { # name pid url
+    local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt
+    timeout 60 taskset -c 0 wrk -t1 -c4 -d2s "$url" >/dev/null
+    callgrind_control -z "$pid" >/dev/null
+    timeout $((CG_DURATION + 60)) taskset -c 0 wrk -t1 -c4 -d"${CG_DURATION}s" "$url" >"$out"
+    callgrind_control -d "$pid" >/dev/null
+    sleep 1
+    local reqs dump ir
+    reqs=$(awk '/requests in/ {print $1}' "$out")
+    dump=$(ls -t "$WORK"/callgrind.out."$name"* | head -1)
+    ir=$(awk '/^(summary|totals):/ {print $2}' "$dump" | tail -1)
+    awk -v ir="$ir" -v n="$reqs" -v name="$name" 'BEGIN {printf "| %s | %d | %d | %.0f |\n", name, n, ir, ir / n}'
+}
+
+VG=(valgrind --tool=callgrind --dump-instr=no --collect-atstart=yes)
+echo
+machine_info
+echo "- callgrind: wrk -t1 -c4 -d${CG_DURATION}s after a 2 s warm-up, counters zeroed in between"
+echo
+echo "| proxy | requests | instructions (Ir) | Ir per request |"
+echo "|---|---:|---:|---:|"
+start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
+callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
+for d in $DRIVERS; do
+    start_tollgate "$d" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.tollgate-$d.%p"
+    callgrind_ir "tollgate-$d" "$TG_PID" "http://$TG_LISTEN/prod/bench"
+done
