@@ -7,6 +7,7 @@ pub mod date;
 pub mod error;
 pub mod request;
 pub mod response;
+mod syntax;
 pub mod upstream;
 
 pub use error::HeadError;
