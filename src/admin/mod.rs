@@ -18,6 +18,7 @@ mod server;
 pub mod shapes;
 mod stage;
 
+pub use boot::check_boot_apis;
 pub use control::ControlPlane;
 pub use error::ApiError;
 pub use server::{handle, serve, MAX_CONNECTIONS};

@@ -465,13 +465,15 @@ async fn buffered(
         // API Gateway answers 500 when no integration response matches and there is no default.
         return Err(Reject::Internal);
     };
-    let rbuf = &conn.rbuf;
-    let body: &[u8] = if body_in_ubuf {
-        io.ubuf
-    } else {
-        &rbuf[head_len..body_end]
+    let mut outcome = {
+        let rbuf = &conn.rbuf;
+        let body: &[u8] = if body_in_ubuf {
+            io.ubuf
+        } else {
+            &rbuf[head_len..body_end]
+        };
+        transform::write_response(ex, resp, &|name| head.header(rbuf, name), body, io.wbuf)
     };
-    let mut outcome = transform::write_response(ex, resp, &|name| head.header(rbuf, name), body, io.wbuf);
     outcome.integration_us = integration_us;
     if reusable {
         core.pool.put(up_id, conn, Instant::now());

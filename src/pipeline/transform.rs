@@ -245,11 +245,11 @@ fn response_template<'r>(
 /// Writes the method response for a non-proxy integration: status, mapped headers and the body
 /// from the chosen template (or the integration body passed through). A mapped `Content-Type`
 /// replaces the template's.
-pub fn write_response(
+pub fn write_response<'b>(
     ex: &Exchange<'_>,
-    resp: &IntegrationResponseRuntime,
-    backend_header: &dyn Fn(&[u8]) -> Option<&[u8]>,
-    integration_body: &[u8],
+    resp: &'b IntegrationResponseRuntime,
+    backend_header: &dyn Fn(&[u8]) -> Option<&'b [u8]>,
+    integration_body: &'b [u8],
     wbuf: &mut Vec<u8>,
 ) -> Outcome {
     let (mut ct, body): (&[u8], &[u8]) = match response_template(ex, resp) {
@@ -257,7 +257,7 @@ pub fn write_response(
         Some((k, Template::Passthrough)) => (k.as_bytes(), integration_body),
         None => (b"application/json", integration_body),
     };
-    let value_of = |src: &'_ ResponseParamSource| -> Option<&[u8]> {
+    let value_of = |src: &'b ResponseParamSource| -> Option<&'b [u8]> {
         match src {
             ResponseParamSource::Literal(v) => Some(v.as_bytes()),
             ResponseParamSource::Header(h) => backend_header(h.as_bytes()),
