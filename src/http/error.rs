@@ -1,2 +1,3 @@
 //! (filled in by the http work)
-#[derive(Debug)] pub enum HeadError {}
+#[derive(Debug)]
+pub enum HeadError {}
