@@ -562,8 +562,10 @@ fn compile_response(
         .parse::<u16>()
         .ok()
         .filter(|c| status.len() == 3 && (100..=599).contains(c));
+    // AWS's own exports of proxy integrations carry integration responses without a matching
+    // method response, so only mapped headers require one (checked below).
     let method_response = m.method_responses.get(status);
-    if code.is_none() || method_response.is_none() {
+    if code.is_none() {
         problems.push(at, site.resp_msg("Invalid Response status code specified"));
     }
     let selection = match ir.selection_pattern.as_deref().filter(|p| !p.is_empty()) {

@@ -133,16 +133,16 @@ fn compile_methods(
             }
         }
     }
-    let router = match Router::build(routes) {
-        Ok(r) => r,
-        Err(errors) => {
-            for e in errors {
-                problems.push("/resources", e.to_string());
-            }
-            Router::default()
-        }
-    };
+    // Tree problems (e.g. sibling variables) would resurface as router errors: report once.
     problems.into_result()?;
+    let router = Router::build(routes).map_err(|errors| {
+        Problems(
+            errors
+                .into_iter()
+                .map(|e| crate::deploy::Problem::new("/resources", e.to_string()))
+                .collect(),
+        )
+    })?;
     Ok((router, methods))
 }
 
