@@ -1,9 +1,20 @@
 //! THE COMPILER: the AWS model (`model`) imported from OpenAPI/Swagger (`import`) and compiled
 //! (`compile`) into the immutable `Snapshot` that workers serve from.
+//!
+//! Flow: `import::import_document` (bytes -> `RestApi`, every problem with a JSON pointer) ->
+//! stored by the control plane -> `compile::compile_stage` per stage (stage variables
+//! substituted, URIs, mappings, templates and the `router` compiled) -> `compile::build_snapshot`
+//! -> `publish`.
 
+pub mod compile;
+pub mod ids;
+pub mod import;
 pub mod model;
+pub mod path;
+pub mod problem;
 pub mod publish;
 pub mod router;
 pub mod snapshot;
 
+pub use problem::{Problem, Problems};
 pub use snapshot::Snapshot;

@@ -121,6 +121,13 @@ pub struct IntegrationRuntime {
     /// Tried in order; the `default` response (no selection pattern) is `default_response`.
     pub responses: Vec<IntegrationResponseRuntime>,
     pub default_response: Option<usize>,
+    /// MOCK only: content type (lower case) -> the `statusCode` its request template yields.
+    /// AWS picks a MOCK's integration response by matching that status code against the
+    /// selection patterns; while templates are static text (until the VTL engine lands) it is
+    /// read from the template's JSON at compile time. A content type whose template has no
+    /// readable `statusCode` (or a MOCK with no request template) has no entry: the runtime
+    /// then uses `default_response`.
+    pub mock_status: Vec<(Box<str>, u16)>,
 }
 
 #[derive(Debug)]

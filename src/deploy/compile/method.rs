@@ -1,0 +1,630 @@
+//! Compiles one method of one resource into its `MethodRuntime`: the integration's kind, target
+//! origin and path template, parameter mappings, templates and integration responses.
+//!
+//! Every problem is pushed with its pointer; the method is dropped (`None`) if it had any.
+
+use super::locate::Locate;
+use super::params::{self, ParamError, ResponseSource, Source, Target};
+use super::template::compile_template;
+use super::uri::{self, PathPiece, UriError, Vars};
+use super::UpstreamInterner;
+use crate::deploy::model::{Integration, IntegrationResponse, Method, RestApi};
+use crate::deploy::problem::{join, Problems};
+use crate::deploy::snapshot::{
+    IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime, ParamSource,
+    PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
+};
+use std::time::Duration;
+
+/// The method being compiled and how to point at it.
+pub struct Site<'a> {
+    pub res: usize,
+    pub path: &'a str,
+    pub method: &'a str,
+    /// The resource path's parameter names, in capture order.
+    pub params: &'a [&'a str],
+    pub loc: &'a dyn Locate,
+    pub vars: Vars<'a>,
+}
+
+impl Site<'_> {
+    fn integ(&self, field: &str) -> String {
+        let base = self.loc.integration(self.res, self.method);
+        if field.is_empty() {
+            base
+        } else {
+            join(&base, field)
+        }
+    }
+    fn integ_msg(&self, msg: impl std::fmt::Display) -> String {
+        format!(
+            "Unable to put integration on '{}' for resource at path '{}': {msg}",
+            self.method, self.path
+        )
+    }
+    fn resp_msg(&self, msg: impl std::fmt::Display) -> String {
+        format!(
+            "Unable to put integration response on '{}' for resource at path '{}': {msg}",
+            self.method, self.path
+        )
+    }
+}
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 29_000;
+const HTTP_METHODS: [&str; 8] = [
+    "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY",
+];
+
+fn not_supported_yet(expr: &str) -> String {
+    format!("Mapping expression {expr} is not supported by this Tollgate version yet")
+}
+
+pub fn compile_method(
+    api: &RestApi,
+    site: &Site<'_>,
+    m: &Method,
+    upstreams: &mut UpstreamInterner,
+    problems: &mut Problems,
+) -> Option<MethodRuntime> {
+    let before = problems.0.len();
+    check_auth(api, site, m, problems);
+    let Some(integ) = &m.method_integration else {
+        problems.push(
+            site.loc.method(site.res, site.method),
+            format!(
+                "Unable to put method '{}' on resource at path '{}': No integration defined for method",
+                site.method, site.path
+            ),
+        );
+        return None;
+    };
+    let integration = compile_integration(site, m, integ, upstreams, problems);
+    if problems.0.len() != before {
+        return None;
+    }
+    Some(MethodRuntime {
+        http_method: site.method.into(),
+        resource_path: site.path.into(),
+        path_params: site.params.iter().map(|&p| p.into()).collect(),
+        api_key_required: m.api_key_required,
+        authorization_type: m.authorization_type.as_str().into(),
+        integration: integration?,
+    })
+}
+
+fn check_auth(api: &RestApi, site: &Site<'_>, m: &Method, problems: &mut Problems) {
+    let at = site.loc.method(site.res, site.method);
+    let msg = |what: String| {
+        format!(
+            "Unable to put method '{}' on resource at path '{}': {what}",
+            site.method, site.path
+        )
+    };
+    if !matches!(
+        m.authorization_type.as_str(),
+        "NONE" | "AWS_IAM" | "CUSTOM" | "COGNITO_USER_POOLS"
+    ) {
+        problems.push(
+            at.clone(),
+            msg(format!(
+                "Invalid authorization type specified: {}. Valid options are NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS",
+                m.authorization_type
+            )),
+        );
+    }
+    if let Some(id) = &m.authorizer_id {
+        if !api.authorizers.iter().any(|a| &a.id == id) {
+            problems.push(at, msg(format!("Invalid authorizer ID specified: {id}")));
+        }
+    }
+}
+
+fn compile_integration(
+    site: &Site<'_>,
+    m: &Method,
+    integ: &Integration,
+    upstreams: &mut UpstreamInterner,
+    problems: &mut Problems,
+) -> Option<IntegrationRuntime> {
+    let kind = match integ.kind.as_str() {
+        "HTTP" => IntegrationKind::Http,
+        "HTTP_PROXY" => IntegrationKind::HttpProxy,
+        "MOCK" => IntegrationKind::Mock,
+        "AWS" | "AWS_PROXY" => {
+            problems.push(
+                site.integ("type"),
+                site.integ_msg(format_args!(
+                    "Integration type '{}' is not supported by this Tollgate version (supported: HTTP, HTTP_PROXY, MOCK)",
+                    integ.kind
+                )),
+            );
+            return None;
+        }
+        other => {
+            problems.push(
+                site.integ("type"),
+                site.integ_msg(format_args!(
+                    "Invalid integration type specified: '{other}'. Valid options are HTTP, HTTP_PROXY, MOCK, AWS, AWS_PROXY"
+                )),
+            );
+            return None;
+        }
+    };
+    let is_http = kind != IntegrationKind::Mock;
+
+    let method = match (&integ.http_method, is_http) {
+        (_, false) => None,
+        (None, true) => {
+            problems.push(
+                site.integ(""),
+                site.integ_msg(format_args!(
+                    "An integration HTTP method is required for integration type '{}'",
+                    integ.kind
+                )),
+            );
+            None
+        }
+        (Some(hm), true) if !HTTP_METHODS.contains(&hm.as_str()) => {
+            problems.push(
+                site.integ("httpMethod"),
+                site.integ_msg(format_args!(
+                    "Invalid HttpMethod specified: '{hm}'. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY"
+                )),
+            );
+            None
+        }
+        (Some(hm), true) => (hm != "ANY").then(|| hm.as_str().into()),
+    };
+
+    let timeout_ms = integ.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MS);
+    if !(50..=DEFAULT_TIMEOUT_MS).contains(&timeout_ms) {
+        problems.push(
+            site.integ("timeoutInMillis"),
+            site.integ_msg("Timeout should be between 50 ms and 29000 ms"),
+        );
+    }
+    let passthrough = match integ.passthrough_behavior.as_deref() {
+        None | Some("WHEN_NO_MATCH") => PassthroughBehavior::WhenNoMatch,
+        Some("WHEN_NO_TEMPLATES") => PassthroughBehavior::WhenNoTemplates,
+        Some("NEVER") => PassthroughBehavior::Never,
+        Some(other) => {
+            problems.push(
+                site.integ("passthroughBehavior"),
+                site.integ_msg(format_args!(
+                    "Invalid passthrough behavior specified: {other}. Valid options are WHEN_NO_MATCH, WHEN_NO_TEMPLATES, NEVER"
+                )),
+            );
+            PassthroughBehavior::WhenNoMatch
+        }
+    };
+    check_content_handling(
+        integ.content_handling.as_deref(),
+        site.integ("contentHandling"),
+        |m| site.integ_msg(m),
+        problems,
+    );
+    if let Some(ct) = integ.connection_type.as_deref() {
+        if !matches!(ct, "INTERNET" | "VPC_LINK") {
+            problems.push(
+                site.integ("connectionType"),
+                site.integ_msg(format_args!(
+                    "Invalid connection type specified: {ct}. Valid options are INTERNET, VPC_LINK"
+                )),
+            );
+        }
+    }
+
+    let mappings = compile_request_params(site, m, integ, problems);
+    let (upstream, path, fixed_query) = if is_http {
+        compile_uri(site, integ, &mappings.path, upstreams, problems)
+    } else {
+        (None, Vec::new(), None)
+    };
+
+    let mut request_templates = Vec::new();
+    for (ct, src) in &integ.request_templates {
+        match compile_template(src) {
+            Ok(t) => request_templates.push((ct.to_ascii_lowercase().into_boxed_str(), t)),
+            Err(e) => problems.push(join(&site.integ("requestTemplates"), ct), site.integ_msg(e)),
+        }
+    }
+    let mock_status = if kind == IntegrationKind::Mock {
+        request_templates
+            .iter()
+            .filter_map(|(ct, t)| match t {
+                Template::Static(text) => mock_status_code(text).map(|s| (ct.clone(), s)),
+                Template::Passthrough => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let (responses, default_response) = compile_responses(site, m, integ, problems);
+    Some(IntegrationRuntime {
+        kind,
+        upstream,
+        method,
+        path,
+        fixed_query,
+        query_params: mappings.query,
+        header_params: mappings.header,
+        timeout: Duration::from_millis(u64::from(timeout_ms)),
+        passthrough,
+        request_templates,
+        responses,
+        default_response,
+        mock_status,
+    })
+}
+
+fn check_content_handling(
+    value: Option<&str>,
+    at: String,
+    msg: impl Fn(String) -> String,
+    problems: &mut Problems,
+) {
+    if let Some(ch) = value {
+        if !matches!(ch, "CONVERT_TO_BINARY" | "CONVERT_TO_TEXT") {
+            problems.push(
+                at,
+                msg(format!(
+                    "Invalid content handling specified: {ch}. Valid options are CONVERT_TO_BINARY, CONVERT_TO_TEXT"
+                )),
+            );
+        }
+    }
+}
+
+/// The `statusCode` a static MOCK request template yields, if it is JSON that has one.
+fn mock_status_code(text: &str) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let code = match v.get("statusCode")? {
+        serde_json::Value::Number(n) => n.as_u64()?,
+        serde_json::Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    u16::try_from(code).ok().filter(|c| (100..=599).contains(c))
+}
+
+#[derive(Default)]
+struct RequestMappings {
+    path: Vec<(String, ParamSource)>,
+    query: Vec<(Box<str>, ParamSource)>,
+    header: Vec<(Box<str>, ParamSource)>,
+}
+
+fn compile_request_params(
+    site: &Site<'_>,
+    m: &Method,
+    integ: &Integration,
+    problems: &mut Problems,
+) -> RequestMappings {
+    let mut out = RequestMappings::default();
+    let base = site.integ("requestParameters");
+    for (key, value) in &integ.request_parameters {
+        let at = join(&base, key);
+        let target = match params::parse_target(key) {
+            Ok(t) => t,
+            Err(_) => {
+                problems.push(
+                    at,
+                    site.integ_msg(format_args!("Invalid mapping expression specified: {key}")),
+                );
+                continue;
+            }
+        };
+        let Some(source) = resolve_source(site, m, value, &at, problems) else {
+            continue;
+        };
+        match target {
+            Target::Path(n) => out.path.push((n.to_string(), source)),
+            Target::Query(n) => out.query.push((n.into(), source)),
+            Target::Header(n) => out.header.push((n.into(), source)),
+        }
+    }
+    out
+}
+
+/// Resolves a request mapping source against the method and the stage.
+fn resolve_source(
+    site: &Site<'_>,
+    m: &Method,
+    value: &str,
+    at: &str,
+    problems: &mut Problems,
+) -> Option<ParamSource> {
+    let invalid = |problems: &mut Problems| {
+        problems.push(
+            at,
+            site.integ_msg(format_args!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: {value}]"
+            )),
+        );
+    };
+    let source = match params::parse_source(value) {
+        Ok(s) => s,
+        Err(ParamError::NotSupportedYet) => {
+            problems.push(at, site.integ_msg(not_supported_yet(value)));
+            return None;
+        }
+        Err(ParamError::Invalid) => {
+            invalid(problems);
+            return None;
+        }
+    };
+    let declared = |kind: &str, name: &str| {
+        m.request_parameters.keys().any(|k| {
+            k.strip_prefix("method.request.")
+                .and_then(|r| r.strip_prefix(kind))
+                .and_then(|r| r.strip_prefix('.'))
+                .is_some_and(|n| {
+                    if kind == "header" {
+                        n.eq_ignore_ascii_case(name)
+                    } else {
+                        n == name
+                    }
+                })
+        })
+    };
+    Some(match source {
+        Source::Path(n) => match site.params.iter().position(|&p| p == n) {
+            Some(i) => ParamSource::PathCapture(i as u8),
+            None => {
+                invalid(problems);
+                return None;
+            }
+        },
+        Source::Query(n) | Source::MultiQuery(n) if !declared("querystring", n) => {
+            invalid(problems);
+            return None;
+        }
+        Source::Header(n) | Source::MultiHeader(n) if !declared("header", n) => {
+            invalid(problems);
+            return None;
+        }
+        Source::Query(n) => ParamSource::Query(n.into()),
+        Source::MultiQuery(n) => ParamSource::MultiQuery(n.into()),
+        Source::Header(n) => ParamSource::Header(n.to_ascii_lowercase().into()),
+        Source::MultiHeader(n) => ParamSource::MultiHeader(n.to_ascii_lowercase().into()),
+        Source::StageVar(n) => match site.vars {
+            Vars::Check => ParamSource::Literal("".into()),
+            Vars::Stage(vars) => match vars.get(n) {
+                Some(v) => ParamSource::Literal(v.as_str().into()),
+                None => {
+                    problems.push(
+                        at,
+                        site.integ_msg(format_args!(
+                            "Stage variable '{n}' is not defined on this stage"
+                        )),
+                    );
+                    return None;
+                }
+            },
+        },
+        Source::Context(c) => ParamSource::Context(c),
+        Source::Literal(l) => ParamSource::Literal(l.into()),
+    })
+}
+
+type CompiledUri = (
+    Option<crate::deploy::snapshot::UpstreamId>,
+    Vec<UriPart>,
+    Option<Box<str>>,
+);
+
+fn compile_uri(
+    site: &Site<'_>,
+    integ: &Integration,
+    path_mappings: &[(String, ParamSource)],
+    upstreams: &mut UpstreamInterner,
+    problems: &mut Problems,
+) -> CompiledUri {
+    let none = (None, Vec::new(), None);
+    let at = site.integ("uri");
+    let Some(raw) = integ.uri.as_deref() else {
+        problems.push(
+            site.integ(""),
+            site.integ_msg(format_args!(
+                "An integration URI is required for integration type '{}'",
+                integ.kind
+            )),
+        );
+        return none;
+    };
+    let mut missing = Vec::new();
+    let text = uri::substitute(raw, site.vars, &mut missing);
+    if !missing.is_empty() {
+        for name in missing {
+            problems.push(
+                at.clone(),
+                site.integ_msg(format_args!(
+                    "Stage variable '{name}' used in the integration URI is not defined on this stage"
+                )),
+            );
+        }
+        return none;
+    }
+    let parsed = match uri::parse_uri(&text) {
+        Ok(p) => p,
+        Err(UriError::Invalid) => {
+            problems.push(
+                at,
+                site.integ_msg("Invalid HTTP endpoint specified for URI"),
+            );
+            return none;
+        }
+        Err(UriError::ParamInHost) => {
+            problems.push(
+                at,
+                site.integ_msg("Path parameters in the host of the integration URI are not supported by this Tollgate version"),
+            );
+            return none;
+        }
+    };
+    if parsed
+        .query
+        .as_deref()
+        .is_some_and(|q| q.contains(['{', '}']))
+    {
+        problems.push(
+            at.clone(),
+            site.integ_msg("Path parameters in the query string of the integration URI are not supported by this Tollgate version yet"),
+        );
+    }
+    let Some(pieces) = uri::split_placeholders(&parsed.path) else {
+        problems.push(
+            at,
+            site.integ_msg("Invalid integration URI specified: unbalanced braces in the path"),
+        );
+        return none;
+    };
+    let mut path = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match piece {
+            PathPiece::Literal(l) => path.push(UriPart::Literal(l.into())),
+            PathPiece::Param(name) => {
+                // AWS's console maps `{x}` from the method's `{x}` when nothing else is mapped.
+                let source = path_mappings
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, s)| s.clone())
+                    .or_else(|| {
+                        site.params
+                            .iter()
+                            .position(|&p| p == name)
+                            .map(|i| ParamSource::PathCapture(i as u8))
+                    });
+                match source {
+                    Some(s) => path.push(UriPart::Param(s)),
+                    None => problems.push(
+                        at.clone(),
+                        site.integ_msg(format_args!(
+                            "Invalid mapping expression specified: the integration URI uses {{{name}}}, which is not mapped (integration.request.path.{name}) and is not a path parameter of the resource"
+                        )),
+                    ),
+                }
+            }
+        }
+    }
+    let authority = if parsed.explicit_port {
+        format!("{}:{}", parsed.host, parsed.port)
+    } else {
+        parsed.host.clone()
+    };
+    let id = upstreams.intern(Upstream {
+        scheme: parsed.scheme,
+        host: parsed.host.into(),
+        port: parsed.port,
+        authority: authority.into(),
+    });
+    (Some(id), path, parsed.query.map(Into::into))
+}
+
+fn compile_responses(
+    site: &Site<'_>,
+    m: &Method,
+    integ: &Integration,
+    problems: &mut Problems,
+) -> (Vec<IntegrationResponseRuntime>, Option<usize>) {
+    let mut patterned = Vec::new();
+    let mut default = None;
+    for (status, ir) in &integ.integration_responses {
+        let at = site.loc.integration_response(site.res, site.method, status);
+        let Some(rt) = compile_response(site, m, status, ir, &at, problems) else {
+            continue;
+        };
+        if rt.selection.is_some() {
+            patterned.push(rt);
+        } else if default.is_some() {
+            problems.push(at, site.resp_msg("Only one integration response may have no selection pattern (the default response)"));
+        } else {
+            default = Some(rt);
+        }
+    }
+    let default_idx = default.map(|d| {
+        patterned.push(d);
+        patterned.len() - 1
+    });
+    (patterned, default_idx)
+}
+
+fn compile_response(
+    site: &Site<'_>,
+    m: &Method,
+    status: &str,
+    ir: &IntegrationResponse,
+    at: &str,
+    problems: &mut Problems,
+) -> Option<IntegrationResponseRuntime> {
+    let before = problems.0.len();
+    let code = status
+        .parse::<u16>()
+        .ok()
+        .filter(|c| status.len() == 3 && (100..=599).contains(c));
+    // AWS's own exports of proxy integrations carry integration responses without a matching
+    // method response, so only mapped headers require one (checked below).
+    let method_response = m.method_responses.get(status);
+    if code.is_none() {
+        problems.push(at, site.resp_msg("Invalid Response status code specified"));
+    }
+    let selection = match ir.selection_pattern.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => match regex::RegexBuilder::new(&format!("^(?:{p})$"))
+            .size_limit(1 << 20)
+            .build()
+        {
+            Ok(r) => Some(r),
+            Err(_) => {
+                problems.push(
+                    site.loc.selection_pattern(site.res, site.method, status),
+                    site.resp_msg(format_args!("Invalid selection pattern specified: {p}")),
+                );
+                None
+            }
+        },
+    };
+    let mut header_params = Vec::new();
+    for (key, value) in &ir.response_parameters {
+        let p_at = join(&join(at, "responseParameters"), key);
+        let name = match params::parse_response_target(key) {
+            Ok(n) if method_response.is_some_and(|r| r.response_parameters.contains_key(key)) => n,
+            _ => {
+                problems.push(p_at, site.resp_msg(format_args!(
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression parameter specified: {key}]"
+                )));
+                continue;
+            }
+        };
+        match params::parse_response_source(value) {
+            Ok(ResponseSource::Header(h)) => header_params.push((name.into(), ResponseParamSource::Header(h.to_ascii_lowercase().into()))),
+            Ok(ResponseSource::Literal(l)) => header_params.push((name.into(), ResponseParamSource::Literal(l.into()))),
+            Err(ParamError::NotSupportedYet) => problems.push(p_at, site.resp_msg(not_supported_yet(value))),
+            Err(ParamError::Invalid) => problems.push(p_at, site.resp_msg(format_args!(
+                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"
+            ))),
+        }
+    }
+    let mut templates = Vec::new();
+    for (ct, src) in &ir.response_templates {
+        match compile_template(src) {
+            Ok(t) => templates.push((ct.to_ascii_lowercase().into_boxed_str(), t)),
+            Err(e) => problems.push(join(&join(at, "responseTemplates"), ct), site.resp_msg(e)),
+        }
+    }
+    check_content_handling(
+        ir.content_handling.as_deref(),
+        join(at, "contentHandling"),
+        |m| site.resp_msg(m),
+        problems,
+    );
+    if problems.0.len() != before {
+        return None;
+    }
+    Some(IntegrationResponseRuntime {
+        status: code?,
+        selection,
+        header_params,
+        templates,
+    })
+}

@@ -1,0 +1,190 @@
+//! The compiler's back half: a stored `RestApi` plus a `Stage` -> `StageRuntime` (router +
+//! one `MethodRuntime` per resource method), and the runtimes of all APIs -> `Snapshot`.
+//!
+//! `check_api` runs every check that does not depend on stage variables, so an import or a
+//! PutRestApi refuses what a later deployment could never compile. All problems are collected;
+//! nothing is half-built. Upstream ids are interned across compilations so per-core connection
+//! pools survive a redeploy.
+
+mod locate;
+mod method;
+pub mod params;
+pub mod template;
+pub mod uri;
+
+pub use locate::{Locate, ModelLocator};
+pub use template::compile_template;
+pub use uri::Vars;
+
+use crate::deploy::model::{RestApi, Stage};
+use crate::deploy::path::{param_names, parse_path, Segment};
+use crate::deploy::problem::Problems;
+use crate::deploy::router::{Route, Router};
+use crate::deploy::snapshot::{
+    ApiIdx, ApiRuntime, MethodIdx, MethodRuntime, Snapshot, StageRuntime, Upstream, UpstreamId,
+};
+use ahash::AHashMap;
+use method::{compile_method, Site};
+use std::collections::HashMap;
+
+/// Gives every distinct origin one `UpstreamId` for the life of the process.
+#[derive(Debug, Default)]
+pub struct UpstreamInterner {
+    ids: AHashMap<Upstream, UpstreamId>,
+    list: Vec<Upstream>,
+}
+
+impl UpstreamInterner {
+    pub fn intern(&mut self, u: Upstream) -> UpstreamId {
+        if let Some(&id) = self.ids.get(&u) {
+            return id;
+        }
+        let id = UpstreamId(self.list.len() as u32);
+        self.list.push(u.clone());
+        self.ids.insert(u, id);
+        id
+    }
+
+    /// Every upstream interned so far; index = `UpstreamId.0`.
+    pub fn upstreams(&self) -> Vec<Upstream> {
+        self.list.clone()
+    }
+}
+
+/// Every check `compile_stage` makes that does not need stage variables.
+pub fn check_api(api: &RestApi) -> Result<(), Problems> {
+    check_api_at(api, &ModelLocator)
+}
+
+/// `check_api` with pointers chosen by `loc` (the importer points into the source document).
+pub fn check_api_at(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
+    let mut scratch = UpstreamInterner::default();
+    compile_methods(api, Vars::Check, &mut scratch, loc).map(|_| ())
+}
+
+pub fn compile_stage(
+    api: &RestApi,
+    stage: &Stage,
+    upstreams: &mut UpstreamInterner,
+) -> Result<StageRuntime, Problems> {
+    let (router, methods) =
+        compile_methods(api, Vars::Stage(&stage.variables), upstreams, &ModelLocator)?;
+    Ok(StageRuntime {
+        name: stage.stage_name.as_str().into(),
+        deployment_id: stage.deployment_id.as_str().into(),
+        router,
+        methods,
+    })
+}
+
+/// The snapshot of every compiled API; `generation` is stamped by the publisher.
+pub fn build_snapshot(apis: Vec<ApiRuntime>, upstreams: &UpstreamInterner) -> Snapshot {
+    let api_by_id = apis
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.clone(), ApiIdx(i as u32)))
+        .collect();
+    Snapshot {
+        generation: 0,
+        apis,
+        api_by_id,
+        upstreams: upstreams.upstreams(),
+    }
+}
+
+fn compile_methods(
+    api: &RestApi,
+    vars: Vars<'_>,
+    upstreams: &mut UpstreamInterner,
+    loc: &dyn Locate,
+) -> Result<(Router, Vec<MethodRuntime>), Problems> {
+    let mut problems = Problems::default();
+    check_tree(api, loc, &mut problems);
+    let mut methods = Vec::new();
+    let mut routes = Vec::new();
+    for (res, resource) in api.resources.iter().enumerate() {
+        let segments = match parse_path(&resource.path) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(
+                    loc.resource(res),
+                    format!("Unable to create resource at path '{}': {e}", resource.path),
+                );
+                continue;
+            }
+        };
+        let params = param_names(&segments);
+        for (name, m) in &resource.resource_methods {
+            let site = Site {
+                res,
+                path: &resource.path,
+                method: name,
+                params: &params,
+                loc,
+                vars,
+            };
+            if let Some(rt) = compile_method(api, &site, m, upstreams, &mut problems) {
+                routes.push(Route {
+                    path: &resource.path,
+                    method: name,
+                    idx: MethodIdx(methods.len() as u32),
+                });
+                methods.push(rt);
+            }
+        }
+    }
+    // Tree problems (e.g. sibling variables) would resurface as router errors: report once.
+    problems.into_result()?;
+    let router = Router::build(routes).map_err(|errors| {
+        Problems(
+            errors
+                .into_iter()
+                .map(|e| crate::deploy::Problem::new("/resources", e.to_string()))
+                .collect(),
+        )
+    })?;
+    Ok((router, methods))
+}
+
+/// Tree rules AWS enforces when creating resources: unique paths, and at most one variable path
+/// part (`{x}` or `{x+}`) among siblings, because the router could not choose between them.
+fn check_tree(api: &RestApi, loc: &dyn Locate, problems: &mut Problems) {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut variable_child: HashMap<&str, &str> = HashMap::new();
+    for (res, r) in api.resources.iter().enumerate() {
+        if seen.insert(r.path.as_str(), res).is_some() {
+            problems.push(
+                loc.resource(res),
+                format!(
+                    "Unable to create resource at path '{}': Another resource with the same parent already has this name",
+                    r.path
+                ),
+            );
+            continue;
+        }
+        let Some((parent, last)) = r.path.rsplit_once('/') else {
+            continue;
+        };
+        if !matches!(
+            crate::deploy::path::parse_part(last),
+            Ok(Segment::Param(_) | Segment::Greedy(_))
+        ) {
+            continue;
+        }
+        match variable_child.get(parent) {
+            Some(other) if *other != last => problems.push(
+                loc.resource(res),
+                format!(
+                    "Unable to create resource at path '{}': A sibling ({other}) of this resource already has a variable path part -- only one is allowed",
+                    r.path
+                ),
+            ),
+            _ => {
+                variable_child.insert(parent, last);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

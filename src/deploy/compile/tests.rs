@@ -1,0 +1,401 @@
+//! Compiler tests over hand-built models (the fixture tests in `import` cover whole documents).
+
+use super::*;
+use crate::deploy::model::{Integration, IntegrationResponse, Method, MethodResponse, Resource};
+use crate::deploy::router::Captures;
+use crate::deploy::snapshot::{
+    IntegrationKind, ParamSource, ResponseParamSource, Scheme, Template, UriPart,
+};
+use std::collections::BTreeMap;
+
+fn resource(path: &str, methods: Vec<(&str, Method)>) -> Resource {
+    Resource {
+        id: path.to_string(),
+        path: path.to_string(),
+        resource_methods: methods
+            .into_iter()
+            .map(|(k, m)| {
+                (
+                    k.to_string(),
+                    Method {
+                        http_method: k.to_string(),
+                        ..m
+                    },
+                )
+            })
+            .collect(),
+        ..Resource::default()
+    }
+}
+
+fn http(kind: &str, uri: &str, params: &[(&str, &str)]) -> Integration {
+    Integration {
+        kind: kind.to_string(),
+        http_method: Some("GET".to_string()),
+        uri: Some(uri.to_string()),
+        request_parameters: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Integration::default()
+    }
+}
+
+fn method(integration: Integration, declared: &[&str]) -> Method {
+    Method {
+        authorization_type: "NONE".to_string(),
+        request_parameters: declared.iter().map(|k| (k.to_string(), false)).collect(),
+        method_integration: Some(integration),
+        ..Method::default()
+    }
+}
+
+fn stage(vars: &[(&str, &str)]) -> Stage {
+    Stage {
+        stage_name: "prod".to_string(),
+        deployment_id: "d1".to_string(),
+        variables: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Stage::default()
+    }
+}
+
+fn api(resources: Vec<Resource>) -> RestApi {
+    RestApi {
+        id: "abc".to_string(),
+        name: "t".to_string(),
+        resources,
+        ..RestApi::default()
+    }
+}
+
+fn messages(p: &Problems) -> Vec<(String, String)> {
+    p.0.iter()
+        .map(|p| (p.pointer.clone(), p.message.clone()))
+        .collect()
+}
+
+#[test]
+fn compiles_http_method_with_mappings() {
+    let integ = http(
+        "HTTP",
+        "http://${stageVariables.backend}/pets/{id}?fixed=1",
+        &[
+            ("integration.request.path.id", "method.request.path.petId"),
+            (
+                "integration.request.querystring.query",
+                "method.request.querystring.q",
+            ),
+            (
+                "integration.request.header.X-Trace",
+                "method.request.header.X-Trace",
+            ),
+            ("integration.request.header.X-Via", "'tollgate'"),
+            ("integration.request.header.X-Req", "context.requestId"),
+            (
+                "integration.request.header.X-Stage",
+                "stageVariables.backend",
+            ),
+        ],
+    );
+    let a = api(vec![
+        resource("/", vec![]),
+        resource(
+            "/pets/{petId}",
+            vec![(
+                "GET",
+                method(
+                    integ,
+                    &[
+                        "method.request.querystring.q",
+                        "method.request.header.x-trace",
+                    ],
+                ),
+            )],
+        ),
+    ]);
+    check_api(&a).unwrap();
+    let mut interner = UpstreamInterner::default();
+    let st = compile_stage(&a, &stage(&[("backend", "127.0.0.1:9999")]), &mut interner).unwrap();
+    let m = &st.methods[0];
+    assert_eq!(&*m.path_params, &["petId".into()] as &[Box<str>]);
+    let i = &m.integration;
+    assert_eq!(i.kind, IntegrationKind::Http);
+    assert_eq!(i.method.as_deref(), Some("GET"));
+    assert_eq!(i.path.len(), 2);
+    assert!(matches!(&i.path[0], UriPart::Literal(l) if &**l == "/pets/"));
+    assert!(matches!(
+        &i.path[1],
+        UriPart::Param(ParamSource::PathCapture(0))
+    ));
+    assert_eq!(i.fixed_query.as_deref(), Some("fixed=1"));
+    assert_eq!(
+        i.query_params,
+        vec![("query".into(), ParamSource::Query("q".into()))]
+    );
+    assert_eq!(
+        i.header_params,
+        vec![
+            (
+                "X-Req".into(),
+                ParamSource::Context(crate::deploy::snapshot::ContextVar::RequestId)
+            ),
+            (
+                "X-Stage".into(),
+                ParamSource::Literal("127.0.0.1:9999".into())
+            ),
+            ("X-Trace".into(), ParamSource::Header("x-trace".into())),
+            ("X-Via".into(), ParamSource::Literal("tollgate".into())),
+        ]
+    );
+    assert_eq!(i.timeout, std::time::Duration::from_secs(29));
+    let ups = interner.upstreams();
+    assert_eq!(ups.len(), 1);
+    assert_eq!(
+        (
+            ups[0].scheme.clone(),
+            &*ups[0].host,
+            ups[0].port,
+            &*ups[0].authority
+        ),
+        (Scheme::Http, "127.0.0.1", 9999, "127.0.0.1:9999")
+    );
+    let mut caps = Captures::default();
+    assert_eq!(
+        st.router.lookup(b"GET", b"/pets/7", &mut caps),
+        Some(MethodIdx(0))
+    );
+}
+
+#[test]
+fn upstream_ids_are_stable() {
+    let mut interner = UpstreamInterner::default();
+    let up = |host: &str| Upstream {
+        scheme: Scheme::Https,
+        host: host.into(),
+        port: 443,
+        authority: host.into(),
+    };
+    let a = interner.intern(up("a"));
+    let b = interner.intern(up("b"));
+    assert_eq!(interner.intern(up("a")), a);
+    assert_ne!(a, b);
+    assert_eq!(interner.upstreams().len(), 2);
+}
+
+#[test]
+fn integration_responses_and_mock_status() {
+    let mut integ = Integration {
+        kind: "MOCK".to_string(),
+        request_templates: [(
+            "application/json".to_string(),
+            r#"{"statusCode": 404}"#.to_string(),
+        )]
+        .into(),
+        ..Integration::default()
+    };
+    integ.integration_responses = BTreeMap::from([
+        (
+            "200".to_string(),
+            IntegrationResponse {
+                status_code: "200".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "404".to_string(),
+            IntegrationResponse {
+                status_code: "404".into(),
+                selection_pattern: Some(r"4\d{2}".into()),
+                response_parameters: [(
+                    "method.response.header.X-Kind".to_string(),
+                    "'missing'".to_string(),
+                )]
+                .into(),
+                response_templates: [(
+                    "application/json".to_string(),
+                    r#"{"message":"nope"}"#.to_string(),
+                )]
+                .into(),
+                ..Default::default()
+            },
+        ),
+    ]);
+    let mut m = method(integ, &[]);
+    m.method_responses = BTreeMap::from([
+        (
+            "200".to_string(),
+            MethodResponse {
+                status_code: "200".into(),
+                ..Default::default()
+            },
+        ),
+        (
+            "404".to_string(),
+            MethodResponse {
+                status_code: "404".into(),
+                response_parameters: [("method.response.header.X-Kind".to_string(), false)].into(),
+                ..Default::default()
+            },
+        ),
+    ]);
+    let a = api(vec![resource("/health", vec![("GET", m)])]);
+    let st = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap();
+    let i = &st.methods[0].integration;
+    assert_eq!(i.mock_status, vec![("application/json".into(), 404)]);
+    assert_eq!(i.responses.len(), 2);
+    assert_eq!(i.default_response, Some(1));
+    let sel = i.responses[0].selection.as_ref().unwrap();
+    assert!(sel.is_match("404") && !sel.is_match("4040") && !sel.is_match("x404"));
+    assert_eq!(
+        i.responses[0].header_params,
+        vec![(
+            "X-Kind".into(),
+            ResponseParamSource::Literal("missing".into())
+        )]
+    );
+    assert_eq!(
+        i.responses[0].templates,
+        vec![(
+            "application/json".into(),
+            Template::Static(r#"{"message":"nope"}"#.into())
+        )]
+    );
+    assert_eq!(i.upstream, None);
+}
+
+#[test]
+fn reports_every_problem_with_model_pointers() {
+    let mut bad = http(
+        "HTTP",
+        "http://{host}/x",
+        &[
+            ("integration.request.header.A", "method.request.body.name"),
+            (
+                "integration.request.header.B",
+                "method.request.querystring.undeclared",
+            ),
+            ("integration.request.bogus.C", "'x'"),
+        ],
+    );
+    bad.timeout_in_millis = Some(30_000);
+    bad.passthrough_behavior = Some("SOMETIMES".into());
+    bad.request_templates = [("application/json".to_string(), "#set($x = 1)".to_string())].into();
+    bad.integration_responses = [(
+        "2000".to_string(),
+        IntegrationResponse {
+            status_code: "2000".into(),
+            selection_pattern: Some("(".into()),
+            ..Default::default()
+        },
+    )]
+    .into();
+    let a = api(vec![
+        resource("/a", vec![("GET", method(bad, &[]))]),
+        resource(
+            "/b",
+            vec![("GET", method(http("AWS_PROXY", "arn:x", &[]), &[]))],
+        ),
+        resource(
+            "/c",
+            vec![(
+                "GET",
+                Method {
+                    method_integration: None,
+                    ..method(http("HTTP", "", &[]), &[])
+                },
+            )],
+        ),
+        resource(
+            "/d",
+            vec![("GET", method(http("HTTP", "http://h/{nope}", &[]), &[]))],
+        ),
+        resource("/e/{x}", vec![]),
+        resource("/e/{y}", vec![]),
+    ]);
+    let got = messages(&check_api(&a).unwrap_err());
+    let pointers: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    let m = "/resources/0/resourceMethods/GET/methodIntegration";
+    let want = [
+        "/resources/5/path".to_string(),
+        format!("{m}/timeoutInMillis"),
+        format!("{m}/passthroughBehavior"),
+        format!("{m}/requestParameters/integration.request.bogus.C"),
+        format!("{m}/requestParameters/integration.request.header.A"),
+        format!("{m}/requestParameters/integration.request.header.B"),
+        format!("{m}/uri"),
+        format!("{m}/requestTemplates/application~1json"),
+        format!("{m}/integrationResponses/2000"),
+        format!("{m}/integrationResponses/2000/selectionPattern"),
+        "/resources/1/resourceMethods/GET/methodIntegration/type".to_string(),
+        "/resources/2/resourceMethods/GET".to_string(),
+        "/resources/3/resourceMethods/GET/methodIntegration/uri".to_string(),
+    ];
+    assert_eq!(
+        pointers,
+        want.iter().map(String::as_str).collect::<Vec<_>>(),
+        "{got:#?}"
+    );
+    assert!(got[10]
+        .1
+        .contains("Integration type 'AWS_PROXY' is not supported by this Tollgate version"));
+    assert!(got[0]
+        .1
+        .contains("A sibling ({x}) of this resource already has a variable path part"));
+    assert!(got[6].1.contains("not supported"));
+}
+
+#[test]
+fn stage_variables_must_exist_at_deploy_time() {
+    let a = api(vec![resource(
+        "/{proxy+}",
+        vec![(
+            "ANY",
+            method(
+                http(
+                    "HTTP_PROXY",
+                    "http://${stageVariables.backend}/{proxy}",
+                    &[],
+                ),
+                &[],
+            ),
+        )],
+    )]);
+    check_api(&a).unwrap();
+    let err = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert!(
+        err.0[0].message.contains("Stage variable 'backend'"),
+        "{err}"
+    );
+    let st = compile_stage(
+        &a,
+        &stage(&[("backend", "example.com")]),
+        &mut UpstreamInterner::default(),
+    )
+    .unwrap();
+    let mut caps = Captures::default();
+    assert_eq!(
+        st.router.lookup(b"DELETE", b"/a/b", &mut caps),
+        Some(MethodIdx(0))
+    );
+    assert!(matches!(
+        st.methods[0].integration.path[1],
+        UriPart::Param(ParamSource::PathCapture(0))
+    ));
+}
+
+#[test]
+fn builds_snapshot_index() {
+    let snap = build_snapshot(
+        vec![ApiRuntime {
+            id: "a1".into(),
+            name: "n".into(),
+            stages: vec![],
+        }],
+        &UpstreamInterner::default(),
+    );
+    assert_eq!(snap.api_by_id.get("a1"), Some(&ApiIdx(0)));
+}
