@@ -13,12 +13,36 @@ use std::sync::Arc;
 struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// With `TOLLGATE_ALLOC_TRACE=1`, the first allocations of the measured window print where they
+/// come from (a debugging aid for when this test fails).
+static TRACE: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static IN_TRACE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn trace() {
+    if TRACE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    IN_TRACE.with(|t| {
+        if t.get() {
+            return;
+        }
+        t.set(true);
+        if TRACE.fetch_sub(1, Ordering::Relaxed) > 0 {
+            eprintln!("ALLOCATION:\n{}", std::backtrace::Backtrace::force_capture());
+        }
+        t.set(false);
+    });
+}
 
 // SAFETY: delegates every call unchanged to the system allocator; the only addition is a
 // relaxed counter increment, which cannot affect the returned memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -30,6 +54,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -149,6 +174,9 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
     };
     exchange(2_000);
     let before = ALLOCATIONS.load(Ordering::SeqCst);
+    if std::env::var_os("TOLLGATE_ALLOC_TRACE").is_some() {
+        TRACE.store(12, Ordering::SeqCst);
+    }
     exchange(5_000);
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(

@@ -123,6 +123,7 @@ fn import_deploy_and_list_over_one_keep_alive_connection() {
             "id",
             "name",
             "createdDate",
+            "version",
             "apiKeySource",
             "endpointConfiguration",
             "disableExecuteApiEndpoint",

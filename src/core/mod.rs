@@ -73,6 +73,7 @@ impl Core {
             connections: Cell::new(0),
         };
         core.metrics.adopt(&snapshot);
+        core.pool.adopt(&snapshot);
         core
     }
 
