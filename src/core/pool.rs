@@ -25,6 +25,12 @@ pub struct UpConn {
     pub reused: bool,
 }
 
+impl Drop for UpConn {
+    fn drop(&mut self) {
+        crate::net::shutdown(&self.stream);
+    }
+}
+
 impl UpConn {
     pub fn new(stream: TcpStream) -> UpConn {
         UpConn {

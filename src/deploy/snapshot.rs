@@ -128,6 +128,9 @@ pub struct IntegrationRuntime {
     /// readable `statusCode` (or a MOCK with no request template) has no entry: the runtime
     /// then uses `default_response`.
     pub mock_status: Vec<(Box<str>, u16)>,
+    /// Set when the method compiled but cannot be called on this stage (a stage variable the
+    /// integration URI needs is missing): each call answers 500 and logs this, as AWS does.
+    pub config_error: Option<Box<str>>,
 }
 
 #[derive(Debug)]

@@ -62,6 +62,12 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     core.connections.set(core.connections.get() - 1);
 }
 
+impl Drop for Conn {
+    fn drop(&mut self) {
+        super::shutdown(&self.stream);
+    }
+}
+
 impl Conn {
     async fn flush(&mut self, limit: Duration) -> Result<(), ConnEnd> {
         if self.wbuf.is_empty() {

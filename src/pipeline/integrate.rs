@@ -136,6 +136,10 @@ pub async fn http(
     proxy: bool,
 ) -> Result<Outcome, Reject> {
     let integ = &routed.method.integration;
+    if let Some(why) = &integ.config_error {
+        log_config_error(ex, why);
+        return Err(Reject::Internal);
+    }
     let up_id = integ.upstream.ok_or(Reject::Internal)?;
     let up = &snap.upstreams[up_id.0 as usize];
     let (body, content_type) = if proxy {
@@ -172,6 +176,11 @@ pub async fn http(
     } else {
         buffered(ex, routed, core, up_id, conn, &head, head_len, io, deadline, integration_us).await
     }
+}
+
+#[cold]
+fn log_config_error(ex: &Exchange<'_>, why: &str) {
+    eprintln!("request {}: {why}", String::from_utf8_lossy(&ex.request_id));
 }
 
 #[cold]

@@ -215,8 +215,9 @@ fn compile_integration(
     }
 
     let mappings = compile_request_params(site, m, integ, problems);
+    let mut config_error = None;
     let (upstream, path, fixed_query) = if is_http {
-        compile_uri(site, integ, &mappings.path, upstreams, problems)
+        compile_uri(site, integ, &mappings.path, upstreams, problems, &mut config_error)
     } else {
         (None, Vec::new(), None)
     };
@@ -255,6 +256,7 @@ fn compile_integration(
         responses,
         default_response,
         mock_status,
+        config_error,
     })
 }
 
@@ -389,18 +391,10 @@ fn resolve_source(
         Source::MultiHeader(n) => ParamSource::MultiHeader(n.to_ascii_lowercase().into()),
         Source::StageVar(n) => match site.vars {
             Vars::Check => ParamSource::Literal("".into()),
-            Vars::Stage(vars) => match vars.get(n) {
-                Some(v) => ParamSource::Literal(v.as_str().into()),
-                None => {
-                    problems.push(
-                        at,
-                        site.integ_msg(format_args!(
-                            "Stage variable '{n}' is not defined on this stage"
-                        )),
-                    );
-                    return None;
-                }
-            },
+            // As on AWS, an undefined stage variable maps to an empty value, not a failed deploy.
+            Vars::Stage(vars) => {
+                ParamSource::Literal(vars.get(n).map_or("", String::as_str).into())
+            }
         },
         Source::Context(c) => ParamSource::Context(c),
         Source::Literal(l) => ParamSource::Literal(l.into()),
@@ -419,6 +413,7 @@ fn compile_uri(
     path_mappings: &[(String, ParamSource)],
     upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
+    config_error: &mut Option<Box<str>>,
 ) -> CompiledUri {
     let none = (None, Vec::new(), None);
     let at = site.integ("uri");
@@ -435,14 +430,16 @@ fn compile_uri(
     let mut missing = Vec::new();
     let text = uri::substitute(raw, site.vars, &mut missing);
     if !missing.is_empty() {
-        for name in missing {
-            problems.push(
-                at.clone(),
-                site.integ_msg(format_args!(
-                    "Stage variable '{name}' used in the integration URI is not defined on this stage"
-                )),
-            );
-        }
+        // AWS deploys such a stage and fails each call of the method at run time (500, "Execution
+        // failed due to configuration error"), so a stage that lacks one variable still serves
+        // its other methods.
+        *config_error = Some(
+            site.integ_msg(format_args!(
+                "Execution failed due to configuration error: stage variable(s) {} used in the integration URI are not defined on this stage",
+                missing.join(", ")
+            ))
+            .into(),
+        );
         return none;
     }
     let parsed = match uri::parse_uri(&text) {

@@ -348,7 +348,7 @@ fn reports_every_problem_with_model_pointers() {
 }
 
 #[test]
-fn stage_variables_must_exist_at_deploy_time() {
+fn undefined_stage_variables_fail_the_method_at_run_time_not_the_deploy() {
     let a = api(vec![resource(
         "/{proxy+}",
         vec![(
@@ -364,18 +364,18 @@ fn stage_variables_must_exist_at_deploy_time() {
         )],
     )]);
     check_api(&a).unwrap();
-    let err = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap_err();
-    assert_eq!(err.0.len(), 1);
-    assert!(
-        err.0[0].message.contains("Stage variable 'backend'"),
-        "{err}"
-    );
+    let st = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap();
+    let integ = &st.methods[0].integration;
+    assert!(integ.upstream.is_none());
+    let why = integ.config_error.as_deref().unwrap();
+    assert!(why.contains("backend"), "{why}");
     let st = compile_stage(
         &a,
         &stage(&[("backend", "example.com")]),
         &mut UpstreamInterner::default(),
     )
     .unwrap();
+    assert!(st.methods[0].integration.config_error.is_none());
     let mut caps = Captures::default();
     assert_eq!(
         st.router.lookup(b"DELETE", b"/a/b", &mut caps),
