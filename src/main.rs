@@ -13,7 +13,11 @@ use tollgate::deploy::publish::SnapshotCell;
 use tollgate::settings::{DriverChoice, Overrides, Settings};
 
 #[derive(Parser)]
-#[command(name = "tollgate", version, about = "A thread-per-core API gateway that runs the AWS API Gateway model")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "A thread-per-core API gateway that runs the AWS API Gateway model"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -93,7 +97,8 @@ fn check(path: &Path) -> anyhow::Result<()> {
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
     let cell = Arc::new(SnapshotCell::default());
-    let control = ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;
+    let control =
+        ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;
     let control = Arc::new(Mutex::new(control));
     let hub = Arc::new(MetricsHub::default());
 

@@ -174,7 +174,10 @@ pub struct Overrides {
 
 impl Settings {
     /// Reads `path`, or the embedded default config when `None`, and applies `over`.
-    pub fn load(path: Option<&std::path::Path>, over: &Overrides) -> Result<Settings, SettingsError> {
+    pub fn load(
+        path: Option<&std::path::Path>,
+        over: &Overrides,
+    ) -> Result<Settings, SettingsError> {
         let (text, origin) = match path {
             Some(p) => (
                 std::fs::read_to_string(p).map_err(|source| SettingsError::Read {
@@ -183,7 +186,10 @@ impl Settings {
                 })?,
                 p.display().to_string(),
             ),
-            None => (EMBEDDED_CONFIG.to_string(), "(embedded default)".to_string()),
+            None => (
+                EMBEDDED_CONFIG.to_string(),
+                "(embedded default)".to_string(),
+            ),
         };
         let mut s = Settings::parse(&text, &origin)?;
         s.config_path = path.map(|p| p.to_path_buf());
@@ -210,9 +216,18 @@ impl Settings {
         let limits_default = Limits::default();
         let limits = Limits {
             max_url: file.limits.max_url_bytes.unwrap_or(limits_default.max_url),
-            max_head: file.limits.max_header_bytes.unwrap_or(limits_default.max_head),
-            max_headers: file.limits.max_headers.unwrap_or(limits_default.max_headers),
-            max_body: file.limits.max_body_bytes.unwrap_or(limits_default.max_body),
+            max_head: file
+                .limits
+                .max_header_bytes
+                .unwrap_or(limits_default.max_head),
+            max_headers: file
+                .limits
+                .max_headers
+                .unwrap_or(limits_default.max_headers),
+            max_body: file
+                .limits
+                .max_body_bytes
+                .unwrap_or(limits_default.max_body),
         };
         if limits.max_headers == 0 || limits.max_headers > crate::http::MAX_HEADERS {
             return Err(invalid(
@@ -227,7 +242,10 @@ impl Settings {
             ));
         }
         if limits.max_body > u32::MAX as usize {
-            return Err(invalid("limits.max_body_bytes", "must be below 4 GiB".into()));
+            return Err(invalid(
+                "limits.max_body_bytes",
+                "must be below 4 GiB".into(),
+            ));
         }
         let ms = |v: Option<u64>, d: u64| Duration::from_millis(v.unwrap_or(d));
         let timeouts = &file.timeouts;

@@ -31,7 +31,10 @@ fn trace() {
         }
         t.set(true);
         if TRACE.fetch_sub(1, Ordering::Relaxed) > 0 {
-            eprintln!("ALLOCATION:\n{}", std::backtrace::Backtrace::force_capture());
+            eprintln!(
+                "ALLOCATION:\n{}",
+                std::backtrace::Backtrace::force_capture()
+            );
         }
         t.set(false);
     });
@@ -145,7 +148,8 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
-    let request = b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+    let request =
+        b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
     // The first response tells the (constant) response length: Date and request id are fixed width.
     client.write_all(request).unwrap();
     let mut resp = [0u8; 4096];
@@ -158,7 +162,11 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
             assert!(head.starts_with("HTTP/1.1 200"), "{head}");
             let len: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")
+                        .map(|v| v.trim().parse().unwrap())
+                })
                 .unwrap();
             let total = end + 4 + len;
             if have >= total {

@@ -45,6 +45,55 @@ pub fn derived_id(title: &str) -> String {
         .collect()
 }
 
+/// `tollgate check`: imports every boot API and compiles each of its stages, without touching the
+/// store. Returns one line per problem (file, JSON pointer, message); empty means all is well.
+pub fn check_boot_apis(settings: &crate::settings::Settings) -> Vec<String> {
+    use crate::deploy::compile::{compile_stage, UpstreamInterner};
+    use crate::deploy::import::{import_document, ImportOptions};
+    use crate::deploy::model::Stage;
+
+    let mut out = Vec::new();
+    let mut upstreams = UpstreamInterner::default();
+    for boot in &settings.apis {
+        let name = boot.file.display().to_string();
+        let doc = match read_document(boot, settings.config_path.as_deref()) {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(format!("{name}: {e:#}"));
+                continue;
+            }
+        };
+        let api = match import_document(&doc, &ImportOptions::default()) {
+            Ok(api) => api,
+            Err(problems) => {
+                out.extend(
+                    problems
+                        .0
+                        .iter()
+                        .map(|p| format!("{name}: {} ({})", p.message, p.pointer)),
+                );
+                continue;
+            }
+        };
+        for s in &boot.stages {
+            let stage = Stage {
+                stage_name: s.name.clone(),
+                deployment_id: "check".into(),
+                variables: s.variables.clone(),
+                ..Default::default()
+            };
+            if let Err(problems) = compile_stage(&api, &stage, &mut upstreams) {
+                out.extend(
+                    problems.0.iter().map(|p| {
+                        format!("{name}: stage {}: {} ({})", s.name, p.message, p.pointer)
+                    }),
+                );
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,46 +138,4 @@ mod tests {
         let doc = read_document(&boot(EMBEDDED_SAMPLE), None).unwrap();
         assert_eq!(doc, EMBEDDED_SAMPLE_API.as_bytes());
     }
-}
-
-/// `tollgate check`: imports every boot API and compiles each of its stages, without touching the
-/// store. Returns one line per problem (file, JSON pointer, message); empty means all is well.
-pub fn check_boot_apis(settings: &crate::settings::Settings) -> Vec<String> {
-    use crate::deploy::compile::{compile_stage, UpstreamInterner};
-    use crate::deploy::import::{import_document, ImportOptions};
-    use crate::deploy::model::Stage;
-
-    let mut out = Vec::new();
-    let mut upstreams = UpstreamInterner::default();
-    for boot in &settings.apis {
-        let name = boot.file.display().to_string();
-        let doc = match read_document(boot, settings.config_path.as_deref()) {
-            Ok(d) => d,
-            Err(e) => {
-                out.push(format!("{name}: {e:#}"));
-                continue;
-            }
-        };
-        let api = match import_document(&doc, &ImportOptions::default()) {
-            Ok(api) => api,
-            Err(problems) => {
-                out.extend(problems.0.iter().map(|p| format!("{name}: {} ({})", p.message, p.pointer)));
-                continue;
-            }
-        };
-        for s in &boot.stages {
-            let stage = Stage {
-                stage_name: s.name.clone(),
-                deployment_id: "check".into(),
-                variables: s.variables.clone(),
-                ..Default::default()
-            };
-            if let Err(problems) = compile_stage(&api, &stage, &mut upstreams) {
-                out.extend(problems.0.iter().map(|p| {
-                    format!("{name}: stage {}: {} ({})", s.name, p.message, p.pointer)
-                }));
-            }
-        }
-    }
-    out
 }

@@ -11,7 +11,9 @@ impl RequestIds {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         // Distinct per core and per process even when two start in the same nanosecond.
-        let seed = nanos ^ ((std::process::id() as u64) << 32) ^ (core as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = nanos
+            ^ ((std::process::id() as u64) << 32)
+            ^ (core as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         RequestIds { state: seed | 1 }
     }
 

@@ -74,7 +74,10 @@ pub struct CoreMetrics {
 impl MetricsHub {
     pub fn new_core(self: &Arc<Self>) -> CoreMetrics {
         let shared = Arc::new(Shared::default());
-        self.cores.lock().expect("metrics lock").push(shared.clone());
+        self.cores
+            .lock()
+            .expect("metrics lock")
+            .push(shared.clone());
         CoreMetrics {
             shared,
             local: RefCell::new(Local {
@@ -132,8 +135,16 @@ impl MetricsHub {
         };
         for (name, help, pick) in [
             ("tollgate_count", "Requests (CloudWatch Count)", 0),
-            ("tollgate_4xxerror", "Client-side errors (CloudWatch 4XXError)", 1),
-            ("tollgate_5xxerror", "Server-side errors (CloudWatch 5XXError)", 2),
+            (
+                "tollgate_4xxerror",
+                "Client-side errors (CloudWatch 4XXError)",
+                1,
+            ),
+            (
+                "tollgate_5xxerror",
+                "Server-side errors (CloudWatch 5XXError)",
+                2,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} counter");
             for (l, m) in &merged {
@@ -142,12 +153,24 @@ impl MetricsHub {
             }
         }
         for (name, help, integration) in [
-            ("tollgate_latency_ms", "Time from request received to response sent (CloudWatch Latency)", false),
-            ("tollgate_integration_latency_ms", "Time spent in the backend (CloudWatch IntegrationLatency)", true),
+            (
+                "tollgate_latency_ms",
+                "Time from request received to response sent (CloudWatch Latency)",
+                false,
+            ),
+            (
+                "tollgate_integration_latency_ms",
+                "Time spent in the backend (CloudWatch IntegrationLatency)",
+                true,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} summary");
             for (l, m) in &merged {
-                let h = if integration { &m.integration_latency } else { &m.latency };
+                let h = if integration {
+                    &m.integration_latency
+                } else {
+                    &m.latency
+                };
                 let labels = label(l);
                 for q in [0.5, 0.9, 0.99] {
                     let v = h.value_at_quantile(q) as f64 / 1000.0;
@@ -167,7 +190,9 @@ impl MetricsHub {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl CoreMetrics {
@@ -200,7 +225,11 @@ impl CoreMetrics {
                                 latency: Mutex::new(new_histogram()),
                                 integration_latency: Mutex::new(new_histogram()),
                             });
-                            self.shared.series.lock().expect("metrics lock").push(series.clone());
+                            self.shared
+                                .series
+                                .lock()
+                                .expect("metrics lock")
+                                .push(series.clone());
                             local.series.push(series);
                             local.latency.push(new_histogram());
                             local.integration_latency.push(new_histogram());

@@ -307,7 +307,9 @@ mod tests {
     }
 
     /// (method, path) -> (index into the route table, captured strings), or None for a miss.
-    fn check(routes: &[(&str, &str)], cases: &[(&str, &str, Option<(usize, &[&str])>)]) {
+    type Case<'a> = (&'a str, &'a str, Option<(usize, &'a [&'a str])>);
+
+    fn check(routes: &[(&str, &str)], cases: &[Case]) {
         let r = router(routes);
         for &(method, path, want) in cases {
             let mut caps = Captures::default();

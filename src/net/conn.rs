@@ -114,7 +114,16 @@ impl Conn {
         core.ids.borrow_mut().next(&mut id);
         let mut date = [0u8; 29];
         core.date(&mut date);
-        respond::error_response(&mut self.wbuf, status, message, None, &id, &date, true, false);
+        respond::error_response(
+            &mut self.wbuf,
+            status,
+            message,
+            None,
+            &id,
+            &date,
+            true,
+            false,
+        );
         let _ = self.flush(core.config.idle_timeout).await;
         Err(ConnEnd::Done)
     }
@@ -154,7 +163,9 @@ impl Conn {
                         }
                     }
                     // A stalled partial head is answered (slowloris); an idle one just closes.
-                    Err(_) if pending > 0 => return self.refuse(core, 408, "Request Timeout").await,
+                    Err(_) if pending > 0 => {
+                        return self.refuse(core, 408, "Request Timeout").await
+                    }
                     Err(e) => return Err(e),
                 }
             };
@@ -174,7 +185,8 @@ impl Conn {
                         return self.refuse(core, 413, "Request Too Long").await;
                     }
                     if self.head.expect_continue && self.rbuf.len() < body_start + n {
-                        self.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.wbuf
+                            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                         self.flush(cfg.idle_timeout).await?;
                     }
                     while self.rbuf.len() < body_start + n {
@@ -190,7 +202,8 @@ impl Conn {
                 }
                 Framing::Chunked => {
                     if self.head.expect_continue && self.rbuf.len() == body_start {
-                        self.wbuf.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.wbuf
+                            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                         self.flush(cfg.idle_timeout).await?;
                     }
                     self.body.clear();

@@ -63,7 +63,12 @@ pub struct Resolver {
 }
 
 impl Resolver {
-    pub fn resolve(&self, id: usize, up: &Upstream, now: Instant) -> Result<SocketAddr, UpstreamError> {
+    pub fn resolve(
+        &self,
+        id: usize,
+        up: &Upstream,
+        now: Instant,
+    ) -> Result<SocketAddr, UpstreamError> {
         if let Some(Some((addr, at))) = self.cache.borrow().get(id) {
             if now.duration_since(*at) < DNS_TTL {
                 return Ok(*addr);
@@ -134,11 +139,19 @@ pub async fn write_all(
 }
 
 /// Reads more bytes onto the end of `conn.rbuf`, growing it when full. Returns the count (0 = EOF).
-pub async fn read_more(conn: &mut UpConn, deadline: Instant, grow_to: usize) -> Result<usize, UpstreamError> {
+pub async fn read_more(
+    conn: &mut UpConn,
+    deadline: Instant,
+    grow_to: usize,
+) -> Result<usize, UpstreamError> {
     let limit = remaining(deadline)?;
     let mut buf = std::mem::take(&mut conn.rbuf);
     if buf.len() == buf.capacity() {
-        buf.reserve(buf.capacity().max(4096).min(grow_to.saturating_sub(buf.len()).max(4096)));
+        buf.reserve(
+            buf.capacity()
+                .max(4096)
+                .min(grow_to.saturating_sub(buf.len()).max(4096)),
+        );
     }
     let len = buf.len();
     let (res, slice) = monoio::time::timeout(limit, conn.stream.read(buf.slice_mut(len..)))

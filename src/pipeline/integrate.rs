@@ -84,19 +84,33 @@ fn idempotent(ex: &Exchange<'_>, routed: &Routed<'_>) -> bool {
     }
 }
 
+/// What `exchange` needs to know about the request beyond its bytes.
+#[derive(Clone, Copy)]
+struct Attempt {
+    up_id: UpstreamId,
+    /// The method is idempotent, so a stale pooled connection may be retried.
+    retry_ok: bool,
+    /// The backend was sent HEAD: its response has no body whatever its headers say.
+    request_was_head: bool,
+    deadline: Instant,
+}
+
 /// Sends `io.ubuf` and reads the response head, on a pooled connection when one is idle. Retries
 /// once on a fresh connection only when an idempotent request failed on a reused connection
 /// before any response byte arrived (the backend's idle close racing our reuse).
 async fn exchange(
     core: &Core,
     snap: &Snapshot,
-    up_id: UpstreamId,
+    attempt_of: &Attempt,
     ubuf: &mut Vec<u8>,
-    retry_ok: bool,
-    request_was_head: bool,
-    deadline: Instant,
     head: &mut ResponseHead,
 ) -> Result<(UpConn, usize), UpstreamError> {
+    let Attempt {
+        up_id,
+        retry_ok,
+        request_was_head,
+        deadline,
+    } = *attempt_of;
     let up = &snap.upstreams[up_id.0 as usize];
     let mut attempt = 0;
     loop {
@@ -112,8 +126,14 @@ async fn exchange(
         };
         let result = match upstream::write_all(&mut conn.stream, ubuf, deadline).await {
             Ok(()) => {
-                upstream::read_head(&mut conn, core.config.limits.max_head, request_was_head, deadline, head)
-                    .await
+                upstream::read_head(
+                    &mut conn,
+                    core.config.limits.max_head,
+                    request_was_head,
+                    deadline,
+                    head,
+                )
+                .await
             }
             Err(e) => Err(e),
         };
@@ -152,18 +172,13 @@ pub async fn http(
     let deadline = started + integ.timeout;
     let mut head = ResponseHead::new();
     let sent_head = ex.is_head() && integ.method.as_deref().is_none_or(|m| m == "ANY");
-    let (conn, head_len) = match exchange(
-        core,
-        snap,
+    let attempt = Attempt {
         up_id,
-        io.ubuf,
-        idempotent(ex, routed),
-        sent_head,
+        retry_ok: idempotent(ex, routed),
+        request_was_head: sent_head,
         deadline,
-        &mut head,
-    )
-    .await
-    {
+    };
+    let (conn, head_len) = match exchange(core, snap, &attempt, io.ubuf, &mut head).await {
         Ok(r) => r,
         Err(e) => {
             log_failure(ex, up, &e);
@@ -172,9 +187,33 @@ pub async fn http(
     };
     let integration_us = Some(started.elapsed().as_micros() as u64);
     if proxy {
-        Ok(relay(ex, core, up_id, conn, &head, head_len, io, deadline, integ.timeout, integration_us).await)
+        Ok(relay(
+            ex,
+            core,
+            up_id,
+            conn,
+            &head,
+            head_len,
+            io,
+            deadline,
+            integ.timeout,
+            integration_us,
+        )
+        .await)
     } else {
-        buffered(ex, routed, core, up_id, conn, &head, head_len, io, deadline, integration_us).await
+        buffered(
+            ex,
+            routed,
+            core,
+            up_id,
+            conn,
+            &head,
+            head_len,
+            io,
+            deadline,
+            integration_us,
+        )
+        .await
     }
 }
 
@@ -237,7 +276,11 @@ async fn relay(
     integration_us: Option<u64>,
 ) -> Outcome {
     let status = head.status;
-    let framing = if ex.is_head() { Framing::None } else { head.framing };
+    let framing = if ex.is_head() {
+        Framing::None
+    } else {
+        head.framing
+    };
     let chunked_client = ex.head.minor_version >= 1;
     // Bodies that end at close cannot be framed for an HTTP/1.0 client except by closing too.
     let mut close = !ex.keep_alive
@@ -276,7 +319,11 @@ async fn relay(
                     break;
                 }
                 if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome { status, close: true, integration_us };
+                    return Outcome {
+                        status,
+                        close: true,
+                        integration_us,
+                    };
                 }
                 conn.rbuf.clear();
                 pos = 0;
@@ -324,7 +371,11 @@ async fn relay(
                     }
                 }
                 if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome { status, close: true, integration_us };
+                    return Outcome {
+                        status,
+                        close: true,
+                        integration_us,
+                    };
                 }
                 conn.rbuf.clear();
                 pos = 0;
@@ -359,7 +410,11 @@ async fn relay(
                     }
                 }
                 if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome { status, close: true, integration_us };
+                    return Outcome {
+                        status,
+                        close: true,
+                        integration_us,
+                    };
                 }
                 conn.rbuf.clear();
                 pos = 0;
@@ -382,7 +437,11 @@ async fn relay(
     }
     if !complete {
         // Ending the connection is the only honest signal left once the head is out.
-        return Outcome { status, close: true, integration_us };
+        return Outcome {
+            status,
+            close: true,
+            integration_us,
+        };
     }
     if reusable {
         core.pool.put(up_id, conn, Instant::now());

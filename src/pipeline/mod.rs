@@ -63,7 +63,12 @@ pub struct Outcome {
     pub integration_us: Option<u64>,
 }
 
-pub async fn run(ex: &Exchange<'_>, core: &Core, snap: &Snapshot, io: &mut ClientIo<'_>) -> Outcome {
+pub async fn run(
+    ex: &Exchange<'_>,
+    core: &Core,
+    snap: &Snapshot,
+    io: &mut ClientIo<'_>,
+) -> Outcome {
     let routed = match route::route(ex, snap) {
         Ok(r) => r,
         Err(e) => {

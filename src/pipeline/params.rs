@@ -13,12 +13,13 @@ pub const ACCOUNT_ID: &str = "000000000000";
 
 /// Iterates `name=value` pairs of a raw query string.
 pub fn query_pairs(query: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|pair| {
-        match pair.iter().position(|&b| b == b'=') {
+    query
+        .split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.iter().position(|&b| b == b'=') {
             Some(eq) => (&pair[..eq], &pair[eq + 1..]),
             None => (pair, &pair[pair.len()..]),
-        }
-    })
+        })
 }
 
 pub fn query_first<'b>(query: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
@@ -27,7 +28,12 @@ pub fn query_first<'b>(query: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
 
 /// Appends the value `src` yields to `out`. Returns false when the request has no such value (the
 /// mapping is then left out, as API Gateway does).
-pub fn write_value(ex: &Exchange<'_>, routed: &Routed<'_>, src: &ParamSource, out: &mut Vec<u8>) -> bool {
+pub fn write_value(
+    ex: &Exchange<'_>,
+    routed: &Routed<'_>,
+    src: &ParamSource,
+    out: &mut Vec<u8>,
+) -> bool {
     match src {
         ParamSource::PathCapture(i) => match routed.capture(ex.buf, *i as usize) {
             Some(v) => {

@@ -99,7 +99,16 @@ impl Reject {
 pub fn reject(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     let (status, message, error_type) = r.parts();
     let close = !ex.keep_alive || !r.keeps_connection();
-    error_response(wbuf, status, message, error_type, &ex.request_id, &ex.date, close, ex.is_head());
+    error_response(
+        wbuf,
+        status,
+        message,
+        error_type,
+        &ex.request_id,
+        &ex.date,
+        close,
+        ex.is_head(),
+    );
     Outcome {
         status,
         close,
@@ -119,7 +128,9 @@ pub fn error_response(
     close: bool,
     head_only: bool,
 ) {
-    response::json_error(wbuf, status, message, error_type, request_id, date, !close, head_only);
+    response::json_error(
+        wbuf, status, message, error_type, request_id, date, !close, head_only,
+    );
 }
 
 /// Status line plus the headers every response carries.

@@ -5,7 +5,7 @@
 //! Templates come compiled from `deploy` (the seam for the VTL engine): this module only picks
 //! one by content type, exactly as API Gateway does, and renders what the compiler produced.
 
-use super::params::{write_value, query_pairs};
+use super::params::{query_pairs, write_value};
 use super::respond::{self, Reject};
 use super::route::Routed;
 use super::{Exchange, Outcome};

@@ -65,11 +65,16 @@ where
         }
         let e = last.unwrap_or_else(|| io::Error::other("io_uring unavailable"));
         if choice == DriverChoice::Uring {
-            return Err(io::Error::new(e.kind(), format!("io_uring driver unavailable: {e}")));
+            return Err(io::Error::new(
+                e.kind(),
+                format!("io_uring driver unavailable: {e}"),
+            ));
         }
         eprintln!("worker {worker}: io_uring unavailable ({e}); falling back to epoll");
     }
-    let mut rt = RuntimeBuilder::<LegacyDriver>::new().enable_timer().build()?;
+    let mut rt = RuntimeBuilder::<LegacyDriver>::new()
+        .enable_timer()
+        .build()?;
     eprintln!("worker {worker}: epoll driver");
     rt.block_on(make(Kind::Epoll));
     Ok(())

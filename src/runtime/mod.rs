@@ -44,7 +44,11 @@ impl WorkerConfig {
 }
 
 /// Binds every worker's listener and starts the workers; returns once all of them run.
-pub fn start(settings: &Settings, cell: Arc<SnapshotCell>, hub: Arc<MetricsHub>) -> io::Result<Workers> {
+pub fn start(
+    settings: &Settings,
+    cell: Arc<SnapshotCell>,
+    hub: Arc<MetricsHub>,
+) -> io::Result<Workers> {
     let n = settings.worker_count();
     let listeners = net::listener::bind_workers(settings.listen, n)?;
     let listen = listeners[0].local_addr()?;

@@ -217,7 +217,14 @@ fn compile_integration(
     let mappings = compile_request_params(site, m, integ, problems);
     let mut config_error = None;
     let (upstream, path, fixed_query) = if is_http {
-        compile_uri(site, integ, &mappings.path, upstreams, problems, &mut config_error)
+        compile_uri(
+            site,
+            integ,
+            &mappings.path,
+            upstreams,
+            problems,
+            &mut config_error,
+        )
     } else {
         (None, Vec::new(), None)
     };
