@@ -11,6 +11,7 @@ use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
 use crate::http::request::{self, RequestHead};
+use crate::http::upstream::ResponseHead;
 use crate::http::Framing;
 use crate::pipeline::{self, respond, ClientIo, Exchange};
 use monoio::buf::IoBufMut;
@@ -21,9 +22,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const READ_BUF: usize = 16 * 1024;
+/// Initial size of each connection buffer. Small, so thousands of idle keep-alive connections
+/// cost little (~16 KiB each with the parsed heads); a buffer grows once for larger traffic and
+/// then keeps its size, up to `KEEP_CAPACITY`.
+const READ_BUF: usize = 4 * 1024;
 /// Buffers that grew past this for one large request are shrunk back after it.
 const KEEP_CAPACITY: usize = 64 * 1024;
+/// Pipelined responses are written out once this much is pending, so a client that pipelines
+/// many requests without reading holds at most this much (plus one response) of our memory.
+const FLUSH_AT: usize = 64 * 1024;
 
 #[derive(Debug)]
 enum ConnEnd {
@@ -41,6 +48,7 @@ struct Conn {
     ubuf: Vec<u8>,
     body: Vec<u8>,
     head: Box<RequestHead>,
+    uhead: Box<ResponseHead>,
     snap: Arc<Snapshot>,
 }
 
@@ -56,6 +64,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         ubuf: Vec::with_capacity(READ_BUF),
         body: Vec::new(),
         head: Box::new(RequestHead::new()),
+        uhead: Box::new(ResponseHead::new()),
         snap: core.current(),
     };
     let _ = conn.run(&core).await;
@@ -262,7 +271,7 @@ impl Conn {
                 wbuf: &mut self.wbuf,
                 ubuf: &mut self.ubuf,
             };
-            let outcome = pipeline::run(&ex, core, &self.snap, &mut io).await;
+            let outcome = pipeline::run(&ex, core, &self.snap, &mut io, &mut self.uhead).await;
             core.end_request();
             if self.ubuf.capacity() > KEEP_CAPACITY {
                 self.ubuf = Vec::with_capacity(READ_BUF);
@@ -273,6 +282,9 @@ impl Conn {
             if outcome.close || core.draining() {
                 self.flush(cfg.idle_timeout).await?;
                 return Err(ConnEnd::Done);
+            }
+            if self.wbuf.len() >= FLUSH_AT {
+                self.flush(cfg.idle_timeout).await?;
             }
             self.consumed = next;
             if self.consumed == self.rbuf.len() {

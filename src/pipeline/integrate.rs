@@ -153,6 +153,7 @@ pub async fn http(
     core: &Core,
     snap: &Snapshot,
     io: &mut ClientIo<'_>,
+    head: &mut ResponseHead,
     proxy: bool,
 ) -> Result<Outcome, Reject> {
     let integ = &routed.method.integration;
@@ -170,7 +171,6 @@ pub async fn http(
     transform::build_request(ex, routed, up, proxy, body, content_type, io.ubuf);
     let started = Instant::now();
     let deadline = started + integ.timeout;
-    let mut head = ResponseHead::new();
     let sent_head = ex.is_head() && integ.method.as_deref().is_none_or(|m| m == "ANY");
     let attempt = Attempt {
         up_id,
@@ -178,7 +178,7 @@ pub async fn http(
         request_was_head: sent_head,
         deadline,
     };
-    let (conn, head_len) = match exchange(core, snap, &attempt, io.ubuf, &mut head).await {
+    let (conn, head_len) = match exchange(core, snap, &attempt, io.ubuf, head).await {
         Ok(r) => r,
         Err(e) => {
             log_failure(ex, up, &e);
@@ -192,7 +192,7 @@ pub async fn http(
             core,
             up_id,
             conn,
-            &head,
+            head,
             head_len,
             io,
             deadline,
@@ -207,7 +207,7 @@ pub async fn http(
             core,
             up_id,
             conn,
-            &head,
+            head,
             head_len,
             io,
             deadline,

@@ -16,6 +16,7 @@ use crate::core::Core;
 use crate::deploy::snapshot::IntegrationKind;
 use crate::deploy::Snapshot;
 use crate::http::request::RequestHead;
+use crate::http::upstream::ResponseHead;
 use monoio::net::TcpStream;
 use respond::Reject;
 use std::net::IpAddr;
@@ -63,11 +64,14 @@ pub struct Outcome {
     pub integration_us: Option<u64>,
 }
 
+/// `uhead` is the connection's reused backend response head (1.7 KB: kept out of the per-request
+/// future so it is neither copied nor zeroed per request).
 pub async fn run(
     ex: &Exchange<'_>,
     core: &Core,
     snap: &Snapshot,
     io: &mut ClientIo<'_>,
+    uhead: &mut ResponseHead,
 ) -> Outcome {
     let routed = match route::route(ex, snap) {
         Ok(r) => r,
@@ -84,8 +88,10 @@ pub async fn run(
     let mark = io.wbuf.len();
     let result = match routed.method.integration.kind {
         IntegrationKind::Mock => integrate::mock(ex, &routed, io.wbuf),
-        IntegrationKind::HttpProxy => integrate::http(ex, &routed, core, snap, io, true).await,
-        IntegrationKind::Http => integrate::http(ex, &routed, core, snap, io, false).await,
+        IntegrationKind::HttpProxy => {
+            integrate::http(ex, &routed, core, snap, io, uhead, true).await
+        }
+        IntegrationKind::Http => integrate::http(ex, &routed, core, snap, io, uhead, false).await,
     };
     let outcome = match result {
         Ok(o) => o,

@@ -91,6 +91,30 @@ pub fn write_value(
     }
 }
 
+/// Appends an IP address in its usual text form. IPv4 (nearly every request) is formatted by
+/// hand: `fmt` costs ~1k instructions per address.
+pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                if octet >= 100 {
+                    out.push(b'0' + octet / 100);
+                }
+                if octet >= 10 {
+                    out.push(b'0' + octet / 10 % 10);
+                }
+                out.push(b'0' + octet % 10);
+            }
+        }
+        std::net::IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
 fn write_context(ex: &Exchange<'_>, routed: &Routed<'_>, var: ContextVar, out: &mut Vec<u8>) {
     match var {
         ContextVar::RequestId => out.extend_from_slice(&ex.request_id),
@@ -99,9 +123,7 @@ fn write_context(ex: &Exchange<'_>, routed: &Routed<'_>, var: ContextVar, out: &
         ContextVar::ResourcePath => out.extend_from_slice(routed.method.resource_path.as_bytes()),
         ContextVar::HttpMethod => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
         // Writing into a Vec with spare capacity formats in place, without allocating.
-        ContextVar::SourceIp => {
-            let _ = write!(out, "{}", ex.peer);
-        }
+        ContextVar::SourceIp => write_ip(out, ex.peer),
         ContextVar::Path => out.extend_from_slice(ex.head.path.get(ex.buf)),
         ContextVar::Protocol => out.extend_from_slice(if ex.head.minor_version == 0 {
             b"HTTP/1.0"
@@ -123,6 +145,16 @@ fn write_context(ex: &Exchange<'_>, routed: &Routed<'_>, var: ContextVar, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_matches_std() {
+        for ip in ["0.0.0.0", "127.0.0.1", "10.20.100.255", "192.168.1.9", "::1", "fe80::1"] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let mut out = Vec::new();
+            write_ip(&mut out, ip);
+            assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+        }
+    }
 
     #[test]
     fn query_pairs_split_like_api_gateway() {

@@ -198,7 +198,8 @@ pub fn build_request(
         out.extend_from_slice(prior);
         out.extend_from_slice(b", ");
     }
-    let _ = write!(out, "{}\r\nX-Forwarded-Proto: http\r\n", ex.peer);
+    super::params::write_ip(out, ex.peer);
+    out.extend_from_slice(b"\r\nX-Forwarded-Proto: http\r\n");
     let method = ex.head.method;
     use crate::http::request::Method;
     if !body.is_empty() || matches!(method, Method::Post | Method::Put | Method::Patch) {
