@@ -346,6 +346,20 @@ fn assert_aws_error(r: &Response, status: u16, msg: &str) {
 }
 
 #[test]
+fn a_stage_missing_a_stage_variable_deploys_and_fails_only_that_method() {
+    // As on AWS: the deployment succeeds; the methods whose integration URI needs the variable
+    // answer 500 at run time, the others serve normally.
+    for_each_driver(|driver| {
+        let env = setup(Opts::new(driver));
+        env.gw.deploy(&env.api, "novars", &[]);
+        assert_aws_error(&env.get("/novars/proxy/a"), 500, "Internal server error");
+        let r = env.get("/novars/mock");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(env.gw.stderr().contains("configuration error"));
+    });
+}
+
+#[test]
 fn backend_refused_or_reset_is_502() {
     for_each_driver(|driver| {
         let env = setup(Opts::new(driver));

@@ -75,8 +75,20 @@ pub fn start(
                     let core = Rc::new(Core::new(i, config, cell, metrics, drain.flag()));
                     async move { worker_main(core, listener, drain).await }
                 };
-                if let Err(e) = driver::run(choice, i, worker) {
-                    let _ = tx_err.send(Err(e));
+                // A panicking worker would leave the process serving on fewer cores without
+                // saying so; exit instead, so the supervisor (systemd) restarts a whole gateway.
+                let run = std::panic::AssertUnwindSafe(|| driver::run(choice, i, worker));
+                match std::panic::catch_unwind(run) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let _ = tx_err.send(Err(e));
+                    }
+                    Err(_) => {
+                        eprintln!(
+                            "worker {i} panicked; exiting so the supervisor restarts tollgate"
+                        );
+                        std::process::exit(70);
+                    }
                 }
             })?;
     }

@@ -97,8 +97,8 @@ mod tests {
             let refs: Vec<String> = (0..9).map(|_| format!("*a{}", i - 1)).collect();
             bomb.push_str(&format!("a{i}: &a{i} [{}]\n", refs.join(", ")));
         }
-        let started = std::time::Instant::now();
+        // Refused by the alias budget (9^9 scalars expanded); no timing assertion, which would
+        // flake on a loaded machine.
         assert!(parse_document(bomb.as_bytes()).is_err());
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

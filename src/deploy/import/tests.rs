@@ -449,8 +449,9 @@ fn yaml_alias_bomb_fails_fast() {
         bomb.push_str(&format!("x-a{i}: &a{i} [{}]\n", refs.join(", ")));
     }
     bomb.push_str("paths: {}\n");
-    let started = std::time::Instant::now();
+    // Expanded, this is 9^12 scalars: without the parser's alias budget the import would not
+    // return at all, so getting the error back is the proof that the work is bounded (no timing
+    // assertion, which would flake on a loaded machine).
     let err = import_document(bomb.as_bytes(), &ImportOptions::default()).unwrap_err();
     assert_eq!(err.0[0].pointer, "");
-    assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
