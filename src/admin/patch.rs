@@ -51,9 +51,10 @@ impl Op {
         Op::ALL.into_iter().find(|op| op.as_str() == s)
     }
 
-    /// `add`, `replace` and `test` carry a `value`; `move` and `copy` a `from`.
+    /// `replace` and `test` carry a `value`; `move` and `copy` a `from`. `add` may omit it: AWS
+    /// adds set members named by the path alone (`add /binaryMediaTypes/image~1png`).
     fn needs_value(self) -> bool {
-        matches!(self, Op::Add | Op::Replace | Op::Test)
+        matches!(self, Op::Replace | Op::Test)
     }
 
     fn needs_from(self) -> bool {
@@ -256,7 +257,7 @@ pub struct Change<'a> {
 }
 
 impl Change<'_> {
-    /// The `value` (present for add/replace/test, checked by `parse`; empty for the others).
+    /// The `value` (present for replace/test, checked by `parse`; empty when absent).
     pub fn value(&self) -> &str {
         self.value.unwrap_or("")
     }
