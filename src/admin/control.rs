@@ -217,6 +217,34 @@ impl ControlPlane {
         Ok(self.store.list_stages(api_id)?)
     }
 
+    /// CreateRestApi: stores a new API (root resource only). Serves nothing until deployed.
+    pub fn create_rest_api(&mut self, api: RestApi) -> Result<RestApi, ApiError> {
+        self.store.put_rest_api(&api)?;
+        Ok(api)
+    }
+
+    /// Runs `edit` on a copy of the stored definition, checks the result as a deployment would
+    /// (methods without an integration yet aside) and stores it in one transaction. Stages keep
+    /// serving their deployments until the next CreateDeployment, as on AWS.
+    pub fn edit_rest_api<T>(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(&mut RestApi) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut api = self.get_rest_api(id)?;
+        let out = edit(&mut api)?;
+        super::edit::check_edited(&api)?;
+        self.store.put_rest_api(&api)?;
+        Ok(out)
+    }
+
+    /// The stage and the API definition its deployment serves (GetExport).
+    pub fn deployed_api(&self, api_id: &str, stage: &str) -> Result<(Stage, RestApi), ApiError> {
+        let stage = self.get_stage(api_id, stage)?;
+        let deployment = self.get_deployment(api_id, &stage.deployment_id)?;
+        Ok((stage, deployment.api))
+    }
+
     fn api_not_found(&self, id: &str) -> ApiError {
         ApiError::ApiNotFound {
             account: self.account_id.clone(),

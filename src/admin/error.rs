@@ -16,6 +16,9 @@ pub enum ApiError {
     },
     StageNotFound,
     DeploymentNotFound,
+    /// A missing sub-resource of an API; the message is AWS's ("Invalid Resource identifier
+    /// specified", "Invalid Method identifier specified", ...).
+    NotFound(&'static str),
     /// No admin operation at this method and path.
     UnknownOperation {
         method: String,
@@ -60,6 +63,7 @@ impl ApiError {
                 "NotFoundException",
                 "Invalid Deployment identifier specified".into(),
             ),
+            NotFound(m) => (404, "NotFoundException", (*m).into()),
             UnknownOperation { method, path } => (
                 404,
                 "NotFoundException",

@@ -9,14 +9,22 @@
 pub mod auth;
 mod boot;
 pub mod control;
+mod edit;
 pub mod error;
 pub mod http;
+mod integrations;
 mod merge;
+mod methods;
 mod ops;
+pub mod patch;
+mod restapi;
 pub mod routes;
 mod server;
 pub mod shapes;
 mod stage;
+mod tree;
+mod tree_ops;
+mod tree_shapes;
 
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;

@@ -97,6 +97,7 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             200,
             &StageOut::from(&cp.get_stage(&api, &stage)?),
         )),
+        Op::Tree(op) => super::tree_ops::run(&mut cp, op, req),
     }
 }
 

@@ -20,14 +20,34 @@ pub enum Route {
 pub enum Op {
     ImportRestApi,
     GetRestApis,
-    GetRestApi { api: String },
-    PutRestApi { api: String },
-    DeleteRestApi { api: String },
-    CreateDeployment { api: String },
-    GetDeployments { api: String },
-    GetDeployment { api: String, deployment: String },
-    GetStages { api: String },
-    GetStage { api: String, stage: String },
+    GetRestApi {
+        api: String,
+    },
+    PutRestApi {
+        api: String,
+    },
+    DeleteRestApi {
+        api: String,
+    },
+    CreateDeployment {
+        api: String,
+    },
+    GetDeployments {
+        api: String,
+    },
+    GetDeployment {
+        api: String,
+        deployment: String,
+    },
+    GetStages {
+        api: String,
+    },
+    GetStage {
+        api: String,
+        stage: String,
+    },
+    /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
+    Tree(super::tree_ops::TreeOp),
 }
 
 /// Routes decoded path `segments`; `mode` is the `mode` query value (ImportRestApi is
@@ -65,7 +85,7 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
             api: api.to_string(),
             stage: s.to_string(),
         },
-        _ => return None,
+        _ => return super::tree_ops::route(method, &segs).map(|t| Route::Op(Op::Tree(t))),
     };
     Some(Route::Op(op))
 }
@@ -91,7 +111,12 @@ mod tests {
             ("GET", "/ping", None, Some(Route::Ping)),
             ("GET", "/metrics", None, Some(Route::Metrics)),
             ("POST", "/restapis", Some("import"), op(Op::ImportRestApi)),
-            ("POST", "/restapis", None, None),
+            (
+                "POST",
+                "/restapis",
+                None,
+                op(Op::Tree(super::super::tree_ops::TreeOp::CreateRestApi)),
+            ),
             ("GET", "/restapis", None, op(Op::GetRestApis)),
             ("GET", "/restapis/", None, op(Op::GetRestApis)),
             ("GET", "/restapis/a1", None, op(Op::GetRestApi { api: a() })),
@@ -143,9 +168,9 @@ mod tests {
                     stage: "prod".into(),
                 }),
             ),
-            ("PATCH", "/restapis/a1", None, None),
+            ("PUT", "/restapis/a1/resources", None, None),
             ("DELETE", "/restapis", None, None),
-            ("GET", "/restapis/a1/resources", None, None),
+            ("POST", "/restapis/a1/resources", None, None),
             ("GET", "/", None, None),
             ("POST", "/ping", None, None),
         ];

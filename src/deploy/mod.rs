@@ -7,6 +7,7 @@
 //! -> `publish`.
 
 pub mod compile;
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod model;
