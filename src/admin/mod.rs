@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 mod merge;
 mod ops;
+pub mod patch;
 pub mod routes;
 mod server;
 pub mod shapes;
