@@ -11,6 +11,8 @@ use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
 use super::merge;
 pub use super::stage::StageUpdate;
+pub use stages::NewStage;
+pub use usage::{NewApiKey, Usage};
 use super::stage::{updated_stage, validate_stage_name, validate_variables};
 use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
 use crate::deploy::ids::new_id;
@@ -394,6 +396,9 @@ fn now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+mod stages;
+mod usage;
 
 #[cfg(test)]
 pub(crate) mod tests;

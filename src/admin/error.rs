@@ -16,6 +16,12 @@ pub enum ApiError {
     },
     StageNotFound,
     DeploymentNotFound,
+    ApiKeyNotFound,
+    UsagePlanNotFound,
+    /// The key exists but is not in the usage plan.
+    UsagePlanKeyNotFound,
+    /// Any other missing resource; the message names it.
+    NotFound(String),
     /// No admin operation at this method and path.
     UnknownOperation {
         method: String,
@@ -60,6 +66,22 @@ impl ApiError {
                 "NotFoundException",
                 "Invalid Deployment identifier specified".into(),
             ),
+            ApiKeyNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid API Key identifier specified".into(),
+            ),
+            UsagePlanNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid Usage Plan ID specified".into(),
+            ),
+            UsagePlanKeyNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid Usage Plan Key identifier specified".into(),
+            ),
+            NotFound(m) => (404, "NotFoundException", m.clone()),
             UnknownOperation { method, path } => (
                 404,
                 "NotFoundException",

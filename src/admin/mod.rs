@@ -11,13 +11,17 @@ mod boot;
 pub mod control;
 pub mod error;
 pub mod http;
+mod keys;
 mod merge;
 mod ops;
 pub mod patch;
+mod plans;
 pub mod routes;
 mod server;
 pub mod shapes;
 mod stage;
+mod stage_patch;
+pub mod tags;
 
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;
