@@ -11,8 +11,6 @@ use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
 use super::merge;
 pub use super::stage::StageUpdate;
-pub use stages::NewStage;
-pub use usage::{NewApiKey, Usage};
 use super::stage::{updated_stage, validate_stage_name, validate_variables};
 use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
 use crate::deploy::ids::new_id;
@@ -24,7 +22,9 @@ use crate::deploy::Snapshot;
 use crate::settings::Settings;
 use crate::store::{Store, Write};
 use anyhow::{anyhow, Context};
+pub use stages::NewStage;
 use std::sync::Arc;
+pub use usage::{NewApiKey, Usage};
 
 /// PutRestApi's `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -332,8 +332,9 @@ mod tests {
         assert_eq!(k.name.as_deref(), Some("n"));
         assert!(!k.enabled);
         assert_eq!(k.stage_keys, vec!["a1/prod"]);
-        let ops = parse(br#"{"patchOperations":[{"op":"remove","path":"/stages","value":"a1/prod"}]}"#)
-            .unwrap();
+        let ops =
+            parse(br#"{"patchOperations":[{"op":"remove","path":"/stages","value":"a1/prod"}]}"#)
+                .unwrap();
         assert!(apply(&k, &ops, RULES).unwrap().stage_keys.is_empty());
         let ops = parse(br#"{"patchOperations":[{"op":"replace","path":"/value","value":"x"}]}"#)
             .unwrap();

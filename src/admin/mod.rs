@@ -14,6 +14,7 @@ pub mod http;
 mod keys;
 mod merge;
 mod ops;
+mod ops_usage;
 pub mod patch;
 mod plans;
 pub mod routes;
@@ -22,6 +23,7 @@ pub mod shapes;
 mod stage;
 mod stage_patch;
 pub mod tags;
+mod usage_shapes;
 
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;

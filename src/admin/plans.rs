@@ -47,7 +47,9 @@ pub fn validate_plan(plan: &UsagePlan) -> Result<(), ApiError> {
 }
 
 fn validate_throttle(t: &ThrottleSettings) -> Result<(), ApiError> {
-    if t.burst_limit.is_some_and(|b| !(0..=i32::MAX as i64).contains(&b)) {
+    if t.burst_limit
+        .is_some_and(|b| !(0..=i32::MAX as i64).contains(&b))
+    {
         return Err(ApiError::bad_request(
             "Throttle burstLimit must be a non-negative integer",
         ));
@@ -328,7 +330,15 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// `YYYY-MM-DD` -> day number; `None` if not a real date.
@@ -463,8 +473,11 @@ mod tests {
         .unwrap();
         assert!(p.api_stages[0].throttle.is_empty());
         assert_eq!((p.throttle.clone(), p.quota.clone()), (None, None));
-        let p = patch(&p, json!([{"op": "remove", "path": "/apiStages", "value": "a1:prod"}]))
-            .unwrap();
+        let p = patch(
+            &p,
+            json!([{"op": "remove", "path": "/apiStages", "value": "a1:prod"}]),
+        )
+        .unwrap();
         assert!(p.api_stages.is_empty());
     }
 

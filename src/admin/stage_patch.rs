@@ -29,7 +29,12 @@ const SETTINGS: &[(&str, &str, &str, Kind)] = &[
     ("metrics", "enabled", "metricsEnabled", Kind::Bool),
     ("logging", "loglevel", "loggingLevel", Kind::LogLevel),
     ("logging", "dataTrace", "dataTraceEnabled", Kind::Bool),
-    ("throttling", "burstLimit", "throttlingBurstLimit", Kind::Int),
+    (
+        "throttling",
+        "burstLimit",
+        "throttlingBurstLimit",
+        Kind::Int,
+    ),
     ("throttling", "rateLimit", "throttlingRateLimit", Kind::Rate),
     ("caching", "enabled", "cachingEnabled", Kind::Bool),
     ("caching", "ttlInSeconds", "cacheTtlInSeconds", Kind::Ttl),
@@ -336,9 +341,10 @@ fn method_key(c: &Change<'_>) -> Result<String, PatchError> {
     }
     match path {
         "*" if method == "*" => Ok("*/*".to_string()),
-        p if p.starts_with('/') && method != "*" => {
-            Ok(format!("{}/{method}", p.replace('~', "~0").replace('/', "~1")))
-        }
+        p if p.starts_with('/') && method != "*" => Ok(format!(
+            "{}/{method}",
+            p.replace('~', "~0").replace('/', "~1")
+        )),
         _ => Err(c.invalid(
             "method settings paths are /{resourcePath with / as ~1}/{METHOD}/... or /*/*/...",
         )),
@@ -449,7 +455,10 @@ mod tests {
         assert_eq!(all["throttlingRateLimit"], json!(100.0));
         assert_eq!(all["throttlingBurstLimit"], json!(5000));
         assert_eq!(all["loggingLevel"], json!("OFF"));
-        assert_eq!(s.method_settings["~1pets/GET"]["loggingLevel"], json!("INFO"));
+        assert_eq!(
+            s.method_settings["~1pets/GET"]["loggingLevel"],
+            json!("INFO")
+        );
         assert_eq!(
             s.method_settings["~1pets~1{id}/DELETE"]["cacheTtlInSeconds"],
             json!(60)

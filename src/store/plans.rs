@@ -120,7 +120,9 @@ impl Store {
         let txn = self.db.begin_read().map_err(db_err)?;
         let t = txn.open_table(USAGE_PLANS).map_err(db_err)?;
         let found = t.get(id).map_err(db_err)?;
-        found.map(|v| decode("usage plan", id, v.value())).transpose()
+        found
+            .map(|v| decode("usage plan", id, v.value()))
+            .transpose()
     }
 
     /// Every usage plan, ordered by id.

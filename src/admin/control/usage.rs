@@ -80,11 +80,7 @@ impl ControlPlane {
         Ok(self.store.list_api_keys()?)
     }
 
-    pub fn update_api_key(
-        &mut self,
-        id: &str,
-        ops: &[PatchOperation],
-    ) -> Result<ApiKey, ApiError> {
+    pub fn update_api_key(&mut self, id: &str, ops: &[PatchOperation]) -> Result<ApiKey, ApiError> {
         let old = self.get_api_key(id)?;
         let mut key = patch::apply(&old, ops, keys::RULES)?;
         if key == old {
@@ -197,7 +193,12 @@ impl ControlPlane {
         if let Some(key) = key_id {
             let mut keep = Vec::new();
             for p in plans {
-                if self.store.usage_plan_key_ids(&p.id)?.iter().any(|k| k == key) {
+                if self
+                    .store
+                    .usage_plan_key_ids(&p.id)?
+                    .iter()
+                    .any(|k| k == key)
+                {
                     keep.push(p);
                 }
             }
@@ -308,7 +309,9 @@ impl ControlPlane {
     ) -> Result<Usage, ApiError> {
         let plan = self.get_usage_plan(plan_id)?;
         let bad_date = |d: &str| {
-            ApiError::bad_request(format!("Invalid date {d}: dates are in the form YYYY-MM-DD"))
+            ApiError::bad_request(format!(
+                "Invalid date {d}: dates are in the form YYYY-MM-DD"
+            ))
         };
         let from = parse_day(start).ok_or_else(|| bad_date(start))?;
         let to = parse_day(end).ok_or_else(|| bad_date(end))?;
@@ -358,16 +361,12 @@ impl ControlPlane {
             match (op.op, op.path.raw.as_str()) {
                 (patch::Op::Replace, "/remaining") => {
                     let v = op.value.as_deref().unwrap_or("");
-                    remaining = Some(
-                        v.parse::<i64>()
-                            .ok()
-                            .filter(|n| *n >= 0)
-                            .ok_or_else(|| {
-                                ApiError::bad_request(format!(
-                                    "Invalid value for /remaining: {v} is not a non-negative integer"
-                                ))
-                            })?,
-                    );
+                    remaining =
+                        Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                            ApiError::bad_request(format!(
+                                "Invalid value for /remaining: {v} is not a non-negative integer"
+                            ))
+                        })?);
                 }
                 _ => {
                     return Err(patch::PatchError::NotAllowed {
@@ -473,10 +472,7 @@ impl ControlPlane {
     ) -> Result<Vec<[i64; 2]>, ApiError> {
         // Counters from the earliest period start the range touches, so `remaining` is right
         // on the first day.
-        let first = plan
-            .quota
-            .as_ref()
-            .map_or(from, |q| period_start(q, from));
+        let first = plan.quota.as_ref().map_or(from, |q| period_start(q, from));
         let days = self
             .store
             .usage_days(&plan.id, key_id, &format_day(first), &format_day(to))?;
