@@ -1,4 +1,5 @@
-//! Crash-safe persistence of the control-plane state: REST APIs, their deployments and stages, in
+//! Crash-safe persistence of the control-plane state: REST APIs, their deployments and stages, API
+//! keys, usage plans and their quota counters (`plans`), in
 //! one redb file `{data_dir}/tollgate.redb`.
 //!
 //! Only the control plane (`admin::control`) uses this, on its own thread; workers never touch it.
