@@ -22,7 +22,9 @@ use crate::deploy::Snapshot;
 use crate::settings::Settings;
 use crate::store::{Store, Write};
 use anyhow::{anyhow, Context};
+pub use stages::NewStage;
 use std::sync::Arc;
+pub use usage::{NewApiKey, Usage};
 
 /// PutRestApi's `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -422,6 +424,9 @@ fn now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+mod stages;
+mod usage;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -18,7 +18,13 @@ pub enum ApiError {
     DeploymentNotFound,
     /// A missing sub-resource of an API; the message is AWS's ("Invalid Resource identifier
     /// specified", "Invalid Method identifier specified", ...).
-    NotFound(&'static str),
+    NotFoundStatic(&'static str),
+    ApiKeyNotFound,
+    UsagePlanNotFound,
+    /// The key exists but is not in the usage plan.
+    UsagePlanKeyNotFound,
+    /// Any other missing resource; the message names it.
+    NotFound(String),
     /// No admin operation at this method and path.
     UnknownOperation {
         method: String,
@@ -63,7 +69,23 @@ impl ApiError {
                 "NotFoundException",
                 "Invalid Deployment identifier specified".into(),
             ),
-            NotFound(m) => (404, "NotFoundException", (*m).into()),
+            NotFoundStatic(m) => (404, "NotFoundException", (*m).into()),
+            ApiKeyNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid API Key identifier specified".into(),
+            ),
+            UsagePlanNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid Usage Plan ID specified".into(),
+            ),
+            UsagePlanKeyNotFound => (
+                404,
+                "NotFoundException",
+                "Invalid Usage Plan Key identifier specified".into(),
+            ),
+            NotFound(m) => (404, "NotFoundException", m.clone()),
             UnknownOperation { method, path } => (
                 404,
                 "NotFoundException",

@@ -98,6 +98,31 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             &StageOut::from(&cp.get_stage(&api, &stage)?),
         )),
         Op::Tree(op) => super::tree_ops::run(&mut cp, op, req),
+        Op::CreateStage { .. }
+        | Op::UpdateStage { .. }
+        | Op::DeleteStage { .. }
+        | Op::UpdateDeployment { .. }
+        | Op::DeleteDeployment { .. }
+        | Op::CreateApiKey
+        | Op::ImportApiKeys
+        | Op::GetApiKeys
+        | Op::GetApiKey { .. }
+        | Op::UpdateApiKey { .. }
+        | Op::DeleteApiKey { .. }
+        | Op::CreateUsagePlan
+        | Op::GetUsagePlans
+        | Op::GetUsagePlan { .. }
+        | Op::UpdateUsagePlan { .. }
+        | Op::DeleteUsagePlan { .. }
+        | Op::CreateUsagePlanKey { .. }
+        | Op::GetUsagePlanKeys { .. }
+        | Op::GetUsagePlanKey { .. }
+        | Op::DeleteUsagePlanKey { .. }
+        | Op::GetUsage { .. }
+        | Op::UpdateUsage { .. }
+        | Op::GetTags { .. }
+        | Op::TagResource { .. }
+        | Op::UntagResource { .. } => super::ops_usage::run(&mut cp, op, req),
     }
 }
 

@@ -48,6 +48,79 @@ pub enum Op {
     },
     /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
     Tree(super::tree_ops::TreeOp),
+    CreateStage {
+        api: String,
+    },
+    UpdateStage {
+        api: String,
+        stage: String,
+    },
+    DeleteStage {
+        api: String,
+        stage: String,
+    },
+    UpdateDeployment {
+        api: String,
+        deployment: String,
+    },
+    DeleteDeployment {
+        api: String,
+        deployment: String,
+    },
+    CreateApiKey,
+    ImportApiKeys,
+    GetApiKeys,
+    GetApiKey {
+        key: String,
+    },
+    UpdateApiKey {
+        key: String,
+    },
+    DeleteApiKey {
+        key: String,
+    },
+    CreateUsagePlan,
+    GetUsagePlans,
+    GetUsagePlan {
+        plan: String,
+    },
+    UpdateUsagePlan {
+        plan: String,
+    },
+    DeleteUsagePlan {
+        plan: String,
+    },
+    CreateUsagePlanKey {
+        plan: String,
+    },
+    GetUsagePlanKeys {
+        plan: String,
+    },
+    GetUsagePlanKey {
+        plan: String,
+        key: String,
+    },
+    DeleteUsagePlanKey {
+        plan: String,
+        key: String,
+    },
+    GetUsage {
+        plan: String,
+    },
+    UpdateUsage {
+        plan: String,
+        key: String,
+    },
+    /// The ARN, whether sent as one encoded segment or with its `/` unescaped.
+    GetTags {
+        arn: String,
+    },
+    TagResource {
+        arn: String,
+    },
+    UntagResource {
+        arn: String,
+    },
 }
 
 /// Routes decoded path `segments`; `mode` is the `mode` query value (ImportRestApi is
@@ -85,6 +158,71 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
             api: api.to_string(),
             stage: s.to_string(),
         },
+        ("POST", ["restapis", api, "stages"]) => Op::CreateStage {
+            api: api.to_string(),
+        },
+        ("PATCH", ["restapis", api, "stages", s]) => Op::UpdateStage {
+            api: api.to_string(),
+            stage: s.to_string(),
+        },
+        ("DELETE", ["restapis", api, "stages", s]) => Op::DeleteStage {
+            api: api.to_string(),
+            stage: s.to_string(),
+        },
+        ("PATCH", ["restapis", api, "deployments", d]) => Op::UpdateDeployment {
+            api: api.to_string(),
+            deployment: d.to_string(),
+        },
+        ("DELETE", ["restapis", api, "deployments", d]) => Op::DeleteDeployment {
+            api: api.to_string(),
+            deployment: d.to_string(),
+        },
+        ("POST", ["apikeys"]) if mode == Some("import") => Op::ImportApiKeys,
+        ("POST", ["apikeys"]) => Op::CreateApiKey,
+        ("GET", ["apikeys"]) => Op::GetApiKeys,
+        ("GET", ["apikeys", k]) => Op::GetApiKey { key: k.to_string() },
+        ("PATCH", ["apikeys", k]) => Op::UpdateApiKey { key: k.to_string() },
+        ("DELETE", ["apikeys", k]) => Op::DeleteApiKey { key: k.to_string() },
+        ("POST", ["usageplans"]) => Op::CreateUsagePlan,
+        ("GET", ["usageplans"]) => Op::GetUsagePlans,
+        ("GET", ["usageplans", p]) => Op::GetUsagePlan {
+            plan: p.to_string(),
+        },
+        ("PATCH", ["usageplans", p]) => Op::UpdateUsagePlan {
+            plan: p.to_string(),
+        },
+        ("DELETE", ["usageplans", p]) => Op::DeleteUsagePlan {
+            plan: p.to_string(),
+        },
+        ("POST", ["usageplans", p, "keys"]) => Op::CreateUsagePlanKey {
+            plan: p.to_string(),
+        },
+        ("GET", ["usageplans", p, "keys"]) => Op::GetUsagePlanKeys {
+            plan: p.to_string(),
+        },
+        ("GET", ["usageplans", p, "keys", k]) => Op::GetUsagePlanKey {
+            plan: p.to_string(),
+            key: k.to_string(),
+        },
+        ("DELETE", ["usageplans", p, "keys", k]) => Op::DeleteUsagePlanKey {
+            plan: p.to_string(),
+            key: k.to_string(),
+        },
+        ("GET", ["usageplans", p, "usage"]) => Op::GetUsage {
+            plan: p.to_string(),
+        },
+        ("PATCH", ["usageplans", p, "keys", k, "usage"]) => Op::UpdateUsage {
+            plan: p.to_string(),
+            key: k.to_string(),
+        },
+        (m @ ("GET" | "PUT" | "DELETE"), ["tags", arn @ ..]) if !arn.is_empty() => {
+            let arn = arn.join("/");
+            match m {
+                "GET" => Op::GetTags { arn },
+                "PUT" => Op::TagResource { arn },
+                _ => Op::UntagResource { arn },
+            }
+        }
         _ => return super::tree_ops::route(method, &segs).map(|t| Route::Op(Op::Tree(t))),
     };
     Some(Route::Op(op))
@@ -169,6 +307,62 @@ mod tests {
                 }),
             ),
             ("PUT", "/restapis/a1/resources", None, None),
+            (
+                "POST",
+                "/restapis/a1/stages",
+                None,
+                op(Op::CreateStage { api: a() }),
+            ),
+            (
+                "PATCH",
+                "/restapis/a1/stages/prod",
+                None,
+                op(Op::UpdateStage {
+                    api: a(),
+                    stage: "prod".into(),
+                }),
+            ),
+            (
+                "DELETE",
+                "/restapis/a1/deployments/d1",
+                None,
+                op(Op::DeleteDeployment {
+                    api: a(),
+                    deployment: "d1".into(),
+                }),
+            ),
+            ("POST", "/apikeys", None, op(Op::CreateApiKey)),
+            ("POST", "/apikeys", Some("import"), op(Op::ImportApiKeys)),
+            (
+                "GET",
+                "/apikeys/k1",
+                None,
+                op(Op::GetApiKey { key: "k1".into() }),
+            ),
+            (
+                "PATCH",
+                "/usageplans/p1/keys/k1/usage",
+                None,
+                op(Op::UpdateUsage {
+                    plan: "p1".into(),
+                    key: "k1".into(),
+                }),
+            ),
+            (
+                "GET",
+                "/usageplans/p1/usage",
+                None,
+                op(Op::GetUsage { plan: "p1".into() }),
+            ),
+            (
+                "PUT",
+                "/tags/arn:aws:apigateway:us-east-1::/restapis/a1",
+                None,
+                op(Op::TagResource {
+                    arn: "arn:aws:apigateway:us-east-1::/restapis/a1".into(),
+                }),
+            ),
+            ("GET", "/tags", None, None),
             ("DELETE", "/restapis", None, None),
             ("POST", "/restapis/a1/resources", None, None),
             ("GET", "/", None, None),

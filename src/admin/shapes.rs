@@ -97,6 +97,10 @@ pub struct StageOut<'a> {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub variables: &'a BTreeMap<String, String>,
     pub tracing_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_settings: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documentation_version: Option<&'a Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: &'a BTreeMap<String, String>,
     pub created_date: i64,
@@ -115,6 +119,8 @@ impl<'a> From<&'a Stage> for StageOut<'a> {
             method_settings: &s.method_settings,
             variables: &s.variables,
             tracing_enabled: s.tracing_enabled,
+            canary_settings: s.extra.get("canarySettings"),
+            documentation_version: s.extra.get("documentationVersion"),
             tags: &s.tags,
             created_date: s.created_date,
             last_updated_date: s.last_updated_date,

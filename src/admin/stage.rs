@@ -49,6 +49,10 @@ pub fn updated_stage(
     stage
 }
 
+/// AWS's `CacheClusterSize` values (GB).
+pub const CACHE_CLUSTER_SIZES: &[&str] =
+    &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+
 /// AWS: stage names are alphanumerics, hyphens and underscores, at most 128 characters.
 pub fn validate_stage_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()

@@ -1,4 +1,5 @@
-//! Crash-safe persistence of the control-plane state: REST APIs, their deployments and stages, in
+//! Crash-safe persistence of the control-plane state: REST APIs, their deployments and stages, API
+//! keys, usage plans and their quota counters (`plans`), in
 //! one redb file `{data_dir}/tollgate.redb`.
 //!
 //! Only the control plane (`admin::control`) uses this, on its own thread; workers never touch it.
@@ -6,8 +7,10 @@
 //! durability) before the call returns, so a crash leaves either the old or the new state; values
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
 
+mod plans;
 mod schema;
 
+pub use plans::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 pub use schema::SCHEMA_VERSION;
 
 use crate::deploy::model::{Deployment, RestApi, Stage};
@@ -69,6 +72,36 @@ pub enum Write {
     DeleteStage {
         api_id: String,
         stage_name: String,
+    },
+    /// Also indexes the key's value (replacing the old value's entry).
+    PutApiKey(ApiKey),
+    /// Also removes the key from every usage plan, with its counters.
+    DeleteApiKey(String),
+    PutUsagePlan(UsagePlan),
+    /// Also removes the plan's keys and counters.
+    DeleteUsagePlan(String),
+    PutUsagePlanKey {
+        plan_id: String,
+        key_id: String,
+    },
+    /// Also removes the key's counters in that plan.
+    DeleteUsagePlanKey {
+        plan_id: String,
+        key_id: String,
+    },
+    /// Counts `count` more requests of a key in a plan on `day` (`YYYY-MM-DD`, UTC).
+    AddUsage {
+        plan_id: String,
+        key_id: String,
+        day: String,
+        count: u64,
+    },
+    /// Sets the requests granted beyond the quota limit in the period starting `period_start`.
+    SetQuotaGrant {
+        plan_id: String,
+        key_id: String,
+        period_start: String,
+        granted: i64,
     },
 }
 
@@ -265,6 +298,14 @@ fn apply_one(txn: &WriteTransaction, w: &Write) -> Result<(), StoreError> {
             t.remove((api_id.as_str(), stage_name.as_str()))
                 .map_err(db_err)?;
         }
+        Write::PutApiKey(_)
+        | Write::DeleteApiKey(_)
+        | Write::PutUsagePlan(_)
+        | Write::DeleteUsagePlan(_)
+        | Write::PutUsagePlanKey { .. }
+        | Write::DeleteUsagePlanKey { .. }
+        | Write::AddUsage { .. }
+        | Write::SetQuotaGrant { .. } => plans::apply_one(txn, w)?,
     }
     Ok(())
 }

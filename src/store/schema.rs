@@ -9,7 +9,7 @@ use super::{db_err, StoreError};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// `schema_version` -> u64.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -20,6 +20,22 @@ pub(super) const DEPLOYMENTS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("deployments");
 /// (REST API id, stage name) -> JSON of `model::Stage`.
 pub(super) const STAGES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("stages");
+/// API key id -> JSON of `plans::ApiKey` (since version 2).
+pub(super) const API_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_keys");
+/// API key value -> API key id: keeps values unique (since version 2).
+pub(super) const API_KEY_VALUES: TableDefinition<&str, &str> =
+    TableDefinition::new("api_key_values");
+/// Usage plan id -> JSON of `plans::UsagePlan` (since version 2).
+pub(super) const USAGE_PLANS: TableDefinition<&str, &[u8]> = TableDefinition::new("usage_plans");
+/// (usage plan id, API key id): the plan's keys (since version 2).
+pub(super) const USAGE_PLAN_KEYS: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("usage_plan_keys");
+/// (usage plan id, API key id, day `YYYY-MM-DD` UTC) -> requests counted that day (since 2).
+pub(super) const USAGE: TableDefinition<(&str, &str, &str), u64> = TableDefinition::new("usage");
+/// (usage plan id, API key id, quota period start `YYYY-MM-DD`) -> requests granted on top of the
+/// quota limit in that period by UpdateUsage (may be negative) (since version 2).
+pub(super) const QUOTA_GRANTS: TableDefinition<(&str, &str, &str), i64> =
+    TableDefinition::new("quota_grants");
 
 const VERSION_KEY: &str = "schema_version";
 
@@ -43,6 +59,12 @@ pub(super) fn prepare(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(REST_APIS).map_err(db_err)?;
     txn.open_table(DEPLOYMENTS).map_err(db_err)?;
     txn.open_table(STAGES).map_err(db_err)?;
+    txn.open_table(API_KEYS).map_err(db_err)?;
+    txn.open_table(API_KEY_VALUES).map_err(db_err)?;
+    txn.open_table(USAGE_PLANS).map_err(db_err)?;
+    txn.open_table(USAGE_PLAN_KEYS).map_err(db_err)?;
+    txn.open_table(USAGE).map_err(db_err)?;
+    txn.open_table(QUOTA_GRANTS).map_err(db_err)?;
     Ok(())
 }
 
@@ -54,6 +76,9 @@ fn migrate(_txn: &WriteTransaction, from: u64) -> Result<(), StoreError> {
         match version {
             // Version 0 never existed on disk: nothing to convert.
             0 => {}
+            // 2 adds the API key, usage plan and usage tables, all empty at first: `prepare`
+            // creates them after migrating, so there is nothing to convert.
+            1 => {}
             _ => return Err(StoreError::NoMigration { from: version }),
         }
         version += 1;

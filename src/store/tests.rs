@@ -141,8 +141,8 @@ fn refuses_a_newer_schema_version() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                supported: 1
-            }
+                supported
+            } if supported == SCHEMA_VERSION
         ),
         "{err}"
     );
@@ -162,4 +162,114 @@ fn stamps_the_schema_version() {
         meta.get("schema_version").unwrap().unwrap().value(),
         SCHEMA_VERSION
     );
+}
+
+#[test]
+fn migrates_a_version_1_database_keeping_its_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // A version-1 file: only the version-1 tables, stamped 1.
+        let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(schema::META)
+            .unwrap()
+            .insert("schema_version", 1u64)
+            .unwrap();
+        let api = RestApi {
+            id: "a1".into(),
+            name: "old".into(),
+            ..Default::default()
+        };
+        txn.open_table(schema::REST_APIS)
+            .unwrap()
+            .insert("a1", serde_json::to_vec(&api).unwrap().as_slice())
+            .unwrap();
+        txn.open_table(schema::DEPLOYMENTS).unwrap();
+        txn.open_table(schema::STAGES).unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.get_rest_api("a1").unwrap().unwrap().name, "old");
+    assert!(store.list_api_keys().unwrap().is_empty());
+    assert!(store.list_usage_plans().unwrap().is_empty());
+    drop(store);
+    let db = Database::create(dir.path().join(FILE_NAME)).unwrap();
+    let txn = db.begin_read().unwrap();
+    let meta = txn.open_table(schema::META).unwrap();
+    assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 2);
+}
+
+#[test]
+fn api_keys_plans_and_counters_stay_consistent() {
+    use crate::store::{ApiKey, UsagePlan};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let key = |id: &str, value: &str| ApiKey {
+        id: id.into(),
+        value: value.into(),
+        ..Default::default()
+    };
+    let plan = UsagePlan {
+        id: "p1".into(),
+        name: "gold".into(),
+        ..Default::default()
+    };
+    let link = |p: &str, k: &str| Write::PutUsagePlanKey {
+        plan_id: p.into(),
+        key_id: k.into(),
+    };
+    let count = |p: &str, k: &str, day: &str, n| Write::AddUsage {
+        plan_id: p.into(),
+        key_id: k.into(),
+        day: day.into(),
+        count: n,
+    };
+    store
+        .apply(&[
+            Write::PutApiKey(key("k1", "value-one")),
+            Write::PutApiKey(key("k2", "value-two")),
+            Write::PutUsagePlan(plan.clone()),
+            link("p1", "k1"),
+            link("p1", "k2"),
+            count("p1", "k1", "2024-05-01", 3),
+            count("p1", "k1", "2024-05-01", 2),
+            count("p1", "k1", "2024-05-03", 1),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.api_key_by_value("value-one").unwrap().as_deref(),
+        Some("k1")
+    );
+    assert_eq!(store.usage_plan_key_ids("p1").unwrap(), vec!["k1", "k2"]);
+    let days = store
+        .usage_days("p1", "k1", "2024-05-01", "2024-05-02")
+        .unwrap();
+    assert_eq!(
+        days.into_iter().collect::<Vec<_>>(),
+        vec![("2024-05-01".to_string(), 5)]
+    );
+
+    // A new value replaces the old one in the index.
+    store
+        .apply(&[Write::PutApiKey(key("k1", "value-new"))])
+        .unwrap();
+    assert_eq!(store.api_key_by_value("value-one").unwrap(), None);
+    assert_eq!(
+        store.api_key_by_value("value-new").unwrap().as_deref(),
+        Some("k1")
+    );
+
+    // Deleting a key removes its value, plan links and counters.
+    store.apply(&[Write::DeleteApiKey("k1".into())]).unwrap();
+    assert_eq!(store.api_key_by_value("value-new").unwrap(), None);
+    assert_eq!(store.usage_plan_key_ids("p1").unwrap(), vec!["k2"]);
+    assert!(store
+        .usage_days("p1", "k1", "2024-01-01", "2024-12-31")
+        .unwrap()
+        .is_empty());
+
+    // Deleting a plan removes its links; the keys stay.
+    store.apply(&[Write::DeleteUsagePlan("p1".into())]).unwrap();
+    assert!(store.usage_plan_key_ids("p1").unwrap().is_empty());
+    assert!(store.get_api_key("k2").unwrap().is_some());
 }
