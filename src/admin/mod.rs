@@ -6,15 +6,22 @@
 //! and dispatches to `ops` via `routes`; `error` is the one place errors become responses;
 //! `auth` is the seam where SigV4 will be checked.
 
+mod account_ops;
 pub mod auth;
+mod authorizers;
 mod boot;
+mod client_certificates;
+mod def_ops;
+mod domains;
 pub mod control;
 mod edit;
 pub mod error;
+mod gateway_responses;
 pub mod http;
 mod integrations;
 mod merge;
 mod methods;
+mod models;
 mod ops;
 pub mod patch;
 mod restapi;
@@ -25,6 +32,7 @@ mod stage;
 mod tree;
 mod tree_ops;
 mod tree_shapes;
+mod vpc_links;
 
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;

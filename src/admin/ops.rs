@@ -98,6 +98,8 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             &StageOut::from(&cp.get_stage(&api, &stage)?),
         )),
         Op::Tree(op) => super::tree_ops::run(&mut cp, op, req),
+        Op::Def(op) => super::def_ops::run(&mut cp, op, req),
+        Op::Account(op) => super::account_ops::run(&mut cp, op, req),
     }
 }
 

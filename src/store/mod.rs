@@ -6,7 +6,12 @@
 //! durability) before the call returns, so a crash leaves either the old or the new state; values
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
 
+mod account;
 mod schema;
+
+pub use account::{
+    AccountWrite, BASE_PATH_MAPPING, CLIENT_CERTIFICATE, DOMAIN_NAME, VPC_LINK,
+};
 
 pub use schema::SCHEMA_VERSION;
 

@@ -9,7 +9,7 @@ use super::{db_err, StoreError};
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// `schema_version` -> u64.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -20,6 +20,9 @@ pub(super) const DEPLOYMENTS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("deployments");
 /// (REST API id, stage name) -> JSON of `model::Stage`.
 pub(super) const STAGES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("stages");
+/// (kind, key) -> JSON of an account-level resource (`store::account`). Added in version 2.
+pub(super) const ACCOUNT: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("account_resources");
 
 const VERSION_KEY: &str = "schema_version";
 
@@ -43,6 +46,7 @@ pub(super) fn prepare(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(REST_APIS).map_err(db_err)?;
     txn.open_table(DEPLOYMENTS).map_err(db_err)?;
     txn.open_table(STAGES).map_err(db_err)?;
+    txn.open_table(ACCOUNT).map_err(db_err)?;
     Ok(())
 }
 
@@ -54,6 +58,8 @@ fn migrate(_txn: &WriteTransaction, from: u64) -> Result<(), StoreError> {
         match version {
             // Version 0 never existed on disk: nothing to convert.
             0 => {}
+            // 1 -> 2 adds the `account_resources` table, which `prepare` creates: no rows change.
+            1 => {}
             _ => return Err(StoreError::NoMigration { from: version }),
         }
         version += 1;

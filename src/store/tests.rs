@@ -141,7 +141,7 @@ fn refuses_a_newer_schema_version() {
             err,
             StoreError::NewerSchema {
                 found: 99,
-                supported: 1
+                supported: SCHEMA_VERSION
             }
         ),
         "{err}"
