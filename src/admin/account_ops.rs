@@ -9,9 +9,9 @@ use super::control::ControlPlane;
 use super::domains::{self, BasePathMapping, DomainName};
 use super::error::ApiError;
 use super::http::{Request, Response};
+use super::patch;
 use super::shapes::{paginate, parse_body, parse_limit, Page};
 use super::vpc_links::{self, VpcLink};
-use super::patch;
 use crate::deploy::ids::new_id;
 use crate::store::{AccountWrite, BASE_PATH_MAPPING, CLIENT_CERTIFICATE, DOMAIN_NAME, VPC_LINK};
 use serde::de::DeserializeOwned;
@@ -96,7 +96,11 @@ pub fn run(cp: &mut ControlPlane, op: AccountOp, req: &Request) -> Result<Respon
             }
             d.certificate_upload_date = None;
             domains::validate(&mut d, now)?;
-            if cp.store().get_account::<Value>(DOMAIN_NAME, &d.domain_name)?.is_some() {
+            if cp
+                .store()
+                .get_account::<Value>(DOMAIN_NAME, &d.domain_name)?
+                .is_some()
+            {
                 return Err(ApiError::Conflict(
                     "The domain name you provided already exists.".into(),
                 ));
@@ -113,19 +117,26 @@ pub fn run(cp: &mut ControlPlane, op: AccountOp, req: &Request) -> Result<Respon
             check_target(cp, &m)?;
             let existing = mapping_paths(cp, &domain)?;
             domains::check_none_exclusive(&existing, &base)?;
-            cp.store()
-                .apply_account(&[put(BASE_PATH_MAPPING, domains::mapping_key(&domain, &base), &m)])?;
+            cp.store().apply_account(&[put(
+                BASE_PATH_MAPPING,
+                domains::mapping_key(&domain, &base),
+                &m,
+            )])?;
             json(201, mapping_out(&m))
         }
         AccountOp::Create(Coll::VpcLinks) => {
             let l = vpc_links::new_vpc_link(new_id(6), parse_body(&req.body)?)?;
-            cp.store().apply_account(&[put(VPC_LINK, l.id.clone(), &l)])?;
+            cp.store()
+                .apply_account(&[put(VPC_LINK, l.id.clone(), &l)])?;
             json(202, &l)
         }
         AccountOp::Create(Coll::ClientCertificates) => {
             let c = certs::generate(new_id(6), parse_body(&req.body)?, now)?;
-            cp.store()
-                .apply_account(&[put(CLIENT_CERTIFICATE, c.client_certificate_id.clone(), &c)])?;
+            cp.store().apply_account(&[put(
+                CLIENT_CERTIFICATE,
+                c.client_certificate_id.clone(),
+                &c,
+            )])?;
             json(201, ClientCertificateOut::from(&c))
         }
         AccountOp::List(coll) => list(cp, coll, req),
@@ -181,7 +192,11 @@ pub fn run(cp: &mut ControlPlane, op: AccountOp, req: &Request) -> Result<Respon
                             key: old_key,
                         });
                     }
-                    writes.push(put(BASE_PATH_MAPPING, domains::mapping_key(&domain, &base), &m));
+                    writes.push(put(
+                        BASE_PATH_MAPPING,
+                        domains::mapping_key(&domain, &base),
+                        &m,
+                    ));
                     cp.store().apply_account(&writes)?;
                     json(200, mapping_out(&m))
                 }
@@ -195,7 +210,8 @@ pub fn run(cp: &mut ControlPlane, op: AccountOp, req: &Request) -> Result<Respon
                     let c: ClientCertificate =
                         load(cp, CLIENT_CERTIFICATE, &key, certs::CERTIFICATE_NOT_FOUND)?;
                     let c = certs::update(&c, &ops)?;
-                    cp.store().apply_account(&[put(CLIENT_CERTIFICATE, key, &c)])?;
+                    cp.store()
+                        .apply_account(&[put(CLIENT_CERTIFICATE, key, &c)])?;
                     json(200, ClientCertificateOut::from(&c))
                 }
             }
@@ -315,7 +331,11 @@ fn list(cp: &ControlPlane, coll: Coll, req: &Request) -> Result<Response, ApiErr
     let out = match coll {
         Coll::DomainNames => {
             let all: Vec<(String, DomainName)> = cp.store().list_account(DOMAIN_NAME, "")?;
-            page(all.into_iter().map(|(k, d)| (k, domains::domain_out(&d))).collect())
+            page(
+                all.into_iter()
+                    .map(|(k, d)| (k, domains::domain_out(&d)))
+                    .collect(),
+            )
         }
         Coll::BasePathMappings(domain) => {
             load::<Value>(cp, DOMAIN_NAME, &domain, domains::DOMAIN_NOT_FOUND)?;
@@ -330,7 +350,11 @@ fn list(cp: &ControlPlane, coll: Coll, req: &Request) -> Result<Response, ApiErr
         }
         Coll::VpcLinks => {
             let all: Vec<(String, VpcLink)> = cp.store().list_account(VPC_LINK, "")?;
-            page(all.into_iter().map(|(k, l)| (k, serde_json::to_value(l).unwrap_or_default())).collect())
+            page(
+                all.into_iter()
+                    .map(|(k, l)| (k, serde_json::to_value(l).unwrap_or_default()))
+                    .collect(),
+            )
         }
         Coll::ClientCertificates => {
             let all: Vec<(String, ClientCertificate)> =
@@ -338,7 +362,10 @@ fn list(cp: &ControlPlane, coll: Coll, req: &Request) -> Result<Response, ApiErr
             page(
                 all.iter()
                     .map(|(k, c)| {
-                        (k.clone(), serde_json::to_value(ClientCertificateOut::from(c)).unwrap_or_default())
+                        (
+                            k.clone(),
+                            serde_json::to_value(ClientCertificateOut::from(c)).unwrap_or_default(),
+                        )
                     })
                     .collect(),
             )
@@ -367,16 +394,55 @@ mod tests {
     fn routing_table() {
         let bpm = || Coll::BasePathMappings("api.example.com".into());
         let cases = [
-            ("POST", "/domainnames", Some(AccountOp::Create(Coll::DomainNames))),
-            ("GET", "/domainnames", Some(AccountOp::List(Coll::DomainNames))),
-            ("PATCH", "/domainnames/api.example.com", Some(AccountOp::Update(Coll::DomainNames, "api.example.com".into()))),
-            ("POST", "/domainnames/api.example.com/basepathmappings", Some(AccountOp::Create(bpm()))),
-            ("GET", "/domainnames/api.example.com/basepathmappings/(none)", Some(AccountOp::Get(bpm(), "(none)".into()))),
-            ("DELETE", "/domainnames/api.example.com/basepathmappings/v1", Some(AccountOp::Delete(bpm(), "v1".into()))),
+            (
+                "POST",
+                "/domainnames",
+                Some(AccountOp::Create(Coll::DomainNames)),
+            ),
+            (
+                "GET",
+                "/domainnames",
+                Some(AccountOp::List(Coll::DomainNames)),
+            ),
+            (
+                "PATCH",
+                "/domainnames/api.example.com",
+                Some(AccountOp::Update(
+                    Coll::DomainNames,
+                    "api.example.com".into(),
+                )),
+            ),
+            (
+                "POST",
+                "/domainnames/api.example.com/basepathmappings",
+                Some(AccountOp::Create(bpm())),
+            ),
+            (
+                "GET",
+                "/domainnames/api.example.com/basepathmappings/(none)",
+                Some(AccountOp::Get(bpm(), "(none)".into())),
+            ),
+            (
+                "DELETE",
+                "/domainnames/api.example.com/basepathmappings/v1",
+                Some(AccountOp::Delete(bpm(), "v1".into())),
+            ),
             ("POST", "/vpclinks", Some(AccountOp::Create(Coll::VpcLinks))),
-            ("GET", "/vpclinks/l1", Some(AccountOp::Get(Coll::VpcLinks, "l1".into()))),
-            ("POST", "/clientcertificates", Some(AccountOp::Create(Coll::ClientCertificates))),
-            ("DELETE", "/clientcertificates/c1", Some(AccountOp::Delete(Coll::ClientCertificates, "c1".into()))),
+            (
+                "GET",
+                "/vpclinks/l1",
+                Some(AccountOp::Get(Coll::VpcLinks, "l1".into())),
+            ),
+            (
+                "POST",
+                "/clientcertificates",
+                Some(AccountOp::Create(Coll::ClientCertificates)),
+            ),
+            (
+                "DELETE",
+                "/clientcertificates/c1",
+                Some(AccountOp::Delete(Coll::ClientCertificates, "c1".into())),
+            ),
             ("PUT", "/vpclinks/l1", None),
             ("POST", "/vpclinks/l1", None),
             ("DELETE", "/clientcertificates", None),

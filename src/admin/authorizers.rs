@@ -126,7 +126,9 @@ fn validate(name: &str, s: &mut Spec) -> Result<(), ApiError> {
             TYPES.join(",")
         )));
     }
-    let ttl = *s.authorizer_result_ttl_in_seconds.get_or_insert(DEFAULT_TTL);
+    let ttl = *s
+        .authorizer_result_ttl_in_seconds
+        .get_or_insert(DEFAULT_TTL);
     if !(0..=3600).contains(&ttl) {
         return Err(bad(
             "Invalid authorizerResultTtlInSeconds: must be between 0 and 3600",

@@ -6,7 +6,11 @@ const LAMBDA: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functi
 fn api() -> RestApi {
     RestApi {
         id: "a1".into(),
-        resources: vec![Resource { id: "r".into(), path: "/".into(), ..Default::default() }],
+        resources: vec![Resource {
+            id: "r".into(),
+            path: "/".into(),
+            ..Default::default()
+        }],
         ..Default::default()
     }
 }
@@ -47,8 +51,13 @@ fn create_validates_each_type() {
         let err = create_authorizer(&mut a, spec(body)).unwrap_err();
         assert_eq!(err.parts().0, 400, "{body}: {err:?}");
     }
-    let dup = format!(r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.A"}}"#);
-    assert_eq!(create_authorizer(&mut a, spec(&dup)).unwrap_err().parts().0, 409);
+    let dup = format!(
+        r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.A"}}"#
+    );
+    assert_eq!(
+        create_authorizer(&mut a, spec(&dup)).unwrap_err().parts().0,
+        409
+    );
     assert!(serde_json::from_str::<Spec>(r#"{"name":"x","type":"TOKEN","bogus":1}"#).is_err());
     assert_eq!(a.authorizers.len(), 4);
 }
@@ -56,9 +65,13 @@ fn create_validates_each_type() {
 #[test]
 fn update_revalidates_and_keeps_unknown_members() {
     let mut a = api();
-    let body = format!(r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.Authorization"}}"#);
+    let body = format!(
+        r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.Authorization"}}"#
+    );
     let created = create_authorizer(&mut a, spec(&body)).unwrap();
-    a.authorizers[0].extra.insert("x-vendor".into(), "kept".into());
+    a.authorizers[0]
+        .extra
+        .insert("x-vendor".into(), "kept".into());
     let ops = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/authorizerResultTtlInSeconds","value":"60"},{"op":"replace","path":"/name","value":"renamed"}]}"#).unwrap();
     let u = update_authorizer(&mut a, &created.id, &ops).unwrap();
     assert_eq!(u.name, "renamed");
@@ -68,21 +81,55 @@ fn update_revalidates_and_keeps_unknown_members() {
     assert_eq!(out["identitySource"], "method.request.header.Authorization");
     assert!(out.get("x-vendor").is_none());
     // Switching to REQUEST keeps a header source; switching to COGNITO without ARNs is refused.
-    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/type","value":"COGNITO_USER_POOLS"}]}"#).unwrap();
-    assert_eq!(update_authorizer(&mut a, &created.id, &bad).unwrap_err().parts().0, 400);
-    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/identitySource","value":"x"}]}"#).unwrap();
-    assert_eq!(update_authorizer(&mut a, &created.id, &bad).unwrap_err().parts().0, 400);
+    let bad = patch::parse(
+        br#"{"patchOperations":[{"op":"replace","path":"/type","value":"COGNITO_USER_POOLS"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        update_authorizer(&mut a, &created.id, &bad)
+            .unwrap_err()
+            .parts()
+            .0,
+        400
+    );
+    let bad = patch::parse(
+        br#"{"patchOperations":[{"op":"replace","path":"/identitySource","value":"x"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        update_authorizer(&mut a, &created.id, &bad)
+            .unwrap_err()
+            .parts()
+            .0,
+        400
+    );
     assert_eq!(a.authorizers[0].name, "renamed");
-    assert_eq!(update_authorizer(&mut a, "nope", &ops), Err(AUTHORIZER_NOT_FOUND));
+    assert_eq!(
+        update_authorizer(&mut a, "nope", &ops),
+        Err(AUTHORIZER_NOT_FOUND)
+    );
 }
 
 #[test]
 fn delete_is_refused_while_a_method_uses_it() {
     let mut a = api();
-    let body = format!(r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.A"}}"#);
+    let body = format!(
+        r#"{{"name":"tok","type":"TOKEN","authorizerUri":"{LAMBDA}","identitySource":"method.request.header.A"}}"#
+    );
     let au = create_authorizer(&mut a, spec(&body)).unwrap();
-    a.resources[0].resource_methods.insert("GET".into(), Method { http_method: "GET".into(), authorization_type: "CUSTOM".into(), authorizer_id: Some(au.id.clone()), ..Default::default() });
-    assert_eq!(delete_authorizer(&mut a, &au.id).unwrap_err().parts().0, 409);
+    a.resources[0].resource_methods.insert(
+        "GET".into(),
+        Method {
+            http_method: "GET".into(),
+            authorization_type: "CUSTOM".into(),
+            authorizer_id: Some(au.id.clone()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        delete_authorizer(&mut a, &au.id).unwrap_err().parts().0,
+        409
+    );
     a.resources[0].resource_methods.clear();
     delete_authorizer(&mut a, &au.id).unwrap();
     assert_eq!(authorizer(&a, &au.id), Err(AUTHORIZER_NOT_FOUND));

@@ -65,7 +65,8 @@ impl<'a> From<&'a ClientCertificate> for ClientCertificateOut<'a> {
 
 /// A new key pair and self-signed certificate, valid from `now` for 365 days.
 pub fn generate(id: String, input: GenerateIn, now: i64) -> Result<ClientCertificate, ApiError> {
-    let internal = |e: rcgen::Error| ApiError::Internal(format!("cannot generate certificate: {e}"));
+    let internal =
+        |e: rcgen::Error| ApiError::Internal(format!("cannot generate certificate: {e}"));
     let expires = now + VALID_DAYS * 86_400;
     let at = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
@@ -102,7 +103,10 @@ const RULES: &[Rule<ClientCertificate>] = &[Rule {
     },
 }];
 
-pub fn update(c: &ClientCertificate, ops: &[PatchOperation]) -> Result<ClientCertificate, ApiError> {
+pub fn update(
+    c: &ClientCertificate,
+    ops: &[PatchOperation],
+) -> Result<ClientCertificate, ApiError> {
     Ok(patch::apply(c, ops, RULES)?)
 }
 
@@ -114,7 +118,15 @@ mod tests {
     #[test]
     fn generated_certificate_is_a_real_self_signed_x509() {
         let now = 1_700_000_000;
-        let c = generate("abc123".into(), GenerateIn { description: Some("d".into()), ..Default::default() }, now).unwrap();
+        let c = generate(
+            "abc123".into(),
+            GenerateIn {
+                description: Some("d".into()),
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap();
         assert_eq!(c.expiration_date - c.created_date, 365 * 86_400);
         let (_, pem) = parse_x509_pem(c.pem_encoded_certificate.as_bytes()).unwrap();
         assert_eq!(pem.label, "CERTIFICATE");
@@ -122,7 +134,10 @@ mod tests {
         assert_eq!(cert.validity().not_before.timestamp(), now);
         assert_eq!(cert.validity().not_after.timestamp(), c.expiration_date);
         assert_eq!(cert.subject(), cert.issuer());
-        assert!(cert.subject().to_string().contains("tollgate-client-abc123"));
+        assert!(cert
+            .subject()
+            .to_string()
+            .contains("tollgate-client-abc123"));
         // Self-signed: the certificate's own key verifies its signature.
         cert.verify_signature(None).unwrap();
         assert!(c.private_key_pem.contains("PRIVATE KEY"));
@@ -137,7 +152,10 @@ mod tests {
     #[test]
     fn update_only_touches_the_description() {
         let c = generate("abc123".into(), GenerateIn::default(), 0).unwrap();
-        let ops = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/description","value":"x"}]}"#).unwrap();
+        let ops = patch::parse(
+            br#"{"patchOperations":[{"op":"replace","path":"/description","value":"x"}]}"#,
+        )
+        .unwrap();
         assert_eq!(update(&c, &ops).unwrap().description.as_deref(), Some("x"));
         let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/pemEncodedCertificate","value":"x"}]}"#).unwrap();
         assert_eq!(update(&c, &bad).unwrap_err().parts().0, 400);

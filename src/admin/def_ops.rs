@@ -141,9 +141,13 @@ pub fn run(cp: &mut ControlPlane, op: DefOp, req: &Request) -> Result<Response, 
             let a = cp.get_rest_api(&api)?;
             let (position, limit) = (req.query("position"), parse_limit(req.query("limit"))?);
             let page = match kind {
-                Kind::Model => page(&sorted(&a.models, |m| &m.id), |m| &m.id, position, limit, |m| {
-                    models::model_out(m, None)
-                }),
+                Kind::Model => page(
+                    &sorted(&a.models, |m| &m.id),
+                    |m| &m.id,
+                    position,
+                    limit,
+                    |m| models::model_out(m, None),
+                ),
                 Kind::Validator => page(
                     &sorted(&a.request_validators, |v| &v.id),
                     |v| &v.id,
@@ -261,13 +265,67 @@ mod tests {
         let a = || "a1".to_string();
         let k = |s: &str| s.to_string();
         let cases = [
-            ("POST", "/restapis/a1/models", Some(DefOp::Create { api: a(), kind: Kind::Model, key: None })),
-            ("GET", "/restapis/a1/requestvalidators", Some(DefOp::List { api: a(), kind: Kind::Validator })),
-            ("GET", "/restapis/a1/authorizers/x", Some(DefOp::Get { api: a(), kind: Kind::Authorizer, key: k("x") })),
-            ("PATCH", "/restapis/a1/models/Pet", Some(DefOp::Update { api: a(), kind: Kind::Model, key: k("Pet") })),
-            ("DELETE", "/restapis/a1/gatewayresponses/THROTTLED", Some(DefOp::Delete { api: a(), kind: Kind::GatewayResponse, key: k("THROTTLED") })),
-            ("PUT", "/restapis/a1/gatewayresponses/THROTTLED", Some(DefOp::Create { api: a(), kind: Kind::GatewayResponse, key: Some(k("THROTTLED")) })),
-            ("GET", "/restapis/a1/models/Pet/default_template", Some(DefOp::GetModelTemplate { api: a(), model: k("Pet") })),
+            (
+                "POST",
+                "/restapis/a1/models",
+                Some(DefOp::Create {
+                    api: a(),
+                    kind: Kind::Model,
+                    key: None,
+                }),
+            ),
+            (
+                "GET",
+                "/restapis/a1/requestvalidators",
+                Some(DefOp::List {
+                    api: a(),
+                    kind: Kind::Validator,
+                }),
+            ),
+            (
+                "GET",
+                "/restapis/a1/authorizers/x",
+                Some(DefOp::Get {
+                    api: a(),
+                    kind: Kind::Authorizer,
+                    key: k("x"),
+                }),
+            ),
+            (
+                "PATCH",
+                "/restapis/a1/models/Pet",
+                Some(DefOp::Update {
+                    api: a(),
+                    kind: Kind::Model,
+                    key: k("Pet"),
+                }),
+            ),
+            (
+                "DELETE",
+                "/restapis/a1/gatewayresponses/THROTTLED",
+                Some(DefOp::Delete {
+                    api: a(),
+                    kind: Kind::GatewayResponse,
+                    key: k("THROTTLED"),
+                }),
+            ),
+            (
+                "PUT",
+                "/restapis/a1/gatewayresponses/THROTTLED",
+                Some(DefOp::Create {
+                    api: a(),
+                    kind: Kind::GatewayResponse,
+                    key: Some(k("THROTTLED")),
+                }),
+            ),
+            (
+                "GET",
+                "/restapis/a1/models/Pet/default_template",
+                Some(DefOp::GetModelTemplate {
+                    api: a(),
+                    model: k("Pet"),
+                }),
+            ),
             ("POST", "/restapis/a1/gatewayresponses", None),
             ("PUT", "/restapis/a1/models/Pet", None),
             ("POST", "/restapis/a1/authorizers/x", None),

@@ -166,7 +166,10 @@ pub fn validate(d: &mut DomainName, now: i64) -> Result<(), ApiError> {
         )));
     }
     if let Some(m) = &d.mutual_tls_authentication {
-        if m.truststore_uri.as_deref().is_some_and(|u| !u.starts_with("s3://")) {
+        if m.truststore_uri
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("s3://"))
+        {
             return Err(bad("Truststore URI must be an s3:// URI"));
         }
     }
@@ -334,7 +337,9 @@ pub fn normalise_base_path(p: Option<&str>) -> Result<String, ApiError> {
         return Ok(NONE_BASE_PATH.to_string());
     }
     let ok_char = |b: u8| b.is_ascii_alphanumeric() || b"$-_.+!*'()".contains(&b);
-    let ok = p.len() <= 255 && p.split('/').all(|s| !s.is_empty() && s.bytes().all(ok_char));
+    let ok = p.len() <= 255
+        && p.split('/')
+            .all(|s| !s.is_empty() && s.bytes().all(ok_char));
     if !ok {
         return Err(bad(format!("Invalid base path specified: {p}")));
     }
@@ -353,7 +358,9 @@ pub fn check_none_exclusive(existing: &[String], base_path: &str) -> Result<(), 
             "Base path already exists for this domain name".into(),
         ));
     }
-    if !existing.is_empty() && (base_path == NONE_BASE_PATH || existing.iter().any(|b| b == NONE_BASE_PATH)) {
+    if !existing.is_empty()
+        && (base_path == NONE_BASE_PATH || existing.iter().any(|b| b == NONE_BASE_PATH))
+    {
         return Err(bad(
             "Only one base path mapping is allowed if the base path is empty.",
         ));

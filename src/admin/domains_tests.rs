@@ -14,7 +14,10 @@ fn regional(name: &str) -> DomainName {
     DomainName {
         domain_name: name.into(),
         regional_certificate_arn: Some(ACM.into()),
-        endpoint_configuration: Some(EndpointConfiguration { types: vec!["REGIONAL".into()], ..Default::default() }),
+        endpoint_configuration: Some(EndpointConfiguration {
+            types: vec!["REGIONAL".into()],
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -27,14 +30,22 @@ fn derived_names_are_deterministic_per_endpoint_type() {
     validate(&mut b, 6).unwrap();
     assert_eq!(a.distribution_domain_name, b.distribution_domain_name);
     let dist = a.distribution_domain_name.clone().unwrap();
-    assert!(dist.starts_with('d') && dist.ends_with(".cloudfront.net") && dist.len() == "d.cloudfront.net".len() + 13, "{dist}");
+    assert!(
+        dist.starts_with('d')
+            && dist.ends_with(".cloudfront.net")
+            && dist.len() == "d.cloudfront.net".len() + 13,
+        "{dist}"
+    );
     assert_eq!(a.security_policy.as_deref(), Some("TLS_1_2"));
     assert_eq!(a.domain_name_status.as_deref(), Some("AVAILABLE"));
     assert_eq!(a.certificate_upload_date, Some(5));
     let mut r = regional("api.example.com");
     validate(&mut r, 5).unwrap();
     let rd = r.regional_domain_name.clone().unwrap();
-    assert!(rd.starts_with("d-") && rd.ends_with(".execute-api.us-east-1.amazonaws.com"), "{rd}");
+    assert!(
+        rd.starts_with("d-") && rd.ends_with(".execute-api.us-east-1.amazonaws.com"),
+        "{rd}"
+    );
     assert!(r.distribution_domain_name.is_none());
     let mut other = regional("other.example.com");
     validate(&mut other, 5).unwrap();
@@ -48,18 +59,41 @@ fn invalid_domains_are_refused() {
         edge("UPPER.example.com"),
         edge("-a.example.com"),
         edge(&format!("{}.com", "a".repeat(64))),
-        DomainName { certificate_arn: None, ..edge("a.example.com") },
-        DomainName { certificate_arn: Some("arn:aws:iam::1:x".into()), ..edge("a.example.com") },
-        DomainName { regional_certificate_arn: None, ..regional("a.example.com") },
-        DomainName { security_policy: Some("TLS_9".into()), ..edge("a.example.com") },
-        DomainName { endpoint_configuration: Some(EndpointConfiguration { types: vec!["PRIVATE".into()], ..Default::default() }), ..edge("a.example.com") },
+        DomainName {
+            certificate_arn: None,
+            ..edge("a.example.com")
+        },
+        DomainName {
+            certificate_arn: Some("arn:aws:iam::1:x".into()),
+            ..edge("a.example.com")
+        },
+        DomainName {
+            regional_certificate_arn: None,
+            ..regional("a.example.com")
+        },
+        DomainName {
+            security_policy: Some("TLS_9".into()),
+            ..edge("a.example.com")
+        },
+        DomainName {
+            endpoint_configuration: Some(EndpointConfiguration {
+                types: vec!["PRIVATE".into()],
+                ..Default::default()
+            }),
+            ..edge("a.example.com")
+        },
     ];
     for (i, mut d) in cases.into_iter().enumerate() {
         assert_eq!(validate(&mut d, 0).unwrap_err().parts().0, 400, "case {i}");
     }
     let mut w = edge("*.example.com");
     validate(&mut w, 0).unwrap();
-    let mut uploaded = DomainName { certificate_arn: None, certificate_body: Some("b".into()), certificate_private_key: Some("k".into()), ..edge("u.example.com") };
+    let mut uploaded = DomainName {
+        certificate_arn: None,
+        certificate_body: Some("b".into()),
+        certificate_private_key: Some("k".into()),
+        ..edge("u.example.com")
+    };
     validate(&mut uploaded, 0).unwrap();
     let out = domain_out(&uploaded);
     assert!(out.get("certificatePrivateKey").is_none() && out.get("certificateBody").is_none());
@@ -86,11 +120,36 @@ fn base_paths() {
         assert!(normalise_base_path(Some(bad)).is_err(), "{bad}");
     }
     assert!(check_none_exclusive(&[], "(none)").is_ok());
-    assert_eq!(check_none_exclusive(&["v1".into()], "v1").unwrap_err().parts().0, 409);
-    assert_eq!(check_none_exclusive(&["v1".into()], "(none)").unwrap_err().parts().0, 400);
-    assert_eq!(check_none_exclusive(&["(none)".into()], "v2").unwrap_err().parts().0, 400);
-    let m = BasePathMapping { base_path: Some("v1".into()), rest_api_id: Some("a".into()), stage: None };
+    assert_eq!(
+        check_none_exclusive(&["v1".into()], "v1")
+            .unwrap_err()
+            .parts()
+            .0,
+        409
+    );
+    assert_eq!(
+        check_none_exclusive(&["v1".into()], "(none)")
+            .unwrap_err()
+            .parts()
+            .0,
+        400
+    );
+    assert_eq!(
+        check_none_exclusive(&["(none)".into()], "v2")
+            .unwrap_err()
+            .parts()
+            .0,
+        400
+    );
+    let m = BasePathMapping {
+        base_path: Some("v1".into()),
+        rest_api_id: Some("a".into()),
+        stage: None,
+    };
     let ops = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/basePath","value":""},{"op":"replace","path":"/stage","value":"prod"}]}"#).unwrap();
     let u = update_mapping(&m, &ops).unwrap();
-    assert_eq!((u.base_path.as_deref(), u.stage.as_deref()), (Some("(none)"), Some("prod")));
+    assert_eq!(
+        (u.base_path.as_deref(), u.stage.as_deref()),
+        (Some("(none)"), Some("prod"))
+    );
 }

@@ -59,7 +59,9 @@ fn check_type(t: &str) -> Result<(), ApiError> {
 }
 
 fn is_status_code(s: &str) -> bool {
-    s.len() == 3 && s.as_bytes()[0].is_ascii_digit() && (b'1'..=b'5').contains(&s.as_bytes()[0])
+    s.len() == 3
+        && s.as_bytes()[0].is_ascii_digit()
+        && (b'1'..=b'5').contains(&s.as_bytes()[0])
         && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -261,13 +263,23 @@ mod tests {
     #[test]
     fn bad_status_codes_and_parameters_are_refused() {
         let mut a = api();
-        for (code, param) in [("600", "gatewayresponse.header.X"), ("40", "gatewayresponse.header.X"), ("401", "method.response.header.X")] {
+        for (code, param) in [
+            ("600", "gatewayresponse.header.X"),
+            ("40", "gatewayresponse.header.X"),
+            ("401", "method.response.header.X"),
+        ] {
             let input = PutGatewayResponseIn {
                 status_code: Some(code.into()),
                 response_parameters: BTreeMap::from([(param.into(), "'v'".into())]),
                 ..Default::default()
             };
-            assert!(matches!(put(&mut a, "UNAUTHORIZED", input), Err(ApiError::BadRequest(_))), "{code} {param}");
+            assert!(
+                matches!(
+                    put(&mut a, "UNAUTHORIZED", input),
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{code} {param}"
+            );
         }
         assert!(a.gateway_responses.is_empty());
     }

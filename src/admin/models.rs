@@ -78,7 +78,7 @@ pub fn check_schema(api: &RestApi, self_name: &str, schema: &str) -> Result<(), 
             "Schema is larger than {MAX_SCHEMA} bytes"
         )));
     }
-    let v: Value = serde_json::from_str(schema).map_err(|e| invalid_schema(e))?;
+    let v: Value = serde_json::from_str(schema).map_err(invalid_schema)?;
     if !v.is_object() {
         return Err(invalid_schema("The schema must be a JSON object"));
     }
@@ -200,7 +200,11 @@ pub fn delete_model(api: &mut RestApi, name: &str) -> Result<(), ApiError> {
     for r in &api.resources {
         for (verb, m) in &r.resource_methods {
             if m.request_models.values().any(|n| n == name) {
-                return Err(in_use(name, "method request", &format!("{}/{verb}", r.path)));
+                return Err(in_use(
+                    name,
+                    "method request",
+                    &format!("{}/{verb}", r.path),
+                ));
             }
             if let Some((code, _)) = m
                 .method_responses
@@ -263,7 +267,11 @@ fn inline(api: &RestApi, v: Value, seen: &mut Vec<String>) -> Value {
                     }
                 }
             }
-            Value::Object(o.into_iter().map(|(k, x)| (k, inline(api, x, seen))).collect())
+            Value::Object(
+                o.into_iter()
+                    .map(|(k, x)| (k, inline(api, x, seen)))
+                    .collect(),
+            )
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|x| inline(api, x, seen)).collect()),
         other => other,
@@ -284,7 +292,10 @@ pub fn model_template(api: &RestApi, m: &Model) -> String {
 
 fn template_value(schema: &Value, expr: &str, depth: usize, out: &mut String) {
     let pad = "  ".repeat(depth);
-    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("object");
+    let ty = schema
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("object");
     let props = schema.get("properties").and_then(Value::as_object);
     match (ty, props) {
         ("object", Some(props)) if depth < 8 => {

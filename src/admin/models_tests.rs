@@ -34,12 +34,39 @@ fn create_checks_name_content_type_duplicates_and_schema() {
         (input("Pet", None), 409),
         (input("bad-name", None), 400),
         (input(&long, None), 400),
-        (CreateModelIn { content_type: None, ..input("Ok", None) }, 400),
-        (CreateModelIn { name: None, ..input("Ok", None) }, 400),
+        (
+            CreateModelIn {
+                content_type: None,
+                ..input("Ok", None)
+            },
+            400,
+        ),
+        (
+            CreateModelIn {
+                name: None,
+                ..input("Ok", None)
+            },
+            400,
+        ),
         (input("NotJson", Some("{")), 400),
         (input("Array", Some("[1]")), 400),
-        (input("Dangling", Some(&format!(r#"{{"$ref":"{}"}}"#, PET_REF.replace("Pet", "Cat")))), 400),
-        (input("OtherApi", Some(r#"{"$ref":"https://apigateway.amazonaws.com/restapis/zz/models/Pet"}"#)), 400),
+        (
+            input(
+                "Dangling",
+                Some(&format!(
+                    r#"{{"$ref":"{}"}}"#,
+                    PET_REF.replace("Pet", "Cat")
+                )),
+            ),
+            400,
+        ),
+        (
+            input(
+                "OtherApi",
+                Some(r#"{"$ref":"https://apigateway.amazonaws.com/restapis/zz/models/Pet"}"#),
+            ),
+            400,
+        ),
     ];
     for (i, (inp, status)) in cases.into_iter().enumerate() {
         let err = create_model(&mut a, inp).unwrap_err();
@@ -66,10 +93,20 @@ fn delete_is_refused_while_referenced() {
         http_method: "POST".into(),
         ..Default::default()
     };
-    m.request_models.insert("application/json".into(), "Pets".into());
-    a.resources[0].resource_methods.insert("POST".into(), m.clone());
+    m.request_models
+        .insert("application/json".into(), "Pets".into());
+    a.resources[0]
+        .resource_methods
+        .insert("POST".into(), m.clone());
     let err = delete_model(&mut a, "Pets").unwrap_err();
-    assert_eq!(err.parts(), (409, "ConflictException", "Cannot delete model 'Pets', is referenced in method request: //POST".into()));
+    assert_eq!(
+        err.parts(),
+        (
+            409,
+            "ConflictException",
+            "Cannot delete model 'Pets', is referenced in method request: //POST".into()
+        )
+    );
     m.request_models.clear();
     m.method_responses.insert(
         "200".into(),
@@ -95,10 +132,19 @@ fn update_patches_schema_and_description_and_rechecks() {
     let m = update_model(&mut a, "Pet", &ops).unwrap();
     assert_eq!(m.description.as_deref(), Some("a pet"));
     assert_eq!(a.models[0].schema.as_deref(), Some(r#"{"type":"string"}"#));
-    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/schema","value":"nope"}]}"#).unwrap();
-    assert_eq!(update_model(&mut a, "Pet", &bad).unwrap_err().parts().0, 400);
-    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/name","value":"X"}]}"#).unwrap();
-    assert_eq!(update_model(&mut a, "Pet", &bad).unwrap_err().parts().0, 400);
+    let bad =
+        patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/schema","value":"nope"}]}"#)
+            .unwrap();
+    assert_eq!(
+        update_model(&mut a, "Pet", &bad).unwrap_err().parts().0,
+        400
+    );
+    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/name","value":"X"}]}"#)
+        .unwrap();
+    assert_eq!(
+        update_model(&mut a, "Pet", &bad).unwrap_err().parts().0,
+        400
+    );
     assert_eq!(a.models[0].schema.as_deref(), Some(r#"{"type":"string"}"#));
     assert_eq!(update_model(&mut a, "Nope", &ops), Err(MODEL_NOT_FOUND));
 }
@@ -110,7 +156,10 @@ fn flatten_inlines_references_and_stops_at_cycles() {
     let list = format!(r#"{{"type":"array","items":{{"$ref":"{PET_REF}"}}}}"#);
     create_model(&mut a, input("Pets", Some(&list))).unwrap();
     let flat: Value = serde_json::from_str(&flattened_schema(&a, &a.models[1]).unwrap()).unwrap();
-    assert_eq!(flat, serde_json::json!({"type":"array","items":{"type":"object","properties":{"name":{"type":"string"}}}}));
+    assert_eq!(
+        flat,
+        serde_json::json!({"type":"array","items":{"type":"object","properties":{"name":{"type":"string"}}}})
+    );
     let tree = r#"{"type":"object","properties":{"kid":{"$ref":"https://apigateway.amazonaws.com/restapis/a1/models/Tree"}}}"#;
     let t = create_model(&mut a, input("Tree", Some(tree))).unwrap();
     let flat = flattened_schema(&a, &t).unwrap();
@@ -122,7 +171,10 @@ fn template_follows_the_schema() {
     let mut a = api();
     let m = create_model(&mut a, input("Pet", Some(r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"},"tags":{"type":"array","items":{"type":"string"}}}}"#))).unwrap();
     let t = model_template(&a, &m);
-    assert!(t.starts_with("#set($inputRoot = $input.path('$'))\n{"), "{t}");
+    assert!(
+        t.starts_with("#set($inputRoot = $input.path('$'))\n{"),
+        "{t}"
+    );
     assert!(t.contains("\"name\" : \"$inputRoot.name\""), "{t}");
     assert!(t.contains("\"age\" : $inputRoot.age"), "{t}");
     assert!(t.contains("#foreach($elem1 in $inputRoot.tags)"), "{t}");
@@ -131,16 +183,55 @@ fn template_follows_the_schema() {
 #[test]
 fn validators_create_update_delete() {
     let mut a = api();
-    let v = create_validator(&mut a, CreateRequestValidatorIn { name: Some("body".into()), validate_request_body: true, ..Default::default() }).unwrap();
-    assert_eq!(create_validator(&mut a, CreateRequestValidatorIn { name: Some("body".into()), ..Default::default() }).unwrap_err().parts().0, 409);
-    assert_eq!(create_validator(&mut a, CreateRequestValidatorIn::default()).unwrap_err().parts().0, 400);
+    let v = create_validator(
+        &mut a,
+        CreateRequestValidatorIn {
+            name: Some("body".into()),
+            validate_request_body: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        create_validator(
+            &mut a,
+            CreateRequestValidatorIn {
+                name: Some("body".into()),
+                ..Default::default()
+            }
+        )
+        .unwrap_err()
+        .parts()
+        .0,
+        409
+    );
+    assert_eq!(
+        create_validator(&mut a, CreateRequestValidatorIn::default())
+            .unwrap_err()
+            .parts()
+            .0,
+        400
+    );
     let ops = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/validateRequestParameters","value":"true"},{"op":"replace","path":"/name","value":"all"}]}"#).unwrap();
     let u = update_validator(&mut a, &v.id, &ops).unwrap();
     assert!(u.validate_request_body && u.validate_request_parameters);
     assert_eq!(u.name, "all");
-    let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/validateRequestBody","value":"yes"}]}"#).unwrap();
-    assert_eq!(update_validator(&mut a, &v.id, &bad).unwrap_err().parts().0, 400);
-    a.resources[0].resource_methods.insert("GET".into(), Method { http_method: "GET".into(), request_validator_id: Some(v.id.clone()), ..Default::default() });
+    let bad = patch::parse(
+        br#"{"patchOperations":[{"op":"replace","path":"/validateRequestBody","value":"yes"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        update_validator(&mut a, &v.id, &bad).unwrap_err().parts().0,
+        400
+    );
+    a.resources[0].resource_methods.insert(
+        "GET".into(),
+        Method {
+            http_method: "GET".into(),
+            request_validator_id: Some(v.id.clone()),
+            ..Default::default()
+        },
+    );
     assert_eq!(delete_validator(&mut a, &v.id).unwrap_err().parts().0, 409);
     a.resources[0].resource_methods.clear();
     delete_validator(&mut a, &v.id).unwrap();

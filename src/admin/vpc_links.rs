@@ -108,7 +108,8 @@ pub fn update_vpc_link(l: &VpcLink, ops: &[PatchOperation]) -> Result<VpcLink, A
 mod tests {
     use super::*;
 
-    const NLB: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/nlb/abc";
+    const NLB: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/nlb/abc";
 
     fn input(arns: &[&str]) -> CreateVpcLinkIn {
         CreateVpcLinkIn {
@@ -122,7 +123,15 @@ mod tests {
     fn create_needs_a_name_and_one_nlb() {
         let l = new_vpc_link("l1".into(), input(&[NLB])).unwrap();
         assert_eq!(l.status, "AVAILABLE");
-        for bad in [input(&[]), input(&["arn:aws:s3:::b"]), input(&[NLB, NLB]), CreateVpcLinkIn { name: None, ..input(&[NLB]) }] {
+        for bad in [
+            input(&[]),
+            input(&["arn:aws:s3:::b"]),
+            input(&[NLB, NLB]),
+            CreateVpcLinkIn {
+                name: None,
+                ..input(&[NLB])
+            },
+        ] {
             assert_eq!(new_vpc_link("l2".into(), bad).unwrap_err().parts().0, 400);
         }
     }
@@ -132,8 +141,14 @@ mod tests {
         let l = new_vpc_link("l1".into(), input(&[NLB])).unwrap();
         let ops = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/name","value":"n2"},{"op":"replace","path":"/description","value":"d"}]}"#).unwrap();
         let u = update_vpc_link(&l, &ops).unwrap();
-        assert_eq!((u.name.as_str(), u.description.as_deref()), ("n2", Some("d")));
-        let bad = patch::parse(br#"{"patchOperations":[{"op":"replace","path":"/targetArns","value":"x"}]}"#).unwrap();
+        assert_eq!(
+            (u.name.as_str(), u.description.as_deref()),
+            ("n2", Some("d"))
+        );
+        let bad = patch::parse(
+            br#"{"patchOperations":[{"op":"replace","path":"/targetArns","value":"x"}]}"#,
+        )
+        .unwrap();
         assert_eq!(update_vpc_link(&l, &bad).unwrap_err().parts().0, 400);
     }
 }

@@ -101,7 +101,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::schema::META;
-    use redb::{Database, ReadableTable};
+    use redb::Database;
 
     #[test]
     fn a_version_1_database_is_upgraded_with_its_data_kept() {
@@ -117,14 +117,23 @@ mod tests {
             let db = Database::create(dir.path().join(super::super::FILE_NAME)).unwrap();
             let txn = db.begin_write().unwrap();
             txn.delete_table(ACCOUNT).unwrap();
-            txn.open_table(META).unwrap().insert("schema_version", 1u64).unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 1u64)
+                .unwrap();
             txn.commit().unwrap();
         }
         let s = Store::open(dir.path()).unwrap();
         assert_eq!(s.get_rest_api("a1").unwrap().unwrap().name, "kept");
         assert!(s.list_account::<u32>(VPC_LINK, "").unwrap().is_empty());
         let txn = s.db.begin_read().unwrap();
-        let version = txn.open_table(META).unwrap().get("schema_version").unwrap().unwrap().value();
+        let version = txn
+            .open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .unwrap()
+            .value();
         assert_eq!(version, 2);
     }
 
@@ -138,8 +147,12 @@ mod tests {
         };
         {
             let s = Store::open(dir.path()).unwrap();
-            s.apply_account(&[put("a.com/(none)", 1), put("a.com/v1", 2), put("b.com/v1", 3)])
-                .unwrap();
+            s.apply_account(&[
+                put("a.com/(none)", 1),
+                put("a.com/v1", 2),
+                put("b.com/v1", 3),
+            ])
+            .unwrap();
             s.apply_account(&[AccountWrite::Put {
                 kind: VPC_LINK,
                 key: "l1".into(),

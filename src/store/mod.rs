@@ -9,9 +9,7 @@
 mod account;
 mod schema;
 
-pub use account::{
-    AccountWrite, BASE_PATH_MAPPING, CLIENT_CERTIFICATE, DOMAIN_NAME, VPC_LINK,
-};
+pub use account::{AccountWrite, BASE_PATH_MAPPING, CLIENT_CERTIFICATE, DOMAIN_NAME, VPC_LINK};
 
 pub use schema::SCHEMA_VERSION;
 

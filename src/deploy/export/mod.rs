@@ -196,7 +196,9 @@ fn local_refs(v: Value, api_id: &str, spec: Spec) -> Value {
                     })
                     .collect(),
             ),
-            Value::Array(a) => Value::Array(a.into_iter().map(|x| walk(x, prefix, local)).collect()),
+            Value::Array(a) => {
+                Value::Array(a.into_iter().map(|x| walk(x, prefix, local)).collect())
+            }
             other => other,
         }
     }
