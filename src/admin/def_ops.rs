@@ -8,7 +8,7 @@ use super::control::ControlPlane;
 use super::error::ApiError;
 use super::http::{Request, Response};
 use super::shapes::{paginate, parse_body, parse_limit, Page};
-use super::{authorizers, gateway_responses as gr, models, patch};
+use super::{authorizers, gateway_responses as gr, models, patch, request_validators as rv};
 use crate::deploy::model::RestApi;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -124,7 +124,7 @@ pub fn run(cp: &mut ControlPlane, op: DefOp, req: &Request) -> Result<Response, 
                     Kind::Model => {
                         models::model_out(&models::create_model(a, parse_body(body)?)?, None)
                     }
-                    Kind::Validator => to_value(models::create_validator(a, parse_body(body)?)?),
+                    Kind::Validator => to_value(rv::create_validator(a, parse_body(body)?)?),
                     Kind::Authorizer => authorizers::authorizer_out(
                         &authorizers::create_authorizer(a, parse_body(body)?)?,
                     ),
@@ -181,7 +181,7 @@ pub fn run(cp: &mut ControlPlane, op: DefOp, req: &Request) -> Result<Response, 
             let v = cp.edit_rest_api(&api, |a| -> Result<Value, ApiError> {
                 Ok(match kind {
                     Kind::Model => models::model_out(&models::update_model(a, &key, &ops)?, None),
-                    Kind::Validator => to_value(models::update_validator(a, &key, &ops)?),
+                    Kind::Validator => to_value(rv::update_validator(a, &key, &ops)?),
                     Kind::Authorizer => {
                         authorizers::authorizer_out(&authorizers::update_authorizer(a, &key, &ops)?)
                     }
@@ -193,7 +193,7 @@ pub fn run(cp: &mut ControlPlane, op: DefOp, req: &Request) -> Result<Response, 
         DefOp::Delete { api, kind, key } => {
             cp.edit_rest_api(&api, |a| match kind {
                 Kind::Model => models::delete_model(a, &key),
-                Kind::Validator => models::delete_validator(a, &key),
+                Kind::Validator => rv::delete_validator(a, &key),
                 Kind::Authorizer => authorizers::delete_authorizer(a, &key),
                 Kind::GatewayResponse => gr::delete(a, &key),
             })?;
@@ -225,7 +225,7 @@ fn get(a: &RestApi, kind: Kind, key: &str, req: &Request) -> Result<Value, ApiEr
             };
             models::model_out(m, flat)
         }
-        Kind::Validator => to_value(models::validator(a, key)?),
+        Kind::Validator => to_value(rv::validator(a, key)?),
         Kind::Authorizer => authorizers::authorizer_out(authorizers::authorizer(a, key)?),
         Kind::GatewayResponse => gateway_response_out(&gr::get(a, key)?),
     })

@@ -65,12 +65,17 @@ fn is_status_code(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `method.response.header.NAME` with a static `'value'` or a request/context/stage source.
+/// `gatewayresponse.{header|querystring|path}.NAME`, the keys AWS takes.
 fn check_parameter(key: &str) -> Result<(), String> {
-    match key.strip_prefix("gatewayresponse.header.") {
-        Some(h) if !h.is_empty() => Ok(()),
+    let name = ["header", "querystring", "path"].iter().find_map(|loc| {
+        key.strip_prefix("gatewayresponse.")?
+            .strip_prefix(loc)?
+            .strip_prefix('.')
+    });
+    match name {
+        Some(n) if !n.is_empty() => Ok(()),
         _ => Err(format!(
-            "Invalid mapping expression specified: {key}. It must be gatewayresponse.header.NAME"
+            "Invalid mapping expression specified: {key}. It must be gatewayresponse.{{header|querystring|path}}.NAME"
         )),
     }
 }

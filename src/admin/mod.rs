@@ -24,6 +24,7 @@ mod methods;
 mod models;
 mod ops;
 pub mod patch;
+mod request_validators;
 mod restapi;
 pub mod routes;
 mod server;

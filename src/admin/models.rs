@@ -1,4 +1,4 @@
-//! Models and RequestValidators of a REST API (Create/Get/Update/Delete, GetModelTemplate), as
+//! Models of a REST API (Create/Get/Update/Delete, GetModels, GetModelTemplate), as
 //! pure edits of a `RestApi` that `def_ops` runs inside `ControlPlane::edit_rest_api`.
 //!
 //! A model's schema is stored as the JSON string AWS takes. It must parse as a JSON object, and
@@ -10,13 +10,11 @@
 use super::error::ApiError;
 use super::patch::{self, Op, PatchOperation, Rule};
 use crate::deploy::ids::new_id;
-use crate::deploy::model::{Model, RequestValidator, RestApi};
+use crate::deploy::model::{Model, RestApi};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub const MODEL_NOT_FOUND: ApiError = ApiError::NotFound("Invalid Model identifier specified");
-pub const VALIDATOR_NOT_FOUND: ApiError =
-    ApiError::NotFound("Invalid Request Validator identifier specified");
 
 /// AWS's limit on model and validator names.
 const MAX_NAME: usize = 128;
@@ -31,16 +29,6 @@ pub struct CreateModelIn {
     pub description: Option<String>,
     pub schema: Option<String>,
     pub content_type: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateRequestValidatorIn {
-    pub name: Option<String>,
-    #[serde(default)]
-    pub validate_request_body: bool,
-    #[serde(default)]
-    pub validate_request_parameters: bool,
 }
 
 pub fn model<'a>(api: &'a RestApi, name: &str) -> Result<&'a Model, ApiError> {
@@ -327,112 +315,6 @@ fn json_path(expr: &str) -> String {
         Some(rest) => format!("${rest}"),
         None => "$".to_string(),
     }
-}
-
-// -- RequestValidators -------------------------------------------------------------------------
-
-pub fn validator<'a>(api: &'a RestApi, id: &str) -> Result<&'a RequestValidator, ApiError> {
-    api.request_validators
-        .iter()
-        .find(|v| v.id == id)
-        .ok_or(VALIDATOR_NOT_FOUND)
-}
-
-fn check_validator_name(api: &RestApi, id: &str, name: &str) -> Result<(), ApiError> {
-    if name.is_empty() {
-        return Err(ApiError::bad_request("Validator name must be specified"));
-    }
-    if name.len() > MAX_NAME {
-        return Err(ApiError::bad_request(format!(
-            "Validator name must be at most {MAX_NAME} characters"
-        )));
-    }
-    if api
-        .request_validators
-        .iter()
-        .any(|v| v.name == name && v.id != id)
-    {
-        return Err(ApiError::Conflict(format!(
-            "Validator with name '{name}' already exists for this REST API"
-        )));
-    }
-    Ok(())
-}
-
-pub fn create_validator(
-    api: &mut RestApi,
-    input: CreateRequestValidatorIn,
-) -> Result<RequestValidator, ApiError> {
-    let name = input.name.unwrap_or_default();
-    check_validator_name(api, "", &name)?;
-    let v = RequestValidator {
-        id: new_id(6),
-        name,
-        validate_request_body: input.validate_request_body,
-        validate_request_parameters: input.validate_request_parameters,
-    };
-    api.request_validators.push(v.clone());
-    Ok(v)
-}
-
-const VALIDATOR_RULES: &[Rule<RequestValidator>] = &[
-    Rule {
-        path: "/name",
-        ops: &[Op::Replace],
-        apply: |v, c| {
-            v.name = c.value().to_string();
-            Ok(())
-        },
-    },
-    Rule {
-        path: "/validateRequestBody",
-        ops: &[Op::Replace],
-        apply: |v, c| {
-            v.validate_request_body = c.bool()?;
-            Ok(())
-        },
-    },
-    Rule {
-        path: "/validateRequestParameters",
-        ops: &[Op::Replace],
-        apply: |v, c| {
-            v.validate_request_parameters = c.bool()?;
-            Ok(())
-        },
-    },
-];
-
-pub fn update_validator(
-    api: &mut RestApi,
-    id: &str,
-    ops: &[PatchOperation],
-) -> Result<RequestValidator, ApiError> {
-    let i = api
-        .request_validators
-        .iter()
-        .position(|v| v.id == id)
-        .ok_or(VALIDATOR_NOT_FOUND)?;
-    let updated = patch::apply(&api.request_validators[i], ops, VALIDATOR_RULES)?;
-    check_validator_name(api, id, &updated.name)?;
-    api.request_validators[i] = updated.clone();
-    Ok(updated)
-}
-
-pub fn delete_validator(api: &mut RestApi, id: &str) -> Result<(), ApiError> {
-    validator(api, id)?;
-    let used = api.resources.iter().find_map(|r| {
-        r.resource_methods
-            .iter()
-            .find(|(_, m)| m.request_validator_id.as_deref() == Some(id))
-            .map(|(verb, _)| format!("{}/{verb}", r.path))
-    });
-    if let Some(by) = used {
-        return Err(ApiError::Conflict(format!(
-            "Cannot delete request validator '{id}', is referenced in method: {by}"
-        )));
-    }
-    api.request_validators.retain(|v| v.id != id);
-    Ok(())
 }
 
 /// The `Model` output shape (`schema` flattened when asked).
