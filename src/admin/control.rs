@@ -87,6 +87,11 @@ impl ControlPlane {
         &self.account_id
     }
 
+    /// The store, for the account-level resources (`account_ops`) that no API owns.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn cell(&self) -> &Arc<SnapshotCell> {
         &self.cell
     }

@@ -6,20 +6,28 @@
 //! and dispatches to `ops` via `routes`; `error` is the one place errors become responses;
 //! `auth` is the seam where SigV4 will be checked.
 
+mod account_ops;
 pub mod auth;
+mod authorizers;
 mod boot;
+mod client_certificates;
 pub mod control;
+mod def_ops;
+mod domains;
 mod edit;
 pub mod error;
+mod gateway_responses;
 pub mod http;
 mod integrations;
 mod keys;
 mod merge;
 mod methods;
+mod models;
 mod ops;
 mod ops_usage;
 pub mod patch;
 mod plans;
+mod request_validators;
 mod restapi;
 pub mod routes;
 mod server;
@@ -31,6 +39,7 @@ mod tree;
 mod tree_ops;
 mod tree_shapes;
 mod usage_shapes;
+mod vpc_links;
 
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;

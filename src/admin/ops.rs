@@ -123,6 +123,8 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
         | Op::GetTags { .. }
         | Op::TagResource { .. }
         | Op::UntagResource { .. } => super::ops_usage::run(&mut cp, op, req),
+        Op::Def(op) => super::def_ops::run(&mut cp, op, req),
+        Op::Account(op) => super::account_ops::run(&mut cp, op, req),
     }
 }
 

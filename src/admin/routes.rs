@@ -121,12 +121,22 @@ pub enum Op {
     UntagResource {
         arn: String,
     },
+    /// Models, RequestValidators, Authorizers, GatewayResponses: `def_ops`.
+    Def(super::def_ops::DefOp),
+    /// DomainNames, BasePathMappings, VpcLinks, ClientCertificates: `account_ops`.
+    Account(super::account_ops::AccountOp),
 }
 
 /// Routes decoded path `segments`; `mode` is the `mode` query value (ImportRestApi is
 /// `POST /restapis?mode=import`; a plain `POST /restapis` is CreateRestApi, not implemented).
 pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Route> {
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(op) = super::def_ops::route(method, &segs) {
+        return Some(Route::Op(Op::Def(op)));
+    }
+    if let Some(op) = super::account_ops::route(method, &segs) {
+        return Some(Route::Op(Op::Account(op)));
+    }
     let op = match (method, segs.as_slice()) {
         ("GET", ["ping"]) => return Some(Route::Ping),
         ("GET", ["metrics"]) => return Some(Route::Metrics),

@@ -7,10 +7,14 @@
 //! durability) before the call returns, so a crash leaves either the old or the new state; values
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
 
+mod account;
 mod plans;
 mod schema;
 
 pub use plans::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+
+pub use account::{AccountWrite, BASE_PATH_MAPPING, CLIENT_CERTIFICATE, DOMAIN_NAME, VPC_LINK};
+
 pub use schema::SCHEMA_VERSION;
 
 use crate::deploy::model::{Deployment, RestApi, Stage};

@@ -36,6 +36,9 @@ pub(super) const USAGE: TableDefinition<(&str, &str, &str), u64> = TableDefiniti
 /// quota limit in that period by UpdateUsage (may be negative) (since version 2).
 pub(super) const QUOTA_GRANTS: TableDefinition<(&str, &str, &str), i64> =
     TableDefinition::new("quota_grants");
+/// (kind, key) -> JSON of an account-level resource (`store::account`). Added in version 2.
+pub(super) const ACCOUNT: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("account_resources");
 
 const VERSION_KEY: &str = "schema_version";
 
@@ -65,6 +68,7 @@ pub(super) fn prepare(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(USAGE_PLAN_KEYS).map_err(db_err)?;
     txn.open_table(USAGE).map_err(db_err)?;
     txn.open_table(QUOTA_GRANTS).map_err(db_err)?;
+    txn.open_table(ACCOUNT).map_err(db_err)?;
     Ok(())
 }
 
@@ -76,8 +80,8 @@ fn migrate(_txn: &WriteTransaction, from: u64) -> Result<(), StoreError> {
         match version {
             // Version 0 never existed on disk: nothing to convert.
             0 => {}
-            // 2 adds the API key, usage plan and usage tables, all empty at first: `prepare`
-            // creates them after migrating, so there is nothing to convert.
+            // 2 adds the API key, usage plan, usage and account-resource tables, all empty at
+            // first: `prepare` creates them after migrating, so there is nothing to convert.
             1 => {}
             _ => return Err(StoreError::NoMigration { from: version }),
         }

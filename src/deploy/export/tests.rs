@@ -118,3 +118,40 @@ fn extensions_select_what_is_exported() {
     );
     assert_eq!(swagger["swagger"], "2.0");
 }
+
+#[test]
+fn model_refs_become_local_refs_in_both_specs() {
+    let api = RestApi {
+        id: "a1".into(),
+        name: "refs".into(),
+        models: vec![
+            crate::deploy::model::Model {
+                id: "m1".into(),
+                name: "Pet".into(),
+                schema: Some(r#"{"type":"object"}"#.into()),
+                ..Default::default()
+            },
+            crate::deploy::model::Model {
+                id: "m2".into(),
+                name: "Pets".into(),
+                schema: Some(
+                    r##"{"type":"array","items":{"$ref":"https://apigateway.amazonaws.com/restapis/a1/models/Pet"},"x":[{"$ref":"#/definitions/Pet"}]}"##
+                        .into(),
+                ),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let stage = Stage::default();
+    let opts = ExportOptions::default();
+    let oas = export(&api, &stage, Spec::OpenApi3, &opts);
+    let pets = &oas["components"]["schemas"]["Pets"];
+    assert_eq!(pets["items"]["$ref"], "#/components/schemas/Pet");
+    assert_eq!(pets["x"][0]["$ref"], "#/definitions/Pet");
+    let swagger = export(&api, &stage, Spec::Swagger2, &opts);
+    assert_eq!(
+        swagger["definitions"]["Pets"]["items"]["$ref"],
+        "#/definitions/Pet"
+    );
+}
