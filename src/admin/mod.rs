@@ -22,6 +22,7 @@ pub mod routes;
 mod server;
 pub mod shapes;
 mod stage;
+mod test_invoke;
 mod tree;
 mod tree_ops;
 mod tree_shapes;

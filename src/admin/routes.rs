@@ -46,6 +46,12 @@ pub enum Op {
         api: String,
         stage: String,
     },
+    /// `POST .../methods/{http_method}`: run the current definition (`test_invoke`).
+    TestInvokeMethod {
+        api: String,
+        resource: String,
+        method: String,
+    },
     /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
     Tree(super::tree_ops::TreeOp),
 }
@@ -84,6 +90,11 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
         ("GET", ["restapis", api, "stages", s]) => Op::GetStage {
             api: api.to_string(),
             stage: s.to_string(),
+        },
+        ("POST", ["restapis", api, "resources", r, "methods", m]) => Op::TestInvokeMethod {
+            api: api.to_string(),
+            resource: r.to_string(),
+            method: m.to_string(),
         },
         _ => return super::tree_ops::route(method, &segs).map(|t| Route::Op(Op::Tree(t))),
     };
