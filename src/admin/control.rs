@@ -85,6 +85,11 @@ impl ControlPlane {
         &self.account_id
     }
 
+    /// The store, read-only use (backups take a read transaction).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn cell(&self) -> &Arc<SnapshotCell> {
         &self.cell
     }

@@ -7,6 +7,7 @@
 //! `auth` is the seam where SigV4 will be checked.
 
 pub mod auth;
+pub mod backup;
 mod boot;
 pub mod control;
 mod edit;

@@ -109,6 +109,13 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             drop(cp);
             Ok(Response::json(200, &test_invoke::execute(prepared)?))
         }
+        Op::Backup => {
+            let bytes = cp
+                .store()
+                .backup_bytes()
+                .map_err(|e| ApiError::Internal(format!("backup failed: {e}")))?;
+            Ok(Response::bytes(200, "application/octet-stream", bytes))
+        }
         Op::Tree(op) => super::tree_ops::run(&mut cp, op, req),
     }
 }

@@ -52,6 +52,8 @@ pub enum Op {
         resource: String,
         method: String,
     },
+    /// `POST /tollgate/backup`: a consistent copy of the store (Tollgate's own, not AWS's).
+    Backup,
     /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
     Tree(super::tree_ops::TreeOp),
 }
@@ -91,6 +93,7 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
             api: api.to_string(),
             stage: s.to_string(),
         },
+        ("POST", ["tollgate", "backup"]) => Op::Backup,
         ("POST", ["restapis", api, "resources", r, "methods", m]) => Op::TestInvokeMethod {
             api: api.to_string(),
             resource: r.to_string(),

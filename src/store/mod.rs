@@ -6,6 +6,7 @@
 //! durability) before the call returns, so a crash leaves either the old or the new state; values
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
 
+pub mod backup;
 mod schema;
 
 pub use schema::SCHEMA_VERSION;
