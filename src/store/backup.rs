@@ -13,8 +13,8 @@
 use super::schema::{DEPLOYMENTS, META, REST_APIS, STAGES};
 use super::{db_err, Store, StoreError, FILE_NAME, SCHEMA_VERSION};
 use redb::{
-    Database, DatabaseError, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
-    MultimapTableHandle, TableHandle, Value, WriteTransaction,
+    Database, DatabaseError, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase,
+    ReadableTable, TableDefinition, TableHandle, Value, WriteTransaction,
 };
 use std::fs;
 use std::io::Write as _;
@@ -127,7 +127,8 @@ impl Store {
         let txn = self.db.begin_read().map_err(db_err)?;
         let parent = self.path.parent().unwrap_or(Path::new("."));
         let dir = parent.join(format!(".backup-{}", crate::deploy::ids::new_id(12)));
-        let result = write_backup(&txn, &dir).and_then(|file| fs::read(&file).map_err(io_err(&file)));
+        let result =
+            write_backup(&txn, &dir).and_then(|file| fs::read(&file).map_err(io_err(&file)));
         let _ = fs::remove_dir_all(&dir);
         result
     }
@@ -286,7 +287,10 @@ mod tests {
         restore(out.path(), fresh.path()).unwrap();
         let restored = Store::open(fresh.path()).unwrap();
         assert!(restored.get_rest_api("a1").unwrap().is_some());
-        assert!(restored.get_rest_api("a2").unwrap().is_some(), "as of the backup");
+        assert!(
+            restored.get_rest_api("a2").unwrap().is_some(),
+            "as of the backup"
+        );
         drop(restored);
         // Restoring over a store that is open is refused.
         assert!(matches!(
