@@ -182,6 +182,17 @@ mod tests {
                     stage: "prod".into(),
                 }),
             ),
+            ("POST", "/tollgate/backup", None, op(Op::Backup)),
+            (
+                "POST",
+                "/restapis/a1/resources/r1/methods/GET",
+                None,
+                op(Op::TestInvokeMethod {
+                    api: a(),
+                    resource: "r1".into(),
+                    method: "GET".into(),
+                }),
+            ),
             ("PUT", "/restapis/a1/resources", None, None),
             ("DELETE", "/restapis", None, None),
             ("POST", "/restapis/a1/resources", None, None),
