@@ -42,6 +42,27 @@ enum Command {
     },
     /// Compile a config and every API it names; print every error; exit non-zero on any.
     Check { config: PathBuf },
+    /// Write a consistent copy of the store to DIR/tollgate.redb. A stopped data dir is read
+    /// directly; a running gateway is asked over its admin port (`POST /tollgate/backup`), found
+    /// from --admin, else the data dir's admin.addr, else the config's admin address.
+    Backup {
+        dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        admin: Option<SocketAddr>,
+    },
+    /// Put a backup (DIR/tollgate.redb) in place as the data dir's store. The gateway must be
+    /// stopped; the replaced file is kept as tollgate.redb.before-restore.
+    Restore {
+        dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long = "data-dir")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn parse_driver(s: &str) -> Result<DriverChoice, String> {
@@ -74,6 +95,17 @@ fn main() {
             },
         ),
         Command::Check { config } => check(&config),
+        Command::Backup {
+            dir,
+            config,
+            data_dir,
+            admin,
+        } => backup(&dir, config.as_deref(), data_dir, admin),
+        Command::Restore {
+            dir,
+            config,
+            data_dir,
+        } => restore(&dir, config.as_deref(), data_dir),
     };
     if let Err(e) = result {
         eprintln!("tollgate: {e:#}");
@@ -92,6 +124,49 @@ fn check(path: &Path) -> anyhow::Result<()> {
         println!("{p}");
     }
     bail!("{} problem(s) found", problems.len())
+}
+
+fn backup(
+    dir: &Path,
+    config: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    admin: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    use tollgate::store::backup::{backup_offline, write_backup_bytes, BackupError};
+    let settings = Settings::load(
+        config,
+        &Overrides {
+            data_dir,
+            ..Overrides::default()
+        },
+    )?;
+    let written = match admin {
+        Some(addr) => write_backup_bytes(&admin::backup::fetch(addr)?, dir)?,
+        None => match backup_offline(&settings.data_dir, dir) {
+            Err(BackupError::InUse) => {
+                let addr = admin::backup::recorded_admin_addr(&settings.data_dir)
+                    .unwrap_or(settings.admin);
+                eprintln!("the store is in use; asking the gateway at {addr}");
+                write_backup_bytes(&admin::backup::fetch(addr)?, dir)?
+            }
+            other => other?,
+        },
+    };
+    println!("backup written to {}", written.display());
+    Ok(())
+}
+
+fn restore(dir: &Path, config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let settings = Settings::load(
+        config,
+        &Overrides {
+            data_dir,
+            ..Overrides::default()
+        },
+    )?;
+    let restored = tollgate::store::backup::restore(dir, &settings.data_dir)?;
+    println!("restored {}", restored.display());
+    Ok(())
 }
 
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
@@ -113,6 +188,7 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let admin_listener = TcpListener::bind(settings.admin)
         .with_context(|| format!("binding the admin port {}", settings.admin))?;
     let admin_addr = admin_listener.local_addr()?;
+    admin::backup::record_admin_addr(&settings.data_dir, admin_addr);
     let workers = tollgate::runtime::start(&settings, cell.clone(), hub.clone())
         .with_context(|| format!("starting workers on {}", settings.listen))?;
     let ready = Arc::new(AtomicBool::new(false));

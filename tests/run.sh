@@ -51,11 +51,14 @@ fi
 cargo --version
 rustc --version
 
-section "aws CLI (.venv)"
+section "aws CLI, boto3, pytest, moto (.venv)"
 if [ ! -x .venv/bin/aws ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
     .venv/bin/pip install --quiet awscli
+fi
+if ! .venv/bin/python -c 'import pytest, boto3, moto' 2>/dev/null || [ ! -x .venv/bin/moto_server ]; then
+    .venv/bin/pip install --quiet pytest boto3 'moto[server]'
 fi
 .venv/bin/aws --version
 export TOLLGATE_AWS_CLI="$ROOT/.venv/bin/aws"
@@ -73,6 +76,11 @@ cargo clippy --all-targets -- -D warnings
 
 section "cargo test (unit + black-box, both drivers)"
 cargo test --all-targets
+
+section "Python black-box suite (aws CLI, boto3, moto_server) against target/debug/tollgate"
+# cargo test built the binary; the suite starts it (and moto_server) itself and stops them by PID.
+cargo build --quiet
+.venv/bin/python -m pytest -q tests/py
 
 section "fuzz (${FUZZ_SECONDS}s per target)"
 if [ "$FUZZ_SECONDS" = 0 ]; then

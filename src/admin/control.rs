@@ -87,8 +87,8 @@ impl ControlPlane {
         &self.account_id
     }
 
-    /// The store, for the account-level resources (`account_ops`) that no API owns.
-    pub(crate) fn store(&self) -> &Store {
+    /// The store, read-only use (backups take a read transaction).
+    pub fn store(&self) -> &Store {
         &self.store
     }
 

@@ -21,6 +21,8 @@ pub const INTEGRATION_RESPONSE_NOT_FOUND: ApiError =
 pub struct PutIntegrationIn {
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// botocore's wire name for `integrationHttpMethod` is `httpMethod` (its locationName).
+    #[serde(rename = "httpMethod", alias = "integrationHttpMethod")]
     pub integration_http_method: Option<String>,
     pub uri: Option<String>,
     pub connection_type: Option<String>,

@@ -9,6 +9,7 @@
 mod account_ops;
 pub mod auth;
 mod authorizers;
+pub mod backup;
 mod boot;
 mod client_certificates;
 pub mod control;
@@ -35,6 +36,7 @@ pub mod shapes;
 mod stage;
 mod stage_patch;
 pub mod tags;
+mod test_invoke;
 mod tree;
 mod tree_ops;
 mod tree_shapes;

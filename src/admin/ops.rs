@@ -9,7 +9,7 @@ use super::shapes::{
     paginate, parse_body, parse_limit, CreateDeploymentIn, DeploymentOut, Items, Page, RestApiOut,
     StageOut,
 };
-use super::AdminState;
+use super::{test_invoke, AdminState};
 use crate::deploy::import::{BasePathMode, ImportOptions};
 
 pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiError> {
@@ -97,6 +97,25 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             200,
             &StageOut::from(&cp.get_stage(&api, &stage)?),
         )),
+        Op::TestInvokeMethod {
+            api,
+            resource,
+            method,
+        } => {
+            let input = parse_body(&req.body)?;
+            let prepared =
+                test_invoke::prepare(&cp.get_rest_api(&api)?, &resource, &method, input)?;
+            // The invocation may wait on a backend for the integration timeout: not under the lock.
+            drop(cp);
+            Ok(Response::json(200, &test_invoke::execute(prepared)?))
+        }
+        Op::Backup => {
+            let bytes = cp
+                .store()
+                .backup_bytes()
+                .map_err(|e| ApiError::Internal(format!("backup failed: {e}")))?;
+            Ok(Response::bytes(200, "application/octet-stream", bytes))
+        }
         Op::Tree(op) => super::tree_ops::run(&mut cp, op, req),
         Op::CreateStage { .. }
         | Op::UpdateStage { .. }

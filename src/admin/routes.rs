@@ -46,6 +46,14 @@ pub enum Op {
         api: String,
         stage: String,
     },
+    /// `POST .../methods/{http_method}`: run the current definition (`test_invoke`).
+    TestInvokeMethod {
+        api: String,
+        resource: String,
+        method: String,
+    },
+    /// `POST /tollgate/backup`: a consistent copy of the store (Tollgate's own, not AWS's).
+    Backup,
     /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
     Tree(super::tree_ops::TreeOp),
     CreateStage {
@@ -233,6 +241,12 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
                 _ => Op::UntagResource { arn },
             }
         }
+        ("POST", ["tollgate", "backup"]) => Op::Backup,
+        ("POST", ["restapis", api, "resources", r, "methods", m]) => Op::TestInvokeMethod {
+            api: api.to_string(),
+            resource: r.to_string(),
+            method: m.to_string(),
+        },
         _ => return super::tree_ops::route(method, &segs).map(|t| Route::Op(Op::Tree(t))),
     };
     Some(Route::Op(op))
@@ -314,6 +328,17 @@ mod tests {
                 op(Op::GetStage {
                     api: a(),
                     stage: "prod".into(),
+                }),
+            ),
+            ("POST", "/tollgate/backup", None, op(Op::Backup)),
+            (
+                "POST",
+                "/restapis/a1/resources/r1/methods/GET",
+                None,
+                op(Op::TestInvokeMethod {
+                    api: a(),
+                    resource: "r1".into(),
+                    method: "GET".into(),
                 }),
             ),
             ("PUT", "/restapis/a1/resources", None, None),

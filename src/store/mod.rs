@@ -8,6 +8,7 @@
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
 
 mod account;
+pub mod backup;
 mod plans;
 mod schema;
 

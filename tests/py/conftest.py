@@ -1,0 +1,172 @@
+"""Black-box fixtures: the real tollgate binary, the aws CLI and boto3 against its admin port, a
+small HTTP backend, and moto_server for the shape comparison. Every process is started here and
+stopped by its own PID."""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("TOLLGATE_BIN", str(ROOT / "target" / "debug" / "tollgate"))
+VENV_BIN = Path(sys.executable).parent
+REGION = "us-east-1"
+
+# The admin credential every client here uses: the one line to change when the gateway is
+# started with a configured credential (admin SigV4).
+CREDENTIALS = {"key": "AKIDTOLLGATETEST0000", "secret": "tollgate-test-secret"}
+
+
+class Gateway:
+    def __init__(self, data_dir, extra_env=None):
+        env = dict(os.environ)
+        env.update(extra_env or {})
+        self.stderr = open(Path(data_dir).parent / "stderr.log", "w+")
+        self.proc = subprocess.Popen(
+            [BIN, "run", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+             "--data-dir", str(data_dir), "--workers", "1"],
+            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, env=env, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready "):
+            self.stop()
+            self.stderr.seek(0)
+            raise RuntimeError(f"no ready line: {line!r}\n{self.stderr.read()}")
+        fields = dict(kv.split("=", 1) for kv in line.split()[1:])
+        self.listen = fields["listen"]
+        self.admin = fields["admin"]
+        self.admin_url = f"http://{self.admin}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def invoke(self, api_id, method, path, body=None, headers=None):
+        """One request on the data port for `api_id` (picked by the execute-api Host)."""
+        req = urllib.request.Request(f"http://{self.listen}{path}", data=body, method=method)
+        req.add_header("Host", f"{api_id}.execute-api.{REGION}.amazonaws.com")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode(), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), dict(e.headers)
+
+
+@pytest.fixture(scope="session")
+def gateway():
+    with tempfile.TemporaryDirectory(prefix="tollgate-py-") as tmp:
+        gw = Gateway(Path(tmp) / "data")
+        try:
+            yield gw
+        finally:
+            gw.stop()
+
+
+def client(endpoint):
+    return boto3.client(
+        "apigateway", endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id=CREDENTIALS["key"], aws_secret_access_key=CREDENTIALS["secret"],
+        config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="session")
+def apigw(gateway):
+    return client(gateway.admin_url)
+
+
+@pytest.fixture(scope="session")
+def aws(gateway):
+    """Runs `aws apigateway ARGS... --endpoint-url ADMIN`; returns (exit status, stdout, stderr)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=CREDENTIALS["key"],
+               AWS_SECRET_ACCESS_KEY=CREDENTIALS["secret"], AWS_DEFAULT_REGION=REGION,
+               AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+    env.pop("AWS_PROFILE", None)
+    cli = os.environ.get("TOLLGATE_AWS_CLI", str(VENV_BIN / "aws"))
+
+    def run(*args):
+        p = subprocess.run([cli, "apigateway", *args, "--endpoint-url", gateway.admin_url,
+                            "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+    return run
+
+
+class _Backend(http.server.BaseHTTPRequestHandler):
+    def _answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode() if n else ""
+        out = json.dumps({"backend": True, "method": self.command, "path": self.path,
+                          "body": body}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Backend", "yes")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def backend():
+    """A small HTTP backend on 127.0.0.1 that echoes method, path and body as JSON."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto_server on 127.0.0.1 (started and stopped here by PID)."""
+    exe = VENV_BIN / "moto_server"
+    if not exe.exists():
+        pytest.skip("moto_server is not installed (pip install 'moto[server]')")
+    port = free_port()
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("moto_server did not start")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
