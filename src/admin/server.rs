@@ -125,7 +125,7 @@ fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
         )),
         Route::Op(op) => {
             // The seam for admin SigV4: every management operation passes here first.
-            let _principal = authenticate(req)?;
+            let _principal = authenticate(&state.keys, req)?;
             ops::run(state, op, req)
         }
     }

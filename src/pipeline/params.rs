@@ -148,7 +148,14 @@ mod tests {
 
     #[test]
     fn ip_text_matches_std() {
-        for ip in ["0.0.0.0", "127.0.0.1", "10.20.100.255", "192.168.1.9", "::1", "fe80::1"] {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.20.100.255",
+            "192.168.1.9",
+            "::1",
+            "fe80::1",
+        ] {
             let ip: std::net::IpAddr = ip.parse().unwrap();
             let mut out = Vec::new();
             write_ip(&mut out, ip);
