@@ -114,7 +114,7 @@ pub fn verify<'k>(
         });
     }
     check_scope(&auth, amz_date, service)?;
-    let body_hash = hex(&Sha256::digest(req.body));
+    let body_hash = payload_hash(req.body);
     if let Some(claimed) = req.header("x-amz-content-sha256") {
         if !claimed.eq_ignore_ascii_case(&body_hash) {
             return Err(SigV4Error::PayloadHashMismatch);
@@ -169,6 +169,11 @@ fn check_scope(auth: &Authorization, amz_date: &str, service: &str) -> Result<()
         )));
     }
     Ok(())
+}
+
+/// Hex SHA-256 of the body: the canonical request's last line.
+pub fn payload_hash(body: &[u8]) -> String {
+    hex(&Sha256::digest(body))
 }
 
 /// `AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hex(sha256(canonical))}`.
