@@ -7,7 +7,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use tollgate::admin::{self, AdminState, ControlPlane};
+use tollgate::admin::auth::bootstrap;
+use tollgate::admin::{self, AdminState, ControlPlane, Keyring};
 use tollgate::core::metrics::MetricsHub;
 use tollgate::deploy::publish::SnapshotCell;
 use tollgate::settings::{DriverChoice, Overrides, Settings};
@@ -175,6 +176,10 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let control =
         ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;
     let control = Arc::new(Mutex::new(control));
+    let (credentials, source) =
+        bootstrap::admin_credentials(&settings).context("setting up admin credentials")?;
+    eprintln!("{}", source.describe(credentials.len()));
+    let keys = Arc::new(Keyring::new(credentials));
     let hub = Arc::new(MetricsHub::default());
 
     // Handlers go in before any worker starts, so an early SIGTERM or SIGHUP is never taken by
@@ -200,6 +205,7 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
             metrics: Arc::new(move || render_hub.render()),
             ready: ready.clone(),
             max_body: settings.admin_max_body,
+            keys,
         },
     )?;
     ready.store(true, std::sync::atomic::Ordering::SeqCst);

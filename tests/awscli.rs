@@ -1,5 +1,7 @@
 //! The real aws CLI (pip `awscli`) against the admin port: import-rest-api, create-deployment,
-//! get-rest-apis, get-rest-api, get-stages, put-rest-api, then traffic on the data port.
+//! get-rest-apis, get-rest-api, get-stages, put-rest-api, then traffic on the data port; and the
+//! CLI's view of admin authentication (wrong secret, unknown key, read-only key, the generated
+//! credentials file used as a profile).
 //!
 //! The CLI is `$TOLLGATE_AWS_CLI`, else `.venv/bin/aws` in the crate root (tests/run.sh makes it).
 //! A missing CLI fails the test unless `TOLLGATE_SKIP_AWSCLI=1`.
@@ -8,8 +10,9 @@ mod common;
 use common::*;
 
 use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 fn aws_cli() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("TOLLGATE_AWS_CLI") {
@@ -19,16 +22,35 @@ fn aws_cli() -> Option<PathBuf> {
     venv.exists().then_some(venv)
 }
 
+/// How the CLI gets its credentials.
+enum Creds {
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    Env(OwnedKey),
+    /// `AWS_SHARED_CREDENTIALS_FILE=FILE --profile PROFILE`.
+    Profile(PathBuf, &'static str),
+}
+
 struct Aws {
     exe: PathBuf,
     endpoint: String,
     home: TempDir,
+    creds: Creds,
 }
 
 impl Aws {
-    fn run(&self, args: &[&str]) -> Value {
-        let out = Command::new(&self.exe)
-            .args(["apigateway"])
+    fn new(exe: &std::path::Path, gw: &Gateway, key: Key) -> Aws {
+        Aws {
+            exe: exe.to_path_buf(),
+            endpoint: format!("http://{}", gw.admin),
+            home: TempDir::new("aws"),
+            creds: Creds::Env(key.into()),
+        }
+    }
+
+    /// Runs `aws apigateway ARGS...`; whatever its exit status.
+    fn output(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(["apigateway"])
             .args(args)
             .args([
                 "--endpoint-url",
@@ -38,17 +60,44 @@ impl Aws {
                 "--output",
                 "json",
             ])
-            .env("AWS_ACCESS_KEY_ID", "AKIDTOLLGATETEST")
-            .env("AWS_SECRET_ACCESS_KEY", "tollgate-test-secret")
             .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
             .env_remove("AWS_SESSION_TOKEN")
             .env("AWS_CONFIG_FILE", self.home.join("config"))
             .env("AWS_SHARED_CREDENTIALS_FILE", self.home.join("credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_PAGER", "")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", self.exe.display()));
+            .env("AWS_MAX_ATTEMPTS", "1");
+        match &self.creds {
+            Creds::Env(key) => {
+                cmd.env("AWS_ACCESS_KEY_ID", &key.id)
+                    .env("AWS_SECRET_ACCESS_KEY", &key.secret);
+            }
+            Creds::Profile(file, profile) => {
+                cmd.env("AWS_SHARED_CREDENTIALS_FILE", file)
+                    .args(["--profile", profile]);
+            }
+        }
+        cmd.output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", self.exe.display()))
+    }
+
+    /// Runs the CLI and expects it to fail as it fails against AWS: exit status 255 and
+    /// `(ERROR_TYPE)` in the message.
+    fn fails(&self, args: &[&str], error_type: &str) -> String {
+        let out = self.output(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(255), "aws {args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("({error_type})")),
+            "aws {args:?}: expected ({error_type}), got: {stderr}"
+        );
+        stderr
+    }
+
+    fn run(&self, args: &[&str]) -> Value {
+        let out = self.output(args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -65,28 +114,34 @@ impl Aws {
     }
 }
 
-#[test]
-fn aws_cli_imports_deploys_and_lists() {
-    let Some(exe) = aws_cli() else {
+/// The CLI, or `None` when it is missing and `TOLLGATE_SKIP_AWSCLI=1` allows skipping.
+fn cli_or_skip() -> Option<PathBuf> {
+    let exe = aws_cli();
+    if exe.is_none() {
         if std::env::var("TOLLGATE_SKIP_AWSCLI").as_deref() == Ok("1") {
             eprintln!("aws CLI not found; skipped (TOLLGATE_SKIP_AWSCLI=1)");
-            return;
+            return None;
         }
         panic!(
             "aws CLI not found: set TOLLGATE_AWS_CLI or create .venv with `python3 -m venv .venv && \
              .venv/bin/pip install awscli` (tests/run.sh does), or set TOLLGATE_SKIP_AWSCLI=1"
         );
+    }
+    exe
+}
+
+#[test]
+fn aws_cli_imports_deploys_and_lists() {
+    let Some(exe) = cli_or_skip() else {
+        return;
     };
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver));
         let be = Backends::start();
-        let home = TempDir::new("aws");
-        let doc = home.write("api.json", &be.render(&fixture("api-oas3.json")));
-        let aws = Aws {
-            exe: exe.clone(),
-            endpoint: format!("http://{}", gw.admin),
-            home,
-        };
+        let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let doc = aws
+            .home
+            .write("api.json", &be.render(&fixture("api-oas3.json")));
 
         let body = format!("fileb://{}", doc.display());
         let api = aws.run(&["import-rest-api", "--body", &body]);
@@ -170,5 +225,106 @@ fn aws_cli_imports_deploys_and_lists() {
             .as_array()
             .map(|a| a.iter().any(|x| x["id"] == id.as_str()));
         assert_ne!(left, Some(true), "deleted API still listed: {apis}");
+    });
+}
+
+#[test]
+fn aws_cli_sees_auth_failures_as_it_sees_them_on_aws() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let doc = fixture("version.yaml").replace("@VERSION@", "ro");
+        let mut aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let file = aws.home.write("api.yaml", &doc);
+        let body = format!("fileb://{}", file.display());
+
+        aws.creds = Creds::Env(OwnedKey {
+            id: ADMIN_KEY.id.into(),
+            secret: "not-the-secret".into(),
+        });
+        let msg = aws.fails(&["get-rest-apis"], "InvalidSignatureException");
+        assert!(
+            msg.contains("The request signature we calculated does not match"),
+            "{msg}"
+        );
+        aws.creds = Creds::Env(OwnedKey {
+            id: "AKIANOBODY0000000000".into(),
+            secret: ADMIN_KEY.secret.into(),
+        });
+        let msg = aws.fails(&["get-rest-apis"], "UnrecognizedClientException");
+        assert!(
+            msg.contains("The security token included in the request is invalid."),
+            "{msg}"
+        );
+
+        // A read-only key reads, and is refused any write; nothing is created.
+        aws.creds = Creds::Env(READ_ONLY_KEY.into());
+        let before = aws.run(&["get-rest-apis"]);
+        let msg = aws.fails(
+            &["import-rest-api", "--body", &body],
+            "AccessDeniedException",
+        );
+        assert!(
+            msg.contains(&format!(
+                "User: arn:aws:iam::000000000000:user/{} is not authorized to perform: \
+                 apigateway:POST on resource:",
+                READ_ONLY_KEY.id
+            )),
+            "{msg}"
+        );
+        assert_eq!(aws.run(&["get-rest-apis"]), before);
+
+        // The read-write key may write.
+        aws.creds = Creds::Env(ADMIN_KEY.into());
+        let api = aws.run(&["import-rest-api", "--body", &body]);
+        assert!(api["id"].is_string(), "{api}");
+        // Configured credentials: no generated file.
+        assert!(!gw.data_dir.join("admin-credentials").exists());
+    });
+}
+
+#[test]
+fn generated_credentials_file_is_0600_and_works_as_a_cli_profile() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let cfg = Config {
+            credentials: false,
+            ..Config::default()
+        };
+        let mut gw = Gateway::start(Opts::new(driver).config(cfg).without_admin_env());
+        let file = gw.data_dir.join("admin-credentials");
+        let mode = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", file.display(), gw.stderr()))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode of {}", file.display());
+        let text = std::fs::read_to_string(&file).unwrap();
+        let log = gw.stderr();
+        assert!(log.contains(&file.display().to_string()), "{log}");
+        let secret = text
+            .lines()
+            .find_map(|l| l.strip_prefix("aws_secret_access_key = "))
+            .expect("secret line");
+        assert!(!log.contains(secret), "the secret leaked to the log");
+
+        let mut aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        aws.creds = Creds::Profile(file.clone(), "tollgate");
+        let apis = aws.run(&["get-rest-apis"]);
+        assert!(apis["items"].is_array(), "{apis}");
+        // The test's own key is not configured here.
+        aws.creds = Creds::Env(ADMIN_KEY.into());
+        aws.fails(&["get-rest-apis"], "UnrecognizedClientException");
+
+        // A restart reuses the same pair.
+        gw.stop();
+        gw.restart();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+        aws.endpoint = format!("http://{}", gw.admin);
+        aws.creds = Creds::Profile(file.clone(), "tollgate");
+        aws.run(&["get-rest-apis"]);
     });
 }

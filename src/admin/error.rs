@@ -2,7 +2,9 @@
 //! error: status, `x-amzn-ErrorType` (botocore reads the error code from this header, up to any
 //! `:`) and a `{"message": ...}` body. No other admin code writes an error response.
 
+use super::auth::AuthError;
 use super::http::Response;
+use super::sigv4::SigV4Error;
 
 /// Account id used in AWS-style messages when none is configured.
 pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
@@ -43,6 +45,8 @@ pub enum ApiError {
     /// A body framing the server does not accept (a `Transfer-Encoding` other than chunked).
     LengthRequired,
     Unauthorized(String),
+    /// The request's SigV4 signature or the credential's rights (see `auth`).
+    Auth(AuthError),
     /// Over the connection cap, or the control plane is not ready.
     Unavailable(String),
     /// A store or other internal failure; the message is logged-quality, not a secret.
@@ -110,6 +114,29 @@ impl ApiError {
             ),
             LengthRequired => (411, "LengthRequiredException", "Length Required".into()),
             Unauthorized(m) => (401, "UnauthorizedException", m.clone()),
+            Auth(AuthError::Signature(e)) => {
+                let kind = match e {
+                    SigV4Error::Missing => "MissingAuthenticationTokenException",
+                    SigV4Error::Incomplete(_) => "IncompleteSignatureException",
+                    SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
+                    SigV4Error::Scope(_)
+                    | SigV4Error::Expired { .. }
+                    | SigV4Error::NotYetCurrent { .. }
+                    | SigV4Error::PayloadHashMismatch
+                    | SigV4Error::Mismatch => "InvalidSignatureException",
+                };
+                let status = if matches!(e, SigV4Error::Incomplete(_)) {
+                    400
+                } else {
+                    403
+                };
+                (status, kind, e.message())
+            }
+            Auth(e @ AuthError::ReadOnly { .. }) => (
+                403,
+                "AccessDeniedException",
+                e.denied_message().unwrap_or_default(),
+            ),
             Unavailable(m) => (503, "ServiceUnavailableException", m.clone()),
             Internal(m) => (500, "InternalFailure", m.clone()),
         }

@@ -4,7 +4,7 @@
 //! `aws apigateway ... --endpoint-url` and boto3 work against it, plus `/ping` and `/metrics`.
 //! `control::ControlPlane` owns the store and publishes compiled snapshots; `server` frames HTTP
 //! and dispatches to `ops` via `routes`; `error` is the one place errors become responses;
-//! `auth` is the seam where SigV4 will be checked.
+//! `auth` checks every management request's SigV4 signature (`sigv4`) against the `Keyring`.
 
 mod account_ops;
 pub mod auth;
@@ -33,6 +33,7 @@ mod restapi;
 pub mod routes;
 mod server;
 pub mod shapes;
+pub mod sigv4;
 mod stage;
 mod stage_patch;
 pub mod tags;
@@ -43,6 +44,7 @@ mod tree_shapes;
 mod usage_shapes;
 mod vpc_links;
 
+pub use auth::Keyring;
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;
 pub use error::ApiError;
@@ -64,6 +66,8 @@ pub struct AdminState {
     pub ready: Arc<AtomicBool>,
     /// Largest request body accepted (413 beyond).
     pub max_body: usize,
+    /// The admin credentials every management request must be signed with.
+    pub keys: Arc<Keyring>,
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //!
 //! One acceptor thread; one thread per connection, at most `MAX_CONNECTIONS` at once (beyond that
 //! the acceptor answers 503 and closes). Connections are HTTP/1.1 keep-alive (botocore and urllib3
-//! reuse them) with a 30 s read timeout. Each request goes: read -> route -> authenticate (for
-//! management operations) -> run -> write; errors become responses only through `ApiError`.
+//! reuse them) with a 30 s read timeout. Each request goes: read -> route -> authenticate (all but
+//! `/ping` and `/metrics`) -> run -> write; errors become responses only through `ApiError`.
 
 use super::auth::authenticate;
 use super::error::ApiError;
@@ -115,18 +115,24 @@ fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
         method: req.method.clone(),
         path: req.path.clone(),
     };
-    let segments = req.segments().ok_or_else(unknown)?;
-    match route(&req.method, &segments, req.query("mode")).ok_or_else(unknown)? {
-        Route::Ping => Ok(ping(state)),
-        Route::Metrics => Ok(Response::bytes(
+    let found = req
+        .segments()
+        .and_then(|segments| route(&req.method, &segments, req.query("mode")));
+    match found {
+        Some(Route::Ping) => Ok(ping(state)),
+        Some(Route::Metrics) => Ok(Response::bytes(
             200,
             "text/plain; version=0.0.4",
             (state.metrics)().into_bytes(),
         )),
-        Route::Op(op) => {
-            // The seam for admin SigV4: every management operation passes here first.
-            let _principal = authenticate(req)?;
-            ops::run(state, op, req)
+        // Everything else is authenticated first, unknown paths included (as on AWS, an unsigned
+        // caller cannot probe which operations exist).
+        other => {
+            let _principal = authenticate(&state.keys, req)?;
+            match other {
+                Some(Route::Op(op)) => ops::run(state, op, req),
+                _ => Err(unknown()),
+            }
         }
     }
 }

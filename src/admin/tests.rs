@@ -91,6 +91,7 @@ fn start(max_body: usize) -> (std::net::SocketAddr, Arc<AtomicBool>, tempfile::T
         metrics: Arc::new(|| "tollgate_up 1\n".to_string()),
         ready: ready.clone(),
         max_body,
+        keys: Arc::new(Keyring::unchecked()),
     };
     serve(listener, state).unwrap();
     (addr, ready, dir)

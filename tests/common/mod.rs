@@ -11,9 +11,12 @@
 
 pub mod backends;
 pub mod client;
+pub mod sigv4;
 
 pub use backends::*;
 pub use client::*;
+#[allow(unused_imports)]
+pub use sigv4::{Key, OwnedKey, ADMIN_KEY, READ_ONLY_KEY};
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
@@ -107,6 +110,8 @@ pub struct Config {
     pub drain_ms: u64,
     /// Raw TOML appended at the end (e.g. `[[apis]]` tables).
     pub extra: String,
+    /// Whether `[[admin.credentials]]` names `ADMIN_KEY` (read-write) and `READ_ONLY_KEY`.
+    pub credentials: bool,
 }
 
 impl Default for Config {
@@ -121,12 +126,23 @@ impl Default for Config {
             connect_ms: 2000,
             drain_ms: 10000,
             extra: String::new(),
+            credentials: true,
         }
     }
 }
 
 impl Config {
     pub fn render(&self) -> String {
+        let credentials = if self.credentials {
+            format!(
+                "[[admin.credentials]]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\n\
+                 [[admin.credentials]]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\n\
+                 read_only = true\n",
+                ADMIN_KEY.id, ADMIN_KEY.secret, READ_ONLY_KEY.id, READ_ONLY_KEY.secret
+            )
+        } else {
+            String::new()
+        };
         format!(
             r#"[server]
 listen = "127.0.0.1:0"
@@ -137,6 +153,7 @@ driver = "auto"
 listen = "127.0.0.1:0"
 max_body_bytes = 10485760
 
+{}
 [limits]
 max_url_bytes = {}
 max_header_bytes = {}
@@ -157,6 +174,7 @@ data_dir = "./tollgate-data"
 
 {}
 "#,
+            credentials,
             self.max_url_bytes,
             self.max_header_bytes,
             self.max_headers,
@@ -182,6 +200,8 @@ pub struct Opts {
     /// Config written to `<tmp>/tollgate.toml` and passed with `--config`; `None` runs on the
     /// embedded default config.
     pub config: Option<Config>,
+    /// Whether the environment carries `ADMIN_KEY` as TOLLGATE_ADMIN_ACCESS_KEY_ID/SECRET.
+    pub admin_env: bool,
 }
 
 impl Opts {
@@ -190,7 +210,13 @@ impl Opts {
             driver,
             workers: 1,
             config: Some(Config::default()),
+            admin_env: true,
         }
+    }
+    /// No admin credentials in the environment (the config decides, or first-start bootstrap).
+    pub fn without_admin_env(mut self) -> Opts {
+        self.admin_env = false;
+        self
     }
     pub fn workers(mut self, n: usize) -> Opts {
         self.workers = n;
@@ -222,6 +248,8 @@ pub struct Gateway {
     child: Option<Child>,
     pub listen: SocketAddr,
     pub admin: SocketAddr,
+    /// The credential `admin()` signs with; tests that exercise auth change it.
+    pub key: OwnedKey,
     starts: usize,
 }
 
@@ -242,6 +270,7 @@ impl Gateway {
             child: None,
             listen: "127.0.0.1:1".parse().unwrap(),
             admin: "127.0.0.1:1".parse().unwrap(),
+            key: ADMIN_KEY.into(),
             starts: 0,
         };
         gw.spawn();
@@ -257,6 +286,7 @@ impl Gateway {
                 driver,
                 workers: 1,
                 config: None,
+                admin_env: true,
             },
             tmp,
             data_dir,
@@ -264,6 +294,7 @@ impl Gateway {
             child: None,
             listen: "127.0.0.1:1".parse().unwrap(),
             admin: "127.0.0.1:1".parse().unwrap(),
+            key: ADMIN_KEY.into(),
             starts: 0,
         };
         gw.spawn();
@@ -289,9 +320,15 @@ impl Gateway {
             .args(["--workers", &self.opts.workers.to_string()])
             .args(["--driver", self.opts.driver])
             .env("RUST_BACKTRACE", "1")
+            .env_remove("TOLLGATE_ADMIN_ACCESS_KEY_ID")
+            .env_remove("TOLLGATE_ADMIN_SECRET_ACCESS_KEY")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
+        if self.opts.admin_env {
+            cmd.env("TOLLGATE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY.id)
+                .env("TOLLGATE_ADMIN_SECRET_ACCESS_KEY", ADMIN_KEY.secret);
+        }
         let mut child = cmd.spawn().expect("spawn tollgate");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -404,20 +441,43 @@ impl Gateway {
         Conn::connect(self.admin)
     }
 
-    /// One admin request on a fresh connection.
+    /// One admin request on a fresh connection, signed (SigV4) with `self.key`.
     pub fn admin(&self, method: &str, target: &str, body: &[u8]) -> Response {
+        self.admin_as(Some(&self.key), method, target, body)
+    }
+
+    /// One admin request signed with `key`, or unsigned with `None`.
+    pub fn admin_as(
+        &self,
+        key: Option<&OwnedKey>,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Response {
         let mut c = self.admin_conn();
         let ct = if body.first() == Some(&b'{') {
             "application/json"
         } else {
             "application/yaml"
         };
-        let headers: &[(&str, &str)] = if body.is_empty() {
-            &[]
-        } else {
-            &[("Content-Type", ct)]
-        };
-        c.request(method, target, "127.0.0.1", headers, body)
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if !body.is_empty() {
+            headers.push(("Content-Type".into(), ct.into()));
+        }
+        let host = "127.0.0.1";
+        if let Some(key) = key {
+            let plain: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let auth = sigv4::sign_headers(key, method, target, host, &plain, body);
+            headers.extend(auth);
+        }
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        c.request(method, target, host, &headers, body)
             .unwrap_or_else(|e| panic!("admin {method} {target}: {e}\n{}", self.stderr()))
     }
 
