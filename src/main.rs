@@ -141,14 +141,23 @@ fn backup(
             ..Overrides::default()
         },
     )?;
+    // Asking a running gateway is an admin call: sign it with the configured credentials, or
+    // the pair the gateway generated in its data dir.
+    let signer = || -> anyhow::Result<tollgate::settings::AdminCredential> {
+        let (creds, _) = admin::auth::bootstrap::admin_credentials(&settings)?;
+        creds
+            .into_iter()
+            .next()
+            .context("no admin credentials to sign the backup request with")
+    };
     let written = match admin {
-        Some(addr) => write_backup_bytes(&admin::backup::fetch(addr)?, dir)?,
+        Some(addr) => write_backup_bytes(&admin::backup::fetch(addr, &signer()?)?, dir)?,
         None => match backup_offline(&settings.data_dir, dir) {
             Err(BackupError::InUse) => {
                 let addr = admin::backup::recorded_admin_addr(&settings.data_dir)
                     .unwrap_or(settings.admin);
                 eprintln!("the store is in use; asking the gateway at {addr}");
-                write_backup_bytes(&admin::backup::fetch(addr)?, dir)?
+                write_backup_bytes(&admin::backup::fetch(addr, &signer()?)?, dir)?
             }
             other => other?,
         },

@@ -45,8 +45,26 @@ enum Acked {
 fn try_admin(addr: SocketAddr, method: &str, target: &str, body: &[u8]) -> Option<Response> {
     let mut c = Conn::try_connect(addr).ok()?;
     c.set_read_timeout(Duration::from_secs(10));
-    let headers: &[(&str, &str)] = &[("Content-Type", "application/json")];
-    c.request(method, target, "127.0.0.1", headers, body).ok()
+    let plain: &[(&str, &str)] = &[("Content-Type", "application/json")];
+    // Signed with the test config's admin key, like `Gateway::admin`.
+    let key = common::sigv4::OwnedKey::from(common::sigv4::ADMIN_KEY);
+    let mut headers: Vec<(String, String)> = plain
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    headers.extend(common::sigv4::sign_headers(
+        &key,
+        method,
+        target,
+        "127.0.0.1",
+        plain,
+        body,
+    ));
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    c.request(method, target, "127.0.0.1", &headers, body).ok()
 }
 
 fn created(r: Option<Response>) -> Option<serde_json::Value> {

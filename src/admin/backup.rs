@@ -29,14 +29,31 @@ pub fn recorded_admin_addr(data_dir: &Path) -> Option<SocketAddr> {
         .ok()
 }
 
-/// Asks the gateway at `addr` for a backup; returns the redb file's bytes.
-pub fn fetch(addr: SocketAddr) -> anyhow::Result<Vec<u8>> {
+/// The admin path of the backup operation.
+pub const BACKUP_PATH: &str = "/tollgate/backup";
+
+/// Asks the gateway at `addr` for a backup, signed with `cred` (SigV4, like any admin call);
+/// returns the redb file's bytes.
+pub fn fetch(addr: SocketAddr, cred: &crate::settings::AdminCredential) -> anyhow::Result<Vec<u8>> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
         .with_context(|| format!("connecting to the admin port {addr}"))?;
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let host = addr.to_string();
+    let (amz_date, authorization) = super::sigv4::sign(
+        &cred.access_key_id,
+        &cred.secret_access_key,
+        "POST",
+        BACKUP_PATH,
+        &host,
+        b"",
+        now,
+    );
     write!(
         s,
-        "POST /tollgate/backup HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {BACKUP_PATH} HTTP/1.1\r\nHost: {host}\r\nX-Amz-Date: {amz_date}\r\nAuthorization: {authorization}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)

@@ -31,6 +31,9 @@ CREDENTIALS = {"key": "AKIDTOLLGATETEST0000", "secret": "tollgate-test-secret"}
 class Gateway:
     def __init__(self, data_dir, extra_env=None):
         env = dict(os.environ)
+        # The admin port verifies SigV4: run the gateway with the suite's credential.
+        env["TOLLGATE_ADMIN_ACCESS_KEY_ID"] = CREDENTIALS["key"]
+        env["TOLLGATE_ADMIN_SECRET_ACCESS_KEY"] = CREDENTIALS["secret"]
         env.update(extra_env or {})
         self.stderr = open(Path(data_dir).parent / "stderr.log", "w+")
         self.proc = subprocess.Popen(

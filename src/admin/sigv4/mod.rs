@@ -227,5 +227,44 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Signs a request as botocore would (service `apigateway`, region `us-east-1`), for Tollgate's
+/// own clients of the admin port (`tollgate backup` against a running gateway). Returns the
+/// `X-Amz-Date` and `Authorization` header values; `host` must be the `Host` header sent.
+pub fn sign(
+    access_key_id: &str,
+    secret: &str,
+    method: &str,
+    path: &str,
+    host: &str,
+    body: &[u8],
+    now_epoch: u64,
+) -> (String, String) {
+    const REGION: &str = "us-east-1";
+    const SERVICE: &str = "apigateway";
+    let amz_date = time::format(now_epoch);
+    let date = &amz_date[..8];
+    let headers = [
+        ("host".to_string(), host.to_string()),
+        ("x-amz-date".to_string(), amz_date.clone()),
+    ];
+    let view = canonical::RequestView {
+        method,
+        path,
+        query: &[],
+        headers: &headers,
+        body,
+    };
+    let signed = ["host", "x-amz-date"];
+    let canonical = canonical::canonical_request(&view, &signed, &payload_hash(body));
+    let scope = format!("{date}/{REGION}/{SERVICE}/aws4_request");
+    let sts = string_to_sign(&amz_date, &scope, &canonical);
+    let sig = signature(secret, date, REGION, SERVICE, &sts);
+    let auth = format!(
+        "{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={sig}",
+        signed.join(";")
+    );
+    (amz_date, auth)
+}
+
 #[cfg(test)]
 mod tests;
