@@ -262,6 +262,12 @@ fn fastrand_ms(round: usize, lo: u64, hi: u64) -> u64 {
 
 fn tollgate(args: &[&str], paths: &[&std::path::Path]) -> std::process::Output {
     let mut cmd = Command::new(bin());
+    // A running gateway's backup is an admin call: sign it with the test config's key.
+    cmd.env("TOLLGATE_ADMIN_ACCESS_KEY_ID", common::sigv4::ADMIN_KEY.id)
+        .env(
+            "TOLLGATE_ADMIN_SECRET_ACCESS_KEY",
+            common::sigv4::ADMIN_KEY.secret,
+        );
     cmd.args(args);
     for p in paths {
         cmd.arg(p);

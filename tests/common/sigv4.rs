@@ -57,6 +57,33 @@ pub fn sign_headers(
     sign_headers_at(key, now, method, target, host, headers, body)
 }
 
+/// Percent-decodes `s`, then encodes everything but RFC 3986 unreserved characters.
+fn query_encode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                decoded.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    let mut out = String::with_capacity(decoded.len() * 3);
+    for b in decoded {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// [`sign_headers`] at Unix time `now`.
 pub fn sign_headers_at(
     key: &OwnedKey,
@@ -76,10 +103,13 @@ pub fn sign_headers_at(
     all.push(("x-amz-date".into(), amz_date.clone()));
     all.sort();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut pairs: Vec<(&str, &str)> = query
+    // Canonical query: each key and value decoded, then re-encoded with the RFC 3986 unreserved
+    // set (what botocore puts on the wire, e.g. `,` as `%2C`), sorted.
+    let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (query_encode(k), query_encode(v)))
         .collect();
     pairs.sort();
     let query = pairs
