@@ -260,6 +260,39 @@ async fn flush(stream: &mut TcpStream, wbuf: &mut Vec<u8>, limit: Duration) -> b
     }
 }
 
+/// What reading the next piece of a relayed body gave.
+enum Refill {
+    More,
+    /// The backend closed the connection.
+    Ended,
+    /// The backend failed or went silent past the read timeout.
+    Failed,
+    /// Writing the pending bytes to the client failed or stalled.
+    ClientGone,
+}
+
+/// Between two pieces of a relayed body: writes the pending bytes out once they pass `FLUSH_AT`
+/// (so memory stays bounded however large the body), then reads the next piece from the backend
+/// into the emptied buffer, each read allowed `read_timeout`.
+async fn refill(
+    conn: &mut UpConn,
+    io: &mut ClientIo<'_>,
+    write_limit: Duration,
+    deadline: &mut Instant,
+    read_timeout: Duration,
+) -> Refill {
+    if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
+        return Refill::ClientGone;
+    }
+    conn.rbuf.clear();
+    *deadline = (*deadline).max(Instant::now() + read_timeout);
+    match upstream::read_more(conn, *deadline, 64 * 1024).await {
+        Ok(0) => Refill::Ended,
+        Ok(_) => Refill::More,
+        Err(_) => Refill::Failed,
+    }
+}
+
 /// Streams the HTTP_PROXY response to the client. Never fails as a whole: once the head is out,
 /// a problem can only end the response early (and the connection).
 #[allow(clippy::too_many_arguments)]
@@ -286,6 +319,12 @@ async fn relay(
     let mut close = !ex.keep_alive
         || (!chunked_client && matches!(framing, Framing::Chunked | Framing::UntilClose));
     let write_limit = core.config.idle_timeout;
+    // The client stopped reading (or left) mid-body: nothing more can be said to it.
+    let gone = Outcome {
+        status,
+        close: true,
+        integration_us,
+    };
     respond::head_start(ex, io.wbuf, status);
     relay_headers(head, &conn.rbuf, io.wbuf);
     let mut reusable = head.keep_alive;
@@ -318,22 +357,13 @@ async fn relay(
                     reusable &= pos == conn.rbuf.len();
                     break;
                 }
-                if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome {
-                        status,
-                        close: true,
-                        integration_us,
-                    };
-                }
-                conn.rbuf.clear();
-                pos = 0;
-                deadline = deadline.max(Instant::now() + read_timeout);
-                match upstream::read_more(&mut conn, deadline, 64 * 1024).await {
-                    Ok(0) | Err(_) => {
+                match refill(&mut conn, io, write_limit, &mut deadline, read_timeout).await {
+                    Refill::More => pos = 0,
+                    Refill::ClientGone => return gone,
+                    Refill::Ended | Refill::Failed => {
                         complete = false;
                         break;
                     }
-                    Ok(_) => {}
                 }
             }
         }
@@ -370,22 +400,13 @@ async fn relay(
                         break;
                     }
                 }
-                if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome {
-                        status,
-                        close: true,
-                        integration_us,
-                    };
-                }
-                conn.rbuf.clear();
-                pos = 0;
-                deadline = deadline.max(Instant::now() + read_timeout);
-                match upstream::read_more(&mut conn, deadline, 64 * 1024).await {
-                    Ok(0) | Err(_) => {
+                match refill(&mut conn, io, write_limit, &mut deadline, read_timeout).await {
+                    Refill::More => pos = 0,
+                    Refill::ClientGone => return gone,
+                    Refill::Ended | Refill::Failed => {
                         complete = false;
                         break;
                     }
-                    Ok(_) => {}
                 }
             }
         }
@@ -409,25 +430,16 @@ async fn relay(
                         io.wbuf.extend_from_slice(data);
                     }
                 }
-                if io.wbuf.len() >= FLUSH_AT && !flush(io.stream, io.wbuf, write_limit).await {
-                    return Outcome {
-                        status,
-                        close: true,
-                        integration_us,
-                    };
-                }
-                conn.rbuf.clear();
-                pos = 0;
-                deadline = deadline.max(Instant::now() + read_timeout);
-                match upstream::read_more(&mut conn, deadline, 64 * 1024).await {
-                    Ok(0) => {
+                match refill(&mut conn, io, write_limit, &mut deadline, read_timeout).await {
+                    Refill::More => pos = 0,
+                    Refill::ClientGone => return gone,
+                    Refill::Ended => {
                         if chunked_client {
                             response::last_chunk(io.wbuf);
                         }
                         break;
                     }
-                    Ok(_) => {}
-                    Err(_) => {
+                    Refill::Failed => {
                         complete = false;
                         break;
                     }
