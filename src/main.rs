@@ -215,6 +215,7 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
             ready: ready.clone(),
             max_body: settings.admin_max_body,
             keys,
+            rate: Arc::new(admin::limits::RateLimiter::new(settings.admin_rate_limit)),
         },
     )?;
     ready.store(true, std::sync::atomic::Ordering::SeqCst);

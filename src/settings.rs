@@ -49,6 +49,42 @@ pub struct AdminCredential {
     pub read_only: bool,
 }
 
+/// AWS API Gateway's default account quotas, enforced on the admin API's creates
+/// (`LimitExceededException`, 429). Defaults are AWS's documented ones ("Amazon API Gateway
+/// quotas": REST APIs per Region (regional/private) 600, resources per API 300, stages per API
+/// 10, API keys per Region 10,000, usage plans per Region 300, usage plans per API key 10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminQuotas {
+    pub rest_apis: usize,
+    pub resources_per_api: usize,
+    pub stages_per_api: usize,
+    pub api_keys: usize,
+    pub usage_plans: usize,
+    pub usage_plans_per_api_key: usize,
+}
+
+impl Default for AdminQuotas {
+    fn default() -> AdminQuotas {
+        AdminQuotas {
+            rest_apis: 600,
+            resources_per_api: 300,
+            stages_per_api: 10,
+            api_keys: 10_000,
+            usage_plans: 300,
+            usage_plans_per_api_key: 10,
+        }
+    }
+}
+
+/// The admin API's per-access-key token bucket (`TooManyRequestsException`, 429). AWS's
+/// control-plane default is 10 requests/s sustained with a burst of 40. `per_second == 0` = off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdminRateLimit {
+    pub per_second: f64,
+    pub burst: u32,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
@@ -66,6 +102,8 @@ pub struct Settings {
     pub pool_idle_per_upstream: usize,
     pub admin_max_body: usize,
     pub admin_credentials: Vec<AdminCredential>,
+    pub admin_quotas: AdminQuotas,
+    pub admin_rate_limit: AdminRateLimit,
     pub apis: Vec<BootApi>,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
@@ -130,6 +168,11 @@ struct AdminSection {
     max_body_bytes: Option<usize>,
     #[serde(default)]
     credentials: Vec<AdminCredential>,
+    /// Requests per second per access key; 0 = no limit.
+    rate_limit_per_second: Option<f64>,
+    rate_limit_burst: Option<u32>,
+    #[serde(default)]
+    limits: AdminQuotas,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +318,12 @@ impl Settings {
             pool_idle_per_upstream: file.upstream.pool_idle_per_upstream.unwrap_or(64),
             admin_max_body: file.admin.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             admin_credentials: file.admin.credentials,
+            admin_quotas: file.admin.limits,
+            admin_rate_limit: rate_limit(
+                file.admin.rate_limit_per_second,
+                file.admin.rate_limit_burst,
+            )
+            .map_err(|m| invalid("admin.rate_limit_per_second", m))?,
             apis: file.apis,
             config_path: None,
         })
@@ -331,6 +380,20 @@ impl Settings {
     }
 }
 
+/// `admin.rate_limit_per_second` / `admin.rate_limit_burst`: AWS's 10/s, burst 40 by default;
+/// a rate of 0 turns the limit off; a burst below 1 (with a rate) would refuse everything.
+fn rate_limit(per_second: Option<f64>, burst: Option<u32>) -> Result<AdminRateLimit, String> {
+    let per_second = per_second.unwrap_or(10.0);
+    if !per_second.is_finite() || per_second < 0.0 {
+        return Err("must be a number >= 0".into());
+    }
+    let burst = burst.unwrap_or(40);
+    if per_second > 0.0 && burst == 0 {
+        return Err("admin.rate_limit_burst must be >= 1 when a rate is set".into());
+    }
+    Ok(AdminRateLimit { per_second, burst })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,6 +423,29 @@ mod tests {
             "[limits]\nmax_headers = 1000",
             "[timeouts]\nheader_ms = 0",
             "[[apis]]\nfile = \"a\"\nwat = 1",
+        ] {
+            assert!(Settings::parse(bad, "t").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn admin_limits_default_to_aws_and_can_be_set() {
+        let s = Settings::parse("", "t").unwrap();
+        assert_eq!(s.admin_quotas, AdminQuotas::default());
+        assert_eq!(s.admin_rate_limit.per_second, 10.0);
+        assert_eq!(s.admin_rate_limit.burst, 40);
+        let s = Settings::parse(
+            "[admin]\nrate_limit_per_second = 0\n[admin.limits]\nstages_per_api = 2",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(s.admin_rate_limit.per_second, 0.0);
+        assert_eq!(s.admin_quotas.stages_per_api, 2);
+        assert_eq!(s.admin_quotas.resources_per_api, 300);
+        for bad in [
+            "[admin]\nrate_limit_per_second = -1",
+            "[admin]\nrate_limit_burst = 0",
+            "[admin.limits]\nwat = 1",
         ] {
             assert!(Settings::parse(bad, "t").is_err(), "{bad}");
         }

@@ -9,6 +9,7 @@
 
 use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
+use super::limits::check_quota;
 use super::merge;
 pub use super::stage::StageUpdate;
 use super::stage::{updated_stage, validate_stage_name, validate_variables};
@@ -19,7 +20,7 @@ use crate::deploy::model::{Deployment, RestApi, Stage};
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::snapshot::ApiRuntime;
 use crate::deploy::Snapshot;
-use crate::settings::Settings;
+use crate::settings::{AdminQuotas, Settings};
 use crate::store::{Store, Write};
 use anyhow::{anyhow, Context};
 pub use stages::NewStage;
@@ -55,6 +56,8 @@ pub struct ControlPlane {
     upstreams: UpstreamInterner,
     cell: Arc<SnapshotCell>,
     account_id: String,
+    /// AWS's default account quotas (or `[admin.limits]`), checked before each create.
+    quotas: AdminQuotas,
 }
 
 impl ControlPlane {
@@ -68,6 +71,7 @@ impl ControlPlane {
             upstreams: UpstreamInterner::default(),
             cell,
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            quotas: settings.admin_quotas,
         };
         cp.apply_boot_apis(settings)?;
         Ok(cp)
@@ -81,6 +85,10 @@ impl ControlPlane {
     /// The account id AWS-style messages name (default `000000000000`).
     pub fn set_account_id(&mut self, account_id: impl Into<String>) {
         self.account_id = account_id.into();
+    }
+
+    pub fn quotas(&self) -> &AdminQuotas {
+        &self.quotas
     }
 
     pub fn account_id(&self) -> &str {
@@ -103,6 +111,7 @@ impl ControlPlane {
         opts: &ImportOptions,
     ) -> Result<RestApi, ApiError> {
         let mut api = import(doc, opts)?;
+        self.check_rest_api_quota()?;
         api.id = new_id(10);
         api.created_date = now();
         self.store.put_rest_api(&api)?;
@@ -183,6 +192,7 @@ impl ControlPlane {
             if let Some(vars) = &update.variables {
                 validate_variables(vars)?;
             }
+            self.check_stage_quota(api_id, &update.name)?;
             let current = self.store.get_stage(api_id, &update.name)?;
             let stage = updated_stage(current, &update, &deployment.id, now);
             let mut served = self.load_served()?;
@@ -226,6 +236,7 @@ impl ControlPlane {
 
     /// CreateRestApi: stores a new API (root resource only). Serves nothing until deployed.
     pub fn create_rest_api(&mut self, api: RestApi) -> Result<RestApi, ApiError> {
+        self.check_rest_api_quota()?;
         self.store.put_rest_api(&api)?;
         Ok(api)
     }
@@ -250,6 +261,20 @@ impl ControlPlane {
         let stage = self.get_stage(api_id, stage)?;
         let deployment = self.get_deployment(api_id, &stage.deployment_id)?;
         Ok((stage, deployment.api))
+    }
+
+    fn check_rest_api_quota(&self) -> Result<(), ApiError> {
+        let have = self.store.list_rest_apis()?.len();
+        check_quota("REST APIs", have, 1, self.quotas.rest_apis)
+    }
+
+    /// A stage named `name` would be new on `api_id`: it must fit the stages-per-API quota.
+    fn check_stage_quota(&self, api_id: &str, name: &str) -> Result<(), ApiError> {
+        if self.store.get_stage(api_id, name)?.is_some() {
+            return Ok(());
+        }
+        let have = self.store.list_stages(api_id)?.len();
+        check_quota("stages per API", have, 1, self.quotas.stages_per_api)
     }
 
     fn api_not_found(&self, id: &str) -> ApiError {

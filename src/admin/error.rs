@@ -38,6 +38,13 @@ pub enum ApiError {
     /// CreateDeployment on an API without a single method.
     NoMethods,
     Conflict(String),
+    /// A create past one of AWS's account quotas (`AdminQuotas`); the message names it.
+    LimitExceeded(String),
+    /// The caller's access key is over `admin.rate_limit_per_second`; AWS's throttling error,
+    /// with `Retry-After` in whole seconds.
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     /// Request body over `AdminState::max_body`.
     BodyTooLarge,
     /// Request head over the 64 KiB limit or with too many headers.
@@ -102,6 +109,8 @@ impl ApiError {
                 "The REST API doesn't contain any methods".into(),
             ),
             Conflict(m) => (409, "ConflictException", m.clone()),
+            LimitExceeded(m) => (429, "LimitExceededException", m.clone()),
+            TooManyRequests { .. } => (429, "TooManyRequestsException", "Too Many Requests".into()),
             BodyTooLarge => (
                 413,
                 "RequestEntityTooLargeException",
@@ -147,6 +156,10 @@ impl ApiError {
         let body = serde_json::json!({ "message": message });
         let mut resp = Response::json(status, &body);
         resp.headers.push(("x-amzn-ErrorType", kind.to_string()));
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            resp.headers
+                .push(("Retry-After", retry_after_secs.max(&1).to_string()));
+        }
         resp
     }
 

@@ -21,6 +21,7 @@ mod gateway_responses;
 pub mod http;
 mod integrations;
 mod keys;
+pub mod limits;
 mod merge;
 mod methods;
 mod models;
@@ -68,6 +69,8 @@ pub struct AdminState {
     pub max_body: usize,
     /// The admin credentials every management request must be signed with.
     pub keys: Arc<Keyring>,
+    /// Per-access-key throttling of management requests.
+    pub rate: Arc<limits::RateLimiter>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! One acceptor thread; one thread per connection, at most `MAX_CONNECTIONS` at once (beyond that
 //! the acceptor answers 503 and closes). Connections are HTTP/1.1 keep-alive (botocore and urllib3
 //! reuse them) with a 30 s read timeout. Each request goes: read -> route -> authenticate (all but
-//! `/ping` and `/metrics`) -> run -> write; errors become responses only through `ApiError`.
+//! `/ping` and `/metrics`) -> throttle per access key -> run -> write; errors become responses only through `ApiError`.
 
 use super::auth::authenticate;
 use super::error::ApiError;
@@ -16,7 +16,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const MAX_CONNECTIONS: usize = 64;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -128,7 +128,10 @@ fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
         // Everything else is authenticated first, unknown paths included (as on AWS, an unsigned
         // caller cannot probe which operations exist).
         other => {
-            let _principal = authenticate(&state.keys, req)?;
+            let principal = authenticate(&state.keys, req)?;
+            if let Some(key) = &principal.access_key_id {
+                state.rate.check(key, Instant::now())?;
+            }
             match other {
                 Some(Route::Op(op)) => ops::run(state, op, req),
                 _ => Err(unknown()),

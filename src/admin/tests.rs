@@ -92,6 +92,7 @@ fn start(max_body: usize) -> (std::net::SocketAddr, Arc<AtomicBool>, tempfile::T
         ready: ready.clone(),
         max_body,
         keys: Arc::new(Keyring::unchecked()),
+        rate: Arc::new(crate::admin::limits::RateLimiter::off()),
     };
     serve(listener, state).unwrap();
     (addr, ready, dir)

@@ -7,6 +7,7 @@
 use super::control::ControlPlane;
 use super::error::ApiError;
 use super::http::{Request, Response};
+use super::limits::check_quota;
 use super::shapes::{paginate, parse_body, parse_limit, Page, RestApiOut};
 use super::tree_shapes::{
     integration_out, integration_response_out, method_out, method_response_out, resource_out,
@@ -177,7 +178,11 @@ pub fn run(cp: &mut ControlPlane, op: TreeOp, req: &Request) -> Result<Response,
             let part = input
                 .path_part
                 .ok_or_else(|| ApiError::bad_request("pathPart must not be null"))?;
-            let r = cp.edit_rest_api(&api, |a| tree::create_resource(a, &parent, &part))?;
+            let quota = cp.quotas().resources_per_api;
+            let r = cp.edit_rest_api(&api, |a| {
+                check_quota("resources per API", a.resources.len(), 1, quota)?;
+                tree::create_resource(a, &parent, &part)
+            })?;
             created(resource_out(&r, false))
         }
         GetResources { api } => {

@@ -152,6 +152,8 @@ driver = "auto"
 [admin]
 listen = "127.0.0.1:0"
 max_body_bytes = 10485760
+# The harness drives the admin port as fast as it can (the durability loop): no throttling.
+rate_limit_per_second = 0
 
 {}
 [limits]

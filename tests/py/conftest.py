@@ -26,18 +26,38 @@ REGION = "us-east-1"
 # The admin credential every client here uses: the one line to change when the gateway is
 # started with a configured credential (admin SigV4).
 CREDENTIALS = {"key": "AKIDTOLLGATETEST0000", "secret": "tollgate-test-secret"}
+# A second, read-only credential from the config file (`[[admin.credentials]] read_only = true`):
+# GET/HEAD only, anything else is AccessDeniedException.
+READ_ONLY = {"key": "AKIDTOLLGATEREADONLY", "secret": "tollgate-read-only-secret"}
+
+
+def config_text(rate_limit_per_second=0, rate_limit_burst=40):
+    """The suite's config: the read-only credential and, by default, no admin throttling (the
+    suite drives the admin port faster than AWS's 10 requests/s)."""
+    return f"""[admin]
+rate_limit_per_second = {rate_limit_per_second}
+rate_limit_burst = {rate_limit_burst}
+
+[[admin.credentials]]
+access_key_id = "{READ_ONLY['key']}"
+secret_access_key = "{READ_ONLY['secret']}"
+read_only = true
+"""
 
 
 class Gateway:
-    def __init__(self, data_dir, extra_env=None):
+    def __init__(self, data_dir, extra_env=None, config=None):
         env = dict(os.environ)
         # The admin port verifies SigV4: run the gateway with the suite's credential.
         env["TOLLGATE_ADMIN_ACCESS_KEY_ID"] = CREDENTIALS["key"]
         env["TOLLGATE_ADMIN_SECRET_ACCESS_KEY"] = CREDENTIALS["secret"]
         env.update(extra_env or {})
         self.stderr = open(Path(data_dir).parent / "stderr.log", "w+")
+        config_file = Path(data_dir).parent / "tollgate.toml"
+        config_file.write_text(config if config is not None else config_text())
         self.proc = subprocess.Popen(
-            [BIN, "run", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+            [BIN, "run", "--config", str(config_file),
+             "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
              "--data-dir", str(data_dir), "--workers", "1"],
             stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, env=env, text=True)
         line = self.proc.stdout.readline()
@@ -82,10 +102,10 @@ def gateway():
             gw.stop()
 
 
-def client(endpoint):
+def client(endpoint, credentials=CREDENTIALS):
     return boto3.client(
         "apigateway", endpoint_url=endpoint, region_name=REGION,
-        aws_access_key_id=CREDENTIALS["key"], aws_secret_access_key=CREDENTIALS["secret"],
+        aws_access_key_id=credentials["key"], aws_secret_access_key=credentials["secret"],
         config=Config(retries={"max_attempts": 1}))
 
 
@@ -94,28 +114,36 @@ def apigw(gateway):
     return client(gateway.admin_url)
 
 
-@pytest.fixture(scope="session")
-def aws(gateway):
+def cli_runner(admin_url, credentials=CREDENTIALS):
     """Runs `aws apigateway ARGS... --endpoint-url ADMIN`; returns (exit status, stdout, stderr)."""
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=CREDENTIALS["key"],
-               AWS_SECRET_ACCESS_KEY=CREDENTIALS["secret"], AWS_DEFAULT_REGION=REGION,
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=credentials["key"],
+               AWS_SECRET_ACCESS_KEY=credentials["secret"], AWS_DEFAULT_REGION=REGION,
                AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
     env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
     cli = os.environ.get("TOLLGATE_AWS_CLI", str(VENV_BIN / "aws"))
 
     def run(*args):
-        p = subprocess.run([cli, "apigateway", *args, "--endpoint-url", gateway.admin_url,
+        p = subprocess.run([cli, "apigateway", *args, "--endpoint-url", admin_url,
                             "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
         return p.returncode, p.stdout, p.stderr
     return run
 
 
+@pytest.fixture(scope="session")
+def aws(gateway):
+    return cli_runner(gateway.admin_url)
+
+
 class _Backend(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real backends do
+    name = "backend"
+
     def _answer(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""
-        out = json.dumps({"backend": True, "method": self.command, "path": self.path,
-                          "body": body}).encode()
+        out = json.dumps({"backend": True, "name": self.name, "method": self.command,
+                          "path": self.path, "body": body}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Backend", "yes")
@@ -129,13 +157,20 @@ class _Backend(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def start_backend(name="backend"):
+    """A small HTTP backend on 127.0.0.1 that echoes its name, method, path and body as JSON.
+    Returns (host:port, server); call server.shutdown() when done."""
+    handler = type(f"_Backend_{name}", (_Backend,), {"name": name})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"127.0.0.1:{srv.server_address[1]}", srv
+
+
 @pytest.fixture(scope="session")
 def backend():
-    """A small HTTP backend on 127.0.0.1 that echoes method, path and body as JSON."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"127.0.0.1:{srv.server_address[1]}"
+    addr, srv = start_backend()
+    yield addr
     srv.shutdown()
 
 

@@ -212,6 +212,7 @@ fn the_server_checks_operations_but_not_ping_or_metrics() {
         ready: Arc::new(AtomicBool::new(true)),
         max_body: 1 << 20,
         keys: Arc::new(keys()),
+        rate: Arc::new(crate::admin::limits::RateLimiter::off()),
     };
     assert_eq!(handle(&state, &request("GET", "/ping", b"")).status, 200);
     assert_eq!(handle(&state, &request("GET", "/metrics", b"")).status, 200);

@@ -44,6 +44,7 @@ impl ControlPlane {
         if self.store.get_stage(api_id, &new.name)?.is_some() {
             return Err(ApiError::Conflict("Stage already exists".into()));
         }
+        self.check_stage_quota(api_id, &new.name)?;
         let now = now();
         let mut stage = Stage {
             stage_name: new.name,

@@ -28,6 +28,11 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
         pool_idle_per_upstream: 1,
         admin_max_body: 1 << 20,
         admin_credentials: Vec::new(),
+        admin_quotas: Default::default(),
+        admin_rate_limit: crate::settings::AdminRateLimit {
+            per_second: 0.0,
+            burst: 0,
+        },
         apis,
         config_path: Some(data_dir.join("tollgate.toml")),
     }
@@ -158,6 +163,48 @@ fn deployment_points_the_stage_and_publishes() {
         cp.get_rest_api(&api.id),
         Err(ApiError::ApiNotFound { .. })
     ));
+}
+
+#[test]
+fn creates_past_a_quota_are_limit_exceeded_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), Vec::new());
+    s.admin_quotas.stages_per_api = 2;
+    s.admin_quotas.api_keys = 1;
+    let mut cp = open(&s);
+    let api = cp
+        .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    let deploy = |cp: &mut ControlPlane, name: &str| {
+        let stage = StageUpdate {
+            name: name.into(),
+            ..Default::default()
+        };
+        cp.create_deployment(
+            &api.id,
+            NewDeployment {
+                description: None,
+                stage: Some(stage),
+            },
+        )
+    };
+    deploy(&mut cp, "a").unwrap();
+    deploy(&mut cp, "b").unwrap();
+    let e = deploy(&mut cp, "c").unwrap_err();
+    assert_eq!(e.parts().1, "LimitExceededException");
+    assert_eq!(e.parts().0, 429);
+    // Redeploying an existing stage adds no stage.
+    deploy(&mut cp, "a").unwrap();
+    assert_eq!(cp.list_stages(&api.id).unwrap().len(), 2);
+
+    let key = || NewApiKey {
+        enabled: true,
+        ..Default::default()
+    };
+    cp.create_api_key(key()).unwrap();
+    let e = cp.create_api_key(key()).unwrap_err();
+    assert!(matches!(e, ApiError::LimitExceeded(_)), "{e:?}");
+    assert_eq!(cp.list_api_keys().unwrap().len(), 1);
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use super::{now, ControlPlane};
 use crate::admin::error::ApiError;
 use crate::admin::keys::{self, generate_value, parse_stage_key, validate_key, validate_value};
+use crate::admin::limits::check_quota;
 use crate::admin::patch::{self, PatchOperation};
 use crate::admin::plans::{self, format_day, parse_day, period_start, today, validate_plan};
 use crate::admin::tags::{validate_tags, Tagged};
@@ -67,6 +68,7 @@ impl ControlPlane {
         if self.store.api_key_by_value(&key.value)?.is_some() {
             return Err(ApiError::Conflict("API Key already exists".into()));
         }
+        self.check_api_key_quota(1)?;
         self.store.apply(&[Write::PutApiKey(key.clone())])?;
         Ok(key)
     }
@@ -167,6 +169,7 @@ impl ControlPlane {
             )));
         }
         if !writes.is_empty() {
+            self.check_api_key_quota(ids.len())?;
             self.store.apply(&writes)?;
         }
         Ok((ids, warnings))
@@ -177,8 +180,15 @@ impl ControlPlane {
         validate_plan(&plan)?;
         validate_tags(&plan.tags)?;
         self.check_api_stages(&plan)?;
+        let have = self.store.list_usage_plans()?.len();
+        check_quota("usage plans", have, 1, self.quotas().usage_plans)?;
         self.store.apply(&[Write::PutUsagePlan(plan.clone())])?;
         Ok(plan)
+    }
+
+    fn check_api_key_quota(&self, adding: usize) -> Result<(), ApiError> {
+        let have = self.store.list_api_keys()?.len();
+        check_quota("API keys", have, adding, self.quotas().api_keys)
     }
 
     pub fn get_usage_plan(&self, id: &str) -> Result<UsagePlan, ApiError> {
@@ -247,7 +257,8 @@ impl ControlPlane {
         if self.plan_key_ids(plan_id)?.iter().any(|k| k == key_id) {
             return Err(ApiError::Conflict("Usage Plan Key already exists".into()));
         }
-        for other in self.list_usage_plans(Some(key_id))? {
+        let key_plans = self.list_usage_plans(Some(key_id))?;
+        for other in &key_plans {
             let shared = other.api_stages.iter().find(|s| {
                 plan.api_stages
                     .iter()
@@ -260,6 +271,8 @@ impl ControlPlane {
                 )));
             }
         }
+        let quota = self.quotas().usage_plans_per_api_key;
+        check_quota("usage plans per API key", key_plans.len(), 1, quota)?;
         self.store.apply(&[Write::PutUsagePlanKey {
             plan_id: plan_id.into(),
             key_id: key_id.into(),
