@@ -207,17 +207,25 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
         .with_context(|| format!("starting workers on {}", settings.listen))?;
     let ready = Arc::new(AtomicBool::new(false));
     let render_hub = hub.clone();
-    admin::serve(
-        admin_listener,
-        AdminState {
-            control: control.clone(),
-            metrics: Arc::new(move || render_hub.render()),
-            ready: ready.clone(),
-            max_body: settings.admin_max_body,
-            keys,
-            rate: Arc::new(admin::limits::RateLimiter::new(settings.admin_rate_limit)),
-        },
-    )?;
+    let admin_state = Arc::new(AdminState {
+        control: control.clone(),
+        metrics: Arc::new(move || render_hub.render()),
+        ready: ready.clone(),
+        max_body: settings.admin_max_body,
+        keys,
+        rate: Arc::new(admin::limits::RateLimiter::new(settings.admin_rate_limit)),
+    });
+    admin::serve_scoped(admin_listener, admin_state.clone(), admin::Scope::All)?;
+    let health_addr = match settings.health_listen {
+        Some(addr) => {
+            let l = TcpListener::bind(addr)
+                .with_context(|| format!("binding the health/metrics port {addr}"))?;
+            let bound = l.local_addr()?;
+            admin::serve_scoped(l, admin_state, admin::Scope::HealthOnly)?;
+            Some(bound)
+        }
+        None => None,
+    };
     ready.store(true, std::sync::atomic::Ordering::SeqCst);
     eprintln!(
         "tollgate {}: {} worker(s) [{}], data dir {}",
@@ -231,6 +239,9 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
             .join(","),
         settings.data_dir.display()
     );
+    if let Some(addr) = health_addr {
+        eprintln!("health and metrics also on {addr} (/ping, /metrics only)");
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ready listen={} admin={}", workers.listen, admin_addr)?;

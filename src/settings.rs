@@ -89,6 +89,8 @@ pub struct AdminRateLimit {
 pub struct Settings {
     pub listen: SocketAddr,
     pub admin: SocketAddr,
+    /// Optional second admin listener limited to `/ping` and `/metrics`.
+    pub health_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     /// 0 = one per core.
     pub workers: usize,
@@ -165,6 +167,9 @@ struct ServerSection {
 #[serde(deny_unknown_fields)]
 struct AdminSection {
     listen: Option<String>,
+    /// An extra listener serving only `/ping` and `/metrics` (unauthenticated), e.g. on an
+    /// address the monitoring system reaches but the management API must not.
+    health_listen: Option<String>,
     max_body_bytes: Option<usize>,
     #[serde(default)]
     credentials: Vec<AdminCredential>,
@@ -304,6 +309,13 @@ impl Settings {
         Ok(Settings {
             listen: addr("server.listen", file.server.listen, "127.0.0.1:8080")?,
             admin: addr("admin.listen", file.admin.listen, "127.0.0.1:9901")?,
+            health_listen: match file.admin.health_listen {
+                Some(v) => Some(
+                    v.parse::<SocketAddr>()
+                        .map_err(|e| invalid("admin.health_listen", e.to_string()))?,
+                ),
+                None => None,
+            },
             data_dir: file
                 .storage
                 .data_dir

@@ -145,3 +145,42 @@ fn the_environment_pair_authenticates_on_the_embedded_config() {
         );
     });
 }
+
+#[test]
+fn health_listener_serves_only_ping_and_metrics() {
+    for_each_driver(|driver| {
+        // A port known free a moment ago (the ready line names only the main listeners).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let tmp = TempDir::new("health");
+        let text = Config::default().render().replace(
+            "rate_limit_per_second = 0\n",
+            &format!("rate_limit_per_second = 0\nhealth_listen = \"127.0.0.1:{port}\"\n"),
+        );
+        let cfg = tmp.write("tollgate.toml", &text);
+        let gw = Gateway::start_with_config_file(driver, tmp, cfg);
+        let health: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut c = Conn::try_connect(health).expect("health listener");
+        let r = c.request("GET", "/ping", "127.0.0.1", &[], b"").unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = c.request("GET", "/metrics", "127.0.0.1", &[], b"").unwrap();
+        assert_eq!(r.status, 200);
+        assert!(r.text().contains("tollgate_unrouted_total"));
+        // The management API is not reachable there, signed or not.
+        let key = common::sigv4::OwnedKey::from(common::sigv4::ADMIN_KEY);
+        let signed = common::sigv4::sign_headers(&key, "GET", "/restapis", "127.0.0.1", &[], b"");
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let r = c
+            .request("GET", "/restapis", "127.0.0.1", &headers, b"")
+            .unwrap();
+        assert_eq!(r.status, 404, "{}", r.text());
+        // ... while it still is on the admin port.
+        assert_eq!(gw.admin("GET", "/restapis", b"").status, 200);
+    });
+}

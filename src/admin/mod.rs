@@ -49,7 +49,7 @@ pub use auth::Keyring;
 pub use boot::check_boot_apis;
 pub use control::ControlPlane;
 pub use error::ApiError;
-pub use server::{handle, serve, MAX_CONNECTIONS};
+pub use server::{handle, serve, serve_scoped, Scope, MAX_CONNECTIONS};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};

@@ -21,16 +21,32 @@ use std::time::{Duration, Instant};
 pub const MAX_CONNECTIONS: usize = 64;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Starts serving `listener` on a new thread; the handle's thread runs until the listener fails.
-pub fn serve(listener: TcpListener, state: AdminState) -> io::Result<JoinHandle<()>> {
-    listener.set_nonblocking(false)?;
-    let state = Arc::new(state);
-    thread::Builder::new()
-        .name("tollgate-admin".into())
-        .spawn(move || accept_loop(listener, state))
+/// What a listener serves: the whole admin API, or only the unauthenticated `/ping` and
+/// `/metrics` (for a health/metrics address separate from the management API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    HealthOnly,
 }
 
-fn accept_loop(listener: TcpListener, state: Arc<AdminState>) {
+/// Starts serving `listener` on a new thread; the handle's thread runs until the listener fails.
+pub fn serve(listener: TcpListener, state: AdminState) -> io::Result<JoinHandle<()>> {
+    serve_scoped(listener, Arc::new(state), Scope::All)
+}
+
+/// Serves `listener` with `state` (shared with another listener), limited to `scope`.
+pub fn serve_scoped(
+    listener: TcpListener,
+    state: Arc<AdminState>,
+    scope: Scope,
+) -> io::Result<JoinHandle<()>> {
+    listener.set_nonblocking(false)?;
+    thread::Builder::new()
+        .name("tollgate-admin".into())
+        .spawn(move || accept_loop(listener, state, scope))
+}
+
+fn accept_loop(listener: TcpListener, state: Arc<AdminState>, scope: Scope) {
     let active = Arc::new(AtomicUsize::new(0));
     loop {
         let stream = match listener.accept() {
@@ -53,7 +69,7 @@ fn accept_loop(listener: TcpListener, state: Arc<AdminState>) {
             .name("tollgate-admin-conn".into())
             .spawn(move || {
                 let _guard = guard;
-                connection(stream, &state);
+                connection(stream, &state, scope);
             });
         // If the thread could not start, its closure (and the guard) was dropped with the error.
         drop(spawned);
@@ -75,7 +91,7 @@ fn refuse(stream: TcpStream) {
     let _ = Conn::new(stream).write_response(&resp, &new_id(20), true);
 }
 
-fn connection(stream: TcpStream, state: &AdminState) {
+fn connection(stream: TcpStream, state: &AdminState, scope: Scope) {
     if stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(READ_TIMEOUT)).is_err()
     {
@@ -87,7 +103,7 @@ fn connection(stream: TcpStream, state: &AdminState) {
         let request_id = new_id(20);
         match conn.read_request(state.max_body) {
             Ok(req) => {
-                let resp = handle(state, &req);
+                let resp = handle_scoped(state, &req, scope);
                 if conn
                     .write_response(&resp, &request_id, !req.keep_alive)
                     .is_err()
@@ -107,10 +123,14 @@ fn connection(stream: TcpStream, state: &AdminState) {
 
 /// One request to one response: route, authenticate, run.
 pub fn handle(state: &AdminState, req: &Request) -> Response {
-    dispatch(state, req).unwrap_or_else(|e| e.to_response())
+    handle_scoped(state, req, Scope::All)
 }
 
-fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
+fn handle_scoped(state: &AdminState, req: &Request, scope: Scope) -> Response {
+    dispatch(state, req, scope).unwrap_or_else(|e| e.to_response())
+}
+
+fn dispatch(state: &AdminState, req: &Request, scope: Scope) -> Result<Response, ApiError> {
     let unknown = || ApiError::UnknownOperation {
         method: req.method.clone(),
         path: req.path.clone(),
@@ -125,6 +145,7 @@ fn dispatch(state: &AdminState, req: &Request) -> Result<Response, ApiError> {
             "text/plain; version=0.0.4",
             (state.metrics)().into_bytes(),
         )),
+        _ if scope == Scope::HealthOnly => Err(unknown()),
         // Everything else is authenticated first, unknown paths included (as on AWS, an unsigned
         // caller cannot probe which operations exist).
         other => {
