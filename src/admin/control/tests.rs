@@ -17,6 +17,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         admin: "127.0.0.1:0".parse().unwrap(),
+        health_listen: None,
         data_dir: data_dir.to_path_buf(),
         workers: 1,
         driver: DriverChoice::Auto,
