@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub const AUTHORIZER_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Authorizer identifier specified");
+    ApiError::NotFound("Invalid Authorizer identifier specified");
 
 const MAX_NAME: usize = 128;
 const TYPES: [&str; 3] = ["TOKEN", "REQUEST", "COGNITO_USER_POOLS"];

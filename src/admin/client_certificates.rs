@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const CERTIFICATE_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid client certificate identifier specified");
+    ApiError::NotFound("Invalid client certificate identifier specified");
 
 const VALID_DAYS: i64 = 365;
 

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const DOMAIN_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid domain name identifier specified");
+    ApiError::NotFound("Invalid domain name identifier specified");
 pub const MAPPING_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid base path mapping identifier specified");
+    ApiError::NotFound("Invalid base path mapping identifier specified");
 
 pub const REGION: &str = "us-east-1";
 const REGIONAL_ZONE: &str = "Z1UJRXOUMOOFQ8";

@@ -20,13 +20,11 @@ pub enum ApiError {
     DeploymentNotFound,
     /// A missing sub-resource of an API; the message is AWS's ("Invalid Resource identifier
     /// specified", "Invalid Method identifier specified", ...).
-    NotFoundStatic(&'static str),
+    NotFound(&'static str),
     ApiKeyNotFound,
     UsagePlanNotFound,
     /// The key exists but is not in the usage plan.
     UsagePlanKeyNotFound,
-    /// Any other missing resource; the message names it.
-    NotFound(String),
     /// No admin operation at this method and path.
     UnknownOperation {
         method: String,
@@ -80,7 +78,7 @@ impl ApiError {
                 "NotFoundException",
                 "Invalid Deployment identifier specified".into(),
             ),
-            NotFoundStatic(m) => (404, "NotFoundException", (*m).into()),
+            NotFound(m) => (404, "NotFoundException", (*m).into()),
             ApiKeyNotFound => (
                 404,
                 "NotFoundException",
@@ -96,7 +94,6 @@ impl ApiError {
                 "NotFoundException",
                 "Invalid Usage Plan Key identifier specified".into(),
             ),
-            NotFound(m) => (404, "NotFoundException", m.clone()),
             UnknownOperation { method, path } => (
                 404,
                 "NotFoundException",

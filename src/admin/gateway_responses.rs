@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub const RESPONSE_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Gateway Response identifier specified");
+    ApiError::NotFound("Invalid Gateway Response identifier specified");
 
 /// AWS's response types with their default status codes (none for the two DEFAULT_* types).
 pub const TYPES: [(&str, Option<&str>); 21] = [

@@ -12,9 +12,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const INTEGRATION_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Integration identifier specified");
+    ApiError::NotFound("Invalid Integration identifier specified");
 pub const INTEGRATION_RESPONSE_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Response status code specified");
+    ApiError::NotFound("Invalid Response status code specified");
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -10,10 +10,9 @@ use crate::deploy::model::{Method, MethodResponse, RestApi};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub const METHOD_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Method identifier specified");
+pub const METHOD_NOT_FOUND: ApiError = ApiError::NotFound("Invalid Method identifier specified");
 pub const RESPONSE_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Response status code specified");
+    ApiError::NotFound("Invalid Response status code specified");
 
 const HTTP_METHODS: [&str; 8] = [
     "GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",

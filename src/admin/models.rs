@@ -14,8 +14,7 @@ use crate::deploy::model::{Model, RestApi};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub const MODEL_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Model identifier specified");
+pub const MODEL_NOT_FOUND: ApiError = ApiError::NotFound("Invalid Model identifier specified");
 
 /// AWS's limit on model and validator names.
 const MAX_NAME: usize = 128;

@@ -9,7 +9,7 @@ use crate::deploy::model::{RequestValidator, RestApi};
 use serde::Deserialize;
 
 pub const VALIDATOR_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Request Validator identifier specified");
+    ApiError::NotFound("Invalid Request Validator identifier specified");
 
 const MAX_NAME: usize = 128;
 

@@ -71,19 +71,15 @@ pub fn prepare(
     http_method: &str,
     input: TestInvokeIn,
 ) -> Result<Prepared, ApiError> {
-    let resource =
-        api.resources
-            .iter()
-            .find(|r| r.id == resource_id)
-            .ok_or(ApiError::NotFoundStatic(
-                "Invalid Resource identifier specified",
-            ))?;
+    let resource = api
+        .resources
+        .iter()
+        .find(|r| r.id == resource_id)
+        .ok_or(ApiError::NotFound("Invalid Resource identifier specified"))?;
     let method = resource
         .resource_methods
         .get(http_method)
-        .ok_or(ApiError::NotFoundStatic(
-            "Invalid Method identifier specified",
-        ))?;
+        .ok_or(ApiError::NotFound("Invalid Method identifier specified"))?;
 
     // Only the method under test is compiled: whatever path is asked, no other method answers.
     let mut only = api.clone();

@@ -12,7 +12,7 @@ use crate::deploy::model::{Resource, RestApi};
 use crate::deploy::path::{parse_part, Segment};
 
 pub const RESOURCE_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid Resource identifier specified");
+    ApiError::NotFound("Invalid Resource identifier specified");
 
 pub fn resource<'a>(api: &'a RestApi, id: &str) -> Result<&'a Resource, ApiError> {
     api.resources

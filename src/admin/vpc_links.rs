@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const VPC_LINK_NOT_FOUND: ApiError =
-    ApiError::NotFoundStatic("Invalid VPC link identifier specified");
+    ApiError::NotFound("Invalid VPC link identifier specified");
 
 const MAX_NAME: usize = 128;
 

@@ -30,18 +30,23 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The API a request is for: `Host: {api-id}.execute-api.*` picks by id; otherwise the only
-    /// deployed API when exactly one has a stage.
-    pub fn api_for_host(&self, host: Option<&[u8]>) -> Option<&ApiRuntime> {
+    /// The API a request is for, with its index in `apis`: `Host: {api-id}.execute-api.*` picks
+    /// by id; otherwise the only deployed API when exactly one has a stage.
+    pub fn api_for_host(&self, host: Option<&[u8]>) -> Option<(usize, &ApiRuntime)> {
         if let Some(host) = host {
             if let Some(dot) = host.iter().position(|&b| b == b'.') {
                 if host[dot..].starts_with(b".execute-api.") {
                     let id = std::str::from_utf8(&host[..dot]).ok()?;
-                    return self.api_by_id.get(id).map(|i| &self.apis[i.0 as usize]);
+                    let i = self.api_by_id.get(id)?.0 as usize;
+                    return Some((i, &self.apis[i]));
                 }
             }
         }
-        let mut deployed = self.apis.iter().filter(|a| !a.stages.is_empty());
+        let mut deployed = self
+            .apis
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.stages.is_empty());
         match (deployed.next(), deployed.next()) {
             (Some(only), None) => Some(only),
             _ => None,

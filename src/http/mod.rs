@@ -39,6 +39,32 @@ pub struct HeaderSpan {
     pub value: Span,
 }
 
+/// The value of header `name_lowercase` (ASCII case-insensitive) among parsed `headers`; when a
+/// header is repeated the last line wins. Shared by request and backend-response heads.
+#[inline]
+pub fn find_header<'a>(
+    headers: &[HeaderSpan],
+    buf: &'a [u8],
+    name_lowercase: &[u8],
+) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .rev()
+        .find(|h| h.name.get(buf).eq_ignore_ascii_case(name_lowercase))
+        .map(|h| h.value.get(buf))
+}
+
+/// Parsed `headers` in order, as (name, value).
+#[inline]
+pub fn header_pairs<'a>(
+    headers: &'a [HeaderSpan],
+    buf: &'a [u8],
+) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+    headers
+        .iter()
+        .map(move |h| (h.name.get(buf), h.value.get(buf)))
+}
+
 /// Limits on what a client may send; defaults are API Gateway's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -103,19 +103,13 @@ impl RequestHead {
     /// repeated the last line wins.
     #[inline]
     pub fn header<'a>(&self, buf: &'a [u8], name_lowercase: &[u8]) -> Option<&'a [u8]> {
-        self.headers[..self.n_headers]
-            .iter()
-            .rev()
-            .find(|h| h.name.get(buf).eq_ignore_ascii_case(name_lowercase))
-            .map(|h| h.value.get(buf))
+        super::find_header(&self.headers[..self.n_headers], buf, name_lowercase)
     }
 
     /// All header lines in order, as (name, value).
     #[inline]
     pub fn headers<'a>(&'a self, buf: &'a [u8]) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
-        self.headers[..self.n_headers]
-            .iter()
-            .map(move |h| (h.name.get(buf), h.value.get(buf)))
+        super::header_pairs(&self.headers[..self.n_headers], buf)
     }
 }
 

@@ -184,8 +184,7 @@ impl Conn {
                 self.consumed = 0;
             }
             // 2. The body, framed per the head.
-            let head_start = 0;
-            let body_start = head_start + head_len;
+            let body_start = head_len;
             let (body_range, next) = match self.head.framing {
                 Framing::None | Framing::UntilClose => (None, body_start),
                 Framing::ContentLength(n) => {
@@ -249,7 +248,7 @@ impl Conn {
             let epoch_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            let head_buf = &self.rbuf[head_start..];
+            let head_buf = &self.rbuf[..];
             let body: &[u8] = match body_range {
                 Some((start, len)) => &self.rbuf[start..start + len],
                 None if self.head.framing == Framing::Chunked => &self.body,

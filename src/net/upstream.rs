@@ -173,7 +173,7 @@ pub async fn read_head(
     let mut received = false;
     loop {
         match parse_response(&conn.rbuf, max_head, request_was_head, out) {
-            Ok(Some(n)) if (100..200).contains(&out.status) && out.status != 101 => {
+            Ok(Some(n)) if out.is_interim() && out.status != 101 => {
                 conn.rbuf.drain(..n);
                 received = true;
             }

@@ -234,8 +234,7 @@ fn log_failure(ex: &Exchange<'_>, up: &crate::deploy::snapshot::Upstream, e: &Up
 
 /// Writes the backend's headers, filtered and remapped as API Gateway does for HTTP_PROXY.
 fn relay_headers(head: &ResponseHead, buf: &[u8], wbuf: &mut Vec<u8>) {
-    for h in &head.headers[..head.n_headers] {
-        let (n, v) = (h.name.get(buf), h.value.get(buf));
+    for (n, v) in head.headers(buf) {
         if DROP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
             continue;
         }

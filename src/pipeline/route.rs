@@ -42,12 +42,7 @@ impl Routed<'_> {
 
 pub fn route<'s>(ex: &Exchange<'_>, snap: &'s Snapshot) -> Result<Routed<'s>, RouteError> {
     let host = ex.head.host.map(|h| h.get(ex.buf));
-    let api = snap.api_for_host(host).ok_or(RouteError::NoApi)?;
-    let api_idx = snap
-        .apis
-        .iter()
-        .position(|a| std::ptr::eq(a, api))
-        .ok_or(RouteError::NoApi)?;
+    let (api_idx, api) = snap.api_for_host(host).ok_or(RouteError::NoApi)?;
     let path = ex.head.path.get(ex.buf);
     let rest = path.strip_prefix(b"/").ok_or(RouteError::NoStage)?;
     let stage_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
