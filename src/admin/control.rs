@@ -10,9 +10,9 @@
 use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
 use super::limits::check_quota;
-use super::merge;
-pub use super::stage::StageUpdate;
-use super::stage::{updated_stage, validate_stage_name, validate_variables};
+pub use crate::admin::deployments::stages::StageUpdate;
+use crate::admin::deployments::stages::{updated_stage, validate_stage_name, validate_variables};
+use crate::admin::restapis::merge;
 use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
 use crate::deploy::ids::new_id;
 use crate::deploy::import::{import_document, ImportOptions};
@@ -251,7 +251,7 @@ impl ControlPlane {
     ) -> Result<T, ApiError> {
         let mut api = self.get_rest_api(id)?;
         let out = edit(&mut api)?;
-        super::edit::check_edited(&api)?;
+        crate::admin::restapis::edit::check_edited(&api)?;
         self.store.put_rest_api(&api)?;
         Ok(out)
     }

@@ -2,48 +2,36 @@
 //!
 //! It speaks the AWS API Gateway management API (service `apigateway`, 2015-07-09, restJson), so
 //! `aws apigateway ... --endpoint-url` and boto3 work against it, plus `/ping` and `/metrics`.
-//! `control::ControlPlane` owns the store and publishes compiled snapshots; `server` frames HTTP
-//! and dispatches to `ops` via `routes`; `error` is the one place errors become responses;
-//! `auth` checks every management request's SigV4 signature (`sigv4`) against the `Keyring`.
+//! `control::ControlPlane` owns the store and publishes compiled snapshots; `server` frames HTTP,
+//! authenticates, routes and hands each operation to `dispatch`, which runs it in its resource
+//! family's folder. Find an operation by its AWS name:
+//!
+//! - `restapis/`: RestApi (import, export, put), Resources, Methods, Integrations, Models,
+//!   RequestValidators, Authorizers, GatewayResponses
+//! - `deployments/`: Deployments, Stages (and UpdateStage's patch paths)
+//! - `keys/`: ApiKeys, UsagePlans, UsagePlanKeys, Usage
+//! - `account/`: DomainNames, BasePathMappings, VpcLinks, ClientCertificates, Tags
+//! - `server/`: the listener, HTTP framing, routing, SigV4 auth, admin limits, the error table
+//! - `tools/`: TestInvokeMethod, the `tollgate backup` client
+//!
+//! Shared by all: `control` (the only writer of state), `patch` (every `Update*`'s
+//! `patchOperations`), `shapes` (JSON helpers and pagination).
 
-mod account_ops;
-pub mod auth;
-mod authorizers;
-pub mod backup;
+mod account;
 mod boot;
-mod client_certificates;
 pub mod control;
-mod def_ops;
-mod domains;
-mod edit;
-pub mod error;
-mod gateway_responses;
-pub mod http;
-mod integrations;
+mod deployments;
+mod dispatch;
 mod keys;
-pub mod limits;
-mod merge;
-mod methods;
-mod models;
-mod ops;
-mod ops_usage;
 pub mod patch;
-mod plans;
-mod request_validators;
-mod restapi;
-pub mod routes;
+mod restapis;
 mod server;
 pub mod shapes;
-pub mod sigv4;
-mod stage;
-mod stage_patch;
-pub mod tags;
-mod test_invoke;
-mod tree;
-mod tree_ops;
-mod tree_shapes;
-mod usage_shapes;
-mod vpc_links;
+pub mod tools;
+
+// The server's parts every family uses, and the paths `main`, the store and the fuzz targets name.
+pub use server::{auth, error, http, limits, routes, sigv4};
+pub use tools::backup;
 
 pub use auth::Keyring;
 pub use boot::check_boot_apis;

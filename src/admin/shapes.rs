@@ -5,6 +5,7 @@
 //! Request bodies use `deny_unknown_fields`, as AWS rejects members it does not know.
 
 use super::error::ApiError;
+use super::http::Request;
 use crate::deploy::model::{Deployment, EndpointConfiguration, RestApi, Stage};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -198,6 +199,22 @@ pub fn paginate<'a, T>(
     let end = (start + limit).min(items.len());
     let next = items.get(end).map(|t| key(t).to_string());
     (&items[start..end], next)
+}
+
+/// One page of a listing, as every AWS `Get*s` collection answers: `position` and `limit` from the
+/// request's query, `items` sorted by `key`, each item on the page encoded by `out`.
+pub fn page_of<'a, T, O>(
+    req: &Request,
+    items: &'a [T],
+    key: impl Fn(&T) -> &str,
+    out: impl FnMut(&'a T) -> O,
+) -> Result<Page<O>, ApiError> {
+    let limit = parse_limit(req.query("limit"))?;
+    let (page, position) = paginate(items, key, req.query("position"), limit);
+    Ok(Page {
+        position,
+        item: page.iter().map(out).collect(),
+    })
 }
 
 #[cfg(test)]

@@ -5,11 +5,11 @@
 //! the change, then commit, then publish; a compile failure or a store failure changes nothing.
 
 use super::{now, overlay_stage, ControlPlane};
+use crate::admin::account::tags::validate_tags;
+use crate::admin::deployments::stage_patch::{self, CANARY};
+use crate::admin::deployments::stages::{validate_stage_name, validate_variables};
 use crate::admin::error::ApiError;
 use crate::admin::patch::{self, PatchOperation};
-use crate::admin::stage::{validate_stage_name, validate_variables};
-use crate::admin::stage_patch::{self, CANARY};
-use crate::admin::tags::validate_tags;
 use crate::deploy::model::{Deployment, Stage};
 use crate::store::Write;
 use serde_json::Value;
@@ -193,12 +193,12 @@ impl ControlPlane {
 }
 
 fn check_cache_size(size: &str) -> Result<(), ApiError> {
-    if crate::admin::stage::CACHE_CLUSTER_SIZES.contains(&size) {
+    if crate::admin::deployments::stages::CACHE_CLUSTER_SIZES.contains(&size) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
             "Invalid cache cluster size {size}: must be one of [{}]",
-            crate::admin::stage::CACHE_CLUSTER_SIZES.join(", ")
+            crate::admin::deployments::stages::CACHE_CLUSTER_SIZES.join(", ")
         )))
     }
 }

@@ -3,12 +3,16 @@
 //! Each write is one store transaction; checks run before it, so a refusal changes nothing.
 
 use super::{now, ControlPlane};
+use crate::admin::account::tags::{validate_tags, Tagged};
 use crate::admin::error::ApiError;
-use crate::admin::keys::{self, generate_value, parse_stage_key, validate_key, validate_value};
+use crate::admin::keys::api_keys::{
+    self, generate_value, parse_stage_key, validate_key, validate_value,
+};
+use crate::admin::keys::usage_plans::{
+    self, format_day, parse_day, period_start, today, validate_plan,
+};
 use crate::admin::limits::check_quota;
 use crate::admin::patch::{self, PatchOperation};
-use crate::admin::plans::{self, format_day, parse_day, period_start, today, validate_plan};
-use crate::admin::tags::{validate_tags, Tagged};
 use crate::deploy::ids::new_id;
 use crate::store::{ApiKey, UsagePlan, Write};
 use std::collections::BTreeMap;
@@ -84,7 +88,7 @@ impl ControlPlane {
 
     pub fn update_api_key(&mut self, id: &str, ops: &[PatchOperation]) -> Result<ApiKey, ApiError> {
         let old = self.get_api_key(id)?;
-        let mut key = patch::apply(&old, ops, keys::RULES)?;
+        let mut key = patch::apply(&old, ops, api_keys::RULES)?;
         if key == old {
             return Ok(old);
         }
@@ -114,7 +118,7 @@ impl ControlPlane {
         body: &[u8],
         fail_on_warnings: bool,
     ) -> Result<(Vec<String>, Vec<String>), ApiError> {
-        let (rows, mut warnings) = keys::parse_csv(body)?;
+        let (rows, mut warnings) = api_keys::parse_csv(body)?;
         let mut writes = Vec::new();
         let mut ids = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -223,7 +227,7 @@ impl ControlPlane {
         ops: &[PatchOperation],
     ) -> Result<UsagePlan, ApiError> {
         let old = self.get_usage_plan(id)?;
-        let plan = patch::apply(&old, ops, plans::RULES)?;
+        let plan = patch::apply(&old, ops, usage_plans::RULES)?;
         if plan == old {
             return Ok(old);
         }
@@ -536,7 +540,7 @@ impl ControlPlane {
             }
             let deployment = self.get_deployment(&s.api_id, &stage.deployment_id)?;
             for key in s.throttle.keys() {
-                let (path, method) = plans::parse_method_key(key).unwrap_or(("", ""));
+                let (path, method) = usage_plans::parse_method_key(key).unwrap_or(("", ""));
                 let exists = deployment.api.resources.iter().any(|r| {
                     r.path == path
                         && (r.resource_methods.contains_key(method)

@@ -1,0 +1,75 @@
+//! The one dispatcher: takes the control-plane lock and hands each management operation to its
+//! resource family's `ops` (each decodes the request's query and body, calls the control plane and
+//! encodes the AWS output shape with the operation's success status).
+
+use super::error::ApiError;
+use super::http::{Request, Response};
+use super::routes::Op;
+use super::shapes::parse_body;
+use super::tools::test_invoke;
+use super::{account, deployments, keys, restapis, AdminState};
+
+pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiError> {
+    // A panic while holding the lock leaves the store consistent (writes are transactions), so a
+    // poisoned lock is still safe to use.
+    let mut cp = state.control.lock().unwrap_or_else(|p| p.into_inner());
+    match op {
+        Op::ImportRestApi
+        | Op::PutRestApi { .. }
+        | Op::GetRestApis
+        | Op::GetRestApi { .. }
+        | Op::DeleteRestApi { .. } => restapis::ops::run_rest_api(&mut cp, op, req),
+        Op::Tree(op) => restapis::ops::run(&mut cp, op, req),
+        Op::Def(op) => restapis::definition_ops::run(&mut cp, op, req),
+        Op::CreateDeployment { .. }
+        | Op::GetDeployments { .. }
+        | Op::GetDeployment { .. }
+        | Op::UpdateDeployment { .. }
+        | Op::DeleteDeployment { .. }
+        | Op::CreateStage { .. }
+        | Op::GetStages { .. }
+        | Op::GetStage { .. }
+        | Op::UpdateStage { .. }
+        | Op::DeleteStage { .. } => deployments::ops::run(&mut cp, op, req),
+        Op::TestInvokeMethod {
+            api,
+            resource,
+            method,
+        } => {
+            let input = parse_body(&req.body)?;
+            let prepared =
+                test_invoke::prepare(&cp.get_rest_api(&api)?, &resource, &method, input)?;
+            // The invocation may wait on a backend for the integration timeout: not under the lock.
+            drop(cp);
+            Ok(Response::json(200, &test_invoke::execute(prepared)?))
+        }
+        Op::Backup => {
+            let bytes = cp
+                .store()
+                .backup_bytes()
+                .map_err(|e| ApiError::Internal(format!("backup failed: {e}")))?;
+            Ok(Response::bytes(200, "application/octet-stream", bytes))
+        }
+        Op::CreateApiKey
+        | Op::ImportApiKeys
+        | Op::GetApiKeys
+        | Op::GetApiKey { .. }
+        | Op::UpdateApiKey { .. }
+        | Op::DeleteApiKey { .. }
+        | Op::CreateUsagePlan
+        | Op::GetUsagePlans
+        | Op::GetUsagePlan { .. }
+        | Op::UpdateUsagePlan { .. }
+        | Op::DeleteUsagePlan { .. }
+        | Op::CreateUsagePlanKey { .. }
+        | Op::GetUsagePlanKeys { .. }
+        | Op::GetUsagePlanKey { .. }
+        | Op::DeleteUsagePlanKey { .. }
+        | Op::GetUsage { .. }
+        | Op::UpdateUsage { .. } => keys::ops::run(&mut cp, op, req),
+        Op::GetTags { .. } | Op::TagResource { .. } | Op::UntagResource { .. } => {
+            account::ops::run_tags(&mut cp, op, req)
+        }
+        Op::Account(op) => account::ops::run(&mut cp, op, req),
+    }
+}

@@ -1,0 +1,6 @@
+//! Tollgate's operations beyond storing definitions: TestInvokeMethod (run a method of the current,
+//! undeployed definition through the data path) and the backup client that `tollgate backup` uses
+//! to ask a running gateway for a consistent copy of its store.
+
+pub mod backup;
+pub mod test_invoke;
