@@ -10,6 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 
 struct Reply {
+    status_line: String,
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -48,6 +49,7 @@ impl Client {
         let mut line = String::new();
         self.0.read_line(&mut line).unwrap();
         let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let status_line = line.trim_end().to_string();
         let mut headers = Vec::new();
         loop {
             line.clear();
@@ -69,6 +71,7 @@ impl Client {
         let mut body = vec![0; len];
         self.0.read_exact(&mut body).unwrap();
         Reply {
+            status_line,
             status,
             headers,
             body,
@@ -183,7 +186,7 @@ fn errors_have_aws_status_type_and_message() {
     let mut c = Client::connect(addr);
 
     let r = c.send("GET", "/restapis/nope", b"");
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status_line, "HTTP/1.1 404 Not Found");
     assert_eq!(r.header("x-amzn-ErrorType"), Some("NotFoundException"));
     assert_eq!(
         r.json(),

@@ -7,7 +7,8 @@
 //! templates must be checked with [`is_valid_field_value`] first, since a CR or LF in a value
 //! would let them inject headers or split the response.
 
-/// The reason phrase for `status` (RFC 9110 §15 and the common extensions).
+/// The reason phrase for `status` (RFC 9110 §15 and the IANA-registered extensions): the one table
+/// both the data plane and the admin port write status lines from.
 pub fn reason(status: u16) -> &'static str {
     match status {
         100 => "Continue",
@@ -22,11 +23,14 @@ pub fn reason(status: u16) -> &'static str {
         205 => "Reset Content",
         206 => "Partial Content",
         207 => "Multi-Status",
+        208 => "Already Reported",
+        226 => "IM Used",
         300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
         303 => "See Other",
         304 => "Not Modified",
+        305 => "Use Proxy",
         307 => "Temporary Redirect",
         308 => "Permanent Redirect",
         400 => "Bad Request",
@@ -49,6 +53,8 @@ pub fn reason(status: u16) -> &'static str {
         417 => "Expectation Failed",
         421 => "Misdirected Request",
         422 => "Unprocessable Content",
+        423 => "Locked",
+        424 => "Failed Dependency",
         425 => "Too Early",
         426 => "Upgrade Required",
         428 => "Precondition Required",
@@ -61,7 +67,10 @@ pub fn reason(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
         507 => "Insufficient Storage",
+        508 => "Loop Detected",
+        510 => "Not Extended",
         511 => "Network Authentication Required",
         _ => "Unknown",
     }

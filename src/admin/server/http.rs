@@ -3,16 +3,17 @@
 //!
 //! The admin port is low-traffic and off the worker cores, so this favours clarity over the data
 //! plane's zero-copy codec. Limits: a 64 KiB head (431), `max_body` bytes of body (413), and no
-//! `Transfer-Encoding` other than chunked (411). Bytes read past one request stay in `Conn` for
+//! `Transfer-Encoding` other than chunked (411). Chunked bodies go through the data plane's
+//! `http::body::ChunkedDecoder`, so both ports frame them by the same strict rules and bounds
+//! (chunk extensions, trailers). Bytes read past one request stay in `Conn` for
 //! the next one, so keep-alive and pipelining work.
 
 use crate::admin::error::ApiError;
+use crate::http::body::{BodyError, ChunkedDecoder};
 use std::io::{self, Read, Write};
 
 pub const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
-/// Longest chunk-size or trailer line accepted in a chunked body.
-const MAX_CHUNK_LINE: usize = 4096;
 
 #[derive(Debug, Clone, Default)]
 pub struct Request {
@@ -197,43 +198,19 @@ impl<S: Read + Write> Conn<S> {
         Ok(req)
     }
 
+    /// Decodes a chunked body with the data plane's decoder (the same strict framing and
+    /// extension/trailer bounds), `max_body` counted on the decoded size.
     fn read_chunked(&mut self, max_body: usize) -> Result<Vec<u8>, ReadError> {
+        let mut decoder = ChunkedDecoder::new(max_body);
         let mut body = Vec::new();
         loop {
-            let line = self.read_line()?;
-            let size_hex = line.split(|&b| b == b';').next().unwrap_or_default();
-            let size = std::str::from_utf8(size_hex)
-                .ok()
-                .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
-                .ok_or_else(|| reject("bad chunk size"))?;
-            if size == 0 {
-                // Trailers, if any, end with an empty line; they are ignored.
-                while !self.read_line()?.is_empty() {}
+            let (used, done) = decoder.decode(&self.buf, &mut body).map_err(|e| match e {
+                BodyError::TooLarge => ReadError::Reject(ApiError::BodyTooLarge),
+                BodyError::Malformed(why) => reject(why),
+            })?;
+            self.buf.drain(..used);
+            if done {
                 return Ok(body);
-            }
-            if body.len().saturating_add(size) > max_body {
-                return Err(ReadError::Reject(ApiError::BodyTooLarge));
-            }
-            while self.buf.len() < size + 2 {
-                self.fill_or_eof()?;
-            }
-            if &self.buf[size..size + 2] != b"\r\n" {
-                return Err(reject("chunk not followed by CRLF"));
-            }
-            body.extend(self.buf.drain(..size + 2).take(size));
-        }
-    }
-
-    /// One CRLF-terminated line, without the CRLF.
-    fn read_line(&mut self) -> Result<Vec<u8>, ReadError> {
-        loop {
-            if let Some(i) = find(&self.buf, b"\r\n") {
-                let line = self.buf[..i].to_vec();
-                self.buf.drain(..i + 2);
-                return Ok(line);
-            }
-            if self.buf.len() > MAX_CHUNK_LINE {
-                return Err(reject("chunk line too long"));
             }
             self.fill_or_eof()?;
         }
@@ -247,9 +224,8 @@ impl<S: Read + Write> Conn<S> {
         close: bool,
     ) -> io::Result<()> {
         let mut out = Vec::with_capacity(256 + resp.body.len());
-        out.extend_from_slice(
-            format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status)).as_bytes(),
-        );
+        // The data plane's status-line writer: one table of reason phrases for both ports.
+        crate::http::response::status_line(&mut out, resp.status);
         for (name, value) in &resp.headers {
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
@@ -363,26 +339,6 @@ pub fn percent_decode(s: &str) -> Option<String> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        409 => "Conflict",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Unknown",
-    }
 }
 
 #[cfg(test)]

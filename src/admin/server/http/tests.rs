@@ -116,11 +116,18 @@ fn enforces_limits_and_framing_rules() {
     for (input, want) in cases {
         assert_eq!(&rejected(conn(input).read_request(10)), want);
     }
+    let long_ext = format!(
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;{}\r\nx\r\n0\r\n\r\n",
+        "e".repeat(crate::http::body::MAX_CHUNK_EXT + 1)
+    );
     for bad in [
+        long_ext.as_bytes(),
         &b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n"[..],
         b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
         b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy0\r\n\r\n",
         b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
     ] {
         assert!(matches!(
@@ -151,6 +158,24 @@ fn writes_status_headers_and_length() {
     assert!(text.contains("Content-Length: 7\r\n"));
     assert!(text.contains("Connection: close\r\n"));
     assert!(text.ends_with("\r\n\r\n{\"a\":1}"));
+}
+
+#[test]
+fn status_lines_use_the_rfc_9110_reason_phrases() {
+    // Once `HTTP/1.1 429 Unknown`: the admin port had a reason table of its own.
+    for (status, line) in [
+        (403, "HTTP/1.1 403 Forbidden\r\n"),
+        (404, "HTTP/1.1 404 Not Found\r\n"),
+        (429, "HTTP/1.1 429 Too Many Requests\r\n"),
+        (413, "HTTP/1.1 413 Content Too Large\r\n"),
+        (202, "HTTP/1.1 202 Accepted\r\n"),
+    ] {
+        let mut c = conn(b"");
+        c.write_response(&Response::empty(status), "rid", false)
+            .unwrap();
+        let text = String::from_utf8(c.stream.output).unwrap();
+        assert!(text.starts_with(line), "{text}");
+    }
 }
 
 #[test]
