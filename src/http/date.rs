@@ -47,50 +47,34 @@ impl DateCache {
     }
 }
 
-/// Writes `secs` since the Unix epoch (at most `MAX_SECS`) as IMF-fixdate.
+/// Writes `secs` since the Unix epoch (at most `MAX_SECS`) as IMF-fixdate. The calendar is the
+/// `time` crate's; the bytes are written by hand so nothing is allocated.
 pub fn format_imf_fixdate(secs: u64, out: &mut [u8; IMF_FIXDATE_LEN]) {
-    const WEEKDAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
     const MONTHS: [&[u8; 3]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
         b"Dec",
     ];
-    let secs = secs.min(MAX_SECS);
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let t = time::OffsetDateTime::from_unix_timestamp(secs.min(MAX_SECS) as i64)
+        .expect("0..=MAX_SECS is within the time crate's range");
+    let year = t.year() as u16; // 1970..=9999
+    let two = |n: u8| [b'0' + n / 10, b'0' + n % 10];
 
-    // 1970-01-01 was a Thursday.
-    out[0..3].copy_from_slice(WEEKDAYS[(days % 7) as usize]);
+    out[0..3].copy_from_slice(WEEKDAYS[usize::from(t.weekday().number_days_from_monday())]);
     out[3..5].copy_from_slice(b", ");
-    out[5..7].copy_from_slice(&two(day));
+    out[5..7].copy_from_slice(&two(t.day()));
     out[7] = b' ';
-    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+    out[8..11].copy_from_slice(MONTHS[usize::from(u8::from(t.month()) - 1)]);
     out[11] = b' ';
-    out[12..14].copy_from_slice(&two(year / 100));
-    out[14..16].copy_from_slice(&two(year % 100));
+    out[12..14].copy_from_slice(&two((year / 100) as u8));
+    out[14..16].copy_from_slice(&two((year % 100) as u8));
     out[16] = b' ';
-    out[17..19].copy_from_slice(&two(rem / 3600));
+    out[17..19].copy_from_slice(&two(t.hour()));
     out[19] = b':';
-    out[20..22].copy_from_slice(&two(rem / 60 % 60));
+    out[20..22].copy_from_slice(&two(t.minute()));
     out[22] = b':';
-    out[23..25].copy_from_slice(&two(rem % 60));
+    out[23..25].copy_from_slice(&two(t.second()));
     out[25..29].copy_from_slice(b" GMT");
-}
-
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01, after Howard Hinnant's
-/// `civil_from_days` (proleptic Gregorian; days are non-negative here, so eras are too).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097; // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365], from March 1st
-    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -128,9 +112,13 @@ mod tests {
 
     #[test]
     fn every_day_matches_a_naive_calendar() {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
         let (mut y, mut m, mut d) = (1970u64, 1u64, 1u64);
         for days in 0..(200 * 366) {
-            assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+            let want = format!("{d:02} {} {y:04} 00:00:00 GMT", MONTHS[m as usize - 1]);
+            assert_eq!(&fmt(days * 86_400)[5..], want, "day {days}");
             let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
             let len = [
                 31,

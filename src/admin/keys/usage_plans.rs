@@ -6,6 +6,7 @@ use crate::admin::error::ApiError;
 use crate::admin::keys::api_keys::{validate_text, MAX_DESCRIPTION_LEN, MAX_NAME_LEN};
 use crate::admin::patch::{Change, Op, PatchError, Rule};
 use crate::store::{ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+use time::{Date, Month};
 
 /// Checks what AWS checks of a plan as created or patched.
 pub fn validate_plan(plan: &UsagePlan) -> Result<(), ApiError> {
@@ -309,36 +310,17 @@ fn burst(c: &Change<'_>) -> Result<Option<i64>, PatchError> {
     c.int(0..=i32::MAX as i64).map(Some)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+/// Julian day number of 1970-01-01: day numbers here count from the Unix epoch.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// The UTC date of a day number; `None` outside the `time` crate's years (-9999..=9999).
+fn date_of(day: i64) -> Option<Date> {
+    let julian = i32::try_from(day.checked_add(UNIX_EPOCH_JULIAN_DAY)?).ok()?;
+    Date::from_julian_day(julian).ok()
 }
 
-/// The inverse of `days_from_civil`.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+fn day_of(date: Date) -> i64 {
+    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
 }
 
 /// `YYYY-MM-DD` -> day number; `None` if not a real date.
@@ -347,19 +329,23 @@ pub fn parse_day(s: &str) -> Option<i64> {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let y: i64 = s[0..4].parse().ok()?;
-    let m: u32 = s[5..7].parse().ok()?;
-    let d: u32 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&m) || d == 0 {
-        return None;
-    }
-    let day = days_from_civil(y, m, d);
-    (civil_from_days(day) == (y, m, d)).then_some(day)
+    let y: i32 = s[0..4].parse().ok()?;
+    let m: u8 = s[5..7].parse().ok()?;
+    let d: u8 = s[8..10].parse().ok()?;
+    let date = Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()?;
+    Some(day_of(date))
 }
 
+/// `YYYY-MM-DD` of a day number (clamped to the `time` crate's range, which every day this
+/// module derives from a parsed date or today stays inside).
 pub fn format_day(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+    let date = date_of(day).unwrap_or(if day < 0 { Date::MIN } else { Date::MAX });
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 /// Today, UTC.
@@ -375,20 +361,24 @@ pub fn today() -> i64 {
 /// MONTH the period starts `offset` days after the 1st.
 pub fn period_start(quota: &QuotaSettings, day: i64) -> i64 {
     let offset = quota.offset.unwrap_or(0);
+    let Some(date) = date_of(day) else {
+        return day;
+    };
     match quota.period.as_deref() {
         Some("WEEK") => {
-            // 1970-01-01 was a Thursday: weekday 4 with Sunday = 0.
-            let weekday = (day + 4).rem_euclid(7);
+            let weekday = i64::from(date.weekday().number_days_from_sunday());
             day - (weekday - offset).rem_euclid(7)
         }
         Some("MONTH") => {
-            let (y, m, _) = civil_from_days(day);
-            let start = days_from_civil(y, m, 1) + offset;
+            let first = date.replace_day(1).expect("every month has a 1st");
+            let start = day_of(first) + offset;
             if day >= start {
                 start
             } else {
-                let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
-                days_from_civil(py, pm, 1) + offset
+                let previous = first
+                    .previous_day()
+                    .map_or(first, |d| d.replace_day(1).expect("every month has a 1st"));
+                day_of(previous) + offset
             }
         }
         _ => day,

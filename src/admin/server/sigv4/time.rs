@@ -1,7 +1,12 @@
-//! SigV4's ISO-8601 basic timestamps (`20150830T123600Z`) to and from Unix seconds, by hand: the
-//! crate has no calendar dependency and needs only UTC civil dates.
+//! SigV4's ISO-8601 basic timestamps (`20150830T123600Z`) to and from Unix seconds. The shape is
+//! checked by hand (exactly 16 ASCII characters); the calendar is the `time` crate's.
 //!
 //! Invariant: `format(parse(s)?) == s` for every valid `s` (years 1970..=9999).
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+/// 9999-12-31T23:59:59Z: the last second a four-digit year can show.
+const MAX_SECS: u64 = 253_402_300_799;
 
 /// Seconds since the Unix epoch of `YYYYMMDDTHHMMSSZ`; `None` unless it is exactly that shape
 /// and a real UTC date and time.
@@ -23,67 +28,32 @@ pub fn parse(s: &str) -> Option<u64> {
     };
     let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if year < 1970
-        || !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if year < 1970 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    // Every value has at most four digits, so the narrowing casts are exact.
+    let month = Month::try_from(month as u8).ok()?;
+    let date = Date::from_calendar_date(year as i32, month, day as u8).ok()?;
+    let time = Time::from_hms(hour as u8, minute as u8, second as u8).ok()?;
+    let secs = PrimitiveDateTime::new(date, time)
+        .assume_utc()
+        .unix_timestamp();
+    u64::try_from(secs).ok()
 }
 
-/// `YYYYMMDDTHHMMSSZ` for Unix seconds.
+/// `YYYYMMDDTHHMMSSZ` for Unix seconds (past year 9999: its last second).
 pub fn format(secs: u64) -> String {
-    let (y, m, d) = civil_from_days(secs / 86_400);
-    let rem = secs % 86_400;
+    let t = OffsetDateTime::from_unix_timestamp(secs.min(MAX_SECS) as i64)
+        .expect("0..=MAX_SECS is within the time crate's range");
     format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
     )
-}
-
-fn is_leap(y: u64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm, restricted to dates from 1970 on).
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
