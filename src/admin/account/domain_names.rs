@@ -1,5 +1,5 @@
 //! DomainNames and BasePathMappings: stored shapes, validation and patch rules, pure over values
-//! so `account_ops` can load, edit and write them in one store transaction.
+//! so `account::ops` can load, edit and write them in one store transaction.
 //!
 //! Tollgate serves no CloudFront distribution or regional endpoint; the names AWS would assign
 //! (`d-xxxxxxxxxx.execute-api.{region}.amazonaws.com`, `dxxxxxxxxxxxxx.cloudfront.net`) are derived

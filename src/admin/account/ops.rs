@@ -1,6 +1,6 @@
 //! The account-level operations, which belong to no REST API: DomainNames, BasePathMappings,
 //! VpcLinks and ClientCertificates. `route` maps (method, path) to an `AccountOp`; `run` loads the
-//! stored item, applies the pure edit from `domains` / `vpc_links` / `client_certificates` and
+//! stored item, applies the pure edit from `domain_names` / `vpc_links` / `client_certificates` and
 //! writes the result in one store transaction (`Store::apply_account`). Statuses are the model's:
 //! 201 Create/Generate, 202 CreateVpcLink and every Delete, 200 Get/Update.
 
@@ -9,11 +9,11 @@ use crate::admin::account::client_certificates::{
 };
 use crate::admin::account::domain_names::{self, BasePathMapping, DomainName};
 use crate::admin::account::tags::parse_arn;
+use crate::admin::account::tags::{TagResourceIn, TagsOut};
 use crate::admin::account::vpc_links::{self, VpcLink};
 use crate::admin::control::ControlPlane;
 use crate::admin::error::ApiError;
 use crate::admin::http::{Request, Response};
-use crate::admin::keys::shapes::{TagResourceIn, TagsOut};
 use crate::admin::patch;
 use crate::admin::routes::Op;
 use crate::admin::shapes::{page_of, parse_body};

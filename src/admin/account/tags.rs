@@ -3,6 +3,7 @@
 //! `::/apikeys/{id}`, `::/usageplans/{id}`). The region is not checked: Tollgate answers for any.
 
 use crate::admin::error::ApiError;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// AWS: at most 50 tags per resource.
@@ -77,6 +78,19 @@ pub fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// TagResource's body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagResourceIn {
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// GetTags' output.
+#[derive(Debug, Serialize)]
+pub struct TagsOut<'a> {
+    pub tags: &'a BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -6,5 +6,6 @@
 //! republishes the snapshot; `ops` decodes the requests.
 
 pub mod ops;
+pub mod shapes;
 pub mod stage_patch;
 pub mod stages;

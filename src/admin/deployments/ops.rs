@@ -2,15 +2,13 @@
 //! UpdateDeployment, DeleteDeployment, CreateStage, GetStages, GetStage, UpdateStage, DeleteStage.
 //! Decode the request, call the control plane, encode the AWS output.
 
+use super::shapes::{CreateDeploymentIn, CreateStageIn, DeploymentOut, StageOut};
 use crate::admin::control::{ControlPlane, NewDeployment, NewStage, StageUpdate};
 use crate::admin::error::ApiError;
 use crate::admin::http::{Request, Response};
-use crate::admin::keys::shapes::CreateStageIn;
 use crate::admin::patch;
 use crate::admin::routes::Op;
-use crate::admin::shapes::{
-    page_of, parse_body, CreateDeploymentIn, DeploymentOut, Items, StageOut,
-};
+use crate::admin::shapes::{page_of, parse_body, Items};
 
 pub fn run(cp: &mut ControlPlane, op: Op, req: &Request) -> Result<Response, ApiError> {
     match op {

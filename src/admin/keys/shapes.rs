@@ -1,4 +1,4 @@
-//! JSON shapes of the stage-write, API key, usage plan, usage and tag operations, as botocore's
+//! JSON shapes of the API key, usage plan and usage operations, as botocore's
 //! `apigateway` 2015-07-09 model names them. Request bodies use `deny_unknown_fields`, as AWS
 //! rejects members it does not know; outputs are views that choose which members go out (an API
 //! key's value only when asked for).
@@ -6,35 +6,6 @@
 use crate::store::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateStageIn {
-    pub stage_name: Option<String>,
-    pub deployment_id: Option<String>,
-    pub description: Option<String>,
-    pub cache_cluster_enabled: Option<bool>,
-    pub cache_cluster_size: Option<String>,
-    pub variables: Option<BTreeMap<String, String>>,
-    pub documentation_version: Option<String>,
-    pub canary_settings: Option<CanarySettingsIn>,
-    pub tracing_enabled: Option<bool>,
-    pub tags: Option<BTreeMap<String, String>>,
-}
-
-/// AWS's `CanarySettings`; serialised back as given into the stage.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CanarySettingsIn {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent_traffic: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stage_variable_overrides: Option<BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub use_stage_cache: Option<bool>,
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -74,12 +45,6 @@ pub struct CreateUsagePlanIn {
 pub struct CreateUsagePlanKeyIn {
     pub key_id: Option<String>,
     pub key_type: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TagResourceIn {
-    pub tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,11 +124,6 @@ pub struct ApiKeyIdsOut<'a> {
     pub warnings: &'a [String],
 }
 
-#[derive(Debug, Serialize)]
-pub struct TagsOut<'a> {
-    pub tags: &'a BTreeMap<String, String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,10 +173,6 @@ mod tests {
         assert!(parse_body::<CreateUsagePlanIn>(br#"{"quota":{"limits":5}}"#).is_err());
         assert!(
             parse_body::<CreateApiKeyIn>(br#"{"stageKeys":[{"restApiId":"a","x":1}]}"#).is_err()
-        );
-        assert!(
-            parse_body::<CreateStageIn>(br#"{"stageName":"s","canarySettings":{"pct":1}}"#)
-                .is_err()
         );
     }
 }

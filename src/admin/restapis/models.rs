@@ -1,5 +1,5 @@
 //! Models of a REST API (Create/Get/Update/Delete, GetModels, GetModelTemplate), as
-//! pure edits of a `RestApi` that `def_ops` runs inside `ControlPlane::edit_rest_api`.
+//! pure edits of a `RestApi` that `definition_ops` runs inside `ControlPlane::edit_rest_api`.
 //!
 //! A model's schema is stored as the JSON string AWS takes. It must parse as a JSON object, and
 //! every `$ref` must name a model of the same API the way AWS writes it,

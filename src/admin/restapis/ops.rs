@@ -13,9 +13,10 @@ use crate::admin::limits::check_quota;
 use crate::admin::patch;
 use crate::admin::restapis::shapes::{
     integration_out, integration_response_out, method_out, method_response_out, resource_out,
+    RestApiOut,
 };
 use crate::admin::routes::Op;
-use crate::admin::shapes::{page_of, parse_body, RestApiOut};
+use crate::admin::shapes::{page_of, parse_body};
 use crate::deploy::export::{self, ExportOptions, Format, Spec};
 use crate::deploy::import::{BasePathMode, ImportOptions};
 

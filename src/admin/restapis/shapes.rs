@@ -1,13 +1,18 @@
-//! Output shapes of the resource-tree operations: `Resource`, `Method`, `MethodResponse`,
-//! `Integration` and `IntegrationResponse` as botocore's model names them.
+//! Output shapes of the REST API and resource-tree operations: `RestApi`, `Resource`, `Method`,
+//! `MethodResponse`, `Integration` and `IntegrationResponse` as botocore's model names them.
 //!
 //! The stored model already uses AWS's member names; these views drop what is not an AWS member
 //! (`extra`, kept for exports) and fill the defaults AWS reports for members never set
 //! (`timeoutInMillis` 29000, `passthroughBehavior` WHEN_NO_MATCH, `connectionType` INTERNET,
 //! `cacheNamespace` the resource id, `cacheKeyParameters` []).
 
-use crate::deploy::model::{Integration, IntegrationResponse, Method, MethodResponse, Resource};
+use crate::deploy::model::{
+    EndpointConfiguration, Integration, IntegrationResponse, Method, MethodResponse, Resource,
+    RestApi,
+};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 pub fn method_response_out(r: &MethodResponse) -> Value {
     let mut r = r.clone();
@@ -84,6 +89,59 @@ pub fn resource_out(r: &Resource, embed: bool) -> Value {
     Value::Object(o)
 }
 
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestApiOut<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    pub created_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub warnings: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub binary_media_types: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum_compression_size: Option<i64>,
+    pub api_key_source: &'a str,
+    pub endpoint_configuration: EndpointConfiguration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: &'a BTreeMap<String, String>,
+    pub disable_execute_api_endpoint: bool,
+    pub root_resource_id: &'a str,
+}
+
+impl<'a> From<&'a RestApi> for RestApiOut<'a> {
+    fn from(a: &'a RestApi) -> Self {
+        RestApiOut {
+            id: &a.id,
+            name: &a.name,
+            description: a.description.as_deref(),
+            created_date: a.created_date,
+            version: a.version.as_deref(),
+            warnings: &a.warnings,
+            binary_media_types: &a.binary_media_types,
+            minimum_compression_size: a.minimum_compression_size,
+            // AWS reports HEADER and an EDGE endpoint when the API does not say otherwise.
+            api_key_source: a.api_key_source.as_deref().unwrap_or("HEADER"),
+            endpoint_configuration: a.endpoint_configuration.clone().unwrap_or_else(|| {
+                EndpointConfiguration {
+                    types: vec!["EDGE".into()],
+                    ..Default::default()
+                }
+            }),
+            policy: a.policy.as_deref(),
+            tags: &a.tags,
+            disable_execute_api_endpoint: a.disable_execute_api_endpoint,
+            root_resource_id: &a.root_resource_id,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +191,25 @@ mod tests {
                    "resourceMethods": {"GET": {}}})
         );
         assert_eq!(resource_out(&r, true)["resourceMethods"]["GET"], v);
+    }
+
+    #[test]
+    fn rest_api_out_has_only_aws_members_with_defaults() {
+        let mut api = RestApi {
+            id: "a1".into(),
+            name: "pets".into(),
+            created_date: 1700000000,
+            root_resource_id: "r".into(),
+            ..Default::default()
+        };
+        api.resources.push(Default::default());
+        api.extra.insert("x-amazon-apigateway-foo".into(), json!(1));
+        let v = serde_json::to_value(RestApiOut::from(&api)).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": "a1", "name": "pets", "createdDate": 1700000000, "apiKeySource": "HEADER",
+                   "endpointConfiguration": {"types": ["EDGE"]}, "disableExecuteApiEndpoint": false,
+                   "rootResourceId": "r"})
+        );
     }
 }

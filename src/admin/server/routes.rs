@@ -11,7 +11,7 @@ pub enum Route {
     Ping,
     /// `GET /metrics`: Prometheus text, unauthenticated.
     Metrics,
-    /// A management API operation: authenticated, then run by `ops`.
+    /// A management API operation: authenticated, then run by `dispatch`.
     Op(Op),
 }
 
@@ -54,7 +54,7 @@ pub enum Op {
     },
     /// `POST /tollgate/backup`: a consistent copy of the store (Tollgate's own, not AWS's).
     Backup,
-    /// RestApi definition operations (resources, methods, integrations, export): `tree_ops`.
+    /// RestApi definition operations (resources, methods, integrations, export): `restapis::ops`.
     Tree(crate::admin::restapis::ops::TreeOp),
     CreateStage {
         api: String,
@@ -129,9 +129,9 @@ pub enum Op {
     UntagResource {
         arn: String,
     },
-    /// Models, RequestValidators, Authorizers, GatewayResponses: `def_ops`.
+    /// Models, RequestValidators, Authorizers, GatewayResponses: `restapis::definition_ops`.
     Def(crate::admin::restapis::definition_ops::DefOp),
-    /// DomainNames, BasePathMappings, VpcLinks, ClientCertificates: `account_ops`.
+    /// DomainNames, BasePathMappings, VpcLinks, ClientCertificates: `account::ops`.
     Account(crate::admin::account::ops::AccountOp),
 }
 
