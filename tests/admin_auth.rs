@@ -184,3 +184,24 @@ fn health_listener_serves_only_ping_and_metrics() {
         assert_eq!(gw.admin("GET", "/restapis", b"").status, 200);
     });
 }
+
+#[test]
+fn admin_status_lines_carry_rfc_9110_reason_phrases() {
+    // The admin port once answered `HTTP/1.1 429 Unknown` and `403 Unknown`.
+    for_each_driver(|driver| {
+        let tmp = TempDir::new("reasons");
+        let text = Config::default().render().replace(
+            "rate_limit_per_second = 0\n",
+            "rate_limit_per_second = 0.001\nrate_limit_burst = 2\n",
+        );
+        let cfg = tmp.write("tollgate.toml", &text);
+        let gw = Gateway::start_with_config_file(driver, tmp, cfg);
+        let r = gw.admin_as(None, "GET", "/restapis", b"");
+        assert_eq!((r.status, r.reason.as_str()), (403, "Forbidden"));
+        let r = gw.admin("GET", "/restapis/nope", b"");
+        assert_eq!((r.status, r.reason.as_str()), (404, "Not Found"));
+        gw.admin("GET", "/restapis", b"");
+        let r = gw.admin("GET", "/restapis", b"");
+        assert_eq!((r.status, r.reason.as_str()), (429, "Too Many Requests"));
+    });
+}
