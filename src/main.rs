@@ -268,6 +268,9 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     if let Some(addr) = health_addr {
         eprintln!("health and metrics also on {addr} (/ping, /metrics only)");
     }
+    // How to call each deployed stage (and, from now on, what every deploy changes): the
+    // newcomer's answer to "why does my curl get 403".
+    cell.announce_at(workers.listen);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ready listen={} admin={}", workers.listen, admin_addr)?;
