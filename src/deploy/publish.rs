@@ -36,6 +36,7 @@ impl SnapshotCell {
     pub fn publish(&self, mut snap: Snapshot) -> u64 {
         let generation = self.generation.load(Ordering::Relaxed) + 1;
         snap.generation = generation;
+        // The control plane serialises publishes (its lock), so `current` is the previous one.
         if let Some(listen) = self.announce.get() {
             for line in announce::change_lines(&self.current.load(), &snap, *listen) {
                 eprintln!("{line}");
