@@ -6,6 +6,7 @@
 //! substituted, URIs, mappings, templates and the `router` compiled) -> `compile::build_snapshot`
 //! -> `publish`.
 
+pub mod announce;
 pub mod compile;
 pub mod export;
 pub mod ids;
