@@ -8,6 +8,7 @@
 
 pub mod compile;
 pub mod export;
+pub mod gateway_responses;
 pub mod ids;
 pub mod import;
 pub mod model;
