@@ -160,7 +160,11 @@ impl Conn {
                 match request::parse(avail, &cfg.limits, &mut self.head) {
                     Ok(Some(n)) => break n,
                     Ok(None) => {}
-                    Err(e) => return self.refuse(core, e.into(), false).await,
+                    // Only a body over the limit is refused after the whole head was read.
+                    Err(e) => {
+                        let parsed = e == HeadError::BodyTooLarge;
+                        return self.refuse(core, e.into(), parsed).await;
+                    }
                 }
                 let pending = avail.len();
                 // Pipelining ends here: answer everything parsed so far in one write.
