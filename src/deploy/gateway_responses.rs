@@ -283,7 +283,7 @@ pub struct CustomResponse {
     pub headers: Vec<(Box<str>, ValueSource)>,
     /// Content type -> body, in declaration order. Empty: AWS's default JSON body.
     pub templates: Vec<(Box<str>, Vec<Piece>)>,
-    /// One of `headers` is `Content-Type`: it replaces the template's content type.
+    /// One of `headers` is a literal `Content-Type`: it replaces the template's content type.
     pub sets_content_type: bool,
 }
 

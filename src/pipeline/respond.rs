@@ -1,7 +1,8 @@
 //! The last phase, and the only place that turns a `Reject` into status, AWS error body and
-//! `x-amzn-ErrorType`: each `Reject` names its gateway response type, rendered through the
-//! stage's compiled gateway responses (`gateway`). Also the response-head helpers every phase writes with, so every response
-//! carries `Date`, `x-amzn-RequestId` and the right framing and `Connection` headers.
+//! `x-amzn-ErrorType`: each `Reject` names its gateway response type and is rendered through the
+//! stage's compiled gateway responses (`gateway`), the connection loop's refusals included.
+//! Also the response-head helpers every phase writes with, so every response carries `Date`,
+//! `x-amzn-RequestId` and the right framing and `Connection` headers.
 
 mod gateway;
 
@@ -27,9 +28,10 @@ pub enum Reject {
     IntegrationTimeout,
     /// INTEGRATION_FAILURE: the backend refused, reset or answered malformed.
     IntegrationFailure,
-    /// DEFAULT_5XX from a configuration the request cannot be served with.
+    /// API_CONFIGURATION_ERROR: a configuration the request cannot be served with.
     Internal,
-    /// A malformed or over-limit request (the connection is closed after it).
+    /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
+    /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
 }
 

@@ -105,7 +105,9 @@ fn compile_one(
         let here = join(&params_at, key);
         match compile_parameter(key, value, scope) {
             Ok(Some((name, src))) => {
-                out.sets_content_type |= name.eq_ignore_ascii_case("content-type");
+                // Only a literal is sure to be there; a request value may be missing.
+                out.sets_content_type |= name.eq_ignore_ascii_case("content-type")
+                    && matches!(src, ValueSource::Literal(_));
                 out.headers.push((name.into(), src));
             }
             Ok(None) => {}
