@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
+use tollgate::deploy::gateway_responses::ResponseType;
 
 /// An API with one route per error the gateway can be made to answer today.
 fn doc(be: &Backends, gateway_responses: Value) -> String {
@@ -207,6 +208,23 @@ fn every_triggerable_type_through_put_gateway_response() {
         }
         gw.deploy(&api, "prod", &[]);
         each_type_keeps_its_defaults(&gw, &api, "PutGatewayResponse");
+        // The management API reports the same defaults the data plane renders.
+        let r = gw.admin(
+            "GET",
+            &format!("/restapis/{api}/gatewayresponses?limit=500"),
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let items = r.json()["item"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), ResponseType::COUNT);
+        for g in items {
+            let name = g["responseType"].as_str().unwrap();
+            let t = ResponseType::from_name(name).unwrap_or_else(|| panic!("{name}"));
+            let status = g["statusCode"].as_str().map(|s| s.parse::<u16>().unwrap());
+            if g["defaultResponse"] == json!(true) {
+                assert_eq!(status, t.defaults().status, "{name}");
+            }
+        }
     });
 }
 
