@@ -9,6 +9,7 @@
 pub mod announce;
 pub mod compile;
 pub mod export;
+pub mod gateway_responses;
 pub mod ids;
 pub mod import;
 pub mod model;

@@ -4,6 +4,7 @@
 //! adopt it at their next request. Everything here is indexed by typed ids so the data path does
 //! lookups, never parsing of configuration, and never allocates.
 
+use crate::deploy::gateway_responses::GatewayResponses;
 use crate::deploy::router::Router;
 use ahash::AHashMap;
 use std::time::Duration;
@@ -74,6 +75,9 @@ pub struct StageRuntime {
     pub deployment_id: Box<str>,
     pub router: Router,
     pub methods: Vec<MethodRuntime>,
+    /// This stage's deployment's gateway responses: every error the gateway makes for a request
+    /// to this stage is rendered through them.
+    pub gateway_responses: GatewayResponses,
 }
 
 #[derive(Debug)]

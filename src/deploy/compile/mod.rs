@@ -6,6 +6,7 @@
 //! nothing is half-built. Upstream ids are interned across compilations so per-core connection
 //! pools survive a redeploy.
 
+pub mod gateway;
 mod locate;
 mod method;
 pub mod params;
@@ -16,6 +17,7 @@ pub use locate::{Locate, ModelLocator};
 pub use template::compile_template;
 pub use uri::Vars;
 
+use crate::deploy::gateway_responses::GatewayResponses;
 use crate::deploy::model::{RestApi, Stage};
 use crate::deploy::path::{param_names, parse_path, Segment};
 use crate::deploy::problem::Problems;
@@ -59,7 +61,15 @@ pub fn check_api(api: &RestApi) -> Result<(), Problems> {
 /// `check_api` with pointers chosen by `loc` (the importer points into the source document).
 pub fn check_api_at(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
     let mut scratch = UpstreamInterner::default();
-    compile_methods(api, Vars::Check, &mut scratch, loc).map(|_| ())
+    let scope = gateway::Scope {
+        vars: Vars::Check,
+        api_id: &api.id,
+        stage: "",
+    };
+    with_gateway_problems(api, scope, loc, || {
+        compile_methods(api, Vars::Check, &mut scratch, loc)
+    })
+    .map(|_| ())
 }
 
 pub fn compile_stage(
@@ -67,14 +77,41 @@ pub fn compile_stage(
     stage: &Stage,
     upstreams: &mut UpstreamInterner,
 ) -> Result<StageRuntime, Problems> {
-    let (router, methods) =
-        compile_methods(api, Vars::Stage(&stage.variables), upstreams, &ModelLocator)?;
+    let vars = Vars::Stage(&stage.variables);
+    let scope = gateway::Scope {
+        vars,
+        api_id: &api.id,
+        stage: &stage.stage_name,
+    };
+    let ((router, methods), gateway_responses) =
+        with_gateway_problems(api, scope, &ModelLocator, || {
+            compile_methods(api, vars, upstreams, &ModelLocator)
+        })?;
     Ok(StageRuntime {
         name: stage.stage_name.as_str().into(),
         deployment_id: stage.deployment_id.as_str().into(),
         router,
         methods,
+        gateway_responses,
     })
+}
+
+/// Runs `methods` and compiles the gateway responses; fails with both sets of problems.
+fn with_gateway_problems<T>(
+    api: &RestApi,
+    scope: gateway::Scope<'_>,
+    loc: &dyn Locate,
+    methods: impl FnOnce() -> Result<T, Problems>,
+) -> Result<(T, GatewayResponses), Problems> {
+    let mut problems = Problems::default();
+    let table = gateway::compile_gateway_responses(api, scope, loc, &mut problems);
+    match methods() {
+        Ok(t) => problems.into_result().map(|()| (t, table)),
+        Err(mut p) => {
+            p.0.extend(problems.0);
+            Err(p)
+        }
+    }
 }
 
 /// The snapshot of every compiled API; `generation` is stamped by the publisher.
