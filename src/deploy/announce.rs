@@ -146,6 +146,7 @@ mod tests {
                         name: (*stage).into(),
                         deployment_id: (*dep).into(),
                         router: Router::default(),
+                        gateway_responses: Default::default(),
                         methods: Vec::new(),
                     })
                     .collect(),

@@ -122,6 +122,7 @@ mod tests {
                     name: "prod".into(),
                     deployment_id: "d".into(),
                     router: Router::default(),
+                    gateway_responses: Default::default(),
                     methods: Vec::new(),
                 })
                 .into_iter()
