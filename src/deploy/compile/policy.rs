@@ -73,60 +73,51 @@ fn authorization_plan(
     problems: &mut Problems,
 ) -> Option<AuthorizationPlan> {
     let at = site.loc.method(site.res, site.method);
-    let authorizer = match &m.authorizer_id {
+    let before = problems.0.len();
+    let kind = m.authorization_type.as_str();
+    if !matches!(kind, "NONE" | "AWS_IAM" | "CUSTOM" | "COGNITO_USER_POOLS") {
+        problems.push(
+            at.clone(),
+            method_msg(site, format_args!(
+                "Invalid authorization type specified: {kind}. Valid options are NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS"
+            )),
+        );
+    }
+    let authorizer: Option<Box<str>> = match &m.authorizer_id {
         Some(id) if !api.authorizers.iter().any(|a| &a.id == id) => {
             problems.push(
                 at.clone(),
                 method_msg(site, format_args!("Invalid authorizer ID specified: {id}")),
             );
-            return None;
+            None
         }
         Some(id) => Some(id.as_str().into()),
-        None => None,
-    };
-    let needs_authorizer = |problems: &mut Problems| {
-        problems.push(
-            at.clone(),
-            method_msg(
-                site,
-                "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
-            ),
-        );
-    };
-    match m.authorization_type.as_str() {
-        "NONE" => Some(AuthorizationPlan::None),
-        "AWS_IAM" => Some(AuthorizationPlan::Iam),
-        "CUSTOM" => match authorizer {
-            Some(authorizer) => Some(AuthorizationPlan::Custom { authorizer }),
-            None => {
-                needs_authorizer(problems);
-                None
-            }
-        },
-        "COGNITO_USER_POOLS" => match authorizer {
-            Some(authorizer) => Some(AuthorizationPlan::CognitoUserPools {
-                authorizer,
-                scopes: m
-                    .authorization_scopes
-                    .iter()
-                    .map(|s| s.as_str().into())
-                    .collect(),
-            }),
-            None => {
-                needs_authorizer(problems);
-                None
-            }
-        },
-        other => {
+        None if matches!(kind, "CUSTOM" | "COGNITO_USER_POOLS") => {
             problems.push(
                 at,
-                method_msg(site, format_args!(
-                    "Invalid authorization type specified: {other}. Valid options are NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS"
-                )),
+                method_msg(site, "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."),
             );
             None
         }
+        None => None,
+    };
+    if problems.0.len() != before {
+        return None;
     }
+    Some(match (kind, authorizer) {
+        ("CUSTOM", Some(authorizer)) => AuthorizationPlan::Custom { authorizer },
+        ("COGNITO_USER_POOLS", Some(authorizer)) => AuthorizationPlan::CognitoUserPools {
+            authorizer,
+            scopes: m
+                .authorization_scopes
+                .iter()
+                .map(|s| s.as_str().into())
+                .collect(),
+        },
+        ("AWS_IAM", _) => AuthorizationPlan::Iam,
+        // `NONE` (an `authorizerId` left beside it is ignored, as on AWS).
+        _ => AuthorizationPlan::None,
+    })
 }
 
 fn request_validation(
