@@ -147,6 +147,8 @@ mod tests {
                         deployment_id: (*dep).into(),
                         router: Router::default(),
                         gateway_responses: Default::default(),
+                        validators: Vec::new(),
+                        settings: Default::default(),
                         methods: Vec::new(),
                     })
                     .collect(),

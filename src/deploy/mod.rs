@@ -14,6 +14,7 @@ pub mod ids;
 pub mod import;
 pub mod model;
 pub mod path;
+pub mod policy;
 pub mod problem;
 pub mod publish;
 pub mod router;

@@ -123,6 +123,8 @@ mod tests {
                     deployment_id: "d".into(),
                     router: Router::default(),
                     gateway_responses: Default::default(),
+                    validators: Vec::new(),
+                    settings: Default::default(),
                     methods: Vec::new(),
                 })
                 .into_iter()
