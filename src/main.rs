@@ -24,44 +24,70 @@ struct Cli {
     command: Command,
 }
 
+// Every flag overrides one key of the config file, so its help names that key and the value the
+// embedded default config gives it (`[default: …]` in clap's own style). These are not clap
+// `default_value`s: an absent flag must leave the config file's value alone. The unit test at the
+// end checks each stated default against the embedded config.
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway (the embedded default config when no --config is given).
+    ///
+    /// Prints `ready listen=IP:PORT admin=IP:PORT` on stdout once every port is bound; logs go
+    /// to stderr. SIGTERM drains and exits; SIGHUP redeploys the config's API files.
     Run {
-        #[arg(long)]
+        /// Config file (TOML; every key optional) [default: the embedded config/tollgate.toml]
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long)]
+        /// Data-plane address, overrides server.listen; port 0 picks a free port [default: 127.0.0.1:8080]
+        #[arg(long, value_name = "ADDR:PORT")]
         listen: Option<SocketAddr>,
-        #[arg(long)]
+        /// Admin (management API, /ping, /metrics) address, overrides admin.listen [default: 127.0.0.1:9901]
+        #[arg(long, value_name = "ADDR:PORT")]
         admin: Option<SocketAddr>,
-        #[arg(long = "data-dir")]
+        /// Store directory, overrides storage.data_dir; relative to the working directory [default: ./tollgate-data]
+        #[arg(long = "data-dir", value_name = "DIR")]
         data_dir: Option<PathBuf>,
-        #[arg(long)]
+        /// Worker threads, one pinned runtime each; 0 = one per core; overrides server.workers [default: 0]
+        #[arg(long, value_name = "N")]
         workers: Option<usize>,
-        #[arg(long, value_parser = parse_driver)]
+        /// I/O driver: auto (io_uring, else epoll), uring or epoll; overrides server.driver [default: auto]
+        #[arg(long, value_name = "auto|uring|epoll", value_parser = parse_driver)]
         driver: Option<DriverChoice>,
     },
     /// Compile a config and every API it names; print every error; exit non-zero on any.
-    Check { config: PathBuf },
+    Check {
+        /// The config file to check (TOML)
+        #[arg(value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Write a consistent copy of the store to DIR/tollgate.redb. A stopped data dir is read
     /// directly; a running gateway is asked over its admin port (`POST /tollgate/backup`), found
     /// from --admin, else the data dir's admin.addr, else the config's admin address.
     Backup {
+        /// Directory to write tollgate.redb into (created if missing)
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
-        #[arg(long)]
+        /// Config file naming the data dir and admin address [default: the embedded config/tollgate.toml]
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long = "data-dir")]
+        /// Store directory, overrides storage.data_dir [default: ./tollgate-data]
+        #[arg(long = "data-dir", value_name = "DIR")]
         data_dir: Option<PathBuf>,
-        #[arg(long)]
+        /// Ask the gateway at this admin address (signed with the admin credentials) [default: the data dir's admin.addr, else admin.listen]
+        #[arg(long, value_name = "ADDR:PORT")]
         admin: Option<SocketAddr>,
     },
     /// Put a backup (DIR/tollgate.redb) in place as the data dir's store. The gateway must be
     /// stopped; the replaced file is kept as tollgate.redb.before-restore.
     Restore {
+        /// Directory holding the backup's tollgate.redb
+        #[arg(value_name = "DIR")]
         dir: PathBuf,
-        #[arg(long)]
+        /// Config file naming the data dir [default: the embedded config/tollgate.toml]
+        #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        #[arg(long = "data-dir")]
+        /// Store directory to restore into, overrides storage.data_dir [default: ./tollgate-data]
+        #[arg(long = "data-dir", value_name = "DIR")]
         data_dir: Option<PathBuf>,
     },
 }
@@ -242,6 +268,9 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     if let Some(addr) = health_addr {
         eprintln!("health and metrics also on {addr} (/ping, /metrics only)");
     }
+    // How to call each deployed stage (and, from now on, what every deploy changes): the
+    // newcomer's answer to "why does my curl get 403".
+    cell.announce_at(workers.listen);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "ready listen={} admin={}", workers.listen, admin_addr)?;
@@ -273,4 +302,56 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    /// Every argument of every subcommand says what it is for.
+    #[test]
+    fn every_flag_has_help() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no about", sub.get_name());
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some_and(|h| h.to_string().len() > 10),
+                    "{} {id} has no help",
+                    sub.get_name()
+                );
+            }
+        }
+    }
+
+    /// The defaults `run --help` states are the embedded config's values.
+    #[test]
+    fn run_help_states_the_embedded_defaults() {
+        let mut cli = Cli::command();
+        let help = cli
+            .find_subcommand_mut("run")
+            .expect("run")
+            .render_help()
+            .to_string();
+        let s = Settings::load(None, &Overrides::default()).expect("embedded config");
+        let driver = match s.driver {
+            DriverChoice::Auto => "auto",
+            DriverChoice::Uring => "uring",
+            DriverChoice::Epoll => "epoll",
+        };
+        for stated in [
+            format!("[default: {}]", s.listen),
+            format!("[default: {}]", s.admin),
+            format!("[default: {}]", s.data_dir.display()),
+            format!("[default: {}]", s.workers),
+            format!("[default: {driver}]"),
+        ] {
+            assert!(help.contains(&stated), "{stated} missing from:\n{help}");
+        }
+    }
 }

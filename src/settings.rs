@@ -120,10 +120,12 @@ pub const EMBEDDED_PREFIX: &str = "embedded:";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("cannot read {path}: {source}")]
+    /// The OS error is part of this message and deliberately not a `source`: `anyhow`'s `{:#}`
+    /// prints the source chain too, which repeated it ("…(os error 2): …(os error 2)").
+    #[error("cannot read config file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("invalid config {origin}: {message}")]
     Parse { origin: String, message: String },
@@ -228,9 +230,9 @@ impl Settings {
     ) -> Result<Settings, SettingsError> {
         let (text, origin) = match path {
             Some(p) => (
-                std::fs::read_to_string(p).map_err(|source| SettingsError::Read {
+                std::fs::read_to_string(p).map_err(|error| SettingsError::Read {
                     path: p.to_path_buf(),
-                    source,
+                    error,
                 })?,
                 p.display().to_string(),
             ),

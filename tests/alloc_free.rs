@@ -1,5 +1,7 @@
 //! Proves the steady-state request path allocates nothing: a counting global allocator watches a
-//! real worker (in this process) proxy thousands of keep-alive requests to an HTTP_PROXY route.
+//! real worker (in this process) proxy thousands of keep-alive requests to an HTTP_PROXY route,
+//! and answer thousands of 403 Missing Authentication Token through a customised DEFAULT_4XX
+//! gateway response (header from the request, template).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Runs once per driver.
@@ -106,14 +108,26 @@ fn api_doc(port: u16) -> String {
           "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
             "uri":"http://127.0.0.1:{port}/items/{{id}}",
-            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}}}}}}"#
+            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}}}},
+        "x-amazon-apigateway-gateway-responses":{{"DEFAULT_4XX":{{
+          "responseParameters":{{"gatewayresponse.header.Access-Control-Allow-Origin":"'*'",
+            "gatewayresponse.header.X-Agent":"method.request.header.User-Agent"}},
+          "responseTemplates":{{"application/json":
+            "{{\"message\":$context.error.messageString,\"type\":\"$context.error.responseType\"}}"}}}}}}}}"#
     )
 }
 
 /// The counter is process-wide: the two driver tests must not overlap.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn run_driver(driver: tollgate::settings::DriverChoice) {
+const PROXIED: &[u8] =
+    b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+const NO_ROUTE: &[u8] =
+    b"GET /prod/nothing/here HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+
+/// Sends `request` over one keep-alive connection thousands of times; each answer must start
+/// with `status_line`.
+fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status_line: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
     use tollgate::deploy::import::{import_document, ImportOptions};
@@ -148,8 +162,6 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
-    let request =
-        b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
     // The first response tells the (constant) response length: Date and request id are fixed width.
     client.write_all(request).unwrap();
     let mut resp = [0u8; 4096];
@@ -159,7 +171,12 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
         let text = &resp[..have];
         if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = std::str::from_utf8(&text[..end]).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(head.starts_with(status_line), "{head}");
+            if status_line.ends_with("403") {
+                // Rendered through the customised DEFAULT_4XX, not a fixed default body.
+                assert!(head.contains("\r\nX-Agent: alloc-test"), "{head}");
+                assert!(head.contains("Access-Control-Allow-Origin: *"), "{head}");
+            }
             let len: usize = head
                 .lines()
                 .find_map(|l| {
@@ -190,17 +207,43 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
     assert_eq!(
         after - before,
         0,
-        "{driver:?}: {} heap allocations over 5000 proxied requests",
+        "{driver:?}: {} heap allocations over 5000 requests ({status_line})",
         after - before
     );
 }
 
 #[test]
 fn proxied_requests_do_not_allocate_io_uring() {
-    run_driver(tollgate::settings::DriverChoice::Uring);
+    run_driver(
+        tollgate::settings::DriverChoice::Uring,
+        PROXIED,
+        "HTTP/1.1 200",
+    );
 }
 
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
-    run_driver(tollgate::settings::DriverChoice::Epoll);
+    run_driver(
+        tollgate::settings::DriverChoice::Epoll,
+        PROXIED,
+        "HTTP/1.1 200",
+    );
+}
+
+#[test]
+fn gateway_errors_do_not_allocate_io_uring() {
+    run_driver(
+        tollgate::settings::DriverChoice::Uring,
+        NO_ROUTE,
+        "HTTP/1.1 403",
+    );
+}
+
+#[test]
+fn gateway_errors_do_not_allocate_epoll() {
+    run_driver(
+        tollgate::settings::DriverChoice::Epoll,
+        NO_ROUTE,
+        "HTTP/1.1 403",
+    );
 }

@@ -328,3 +328,88 @@ fn generated_credentials_file_is_0600_and_works_as_a_cli_profile() {
         aws.run(&["get-rest-apis"]);
     });
 }
+
+/// Fail closed through the CLI: an API whose methods need an authorizer or an API key imports and
+/// reads back, but create-deployment fails as AWS reports a bad request, naming each method, and
+/// the stage keeps serving its previous deployment.
+#[test]
+fn aws_cli_deployment_of_unenforced_protection_is_refused() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let v1 = aws.home.write(
+            "v1.yaml",
+            &fixture("version.yaml").replace("@VERSION@", "cli-v1"),
+        );
+        let api = aws.run(&[
+            "import-rest-api",
+            "--body",
+            &format!("fileb://{}", v1.display()),
+        ]);
+        let id = api["id"].as_str().unwrap().to_string();
+        aws.run(&[
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+        ]);
+
+        let protected = fixture("version.yaml").replace("@VERSION@", "cli-v2").replacen(
+            "      responses:\n        '200'",
+            "      security:\n        - tok: []\n          key: []\n      responses:\n        '200'",
+            1,
+        ) + "components:\n  securitySchemes:\n    key:\n      type: apiKey\n      name: x-api-key\n      in: header\n    tok:\n      type: apiKey\n      name: Authorization\n      in: header\n      x-amazon-apigateway-authtype: custom\n      x-amazon-apigateway-authorizer:\n        type: token\n        authorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations\n";
+        let v2 = aws.home.write("v2.yaml", &protected);
+        aws.run(&[
+            "put-rest-api",
+            "--rest-api-id",
+            &id,
+            "--mode",
+            "overwrite",
+            "--body",
+            &format!("fileb://{}", v2.display()),
+        ]);
+        let resources = aws.run(&["get-resources", "--rest-api-id", &id]);
+        let res = resources["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/version")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let method = aws.run(&[
+            "get-method",
+            "--rest-api-id",
+            &id,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "GET",
+        ]);
+        assert_eq!(method["authorizationType"], "CUSTOM", "{method}");
+        assert_eq!(method["apiKeyRequired"], true, "{method}");
+
+        for stage in [&["--stage-name", "prod"][..], &[]] {
+            let mut args = vec!["create-deployment", "--rest-api-id", &id];
+            args.extend_from_slice(stage);
+            let err = aws.fails(&args, "BadRequestException");
+            for line in [
+                "GET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet",
+                "GET /version: apiKeyRequired: API keys are not enforced by this Tollgate version yet",
+            ] {
+                assert!(err.contains(line), "{line:?} not in {err}");
+            }
+        }
+        let r = gw.call(&id, "GET", "/prod/version", b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["version"], "cli-v1");
+        let deployments = aws.run(&["get-deployments", "--rest-api-id", &id]);
+        assert_eq!(deployments["items"].as_array().map(Vec::len), Some(1));
+    });
+}

@@ -15,7 +15,9 @@
 #   bench/wrk/run.sh --callgrind           # userspace instructions per request (valgrind)
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
-#      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate.
+#      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
+#      TOLLGATE=path to bench another binary, BASELINE=path to add an older build to the same
+#      interleaved rounds (reported as baseline-DRIVER).
 # Everything binds 127.0.0.1 and every process started here is stopped by PID on exit.
 set -euo pipefail
 
@@ -27,9 +29,10 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
 BACKEND_PORT=${BACKEND_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
-DRIVERS=${DRIVERS:-uring epoll}
 MODE=wrk
 [ "${1:-}" = "--callgrind" ] && MODE=callgrind
+# valgrind cannot run io_uring: callgrind measures the epoll driver unless told otherwise.
+if [ "$MODE" = callgrind ]; then DRIVERS=${DRIVERS:-epoll}; else DRIVERS=${DRIVERS:-uring epoll}; fi
 
 CLK_TCK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/tollgate-bench.XXXXXX)
@@ -68,7 +71,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
     log "building tollgate (release)"
     cargo build --release --bin tollgate >&2
 fi
-TOLLGATE=$ROOT/target/release/tollgate
+TOLLGATE=${TOLLGATE:-$ROOT/target/release/tollgate}
 
 # --- helpers -------------------------------------------------------------------------------------
 render() { # template out [KEY VALUE]...
@@ -113,12 +116,14 @@ start_nginx_proxy() { # [wrapper...]
     wait_port "$NGINX_PORT"
 }
 
-# start_tollgate DRIVER [wrapper...] -> sets TG_PID, TG_LISTEN
+# start_tollgate NAME DRIVER BINARY [wrapper...] -> sets TG_PID, TG_LISTEN. The API is deployed by
+# the config file's [[apis]] (the admin port only takes SigV4-signed requests).
 start_tollgate() {
-    local driver=$1; shift
-    local dir=$WORK/tollgate-$driver
+    local name=$1 driver=$2 bin=$3; shift 3
+    local dir=$WORK/$name
     mkdir -p "$dir/data"
-    cat >"$dir/tollgate.toml" <<EOF
+    render "$HERE/api.yaml.tmpl" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
+    cat >"$dir/tollgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
 workers = 1
@@ -140,8 +145,12 @@ drain_ms = 2000
 pool_idle_per_upstream = 64
 [storage]
 data_dir = "$dir/data"
-EOF
-    taskset -c 1 "$@" "$TOLLGATE" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
+[[apis]]
+file = "$dir/api.yaml"
+[[apis.stages]]
+name = "prod"
+TOML
+    taskset -c 1 "$@" "$bin" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
         --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data-dir "$dir/data" \
         >"$dir/stdout" 2>"$dir/stderr" &
     TG_PID=$!; PIDS+=("$TG_PID")
@@ -149,25 +158,26 @@ EOF
     for _ in $(seq 600); do
         ready=$(grep -m1 '^ready ' "$dir/stdout" 2>/dev/null || true)
         [ -n "$ready" ] && break
-        kill -0 "$TG_PID" 2>/dev/null || { log "tollgate ($driver) exited:"; cat "$dir/stderr" >&2; return 1; }
+        kill -0 "$TG_PID" 2>/dev/null || { log "$name exited:"; cat "$dir/stderr" >&2; return 1; }
         sleep 0.1
     done
-    [ -n "$ready" ] || { log "tollgate ($driver) never became ready"; cat "$dir/stderr" >&2; return 1; }
+    [ -n "$ready" ] || { log "$name never became ready"; cat "$dir/stderr" >&2; return 1; }
     TG_LISTEN=$(sed -n 's/.*listen=\([^ ]*\).*/\1/p' <<<"$ready")
-    local admin; admin=$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")
-    render "$HERE/api.yaml.tmpl" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
-    local created id
-    created=$(curl -sSf -X POST -H 'Content-Type: application/yaml' --data-binary "@$dir/api.yaml" \
-        "http://$admin/restapis?mode=import")
-    id=$(grep -o '"id" *: *"[^"]*"' <<<"$created" | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
-    curl -sSf -X POST -H 'Content-Type: application/json' --data '{"stageName":"prod"}' \
-        "http://$admin/restapis/$id/deployments" >/dev/null
     curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
-        || { log "tollgate ($driver) does not proxy to the backend"; return 1; }
+        || { log "$name does not proxy to the backend"; return 1; }
     # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
     if taskset -apc "$TG_PID" | grep -v "list: 1$" | grep -q .; then
-        log "warning: some tollgate ($driver) threads are not confined to CPU 1:"
+        log "warning: some $name threads are not confined to CPU 1:"
         taskset -apc "$TG_PID" >&2
+    fi
+}
+
+# The Tollgate targets, one "NAME DRIVER BINARY" per line; BASELINE=path adds an older build with
+# the same drivers to the same interleaved rounds.
+tollgate_targets() {
+    for d in $DRIVERS; do echo "tollgate-$d $d $TOLLGATE"; done
+    if [ -n "${BASELINE:-}" ]; then
+        for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
     fi
 }
 
@@ -208,10 +218,11 @@ if [ "$MODE" = wrk ]; then
     start_backend
     start_nginx_proxy
     declare -A TG_PIDS TG_URLS
-    for d in $DRIVERS; do
-        start_tollgate "$d"
-        TG_PIDS[$d]=$TG_PID; TG_URLS[$d]="http://$TG_LISTEN/prod/bench"
-    done
+    TG_NAMES=()
+    while read -r name driver bin; do
+        start_tollgate "$name" "$driver" "$bin"
+        TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/bench"
+    done < <(tollgate_targets)
     : >"$WORK/results.tsv"
     log "warm-up"
     for target in "http://127.0.0.1:$NGINX_PORT/prod/bench" "${TG_URLS[@]}"; do
@@ -220,8 +231,8 @@ if [ "$MODE" = wrk ]; then
     for round in $(seq "$ROUNDS"); do
         run_wrk backend-direct "http://127.0.0.1:$BACKEND_PORT/bench" - "$round"
         run_wrk nginx "http://127.0.0.1:$NGINX_PORT/prod/bench" "$NGINX_PID" "$round"
-        for d in $DRIVERS; do
-            run_wrk "tollgate-$d" "${TG_URLS[$d]}" "${TG_PIDS[$d]}" "$round"
+        for name in "${TG_NAMES[@]}"; do
+            run_wrk "$name" "${TG_URLS[$name]}" "${TG_PIDS[$name]}" "$round"
         done
     done
 
@@ -233,7 +244,7 @@ if [ "$MODE" = wrk ]; then
     echo
     echo "| target | req/s | p50 (us) | p99 (us) | proxy CPU us/req | req/s vs nginx | p99 vs nginx | CPU/req vs nginx |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for name in backend-direct nginx $(for d in $DRIVERS; do echo "tollgate-$d"; done); do
+    for name in backend-direct nginx "${TG_NAMES[@]}"; do
         rps=$(col "$name" 3); p50=$(col "$name" 4); p99=$(col "$name" 5); cpu=$(col "$name" 6)
         if [ "$name" = backend-direct ]; then
             echo "| $name | $rps | $p50 | $p99 | - | - | - | - |"
@@ -274,7 +285,7 @@ echo "| proxy | requests | instructions (Ir) | Ir per request |"
 echo "|---|---:|---:|---:|"
 start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
-for d in $DRIVERS; do
-    start_tollgate "$d" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.tollgate-$d.%p"
-    callgrind_ir "tollgate-$d" "$TG_PID" "http://$TG_LISTEN/prod/bench"
-done
+while read -r name driver bin; do
+    start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
+    callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/bench"
+done < <(tollgate_targets)

@@ -13,7 +13,9 @@ use super::limits::check_quota;
 pub use crate::admin::deployments::stages::StageUpdate;
 use crate::admin::deployments::stages::{updated_stage, validate_stage_name, validate_variables};
 use crate::admin::restapis::merge;
-use crate::deploy::compile::{build_snapshot, check_api, compile_stage, UpstreamInterner};
+use crate::deploy::compile::{
+    build_snapshot, check_api, compile_stage, refuse_unenforced, unenforced, UpstreamInterner,
+};
 use crate::deploy::ids::new_id;
 use crate::deploy::import::{import_document, ImportOptions};
 use crate::deploy::model::{Deployment, RestApi, Stage};
@@ -176,6 +178,9 @@ impl ControlPlane {
         if api.resources.iter().all(|r| r.resource_methods.is_empty()) {
             return Err(ApiError::NoMethods);
         }
+        // Even without a stage: a stored deployment can be served later by CreateStage,
+        // UpdateStage or a canary without another look at its definition.
+        check_servable(&api)?;
         let now = now();
         let deployment = Deployment {
             id: new_id(10),
@@ -296,6 +301,10 @@ impl ControlPlane {
             let mut api = import_document(&doc, &ImportOptions::default())
                 .map_err(|p| anyhow!("cannot import {file}: {p}"))?;
             check_api(&api).map_err(|p| anyhow!("{file}: {p}"))?;
+            if !boot_api.stages.is_empty() {
+                refuse_unenforced(&api)
+                    .map_err(|p| anyhow!("{file}: {}", p.render(unenforced::HEADING)))?;
+            }
             api.id = boot_api
                 .id
                 .clone()
@@ -420,6 +429,12 @@ impl ControlPlane {
         }
         Ok(build_snapshot(apis, &self.upstreams))
     }
+}
+
+/// Fail closed: a deployment whose protection is not enforced yet is a `BadRequestException`
+/// naming every such method (`compile::unenforced`).
+fn check_servable(api: &RestApi) -> Result<(), ApiError> {
+    refuse_unenforced(api).map_err(|p| ApiError::bad_request(p.render(unenforced::HEADING)))
 }
 
 fn import(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, ApiError> {

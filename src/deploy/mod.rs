@@ -6,12 +6,15 @@
 //! substituted, URIs, mappings, templates and the `router` compiled) -> `compile::build_snapshot`
 //! -> `publish`.
 
+pub mod announce;
 pub mod compile;
 pub mod export;
+pub mod gateway_responses;
 pub mod ids;
 pub mod import;
 pub mod model;
 pub mod path;
+pub mod policy;
 pub mod problem;
 pub mod publish;
 pub mod router;

@@ -3,16 +3,22 @@
 //! The control plane `publish`es a whole new `Snapshot`; each worker checks `generation` (one
 //! atomic load) at every request and only calls `load` when it changed, so the request path takes
 //! no lock and clones no `Arc` in steady state.
+//!
+//! Once the data port is bound, `announce_at` makes every later publish log what it changed for
+//! clients (`deploy::announce`): this is the one place every deploy path goes through.
 
-use crate::deploy::Snapshot;
+use crate::deploy::{announce, Snapshot};
 use arc_swap::ArcSwap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug)]
 pub struct SnapshotCell {
     current: ArcSwap<Snapshot>,
     generation: AtomicU64,
+    /// The data-plane address, once bound: set means "log each publish's changes".
+    announce: OnceLock<SocketAddr>,
 }
 
 impl Default for SnapshotCell {
@@ -20,6 +26,7 @@ impl Default for SnapshotCell {
         SnapshotCell {
             current: ArcSwap::from_pointee(Snapshot::default()),
             generation: AtomicU64::new(0),
+            announce: OnceLock::new(),
         }
     }
 }
@@ -29,10 +36,25 @@ impl SnapshotCell {
     pub fn publish(&self, mut snap: Snapshot) -> u64 {
         let generation = self.generation.load(Ordering::Relaxed) + 1;
         snap.generation = generation;
+        // The control plane serialises publishes (its lock), so `current` is the previous one.
+        if let Some(listen) = self.announce.get() {
+            for line in announce::change_lines(&self.current.load(), &snap, *listen) {
+                eprintln!("{line}");
+            }
+        }
         self.current.store(Arc::new(snap));
         // Release after the store: a worker that sees the new number also sees the snapshot.
         self.generation.store(generation, Ordering::Release);
         generation
+    }
+
+    /// Logs how to call every stage served now and, from here on, what each publish changes.
+    /// Called once the data port is bound (its port is only known then); later calls only log.
+    pub fn announce_at(&self, listen: SocketAddr) {
+        let _ = self.announce.set(listen);
+        for line in announce::boot_lines(&self.current.load(), listen) {
+            eprintln!("{line}");
+        }
     }
 
     #[inline]

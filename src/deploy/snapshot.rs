@@ -4,6 +4,11 @@
 //! adopt it at their next request. Everything here is indexed by typed ids so the data path does
 //! lookups, never parsing of configuration, and never allocates.
 
+use crate::deploy::gateway_responses::GatewayResponses;
+pub use crate::deploy::policy::{
+    AuthorizationPlan, KeyRequirement, MethodSettings, RequestValidation, StageSettings,
+    ValidatorIdx, ValidatorRuntime,
+};
 use crate::deploy::router::Router;
 use ahash::AHashMap;
 use std::time::Duration;
@@ -74,6 +79,12 @@ pub struct StageRuntime {
     pub deployment_id: Box<str>,
     pub router: Router,
     pub methods: Vec<MethodRuntime>,
+    /// This stage's deployment's gateway responses: every error the gateway makes for a request
+    /// to this stage is rendered through them.
+    pub gateway_responses: GatewayResponses,
+    /// The deployed API's request validators; `RequestValidation::validator` indexes it.
+    pub validators: Vec<ValidatorRuntime>,
+    pub settings: StageSettings,
 }
 
 #[derive(Debug)]
@@ -84,9 +95,13 @@ pub struct MethodRuntime {
     pub resource_path: Box<str>,
     /// Names of the path parameters, in the order the router captures them.
     pub path_params: Box<[Box<str>]>,
-    /// Kept for the API-key / authorizer issues; not acted on yet.
-    pub api_key_required: bool,
-    pub authorization_type: Box<str>,
+    /// Policy for the later phases (data only for now; see `deploy::policy`). Only
+    /// `AuthorizationPlan::None` without a required key is ever served until those phases land.
+    pub authorization: AuthorizationPlan,
+    pub api_key: KeyRequirement,
+    pub validation: RequestValidation,
+    /// The stage's `methodSettings` resolved for this method.
+    pub settings: MethodSettings,
     pub integration: IntegrationRuntime,
 }
 

@@ -292,20 +292,22 @@ fn finish(
         }
         Framing::Chunked
     } else if let Some(len) = cl {
-        if len > limits.max_body as u64 {
-            return Err(HeadError::BodyTooLarge);
-        }
         Framing::ContentLength(len)
     } else {
         Framing::None
     };
 
-    if minor_version == 1 && host_header.is_none() {
-        return Err(bad("missing Host header"));
-    }
     // An absolute-form authority was stored by set_target and overrides Host.
     if out.host.is_none() {
         out.host = host_header.filter(|s| !s.is_empty());
+    }
+    // Refused only now, with the head filled in: the 413 is then rendered through the gateway
+    // responses of the API and stage the request names (REQUEST_TOO_LARGE).
+    if matches!(out.framing, Framing::ContentLength(len) if len > limits.max_body as u64) {
+        return Err(HeadError::BodyTooLarge);
+    }
+    if minor_version == 1 && host_header.is_none() {
+        return Err(bad("missing Host header"));
     }
     out.keep_alive = !close && (minor_version == 1 || keep_alive_token);
     // RFC 9110 §10.1.1: a 100-continue expectation in HTTP/1.0 MUST be ignored.

@@ -13,7 +13,9 @@ use crate::http::body::ChunkedDecoder;
 use crate::http::request::{self, RequestHead};
 use crate::http::upstream::ResponseHead;
 use crate::http::Framing;
-use crate::pipeline::{self, respond, ClientIo, Exchange};
+use crate::http::HeadError;
+use crate::pipeline::respond::{self, Reject};
+use crate::pipeline::{self, ClientIo, Exchange};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
@@ -31,6 +33,12 @@ const KEEP_CAPACITY: usize = 64 * 1024;
 /// Pipelined responses are written out once this much is pending, so a client that pipelines
 /// many requests without reading holds at most this much (plus one response) of our memory.
 const FLUSH_AT: usize = 64 * 1024;
+
+/// A head that did not arrive in time (slowloris).
+const TIMEOUT: Reject = Reject::BadRequest {
+    status: 408,
+    message: "Request Timeout",
+};
 
 #[derive(Debug)]
 enum ConnEnd {
@@ -117,22 +125,27 @@ impl Conn {
         }
     }
 
-    /// Answers a request that could not be parsed or framed, then closes.
-    async fn refuse(&mut self, core: &Core, status: u16, message: &str) -> Result<(), ConnEnd> {
+    /// Answers a request that could not be parsed or framed, then closes. Once the head was
+    /// `parsed`, the request's stage's gateway responses apply (its DEFAULT_4XX,
+    /// REQUEST_TOO_LARGE); before that, AWS's defaults.
+    async fn refuse(&mut self, core: &Core, r: Reject, parsed: bool) -> Result<(), ConnEnd> {
+        core.refresh(&mut self.snap);
         let mut id = [0u8; 36];
         core.ids.borrow_mut().next(&mut id);
         let mut date = [0u8; 29];
         core.date(&mut date);
-        respond::error_response(
-            &mut self.wbuf,
-            status,
-            message,
-            None,
-            &id,
-            &date,
-            true,
-            false,
-        );
+        let site = respond::ErrorSite {
+            buf: &self.rbuf,
+            head: parsed.then_some(&*self.head),
+            routed: None,
+            peer: self.peer,
+            request_id: &id,
+            date: &date,
+            epoch_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        };
+        respond::refuse(&self.snap, &site, r, &mut self.wbuf);
         let _ = self.flush(core.config.idle_timeout).await;
         Err(ConnEnd::Done)
     }
@@ -147,7 +160,11 @@ impl Conn {
                 match request::parse(avail, &cfg.limits, &mut self.head) {
                     Ok(Some(n)) => break n,
                     Ok(None) => {}
-                    Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                    // Only a body over the limit is refused after the whole head was read.
+                    Err(e) => {
+                        let parsed = e == HeadError::BodyTooLarge;
+                        return self.refuse(core, e.into(), parsed).await;
+                    }
                 }
                 let pending = avail.len();
                 // Pipelining ends here: answer everything parsed so far in one write.
@@ -161,7 +178,7 @@ impl Conn {
                     let started = *head_started.get_or_insert_with(Instant::now);
                     match cfg.header_timeout.checked_sub(started.elapsed()) {
                         Some(d) => d,
-                        None => return self.refuse(core, 408, "Request Timeout").await,
+                        None => return self.refuse(core, TIMEOUT, false).await,
                     }
                 };
                 match self.read_more(limit).await {
@@ -172,9 +189,7 @@ impl Conn {
                         }
                     }
                     // A stalled partial head is answered (slowloris); an idle one just closes.
-                    Err(_) if pending > 0 => {
-                        return self.refuse(core, 408, "Request Timeout").await
-                    }
+                    Err(_) if pending > 0 => return self.refuse(core, TIMEOUT, false).await,
                     Err(e) => return Err(e),
                 }
             };
@@ -190,7 +205,9 @@ impl Conn {
                 Framing::ContentLength(n) => {
                     let n = n as usize;
                     if n > cfg.limits.max_body {
-                        return self.refuse(core, 413, "Request Too Long").await;
+                        return self
+                            .refuse(core, HeadError::BodyTooLarge.into(), true)
+                            .await;
                     }
                     if self.head.expect_continue && self.rbuf.len() < body_start + n {
                         self.wbuf
@@ -225,7 +242,7 @@ impl Conn {
                                     break;
                                 }
                             }
-                            Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                            Err(e) => return self.refuse(core, e.into(), true).await,
                         }
                         // Keep the head and any undecoded tail; drop what was decoded.
                         self.rbuf.drain(body_start..pos);

@@ -18,7 +18,7 @@ use crate::deploy::Snapshot;
 use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
 use monoio::net::TcpStream;
-use respond::Reject;
+use respond::{Reject, Scope};
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -77,7 +77,7 @@ pub async fn run(
         Ok(r) => r,
         Err(e) => {
             core.metrics.record_unrouted();
-            return respond::reject(ex, io.wbuf, Reject::from(e));
+            return respond::reject(ex, Scope::Unrouted(snap), io.wbuf, Reject::from(e));
         }
     };
     let slot = core
@@ -99,7 +99,7 @@ pub async fn run(
             // Nothing of this response reached the client yet (integrate only fails before it
             // starts relaying), so drop any partial head and answer the error instead.
             io.wbuf.truncate(mark);
-            let mut o = respond::reject(ex, io.wbuf, reject);
+            let mut o = respond::reject(ex, Scope::Routed(&routed), io.wbuf, reject);
             o.integration_us = reject_integration_us(ex);
             o
         }

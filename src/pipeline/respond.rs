@@ -1,9 +1,17 @@
 //! The last phase, and the only place that turns a `Reject` into status, AWS error body and
-//! `x-amzn-ErrorType`. Also the response-head helpers every phase writes with, so every response
-//! carries `Date`, `x-amzn-RequestId` and the right framing and `Connection` headers.
+//! `x-amzn-ErrorType`: each `Reject` names its gateway response type and is rendered through the
+//! stage's compiled gateway responses (`gateway`), the connection loop's refusals included.
+//! Also the response-head helpers every phase writes with, so every response carries `Date`,
+//! `x-amzn-RequestId` and the right framing and `Connection` headers.
 
-use super::route::RouteError;
+mod gateway;
+
+pub use gateway::{ErrorSite, GatewayError};
+
+use super::route::{RouteError, Routed};
 use super::{Exchange, Outcome};
+use crate::deploy::gateway_responses::ResponseType;
+use crate::deploy::Snapshot;
 use crate::http::body::BodyError;
 use crate::http::{response, HeadError};
 use crate::net::upstream::UpstreamError;
@@ -20,9 +28,10 @@ pub enum Reject {
     IntegrationTimeout,
     /// INTEGRATION_FAILURE: the backend refused, reset or answered malformed.
     IntegrationFailure,
-    /// DEFAULT_5XX from a configuration the request cannot be served with.
+    /// API_CONFIGURATION_ERROR: a configuration the request cannot be served with.
     Internal,
-    /// A malformed or over-limit request (the connection is closed after it).
+    /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
+    /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
 }
 
@@ -61,31 +70,34 @@ impl From<&UpstreamError> for Reject {
 }
 
 impl Reject {
-    /// Status, `{"message"}` text and `x-amzn-ErrorType`, as API Gateway answers them.
-    pub fn parts(&self) -> (u16, &'static str, Option<&'static str>) {
+    /// The gateway response type this error renders as, with what it says when nothing is
+    /// customised. Statuses are what Tollgate has always answered: a failed backend is 502
+    /// (INTEGRATION_FAILURE's own default, 504, is what an override-free GetGatewayResponse
+    /// reports), framing errors keep their 400/408/414/431 under DEFAULT_4XX.
+    pub fn gateway_error(&self) -> GatewayError {
+        let of = GatewayError::of;
         match *self {
-            Reject::MissingAuthenticationToken => (
-                403,
-                "Missing Authentication Token",
-                Some("MissingAuthenticationTokenException"),
-            ),
-            Reject::UnsupportedMediaType => (
-                415,
-                "Unsupported Media Type",
-                Some("UnsupportedMediaTypeException"),
-            ),
-            Reject::IntegrationTimeout => (504, "Endpoint request timed out", None),
-            Reject::IntegrationFailure => (
-                502,
-                "Internal server error",
-                Some("InternalServerErrorException"),
-            ),
-            Reject::Internal => (
-                500,
-                "Internal server error",
-                Some("InternalServerErrorException"),
-            ),
-            Reject::BadRequest { status, message } => (status, message, None),
+            Reject::MissingAuthenticationToken => of(ResponseType::MissingAuthenticationToken),
+            Reject::UnsupportedMediaType => of(ResponseType::UnsupportedMediaType),
+            Reject::IntegrationTimeout => of(ResponseType::IntegrationTimeout),
+            Reject::IntegrationFailure => GatewayError {
+                status: 502,
+                ..of(ResponseType::IntegrationFailure)
+            },
+            Reject::Internal => of(ResponseType::ApiConfigurationError),
+            Reject::BadRequest { status, message } => {
+                let response_type = match status {
+                    413 => ResponseType::RequestTooLarge,
+                    500.. => ResponseType::Default5xx,
+                    _ => ResponseType::Default4xx,
+                };
+                GatewayError {
+                    response_type,
+                    status,
+                    message: Some(message),
+                    error_type: None,
+                }
+            }
         }
     }
 
@@ -95,20 +107,32 @@ impl Reject {
     }
 }
 
-/// Writes the error response for `r` and says whether to close.
-pub fn reject(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
-    let (status, message, error_type) = r.parts();
+/// Where the failed request got to, which decides whose gateway responses apply.
+#[derive(Clone, Copy)]
+pub enum Scope<'a> {
+    /// Not routed: the stage is looked up from `Host` and the path (AWS defaults without one).
+    Unrouted(&'a Snapshot),
+    Routed(&'a Routed<'a>),
+}
+
+/// Writes the error response for `r` through the gateway responses that apply, and says
+/// whether to close.
+pub fn reject(ex: &Exchange<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     let close = !ex.keep_alive || !r.keeps_connection();
-    error_response(
-        wbuf,
-        status,
-        message,
-        error_type,
-        &ex.request_id,
-        &ex.date,
-        close,
-        ex.is_head(),
-    );
+    let (table, routed) = match scope {
+        Scope::Unrouted(snap) => (gateway::table_for(snap, ex.buf, Some(ex.head)), None),
+        Scope::Routed(routed) => (&routed.stage.gateway_responses, Some(routed)),
+    };
+    let site = ErrorSite {
+        buf: ex.buf,
+        head: Some(ex.head),
+        routed,
+        peer: ex.peer,
+        request_id: &ex.request_id,
+        date: &ex.date,
+        epoch_ms: ex.epoch_ms,
+    };
+    let status = gateway::render(table, &r.gateway_error(), &site, close, ex.is_head(), wbuf);
     Outcome {
         status,
         close,
@@ -116,21 +140,14 @@ pub fn reject(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     }
 }
 
-/// An error response without an exchange (the head could not be parsed).
-#[allow(clippy::too_many_arguments)]
-pub fn error_response(
-    wbuf: &mut Vec<u8>,
-    status: u16,
-    message: &str,
-    error_type: Option<&str>,
-    request_id: &[u8],
-    date: &[u8],
-    close: bool,
-    head_only: bool,
-) {
-    response::json_error(
-        wbuf, status, message, error_type, request_id, date, !close, head_only,
-    );
+/// The connection loop's refusal of a request it could not parse or frame (it closes after):
+/// rendered through the gateway responses of the request's stage once `head` is known.
+pub fn refuse(snap: &Snapshot, site: &ErrorSite<'_>, r: Reject, wbuf: &mut Vec<u8>) -> u16 {
+    let table = gateway::table_for(snap, site.buf, site.head);
+    let head_only = site
+        .head
+        .is_some_and(|h| h.method == crate::http::request::Method::Head);
+    gateway::render(table, &r.gateway_error(), site, true, head_only, wbuf)
 }
 
 /// Status line plus the headers every response carries.

@@ -4,6 +4,8 @@
 //! Like API Gateway, an unknown API, stage, resource or method all look the same to the client:
 //! 403 Missing Authentication Token, so callers cannot probe what exists.
 
+mod no_api;
+
 use super::Exchange;
 use crate::deploy::router::Captures;
 use crate::deploy::snapshot::{ApiRuntime, MethodRuntime, StageRuntime};
@@ -42,7 +44,10 @@ impl Routed<'_> {
 
 pub fn route<'s>(ex: &Exchange<'_>, snap: &'s Snapshot) -> Result<Routed<'s>, RouteError> {
     let host = ex.head.host.map(|h| h.get(ex.buf));
-    let (api_idx, api) = snap.api_for_host(host).ok_or(RouteError::NoApi)?;
+    let Some((api_idx, api)) = snap.api_for_host(host) else {
+        no_api::explain(snap, host);
+        return Err(RouteError::NoApi);
+    };
     let path = ex.head.path.get(ex.buf);
     let rest = path.strip_prefix(b"/").ok_or(RouteError::NoStage)?;
     let stage_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());

@@ -149,6 +149,7 @@ impl ControlPlane {
             .store
             .get_deployment(api_id, &stage.deployment_id)?
             .ok_or(ApiError::DeploymentNotFound)?;
+        super::check_servable(&deployment.api)?;
         validate_variables(&stage.variables)?;
         if let Some(canary) = stage.extra.get(CANARY) {
             self.check_canary(api_id, canary)?;

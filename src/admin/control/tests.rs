@@ -308,3 +308,147 @@ fn put_rest_api_keeps_the_id_in_both_modes() {
         Err(ApiError::ApiNotFound { .. })
     ));
 }
+
+/// PETS with `GET /pets` protected by IAM: stored, never served.
+fn protected(api: &RestApi) -> RestApi {
+    let mut api = api.clone();
+    let m = api
+        .resources
+        .iter_mut()
+        .find_map(|r| r.resource_methods.get_mut("GET"))
+        .unwrap();
+    m.authorization_type = "AWS_IAM".into();
+    api
+}
+
+fn assert_refused(e: ApiError) {
+    let (status, kind, message) = e.parts();
+    assert_eq!((status, kind), (400, "BadRequestException"), "{message}");
+    assert!(
+        message.starts_with(crate::deploy::compile::unenforced::HEADING),
+        "{message}"
+    );
+    assert!(
+        message.contains("GET /pets: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"),
+        "{message}"
+    );
+}
+
+/// Fail closed on every path that serves a deployment: CreateDeployment with and without a stage,
+/// and CreateStage / UpdateStage onto a deployment an older version stored before the refusal
+/// existed. Each refusal changes nothing stored or served.
+#[test]
+fn unenforced_protection_is_refused_on_every_deploy_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cp = open(&settings(dir.path(), Vec::new()));
+    let api = cp
+        .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+        .unwrap();
+    let deploy = |cp: &mut ControlPlane, stage: Option<&str>| {
+        cp.create_deployment(
+            &api.id,
+            NewDeployment {
+                description: None,
+                stage: stage.map(|name| StageUpdate {
+                    name: name.into(),
+                    ..Default::default()
+                }),
+            },
+        )
+    };
+    let good = deploy(&mut cp, Some("prod")).unwrap();
+    let generation = cp.cell().generation();
+
+    // The management API stores the protection (as import does)...
+    cp.edit_rest_api(&api.id, |a| {
+        *a = protected(a);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        cp.get_rest_api(&api.id).unwrap(),
+        protected(&api),
+        "stored unchanged"
+    );
+    // ...but no deployment of it is made, with a stage or without.
+    assert_refused(deploy(&mut cp, Some("prod")).unwrap_err());
+    assert_refused(deploy(&mut cp, None).unwrap_err());
+    assert_eq!(cp.list_deployments(&api.id).unwrap().len(), 1);
+
+    // A deployment stored by an older version is not served by CreateStage or UpdateStage.
+    let old = Deployment {
+        id: "olddeploy1".into(),
+        description: None,
+        created_date: 0,
+        api: protected(&api),
+    };
+    cp.store
+        .apply(&[Write::PutDeployment {
+            api_id: api.id.clone(),
+            deployment: old.clone(),
+        }])
+        .unwrap();
+    let e = cp
+        .create_stage(
+            &api.id,
+            NewStage {
+                name: "beta".into(),
+                deployment_id: old.id.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_refused(e);
+    assert_eq!(
+        cp.get_stage(&api.id, "beta").unwrap_err(),
+        ApiError::StageNotFound
+    );
+    let ops = crate::admin::patch::parse(
+        br#"{"patchOperations":[{"op":"replace","path":"/deploymentId","value":"olddeploy1"}]}"#,
+    )
+    .unwrap();
+    assert_refused(cp.update_stage(&api.id, "prod", &ops).unwrap_err());
+    assert_eq!(
+        cp.get_stage(&api.id, "prod").unwrap().deployment_id,
+        good.id
+    );
+    assert_eq!(cp.cell().generation(), generation, "nothing published");
+    assert_eq!(&*cp.cell().load().apis[0].stages[0].deployment_id, good.id);
+}
+
+/// Boot and SIGHUP: a boot file that declares unenforced protection fails the start, and on a
+/// reload changes nothing. Without stages it is only stored.
+#[test]
+fn boot_apis_with_unenforced_protection_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pets.json"), PETS).unwrap();
+    let s = settings(dir.path(), vec![boot("pets.json", None, &[])]);
+    let id = boot::derived_id("Pets");
+    let mut cp = open(&s);
+    let generation = cp.cell().generation();
+    let keyed = PETS.replace(r#""responses":{"200""#, r#""security":[{"k":[]}],"responses":{"200""#)
+        .replace(
+            r#""paths""#,
+            r#""components":{"securitySchemes":{"k":{"type":"apiKey","name":"x-api-key","in":"header"}}},"paths""#,
+        );
+    std::fs::write(dir.path().join("pets.json"), &keyed).unwrap();
+    let e = cp.reload(&s).unwrap_err().to_string();
+    assert!(
+        e.contains(
+            "GET /pets: apiKeyRequired: API keys are not enforced by this Tollgate version yet"
+        ),
+        "{e}"
+    );
+    assert_eq!(cp.cell().generation(), generation);
+    assert!(!cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].api_key_required);
+    drop(cp);
+    let e = ControlPlane::open(&s, Arc::new(SnapshotCell::default()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("apiKeyRequired"), "{e}");
+    let mut no_stages = s.clone();
+    no_stages.apis[0].stages.clear();
+    let cp = open(&no_stages);
+    assert!(cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].api_key_required);
+}

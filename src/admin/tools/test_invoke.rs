@@ -13,7 +13,7 @@
 use crate::admin::error::ApiError;
 use crate::core::metrics::MetricsHub;
 use crate::core::{Core, WorkerConfig};
-use crate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
+use crate::deploy::compile::{build_snapshot, compile_stage_for_test_invoke, UpstreamInterner};
 use crate::deploy::model::{RestApi, Stage};
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::snapshot::ApiRuntime;
@@ -94,7 +94,7 @@ pub fn prepare(
         ..Stage::default()
     };
     let mut upstreams = UpstreamInterner::default();
-    let runtime = compile_stage(&only, &stage, &mut upstreams)
+    let runtime = compile_stage_for_test_invoke(&only, &stage, &mut upstreams)
         .map_err(|p| ApiError::bad_request(p.render("The method cannot be invoked:")))?;
     let snapshot = build_snapshot(
         vec![ApiRuntime {

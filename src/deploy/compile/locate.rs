@@ -15,6 +15,10 @@ pub trait Locate {
     fn integration_response(&self, res: usize, method: &str, status: &str) -> String;
     /// That integration response's selection pattern.
     fn selection_pattern(&self, res: usize, method: &str, status: &str) -> String;
+    /// The `i`-th gateway response (of `response_type`).
+    fn gateway_response(&self, i: usize, _response_type: &str) -> String {
+        format!("/gatewayResponses/{i}")
+    }
 }
 
 /// Pointers into `RestApi`'s serialised form (`/resources/3/resourceMethods/GET/...`).

@@ -5,10 +5,12 @@
 
 use super::locate::Locate;
 use super::params::{self, ParamError, ResponseSource, Source, Target};
+use super::policy::compile_method_policy;
 use super::template::compile_template;
 use super::uri::{self, PathPiece, UriError, Vars};
 use super::UpstreamInterner;
 use crate::deploy::model::{Integration, IntegrationResponse, Method, RestApi};
+use crate::deploy::policy::MethodSettings;
 use crate::deploy::problem::{join, Problems};
 use crate::deploy::snapshot::{
     IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime, ParamSource,
@@ -67,7 +69,7 @@ pub fn compile_method(
     problems: &mut Problems,
 ) -> Option<MethodRuntime> {
     let before = problems.0.len();
-    check_auth(api, site, m, problems);
+    let policy = compile_method_policy(api, site, m, problems);
     let Some(integ) = &m.method_integration else {
         problems.push(
             site.loc.method(site.res, site.method),
@@ -82,41 +84,18 @@ pub fn compile_method(
     if problems.0.len() != before {
         return None;
     }
+    let policy = policy?;
     Some(MethodRuntime {
         http_method: site.method.into(),
         resource_path: site.path.into(),
         path_params: site.params.iter().map(|&p| p.into()).collect(),
-        api_key_required: m.api_key_required,
-        authorization_type: m.authorization_type.as_str().into(),
+        authorization: policy.authorization,
+        api_key: policy.api_key,
+        validation: policy.validation,
+        // Resolved against the stage by `compile_stage`, once every method is compiled.
+        settings: MethodSettings::default(),
         integration: integration?,
     })
-}
-
-fn check_auth(api: &RestApi, site: &Site<'_>, m: &Method, problems: &mut Problems) {
-    let at = site.loc.method(site.res, site.method);
-    let msg = |what: String| {
-        format!(
-            "Unable to put method '{}' on resource at path '{}': {what}",
-            site.method, site.path
-        )
-    };
-    if !matches!(
-        m.authorization_type.as_str(),
-        "NONE" | "AWS_IAM" | "CUSTOM" | "COGNITO_USER_POOLS"
-    ) {
-        problems.push(
-            at.clone(),
-            msg(format!(
-                "Invalid authorization type specified: {}. Valid options are NONE, AWS_IAM, CUSTOM, COGNITO_USER_POOLS",
-                m.authorization_type
-            )),
-        );
-    }
-    if let Some(id) = &m.authorizer_id {
-        if !api.authorizers.iter().any(|a| &a.id == id) {
-            problems.push(at, msg(format!("Invalid authorizer ID specified: {id}")));
-        }
-    }
 }
 
 fn compile_integration(

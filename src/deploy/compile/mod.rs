@@ -2,20 +2,27 @@
 //! one `MethodRuntime` per resource method), and the runtimes of all APIs -> `Snapshot`.
 //!
 //! `check_api` runs every check that does not depend on stage variables, so an import or a
-//! PutRestApi refuses what a later deployment could never compile. All problems are collected;
-//! nothing is half-built. Upstream ids are interned across compilations so per-core connection
-//! pools survive a redeploy.
+//! PutRestApi refuses what a later deployment could never compile. `compile_stage` adds what
+//! only a deployment asks: the stage's settings, and `unenforced`, which refuses protection this
+//! version cannot enforce yet (fail closed). All problems are collected; nothing is half-built.
+//! Upstream ids are interned across compilations so per-core connection pools survive a
+//! redeploy.
 
+pub mod gateway;
 mod locate;
 mod method;
 pub mod params;
+mod policy;
+pub mod settings;
 pub mod template;
+pub mod unenforced;
 pub mod uri;
 
 pub use locate::{Locate, ModelLocator};
 pub use template::compile_template;
 pub use uri::Vars;
 
+use crate::deploy::gateway_responses::GatewayResponses;
 use crate::deploy::model::{RestApi, Stage};
 use crate::deploy::path::{param_names, parse_path, Segment};
 use crate::deploy::problem::Problems;
@@ -59,22 +66,108 @@ pub fn check_api(api: &RestApi) -> Result<(), Problems> {
 /// `check_api` with pointers chosen by `loc` (the importer points into the source document).
 pub fn check_api_at(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
     let mut scratch = UpstreamInterner::default();
-    compile_methods(api, Vars::Check, &mut scratch, loc).map(|_| ())
+    let scope = gateway::Scope {
+        vars: Vars::Check,
+        api_id: &api.id,
+        stage: "",
+    };
+    with_gateway_problems(api, scope, loc, || {
+        compile_methods(api, Vars::Check, &mut scratch, loc)
+    })
+    .map(|_| ())
 }
 
+/// Fail closed: `Err` naming every method (and the resource policy) whose protection this
+/// version does not enforce. Every path that makes a definition served asks it first.
+pub fn refuse_unenforced(api: &RestApi) -> Result<(), Problems> {
+    unenforced::refuse(api, &ModelLocator)
+}
+
+/// `stage` serving `api` (its deployment's definition), ready to publish; refused (with every
+/// other problem) when `refuse_unenforced` refuses `api`.
 pub fn compile_stage(
     api: &RestApi,
     stage: &Stage,
     upstreams: &mut UpstreamInterner,
 ) -> Result<StageRuntime, Problems> {
-    let (router, methods) =
-        compile_methods(api, Vars::Stage(&stage.variables), upstreams, &ModelLocator)?;
+    let refused = refuse_unenforced(api).err().unwrap_or_default();
+    compile_stage_with(api, stage, upstreams, refused)
+}
+
+/// `compile_stage` for TestInvokeMethod, whose result is never published: as on AWS, a test
+/// call skips authorization, API keys and the resource policy, so nothing is refused for them.
+pub fn compile_stage_for_test_invoke(
+    api: &RestApi,
+    stage: &Stage,
+    upstreams: &mut UpstreamInterner,
+) -> Result<StageRuntime, Problems> {
+    compile_stage_with(api, stage, upstreams, Problems::default())
+}
+
+fn compile_stage_with(
+    api: &RestApi,
+    stage: &Stage,
+    upstreams: &mut UpstreamInterner,
+    mut problems: Problems,
+) -> Result<StageRuntime, Problems> {
+    let vars = Vars::Stage(&stage.variables);
+    let scope = gateway::Scope {
+        vars,
+        api_id: &api.id,
+        stage: &stage.stage_name,
+    };
+    let compiled = with_gateway_problems(api, scope, &ModelLocator, || {
+        compile_methods(api, vars, upstreams, &ModelLocator)
+    });
+    let stage_settings = settings::stage_settings(stage, &mut problems);
+    let ((router, mut methods), gateway_responses) = match compiled {
+        Ok(c) => c,
+        Err(p) => {
+            problems.0.extend(p.0);
+            return Err(problems);
+        }
+    };
+    for m in &mut methods {
+        m.settings = settings::resolve_method_settings(
+            stage,
+            &m.resource_path,
+            &m.http_method,
+            &mut problems,
+        );
+    }
+    // A damaged `*/*` entry is found once per method: report it once.
+    let mut seen = std::collections::HashSet::new();
+    problems
+        .0
+        .retain(|p| seen.insert((p.pointer.clone(), p.message.clone())));
+    problems.into_result()?;
     Ok(StageRuntime {
         name: stage.stage_name.as_str().into(),
         deployment_id: stage.deployment_id.as_str().into(),
         router,
         methods,
+        gateway_responses,
+        validators: policy::validator_table(api),
+        settings: stage_settings,
     })
+}
+
+/// Runs `methods` and compiles the gateway responses; fails with both sets of problems.
+fn with_gateway_problems<T>(
+    api: &RestApi,
+    scope: gateway::Scope<'_>,
+    loc: &dyn Locate,
+    methods: impl FnOnce() -> Result<T, Problems>,
+) -> Result<(T, GatewayResponses), Problems> {
+    let mut problems = Problems::default();
+    let table = gateway::compile_gateway_responses(api, scope, loc, &mut problems);
+    match methods() {
+        Ok(t) => problems.into_result().map(|()| (t, table)),
+        Err(mut p) => {
+            p.0.extend(problems.0);
+            Err(p)
+        }
+    }
 }
 
 /// The snapshot of every compiled API; `generation` is stamped by the publisher.

@@ -399,3 +399,104 @@ fn builds_snapshot_index() {
     );
     assert_eq!(snap.api_by_id.get("a1"), Some(&ApiIdx(0)));
 }
+
+/// Fail closed at deployment only: `check_api` (import, management API) accepts what
+/// `compile_stage` refuses, and the refusal comes with every other problem of the deployment.
+#[test]
+fn unenforced_protection_is_stored_but_not_deployed() {
+    let mock = Integration {
+        kind: "MOCK".to_string(),
+        ..Integration::default()
+    };
+    let mut custom = method(mock.clone(), &[]);
+    custom.authorization_type = "CUSTOM".to_string();
+    custom.authorizer_id = Some("au1".to_string());
+    let mut keyed = method(mock.clone(), &[]);
+    keyed.api_key_required = true;
+    let mut a = api(vec![
+        resource("/", vec![("GET", method(mock, &[]))]),
+        resource("/pets", vec![("GET", custom), ("POST", keyed)]),
+    ]);
+    a.authorizers.push(crate::deploy::model::Authorizer {
+        id: "au1".to_string(),
+        name: "tok".to_string(),
+        ..Default::default()
+    });
+    check_api(&a).unwrap();
+    let mut interner = UpstreamInterner::default();
+    let err = compile_stage(&a, &stage(&[]), &mut interner).unwrap_err();
+    let names: Vec<&str> = err.0.iter().map(|p| &p.message[..9]).collect();
+    assert_eq!(names, ["GET /pets", "POST /pet"]);
+    assert!(refuse_unenforced(&a).is_err());
+    let st = compile_stage_for_test_invoke(&a, &stage(&[]), &mut interner).unwrap();
+    assert_eq!(st.methods.len(), 3);
+
+    // A method that also fails to compile: both problems, one refusal.
+    a.resources[1]
+        .resource_methods
+        .get_mut("GET")
+        .unwrap()
+        .authorizer_id = Some("gone".to_string());
+    let err = compile_stage(&a, &stage(&[]), &mut interner).unwrap_err();
+    assert_eq!(err.0.len(), 3, "{err}");
+    assert!(err.0[2]
+        .message
+        .contains("Invalid authorizer ID specified: gone"));
+}
+
+#[test]
+fn custom_without_an_authorizer_is_invalid() {
+    let mut m = method(
+        Integration {
+            kind: "MOCK".to_string(),
+            ..Integration::default()
+        },
+        &[],
+    );
+    m.authorization_type = "COGNITO_USER_POOLS".to_string();
+    let a = api(vec![resource("/", vec![("GET", m)])]);
+    let err = check_api(&a).unwrap_err();
+    assert!(
+        err.0[0].message.ends_with("Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."),
+        "{err}"
+    );
+}
+
+#[test]
+fn stage_settings_reach_every_method() {
+    let mock = || {
+        method(
+            Integration {
+                kind: "MOCK".to_string(),
+                ..Integration::default()
+            },
+            &[],
+        )
+    };
+    let a = api(vec![
+        resource("/", vec![("GET", mock())]),
+        resource("/pets", vec![("GET", mock())]),
+    ]);
+    let mut st = stage(&[]);
+    st.cache_cluster_enabled = true;
+    st.method_settings = serde_json::json!({
+        "*/*": {"throttlingRateLimit": 10.0},
+        "~1pets/GET": {"throttlingRateLimit": 1.0},
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    let mut interner = UpstreamInterner::default();
+    let rt = compile_stage(&a, &st, &mut interner).unwrap();
+    let rate = |path: &str| {
+        rt.methods
+            .iter()
+            .find(|m| &*m.resource_path == path)
+            .unwrap()
+            .settings
+            .throttling
+            .rate_limit
+    };
+    assert_eq!((rate("/"), rate("/pets")), (10.0, 1.0));
+    assert!(rt.settings.cache_cluster_enabled);
+}

@@ -37,6 +37,9 @@ pub struct DocLocator {
 }
 
 impl Locate for DocLocator {
+    fn gateway_response(&self, _i: usize, response_type: &str) -> String {
+        join("/x-amazon-apigateway-gateway-responses", response_type)
+    }
     fn resource(&self, res: usize) -> String {
         self.resources
             .get(res)

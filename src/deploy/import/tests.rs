@@ -3,8 +3,9 @@
 //! with its pointer.
 
 use super::*;
-use crate::deploy::compile::{compile_stage, UpstreamInterner};
+use crate::deploy::compile::{compile_stage, compile_stage_for_test_invoke, UpstreamInterner};
 use crate::deploy::model::Stage;
+use crate::deploy::policy::{ApiKeySource, AuthorizationPlan, ParamLocation};
 use crate::deploy::router::Captures;
 use crate::deploy::snapshot::{IntegrationKind, StageRuntime};
 
@@ -251,8 +252,26 @@ fn petstore_compiles_and_routes() {
     for name in PETSTORE {
         let api = import(name);
         let mut upstreams = UpstreamInterner::default();
-        let st =
-            compile_stage(&api, &stage(), &mut upstreams).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Fail closed: the PetStore declares protection this version does not enforce yet.
+        let refused = compile_stage(&api, &stage(), &mut upstreams).unwrap_err();
+        let refused: Vec<&str> = refused
+            .0
+            .iter()
+            .map(|p| p.message.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                "resource policy (policy / x-amazon-apigateway-policy)",
+                "POST /pets",
+                "GET /pets/search",
+                "DELETE /pets/{petId}",
+                "GET /pets/{petId}",
+            ],
+            "{name}"
+        );
+        let st = compile_stage_for_test_invoke(&api, &stage(), &mut upstreams)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(st.methods.len(), 7, "{name}");
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         type Case<'a> = (&'a str, &'a str, Option<(&'a str, &'a str, Vec<String>)>);
@@ -307,7 +326,60 @@ fn petstore_compiles_and_routes() {
         assert_eq!(get.header_params.len(), 3);
         assert_eq!(get.responses.len(), 2);
         assert_eq!(get.default_response, Some(1));
+        policy_compiled(&api, &st, name);
     }
+}
+
+/// The PetStore's authorization, keys and validators as the snapshot carries them.
+fn policy_compiled(api: &RestApi, st: &StageRuntime, name: &str) {
+    let m = |path: &str, verb: &str| {
+        st.methods
+            .iter()
+            .find(|m| &*m.resource_path == path && &*m.http_method == verb)
+            .unwrap()
+    };
+    let authorizer = |n: &str| -> Box<str> {
+        api.authorizers
+            .iter()
+            .find(|a| a.name == n)
+            .unwrap()
+            .id
+            .as_str()
+            .into()
+    };
+    assert_eq!(m("/health", "GET").authorization, AuthorizationPlan::None);
+    assert_eq!(
+        m("/pets/search", "GET").authorization,
+        AuthorizationPlan::Iam
+    );
+    assert_eq!(
+        m("/pets/{petId}", "GET").authorization,
+        AuthorizationPlan::Custom {
+            authorizer: authorizer("petstore_auth")
+        },
+        "{name}"
+    );
+    let delete = &m("/pets/{petId}", "DELETE").authorization;
+    let AuthorizationPlan::CognitoUserPools { scopes, .. } = delete else {
+        panic!("{name}: {delete:?}");
+    };
+    assert_eq!(&**scopes, [Box::from("pets/write")]);
+    let post = m("/pets", "POST");
+    assert!(post.api_key.required);
+    assert_eq!(post.api_key.source, ApiKeySource::Header);
+    assert!(!m("/health", "GET").api_key.required);
+    let v = &st.validators[post.validation.validator.unwrap().0 as usize];
+    assert_eq!(
+        (&*v.name, v.validate_body, v.validate_parameters),
+        ("all", true, true)
+    );
+    let get = &m("/pets/{petId}", "GET").validation;
+    let required: Vec<_> = get
+        .required
+        .iter()
+        .map(|p| (p.location, &*p.name))
+        .collect();
+    assert_eq!(required, [(ParamLocation::Path, "petId")], "{name}");
 }
 
 #[test]

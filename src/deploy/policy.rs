@@ -1,0 +1,165 @@
+//! The compiled per-method and per-stage policy that later phases act on: who may call a method
+//! (`AuthorizationPlan`), whether it needs an API key (`KeyRequirement`), what a request must carry
+//! (`RequestValidation`, an index into the stage's validator table) and the stage's
+//! `methodSettings` resolved for the method (`MethodSettings`). Part of the `Snapshot`.
+//!
+//! These are data only for now: the phases that enforce them come with their own issues. Until a
+//! phase exists, `compile::unenforced` refuses to deploy a method whose plan it would need, so a
+//! plan other than `AuthorizationPlan::None` (or a required key) is never served, only compiled
+//! for TestInvokeMethod, which skips authorization as AWS's does.
+
+use std::time::Duration;
+
+/// Who may call a method, from its `authorizationType`, `authorizerId` and `authorizationScopes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizationPlan {
+    /// `NONE`: anyone.
+    None,
+    /// `CUSTOM`: a Lambda authorizer (TOKEN or REQUEST), by its id in the API's authorizers.
+    Custom { authorizer: Box<str> },
+    /// `AWS_IAM`: a SigV4-signed request whose principal IAM allows.
+    Iam,
+    /// `COGNITO_USER_POOLS`: a token from the authorizer's user pools, carrying one of `scopes`
+    /// (when any are listed; none means an identity token is enough).
+    CognitoUserPools {
+        authorizer: Box<str>,
+        scopes: Box<[Box<str>]>,
+    },
+}
+
+/// Where the API key of a request is read from (the API's `apiKeySource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeySource {
+    /// `HEADER` (AWS's default): the `x-api-key` header.
+    Header,
+    /// `AUTHORIZER`: the `usageIdentifierKey` a Lambda authorizer returns.
+    Authorizer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRequirement {
+    /// The method's `apiKeyRequired`.
+    pub required: bool,
+    pub source: ApiKeySource,
+}
+
+/// Index into `StageRuntime::validators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValidatorIdx(pub u32);
+
+/// One `RequestValidator` of the deployed API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatorRuntime {
+    pub id: Box<str>,
+    pub name: Box<str>,
+    pub validate_body: bool,
+    pub validate_parameters: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
+
+/// A `method.request.{path|querystring|header}.NAME` the method declares required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredParam {
+    pub location: ParamLocation,
+    /// Lower case for headers (matched case-insensitively), as declared otherwise.
+    pub name: Box<str>,
+}
+
+/// What the validation phase checks for a method.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestValidation {
+    /// The method's `requestValidatorId`, resolved; `None` validates nothing.
+    pub validator: Option<ValidatorIdx>,
+    /// Declared required parameters, in declaration order (checked when the validator has
+    /// `validate_parameters`).
+    pub required: Box<[RequiredParam]>,
+}
+
+/// The stage's `methodSettings` for one method: its own entry (`~1pets/GET`) member by member,
+/// else the stage-wide `*/*` entry, else AWS's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MethodSettings {
+    pub throttling: Throttling,
+    pub caching: Caching,
+    pub logging: Logging,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Throttling {
+    /// Steady-state requests per second (`throttlingRateLimit`).
+    pub rate_limit: f64,
+    /// Bucket size (`throttlingBurstLimit`).
+    pub burst_limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caching {
+    pub enabled: bool,
+    pub ttl: Duration,
+    pub data_encrypted: bool,
+    pub require_authorization_for_cache_control: bool,
+    pub unauthorized_cache_control: UnauthorizedCacheControl,
+}
+
+/// `unauthorizedCacheControlHeaderStrategy`: what a `Cache-Control: max-age=0` from a caller
+/// without `execute-api:InvalidateCache` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnauthorizedCacheControl {
+    FailWith403,
+    SucceedWithResponseHeader,
+    SucceedWithoutResponseHeader,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logging {
+    pub level: LogLevel,
+    pub data_trace: bool,
+    pub metrics_enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Off,
+    Error,
+    Info,
+}
+
+impl Default for MethodSettings {
+    /// AWS's values for a `MethodSetting` never set (as `admin::stage_patch` stores them).
+    fn default() -> MethodSettings {
+        MethodSettings {
+            throttling: Throttling {
+                rate_limit: 10_000.0,
+                burst_limit: 5_000,
+            },
+            caching: Caching {
+                enabled: false,
+                ttl: Duration::from_secs(300),
+                data_encrypted: false,
+                require_authorization_for_cache_control: true,
+                unauthorized_cache_control: UnauthorizedCacheControl::SucceedWithResponseHeader,
+            },
+            logging: Logging {
+                level: LogLevel::Off,
+                data_trace: false,
+                metrics_enabled: false,
+            },
+        }
+    }
+}
+
+/// Stage-wide settings that affect serving.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StageSettings {
+    /// `cacheClusterEnabled`: the stage has a response cache at all.
+    pub cache_cluster_enabled: bool,
+    /// `cacheClusterSize` in MiB (`0.5` GB -> 512); `None` when not set.
+    pub cache_cluster_mib: Option<u32>,
+    pub tracing_enabled: bool,
+}

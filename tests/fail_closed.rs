@@ -1,0 +1,378 @@
+//! Fail closed: an API that declares protection this Tollgate version does not enforce yet
+//! (an authorizer of any type, a required API key, a resource policy) is stored, read back and
+//! exported unchanged, but never deployed: CreateDeployment answers 400 BadRequestException naming
+//! every such method and what it lacks, and the stage keeps serving its previous deployment.
+//! Through the admin API, the aws CLI, boot `[[apis]]`, SIGHUP and `tollgate check`.
+
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const HEADING: &str = "Deployment refused: this Tollgate version does not enforce the protection these methods declare, and will not serve them without it:";
+const LAMBDA: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations";
+
+/// `version.yaml` as JSON: `GET /version` (and `POST /version` when `post`) answering `version`.
+fn versioned(version: &str, post: bool) -> Value {
+    let op = json!({
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+            "responses": {"default": {"statusCode": "200",
+                "responseTemplates": {"application/json": format!("{{\"version\":\"{version}\"}}")}}}
+        }
+    });
+    let mut path = json!({"get": op.clone()});
+    if post {
+        path["post"] = op;
+    }
+    json!({
+        "openapi": "3.0.1",
+        "info": {"title": "versioned", "version": "1.0"},
+        "paths": {"/version": path},
+    })
+}
+
+/// `doc` with `scheme` (named `s`) required by every operation.
+fn secured(mut doc: Value, scheme: Value) -> Value {
+    doc["components"] = json!({"securitySchemes": {"s": scheme}});
+    for op in doc["paths"]["/version"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+    {
+        op["security"] = json!([{"s": []}]);
+    }
+    doc
+}
+
+fn custom_scheme() -> Value {
+    json!({"type": "apiKey", "name": "Authorization", "in": "header",
+           "x-amazon-apigateway-authtype": "custom",
+           "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": LAMBDA}})
+}
+
+/// (case, the v2 document declaring it, the refusal lines the message must carry).
+fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
+    let cognito = json!({"type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
+            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
+    let iam = json!({"type": "apiKey", "name": "Authorization", "in": "header",
+                     "x-amazon-apigateway-authtype": "awsSigv4"});
+    let key = json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
+    let mut policy = versioned("v2", false);
+    policy["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
+    vec![
+        (
+            "CUSTOM",
+            secured(versioned("v2", true), custom_scheme()),
+            vec![
+                "\n\tGET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/GET/authorizationType)",
+                "\n\tPOST /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/POST/authorizationType)",
+            ],
+        ),
+        (
+            "AWS_IAM",
+            secured(versioned("v2", false), iam),
+            vec!["\n\tGET /version: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"],
+        ),
+        (
+            "COGNITO_USER_POOLS",
+            secured(versioned("v2", false), cognito),
+            vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
+        ),
+        (
+            "apiKeyRequired",
+            secured(versioned("v2", false), key),
+            vec!["\n\tGET /version: apiKeyRequired: API keys are not enforced by this Tollgate version yet"],
+        ),
+        (
+            "resource policy",
+            policy,
+            vec!["\n\tresource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet (/policy)"],
+        ),
+    ]
+}
+
+fn version(gw: &Gateway, api: &str) -> String {
+    let r = gw.call(api, "GET", "/prod/version", b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["version"].as_str().unwrap().to_string()
+}
+
+fn assert_refused(r: &Response, lines: &[&str], case: &str) {
+    assert_eq!(r.status, 400, "{case}: {}", r.text());
+    let et = r.header("x-amzn-ErrorType").unwrap_or_default();
+    assert!(et.starts_with("BadRequestException"), "{case}: {et:?}");
+    let msg = message(r);
+    assert!(msg.starts_with(HEADING), "{case}: {msg}");
+    for line in lines {
+        assert!(msg.contains(line), "{case}: {line:?} not in {msg:?}");
+    }
+}
+
+#[test]
+fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() {
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let id = gw.import(&versioned("v1", false).to_string());
+        gw.deploy(&id, "prod", &[]);
+        assert_eq!(version(&gw, &id), "v1");
+        for (case, doc, lines) in cases() {
+            let r = gw.admin(
+                "PUT",
+                &format!("/restapis/{id}?mode=overwrite"),
+                doc.to_string().as_bytes(),
+            );
+            assert_eq!(r.status, 200, "{case}: stored: {}", r.text());
+            for body in [json!({"stageName": "prod"}), json!({})] {
+                let r = gw.admin(
+                    "POST",
+                    &format!("/restapis/{id}/deployments"),
+                    body.to_string().as_bytes(),
+                );
+                assert_refused(&r, &lines, case);
+            }
+            assert_eq!(version(&gw, &id), "v1", "{case}: the old deployment serves");
+        }
+        let r = gw.admin("GET", &format!("/restapis/{id}/deployments"), b"");
+        assert_eq!(
+            r.json()["item"].as_array().unwrap().len(),
+            1,
+            "{}",
+            r.text()
+        );
+
+        // The same API without the protection deploys.
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            versioned("v2", false).to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        gw.deploy(&id, "prod", &[]);
+        assert_eq!(version(&gw, &id), "v2");
+    });
+}
+
+/// Import and the management API keep such definitions; they read back and export unchanged.
+#[test]
+fn protected_definitions_import_read_back_and_export() {
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let mut doc = secured(versioned("v1", true), custom_scheme());
+        doc["paths"]["/version"]["post"]["security"] = json!([{"k": []}]);
+        doc["components"]["securitySchemes"]["k"] =
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
+        doc["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": []});
+        let id = gw.import(&doc.to_string());
+        let api = gw.admin("GET", &format!("/restapis/{id}"), b"").json();
+        assert!(
+            api["policy"].as_str().unwrap().contains("2012-10-17"),
+            "{api}"
+        );
+        let resources = gw
+            .admin("GET", &format!("/restapis/{id}/resources"), b"")
+            .json();
+        let res = resources["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/version")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let method = |verb: &str| {
+            gw.admin(
+                "GET",
+                &format!("/restapis/{id}/resources/{res}/methods/{verb}"),
+                b"",
+            )
+            .json()
+        };
+        let get = method("GET");
+        assert_eq!(get["authorizationType"], "CUSTOM", "{get}");
+        let authorizer = get["authorizerId"].as_str().unwrap().to_string();
+        let post = method("POST");
+        assert_eq!(post["apiKeyRequired"], true, "{post}");
+        assert_eq!(post["authorizationType"], "NONE", "{post}");
+        let a = gw
+            .admin(
+                "GET",
+                &format!("/restapis/{id}/authorizers/{authorizer}"),
+                b"",
+            )
+            .json();
+        assert_eq!(a["authorizerUri"], LAMBDA, "{a}");
+
+        // UpdateMethod stores another type too.
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{id}/resources/{res}/methods/POST"),
+            br#"{"patchOperations":[{"op":"replace","path":"/authorizationType","value":"AWS_IAM"}]}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(method("POST")["authorizationType"], "AWS_IAM");
+
+        // Refused to deploy; nothing served, no stage, no deployment.
+        let r = gw.admin(
+            "POST",
+            &format!("/restapis/{id}/deployments"),
+            br#"{"stageName":"prod"}"#,
+        );
+        assert_refused(
+            &r,
+            &[
+                "GET /version: authorizationType CUSTOM",
+                "POST /version: authorizationType AWS_IAM",
+                "POST /version: apiKeyRequired",
+                "resource policy",
+            ],
+            "all",
+        );
+        let stages = gw
+            .admin("GET", &format!("/restapis/{id}/stages"), b"")
+            .json();
+        assert_eq!(stages["item"].as_array().map(Vec::len), Some(0), "{stages}");
+        assert_missing_token(&gw.call(&id, "GET", "/prod/version", b""));
+
+        // Export: GetExport reads a stage, so the protection is taken off to deploy one, and
+        // the export still carries the stored authorizer, key source and policy.
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{id}/resources/{res}/methods/POST"),
+            br#"{"patchOperations":[{"op":"replace","path":"/authorizationType","value":"NONE"},
+                {"op":"replace","path":"/apiKeyRequired","value":"false"}]}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{id}/resources/{res}/methods/GET"),
+            br#"{"patchOperations":[{"op":"replace","path":"/authorizationType","value":"NONE"}]}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{id}"),
+            br#"{"patchOperations":[{"op":"replace","path":"/policy","value":""}]}"#,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        gw.deploy(&id, "prod", &[]);
+        assert_eq!(version(&gw, &id), "v1");
+        let doc = gw
+            .admin(
+                "GET",
+                &format!("/restapis/{id}/stages/prod/exports/oas30?extensions=apigateway"),
+                b"",
+            )
+            .json();
+        let scheme = &doc["components"]["securitySchemes"]["s"];
+        assert_eq!(
+            scheme["x-amazon-apigateway-authorizer"]["authorizerUri"], LAMBDA,
+            "{doc}"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boot config, SIGHUP and `tollgate check`
+// ---------------------------------------------------------------------------------------------
+
+fn boot_config(tmp: &TempDir) -> PathBuf {
+    let cfg = Config {
+        extra:
+            "[[apis]]\nfile = \"api.json\"\nid = \"bootapi001\"\n[[apis.stages]]\nname = \"prod\"\n"
+                .into(),
+        ..Config::default()
+    };
+    tmp.write("tollgate.toml", &cfg.render())
+}
+
+/// Runs `tollgate run` on `config`, expecting it to exit with an error; returns its stderr.
+fn failed_start(tmp: &TempDir, config: &str, driver: &str) -> String {
+    let data = tmp.join("data");
+    let mut child = Command::new(bin())
+        .args(["run", "--config", config, "--listen", "127.0.0.1:0"])
+        .args(["--admin", "127.0.0.1:0", "--driver", driver, "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("tollgate started on a refused boot API");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn boot_sighup_and_check_refuse_unenforced_protection() {
+    for_each_driver(|driver| {
+        let tmp = TempDir::new(driver);
+        let protected = secured(versioned("v2", false), custom_scheme()).to_string();
+        let config = boot_config(&tmp);
+        let path = config.to_str().unwrap().to_string();
+
+        // `tollgate check` names the method.
+        tmp.write("api.json", &protected);
+        let (status, out) = run_cli(&["check", &path]);
+        assert!(!status.success(), "{out}");
+        assert!(
+            out.contains("GET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
+            "{out}"
+        );
+
+        // A start on it fails, naming it.
+        let stderr = failed_start(&tmp, &path, driver);
+        assert!(
+            stderr.contains("GET /version: authorizationType CUSTOM"),
+            "{stderr}"
+        );
+
+        // A SIGHUP onto it changes nothing and says why.
+        tmp.write("api.json", &versioned("v1", false).to_string());
+        let (status, out) = run_cli(&["check", &path]);
+        assert!(status.success(), "{out}");
+        let gw = Gateway::start_with_config_file(driver, tmp, config);
+        assert_eq!(version(&gw, "bootapi001"), "v1");
+        gw.tmp.write("api.json", &protected);
+        gw.sighup();
+        wait_for(
+            "the refused reload in the log",
+            Duration::from_secs(10),
+            || {
+                let log = gw.stderr();
+                (log.contains("reload failed, nothing changed")
+                    && log.contains("GET /version: authorizationType CUSTOM"))
+                .then_some(())
+            },
+        );
+        assert_eq!(version(&gw, "bootapi001"), "v1");
+    });
+}
