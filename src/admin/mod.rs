@@ -27,7 +27,7 @@ pub mod patch;
 mod restapis;
 mod server;
 pub mod shapes;
-pub mod tools;
+mod tools;
 
 // The server's parts every family uses, and the paths `main`, the store and the fuzz targets name.
 pub use server::{auth, error, http, limits, routes, sigv4};
