@@ -15,9 +15,12 @@
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
 pub mod integrate;
+pub mod local;
 pub mod params;
 pub mod respond;
 pub mod route;
+#[cfg(test)]
+mod tests;
 pub mod transform;
 
 use crate::core::Core;
