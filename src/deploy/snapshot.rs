@@ -92,12 +92,6 @@ pub struct ApiRuntime {
     pub stages: Vec<StageRuntime>,
 }
 
-impl ApiRuntime {
-    pub fn stage(&self, name: &[u8]) -> Option<&StageRuntime> {
-        self.stages.iter().find(|s| s.name.as_bytes() == name)
-    }
-}
-
 /// One stage of one API: its deployment compiled with this stage's variables substituted.
 #[derive(Debug)]
 pub struct StageRuntime {
