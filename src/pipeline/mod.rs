@@ -164,16 +164,24 @@ pub struct Outcome {
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
+    let Buffers { wbuf, ubuf, uhead } = bufs;
     let mut x = match route::route(req, snap) {
         Ok(x) => x,
         Err(e) => {
             core.metrics.record_unrouted();
-            return respond::reject(req, bufs.wbuf, Reject::from(e));
+            return respond::reject(req, wbuf, Reject::from(e));
         }
     };
-    let reply = phases(&mut x, core, bufs.ubuf, bufs.uhead).await;
+    // Authorize, API key and throttle, validate and cache lookup come here, in that order, each
+    // with its own issue.
+    let reply = async {
+        transform::request(&mut x, ubuf)?;
+        let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
+        transform::response(&mut x, integrated, core.config.limits.max_body, ubuf).await
+    }
+    .await;
     let failed = reply.is_err();
-    let mut outcome = respond::respond(&x, reply, bufs.wbuf);
+    let mut outcome = respond::respond(&x, reply, wbuf);
     if failed {
         outcome.integration_us = Some(req.received.elapsed().as_micros() as u64);
     }
@@ -184,17 +192,4 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
             .record(slot, outcome.status, latency, outcome.integration_us);
     }
     outcome
-}
-
-/// The phases between route and respond, in API Gateway's order. Authorize, API key and
-/// throttle, validate and cache lookup come first, each in its own issue.
-async fn phases<'b>(
-    x: &mut Exchange<'b>,
-    core: &Core,
-    ubuf: &'b mut Vec<u8>,
-    uhead: &'b mut ResponseHead,
-) -> Result<Reply<'b>, Reject> {
-    transform::request(x, ubuf)?;
-    let integrated = integrate::integrate(x, &core.upstream, ubuf, uhead).await?;
-    transform::response(x, integrated, core.config.limits.max_body, ubuf).await
 }
