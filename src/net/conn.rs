@@ -275,6 +275,7 @@ impl Conn {
                 }
                 core.clock.tick();
             }
+            pipeline::finish(core, req.received, &outcome);
             core.end_request();
             if self.ubuf.capacity() > KEEP_CAPACITY {
                 self.ubuf = Vec::with_capacity(READ_BUF);
