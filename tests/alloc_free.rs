@@ -1,10 +1,10 @@
 //! Proves the steady-state request path allocates nothing: a counting global allocator watches a
-//! real worker (in this process) proxy thousands of keep-alive requests to an HTTP_PROXY route,
-//! and answer thousands of 403 Missing Authentication Token through a customised DEFAULT_4XX
-//! gateway response (header from the request, template).
+//! real worker (in this process) answer thousands of keep-alive requests — to an HTTP_PROXY
+//! route, to a MOCK route, and with a gateway error (403 Missing Authentication Token, rendered
+//! through a customised DEFAULT_4XX gateway response: a header from the request, a template).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
-//! measured window belongs to the gateway. Runs once per driver.
+//! measured window belongs to the gateway. Each case runs once per driver.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
@@ -108,7 +108,13 @@ fn api_doc(port: u16) -> String {
           "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
             "uri":"http://127.0.0.1:{port}/items/{{id}}",
-            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}}}},
+            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}},
+        "/mock":{{"get":{{
+          "responses":{{"200":{{"description":"ok"}}}},
+          "x-amazon-apigateway-integration":{{"type":"mock",
+            "requestTemplates":{{"application/json":"{{\"statusCode\": 200}}"}},
+            "responses":{{"default":{{"statusCode":"200",
+              "responseTemplates":{{"application/json":"{{\"mock\":true}}"}}}}}}}}}}}}}},
         "x-amazon-apigateway-gateway-responses":{{"DEFAULT_4XX":{{
           "responseParameters":{{"gatewayresponse.header.Access-Control-Allow-Origin":"'*'",
             "gatewayresponse.header.X-Agent":"method.request.header.User-Agent"}},
@@ -120,14 +126,9 @@ fn api_doc(port: u16) -> String {
 /// The counter is process-wide: the two driver tests must not overlap.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-const PROXIED: &[u8] =
-    b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
-const NO_ROUTE: &[u8] =
-    b"GET /prod/nothing/here HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
-
 /// Sends `request` over one keep-alive connection thousands of times; each answer must start
-/// with `status_line`.
-fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status_line: &str) {
+/// with `status`.
+fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
     use tollgate::deploy::import::{import_document, ImportOptions};
@@ -171,8 +172,8 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status_l
         let text = &resp[..have];
         if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = std::str::from_utf8(&text[..end]).unwrap();
-            assert!(head.starts_with(status_line), "{head}");
-            if status_line.ends_with("403") {
+            assert!(head.starts_with(status), "{head}");
+            if status.ends_with("403") {
                 // Rendered through the customised DEFAULT_4XX, not a fixed default body.
                 assert!(head.contains("\r\nX-Agent: alloc-test"), "{head}");
                 assert!(head.contains("Access-Control-Allow-Origin: *"), "{head}");
@@ -207,43 +208,46 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status_l
     assert_eq!(
         after - before,
         0,
-        "{driver:?}: {} heap allocations over 5000 requests ({status_line})",
+        "{driver:?}: {} heap allocations over 5000 requests answered {status}",
         after - before
     );
 }
 
+const PROXIED: &[u8] =
+    b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+const MOCK: &[u8] = b"GET /prod/mock HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+/// No such resource: 403 Missing Authentication Token, on a kept-alive connection.
+const UNROUTED: &[u8] =
+    b"GET /prod/nothing/here HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+
+use tollgate::settings::DriverChoice::{Epoll, Uring};
+
 #[test]
 fn proxied_requests_do_not_allocate_io_uring() {
-    run_driver(
-        tollgate::settings::DriverChoice::Uring,
-        PROXIED,
-        "HTTP/1.1 200",
-    );
+    run_driver(Uring, PROXIED, "HTTP/1.1 200");
 }
 
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
-    run_driver(
-        tollgate::settings::DriverChoice::Epoll,
-        PROXIED,
-        "HTTP/1.1 200",
-    );
+    run_driver(Epoll, PROXIED, "HTTP/1.1 200");
+}
+
+#[test]
+fn mock_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, MOCK, "HTTP/1.1 200");
+}
+
+#[test]
+fn mock_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, MOCK, "HTTP/1.1 200");
 }
 
 #[test]
 fn gateway_errors_do_not_allocate_io_uring() {
-    run_driver(
-        tollgate::settings::DriverChoice::Uring,
-        NO_ROUTE,
-        "HTTP/1.1 403",
-    );
+    run_driver(Uring, UNROUTED, "HTTP/1.1 403");
 }
 
 #[test]
 fn gateway_errors_do_not_allocate_epoll() {
-    run_driver(
-        tollgate::settings::DriverChoice::Epoll,
-        NO_ROUTE,
-        "HTTP/1.1 403",
-    );
+    run_driver(Epoll, UNROUTED, "HTTP/1.1 403");
 }

@@ -1,5 +1,8 @@
 //! The client connection loop: read, parse every complete request in the buffer, run the
-//! pipeline for each, and write all their responses with one write.
+//! pipeline for each (relaying a streamed response body when the pipeline hands one back), and
+//! write all their responses with one write. The core's coarse clock is read once per wake-up
+//! (after each read), not per request. Errors the connection itself answers (400, 408, 413,
+//! 414, 431) go through `refuse`, which renders a `Reject` with the pipeline's `respond`.
 //!
 //! One task per connection owns three reused buffers (read, write, backend request) and a parsed
 //! head; in steady state a request allocates nothing. Timeouts: the whole head must arrive within
@@ -7,6 +10,8 @@
 //! `idle_timeout`, and a client that stops reading is dropped when a write stalls that long — so a
 //! slow or hostile client holds at most its buffers, never an unbounded queue.
 
+use super::relay::{self, RelayEnd};
+use super::stream::{ClientStream, Stream};
 use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
@@ -15,14 +20,12 @@ use crate::http::upstream::ResponseHead;
 use crate::http::Framing;
 use crate::http::HeadError;
 use crate::pipeline::respond::{self, Reject};
-use crate::pipeline::{self, ClientIo, Exchange};
-use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use crate::pipeline::{self, Buffers, Request};
 use monoio::net::TcpStream;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Initial size of each connection buffer. Small, so thousands of idle keep-alive connections
 /// cost little (~16 KiB each with the parsed heads); a buffer grows once for larger traffic and
@@ -47,7 +50,7 @@ enum ConnEnd {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: ClientStream,
     peer: IpAddr,
     rbuf: Vec<u8>,
     /// Bytes of `rbuf` already consumed by earlier requests.
@@ -61,10 +64,9 @@ struct Conn {
 }
 
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
     core.connections.set(core.connections.get() + 1);
     let mut conn = Conn {
-        stream,
+        stream: ClientStream::tcp(stream),
         peer: peer.ip(),
         rbuf: Vec::with_capacity(READ_BUF),
         consumed: 0,
@@ -77,12 +79,6 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     };
     let _ = conn.run(&core).await;
     core.connections.set(core.connections.get() - 1);
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        super::shutdown(&self.stream);
-    }
 }
 
 impl Conn {
@@ -115,25 +111,23 @@ impl Conn {
             self.rbuf.reserve(self.rbuf.capacity().max(READ_BUF));
         }
         let buf = std::mem::take(&mut self.rbuf);
-        let len = buf.len();
-        match monoio::time::timeout(limit, self.stream.read(buf.slice_mut(len..))).await {
-            Ok((Ok(n), slice)) => {
-                self.rbuf = slice.into_inner();
+        match monoio::time::timeout(limit, self.stream.read(buf)).await {
+            Ok((Ok(n), buf)) => {
+                self.rbuf = buf;
                 Ok(n)
             }
             _ => Err(ConnEnd::Done),
         }
     }
 
-    /// Answers a request that could not be parsed or framed, then closes. Once the head was
-    /// `parsed`, the request's stage's gateway responses apply (its DEFAULT_4XX,
+    /// Answers a request that could not be read, parsed or framed, then closes. Once the head
+    /// was `parsed`, the request's stage's gateway responses apply (its DEFAULT_4XX,
     /// REQUEST_TOO_LARGE); before that, AWS's defaults.
     async fn refuse(&mut self, core: &Core, r: Reject, parsed: bool) -> Result<(), ConnEnd> {
         core.refresh(&mut self.snap);
         let mut id = [0u8; 36];
         core.ids.borrow_mut().next(&mut id);
-        let mut date = [0u8; 29];
-        core.date(&mut date);
+        let date = core.clock.date();
         let site = respond::ErrorSite {
             buf: &self.rbuf,
             head: parsed.then_some(&*self.head),
@@ -141,9 +135,7 @@ impl Conn {
             peer: self.peer,
             request_id: &id,
             date: &date,
-            epoch_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            epoch_ms: core.clock.epoch_ms(),
         };
         respond::refuse(&self.snap, &site, r, &mut self.wbuf);
         let _ = self.flush(core.config.idle_timeout).await;
@@ -175,17 +167,20 @@ impl Conn {
                 let limit = if pending == 0 {
                     cfg.idle_timeout
                 } else {
-                    let started = *head_started.get_or_insert_with(Instant::now);
+                    let started = *head_started.get_or_insert_with(|| core.clock.now());
                     match cfg.header_timeout.checked_sub(started.elapsed()) {
                         Some(d) => d,
                         None => return self.refuse(core, TIMEOUT, false).await,
                     }
                 };
-                match self.read_more(limit).await {
+                let read = self.read_more(limit).await;
+                // A wake-up: the one clock reading every request in this read shares.
+                core.clock.tick();
+                match read {
                     Ok(0) => return Err(ConnEnd::Done),
                     Ok(_) => {
                         if pending == 0 {
-                            head_started = Some(Instant::now());
+                            head_started = Some(core.clock.now());
                         }
                     }
                     // A stalled partial head is answered (slowloris); an idle one just closes.
@@ -260,34 +255,44 @@ impl Conn {
             core.begin_request();
             let mut request_id = [0u8; 36];
             core.ids.borrow_mut().next(&mut request_id);
-            let mut date = [0u8; 29];
-            core.date(&mut date);
-            let epoch_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            let head_buf = &self.rbuf[..];
             let body: &[u8] = match body_range {
                 Some((start, len)) => &self.rbuf[start..start + len],
                 None if self.head.framing == Framing::Chunked => &self.body,
                 None => &[],
             };
-            let ex = Exchange {
-                buf: head_buf,
+            let req = Request {
+                buf: &self.rbuf,
                 head: &self.head,
                 body,
                 peer: self.peer,
                 keep_alive: self.head.keep_alive && !core.draining(),
                 request_id,
-                date,
-                received: Instant::now(),
-                epoch_ms,
+                date: core.clock.date(),
+                received: core.clock.now(),
+                epoch_ms: core.clock.epoch_ms(),
             };
-            let mut io = ClientIo {
-                stream: &mut self.stream,
+            let bufs = Buffers {
                 wbuf: &mut self.wbuf,
                 ubuf: &mut self.ubuf,
+                uhead: &mut self.uhead,
             };
-            let outcome = pipeline::run(&ex, core, &self.snap, &mut io, &mut self.uhead).await;
+            let mut outcome = pipeline::run(&req, core, &self.snap, bufs).await;
+            if let Some(r) = outcome.relay.take() {
+                let end = relay::relay(
+                    r,
+                    &mut self.stream,
+                    &mut self.wbuf,
+                    &core.upstream,
+                    cfg.idle_timeout,
+                )
+                .await;
+                if end != RelayEnd::Complete {
+                    // Ending the connection is the only honest signal once the head is out.
+                    outcome.close = true;
+                }
+                core.clock.tick();
+            }
+            pipeline::finish(core, req.received, &outcome);
             core.end_request();
             if self.ubuf.capacity() > KEEP_CAPACITY {
                 self.ubuf = Vec::with_capacity(READ_BUF);

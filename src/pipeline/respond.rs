@@ -1,19 +1,23 @@
-//! The last phase, and the only place that turns a `Reject` into status, AWS error body and
-//! `x-amzn-ErrorType`: each `Reject` names its gateway response type and is rendered through the
-//! stage's compiled gateway responses (`gateway`), the connection loop's refusals included.
-//! Also the response-head helpers every phase writes with, so every response carries `Date`,
+//! The last phase, and the only writer of client bytes in the pipeline: `respond` renders what
+//! the phases produced (a mapped method response, a proxied backend head whose body the
+//! connection then relays, or a `Reject`), and this is the only place that turns a `Reject`
+//! into status, AWS error body and `x-amzn-ErrorType`: each `Reject` names its gateway response
+//! type and is rendered through the stage's compiled gateway responses (`gateway`), the
+//! connection's own refusals included (`refuse`). Every response carries `Date`,
 //! `x-amzn-RequestId` and the right framing and `Connection` headers.
 
 mod gateway;
 
 pub use gateway::{ErrorSite, GatewayError};
 
-use super::route::{RouteError, Routed};
-use super::{Exchange, Outcome};
+use super::route::RouteError;
+use super::{Body, Exchange, IntegrationResponse, Outcome, Reply, Request};
 use crate::deploy::gateway_responses::ResponseType;
+use crate::deploy::snapshot::{IntegrationResponseRuntime, ResponseParamSource};
 use crate::deploy::Snapshot;
 use crate::http::body::BodyError;
-use crate::http::{response, HeadError};
+use crate::http::{response, Framing, HeadError};
+use crate::net::relay::{Relay, RelayMode};
 use crate::net::upstream::UpstreamError;
 
 /// Every way the data path refuses or fails a request, named after API Gateway's gateway
@@ -112,16 +116,16 @@ impl Reject {
 pub enum Scope<'a> {
     /// Not routed: the stage is looked up from `Host` and the path (AWS defaults without one).
     Unrouted(&'a Snapshot),
-    Routed(&'a Routed<'a>),
+    Routed(&'a Exchange<'a>),
 }
 
 /// Writes the error response for `r` through the gateway responses that apply, and says
 /// whether to close.
-pub fn reject(ex: &Exchange<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
+pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     let close = !ex.keep_alive || !r.keeps_connection();
     let (table, routed) = match scope {
         Scope::Unrouted(snap) => (gateway::table_for(snap, ex.buf, Some(ex.head)), None),
-        Scope::Routed(routed) => (&routed.stage.gateway_responses, Some(routed)),
+        Scope::Routed(x) => (&x.stage().gateway_responses, Some(x)),
     };
     let site = ErrorSite {
         buf: ex.buf,
@@ -137,6 +141,8 @@ pub fn reject(ex: &Exchange<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject
         status,
         close,
         integration_us: None,
+        relay: None,
+        slot: None,
     }
 }
 
@@ -151,7 +157,7 @@ pub fn refuse(snap: &Snapshot, site: &ErrorSite<'_>, r: Reject, wbuf: &mut Vec<u
 }
 
 /// Status line plus the headers every response carries.
-pub fn head_start(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, status: u16) {
+pub fn head_start(ex: &Request<'_>, wbuf: &mut Vec<u8>, status: u16) {
     response::status_line(wbuf, status);
     response::header(wbuf, b"Date", &ex.date);
     response::header(wbuf, b"x-amzn-RequestId", &ex.request_id);
@@ -177,7 +183,7 @@ pub fn head_end_chunked(wbuf: &mut Vec<u8>, close: bool) {
 
 /// A complete response with a fixed body.
 pub fn fixed(
-    ex: &Exchange<'_>,
+    ex: &Request<'_>,
     wbuf: &mut Vec<u8>,
     status: u16,
     content_type: &[u8],
@@ -196,5 +202,180 @@ pub fn fixed(
         status,
         close,
         integration_us: None,
+        relay: None,
+        slot: None,
+    }
+}
+
+/// Renders the phases' result: the entry point of this phase.
+pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Vec<u8>) -> Outcome {
+    let mut outcome = match reply {
+        Ok(Reply::Mapped {
+            resp,
+            content_type,
+            template_body,
+            integration,
+        }) => mapped(x.req, resp, content_type, template_body, integration, wbuf),
+        Ok(Reply::Proxied(integration)) => proxied(x, integration, wbuf),
+        Err(r) => reject(x.req, Scope::Routed(x), wbuf, r),
+    };
+    outcome.integration_us = x.integration_us;
+    outcome
+}
+
+/// A non-proxy method response: the mapped status and headers, the template's body (or the
+/// integration body). A mapped `Content-Type` replaces the template's.
+fn mapped(
+    req: &Request<'_>,
+    resp: &IntegrationResponseRuntime,
+    template_type: &[u8],
+    template_body: Option<&[u8]>,
+    integration: IntegrationResponse<'_>,
+    wbuf: &mut Vec<u8>,
+) -> Outcome {
+    fn value_of<'v>(
+        src: &'v ResponseParamSource,
+        integration: &'v IntegrationResponse<'_>,
+    ) -> Option<&'v [u8]> {
+        match src {
+            ResponseParamSource::Literal(v) => Some(v.as_bytes()),
+            ResponseParamSource::Header(h) => integration.header(h.as_bytes()),
+        }
+    }
+    let content_type = resp
+        .content_type
+        .as_ref()
+        .and_then(|src| value_of(src, &integration))
+        .unwrap_or(template_type);
+    let body = match (&integration.body, template_body) {
+        (_, Some(t)) => t,
+        (Body::InHand(b, _), None) => b,
+        (Body::Stream(_), None) => &[],
+    };
+    let mut outcome = fixed(
+        req,
+        wbuf,
+        resp.status,
+        content_type,
+        |w| {
+            for (name, src) in &resp.header_params {
+                if let Some(v) = value_of(src, &integration) {
+                    response::header(w, name.as_bytes(), v);
+                }
+            }
+        },
+        body,
+    );
+    // The backend connection goes back through the relay, which finds nothing left to send.
+    let stream = match integration.body {
+        Body::InHand(_, s) => s,
+        Body::Stream(s) => Some(s),
+    };
+    outcome.relay = stream.map(|body| Relay {
+        body,
+        mode: RelayMode::Done,
+    });
+    outcome
+}
+
+/// Backend response headers not relayed: hop-by-hop and framing (we frame for the client).
+const DROP_RESPONSE: &[&[u8]] = &[
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+    b"content-length",
+];
+
+/// Backend headers API Gateway relays under `x-amzn-Remapped-{name}` because it sets its own.
+const REMAP_RESPONSE: &[&[u8]] = &[
+    b"date",
+    b"server",
+    b"authorization",
+    b"www-authenticate",
+    b"x-amzn-requestid",
+];
+
+/// HTTP_PROXY: the backend's head, filtered and remapped as API Gateway does, framed for this
+/// client; the body is left for the connection's relay in the mode chosen here. A body that can
+/// only end at close (chunked or until-close to an HTTP/1.0 client) closes the connection.
+fn proxied(x: &Exchange<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Vec<u8>) -> Outcome {
+    let req = x.req;
+    let IntegrationResponse {
+        status, head, body, ..
+    } = integration;
+    let Body::Stream(body) = body else {
+        // Only a backend response is proxied; an in-hand body has nothing left to stream.
+        return reject(req, Scope::Routed(x), wbuf, Reject::Internal);
+    };
+    let framing = if req.is_head() {
+        Framing::None
+    } else {
+        body.framing()
+    };
+    let chunked_client = req.head.minor_version >= 1;
+    let mut close = !req.keep_alive
+        || (!chunked_client && matches!(framing, Framing::Chunked | Framing::UntilClose));
+    head_start(req, wbuf, status);
+    if let Some(head) = head {
+        for (n, v) in head.headers(body.head_buf()) {
+            if DROP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+                continue;
+            }
+            if REMAP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+                wbuf.extend_from_slice(b"x-amzn-Remapped-");
+            }
+            response::header(wbuf, n, v);
+        }
+    }
+    let mode = match framing {
+        Framing::None => {
+            if req.is_head() {
+                let cl = head.and_then(|h| h.header(body.head_buf(), b"content-length"));
+                if let Some(cl) = cl {
+                    response::header(wbuf, b"Content-Length", cl);
+                }
+            } else if !matches!(status, 204 | 304) {
+                response::content_length(wbuf, 0);
+            }
+            if close {
+                response::header(wbuf, b"Connection", b"close");
+            }
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::Done
+        }
+        Framing::ContentLength(n) => {
+            head_end_sized(wbuf, n as usize, close);
+            RelayMode::Sized(n)
+        }
+        Framing::Chunked if chunked_client => {
+            head_end_chunked(wbuf, close);
+            RelayMode::Chunked
+        }
+        Framing::Chunked => {
+            close = true;
+            response::header(wbuf, b"Connection", b"close");
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::Dechunked
+        }
+        Framing::UntilClose if chunked_client => {
+            head_end_chunked(wbuf, close);
+            RelayMode::UntilCloseChunked
+        }
+        Framing::UntilClose => {
+            response::header(wbuf, b"Connection", b"close");
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::UntilCloseRaw
+        }
+    };
+    Outcome {
+        status,
+        close,
+        integration_us: None,
+        relay: Some(Relay { body, mode }),
+        slot: None,
     }
 }

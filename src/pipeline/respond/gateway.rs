@@ -14,7 +14,7 @@ use crate::deploy::Snapshot;
 use crate::http::request::RequestHead;
 use crate::http::response;
 use crate::pipeline::params::{query_pairs, write_ip, ACCOUNT_ID};
-use crate::pipeline::route::Routed;
+use crate::pipeline::Exchange;
 use std::io::Write as _;
 use std::net::IpAddr;
 
@@ -49,7 +49,7 @@ pub struct ErrorSite<'a> {
     /// `None` when no head could be parsed.
     pub head: Option<&'a RequestHead>,
     /// Set once the request was routed to a method (path parameters, resource path).
-    pub routed: Option<&'a Routed<'a>>,
+    pub routed: Option<&'a Exchange<'a>>,
     pub peer: IpAddr,
     pub request_id: &'a [u8],
     pub date: &'a [u8],
@@ -67,14 +67,14 @@ pub fn table_for<'s>(
     let Some(head) = head else {
         return &AWS_DEFAULTS;
     };
-    let Some((_, api)) = snap.api_for_host(head.host.map(|h| h.get(buf))) else {
+    let Some(api) = snap.api_for_host(head.host.map(|h| h.get(buf))) else {
         return &AWS_DEFAULTS;
     };
     let path = head.path.get(buf);
     let rest = path.strip_prefix(b"/").unwrap_or(path);
     let stage = &rest[..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len())];
-    api.stage(stage)
-        .map_or(&AWS_DEFAULTS, |s| &s.gateway_responses)
+    snap.stage_idx(api, stage)
+        .map_or(&AWS_DEFAULTS, |s| &snap.stage(api, s).gateway_responses)
 }
 
 /// Appends the whole error response to `out`; returns the status sent.
@@ -220,9 +220,9 @@ fn write_value(src: &ValueSource, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bo
             return found;
         }
         ValueSource::Path(name) => {
-            let Some(r) = site.routed else { return false };
-            let i = r.method.path_params.iter().position(|p| **p == **name);
-            match i.and_then(|i| r.capture(buf, i)) {
+            let Some(x) = site.routed else { return false };
+            let i = x.method().path_params.iter().position(|p| **p == **name);
+            match i.and_then(|i| x.route.capture(buf, i)) {
                 Some(v) => out.extend_from_slice(v),
                 None => return false,
             }
@@ -265,16 +265,16 @@ fn write_context(var: ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bo
             None => return false,
         },
         ContextVar::ResourcePath => match routed {
-            Some(r) => r.method.resource_path.as_bytes(),
+            Some(x) => x.method().resource_path.as_bytes(),
             None => return false,
         },
         // Compiled to literals; kept for a routed request all the same.
         ContextVar::ApiId => match routed {
-            Some(r) => r.api.id.as_bytes(),
+            Some(x) => x.api().id.as_bytes(),
             None => return false,
         },
         ContextVar::Stage => match routed {
-            Some(r) => r.stage.name.as_bytes(),
+            Some(x) => x.stage().name.as_bytes(),
             None => return false,
         },
     };
