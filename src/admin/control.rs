@@ -162,7 +162,7 @@ impl ControlPlane {
         self.get_rest_api(id)?;
         let mut served = self.load_served()?;
         served.retain(|s| s.api.id != id);
-        let snap = self.compile(&served)?;
+        let snap = self.compile(&served, &none)?;
         self.store.apply(&[Write::DeleteRestApi(id.to_string())])?;
         self.cell.publish(snap);
         Ok(())
@@ -202,7 +202,7 @@ impl ControlPlane {
             let stage = updated_stage(current, &update, &deployment.id, now);
             let mut served = self.load_served()?;
             overlay_stage(&mut served, &stage, &deployment.api);
-            let snap = self.compile(&served)?;
+            let snap = self.compile(&served, &only(api_id, &update.name))?;
             writes.push(Write::PutStage {
                 api_id: api_id.into(),
                 stage,
@@ -294,6 +294,7 @@ impl ControlPlane {
     fn apply_boot_apis(&mut self, settings: &Settings) -> anyhow::Result<()> {
         let mut served = self.load_served().map_err(|e| anyhow!("{}", e.parts().2))?;
         let mut writes = Vec::new();
+        let mut boot_stages: Vec<(String, String)> = Vec::new();
         let now = now();
         for boot_api in &settings.apis {
             let file = boot_api.file.display();
@@ -326,6 +327,7 @@ impl ControlPlane {
                 }),
             }
             for boot_stage in &boot_api.stages {
+                boot_stages.push((api.id.clone(), boot_stage.name.clone()));
                 validate_stage_name(&boot_stage.name)
                     .map_err(|e| anyhow!("{file}: {}", e.parts().2))?;
                 validate_variables(&boot_stage.variables)
@@ -368,8 +370,14 @@ impl ControlPlane {
                 });
             }
         }
+        // Every stage the config names must compile; other stored stages may be left unserved.
+        let named = |api_id: &str, stage: &str| {
+            boot_stages
+                .iter()
+                .any(|(a, s)| a.as_str() == api_id && s.as_str() == stage)
+        };
         let snap = self
-            .compile(&served)
+            .compile(&served, &named)
             .map_err(|e| anyhow!("{}", e.parts().2))?;
         if !writes.is_empty() {
             self.store.apply(&writes)?;
@@ -400,8 +408,16 @@ impl ControlPlane {
         Ok(out)
     }
 
-    /// Compiles every stage; on failure, one BadRequest naming every stage's problems.
-    fn compile(&mut self, served: &[Served]) -> Result<Snapshot, ApiError> {
+    /// Compiles every stage. A stage `strict` names (the one this request changes, or a boot
+    /// config stage) that fails is an error: one BadRequest naming every such problem. Any other
+    /// stored stage that fails is left unserved with an error log instead of blocking every
+    /// later change: a store written by an earlier version can hold a deployment this one
+    /// refuses (fail closed: such a stage answers nothing until it is redeployed or deleted).
+    fn compile(
+        &mut self,
+        served: &[Served],
+        strict: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Snapshot, ApiError> {
         let mut apis = Vec::new();
         let mut problems = Vec::new();
         for s in served {
@@ -409,10 +425,15 @@ impl ControlPlane {
             for (stage, deployed) in &s.stages {
                 match compile_stage(deployed, stage, &mut self.upstreams) {
                     Ok(rt) => stages.push(rt),
-                    Err(p) => problems.push(format!(
+                    Err(p) if strict(&s.api.id, &stage.stage_name) => problems.push(format!(
                         "stage '{}' of API {}: {p}",
                         stage.stage_name, s.api.id
                     )),
+                    Err(p) => eprintln!(
+                        "error: stage '{}' of API {} is not served: its deployment {} does not \
+                         compile: {p}",
+                        stage.stage_name, s.api.id, stage.deployment_id
+                    ),
                 }
             }
             apis.push(ApiRuntime {
@@ -429,6 +450,16 @@ impl ControlPlane {
         }
         Ok(build_snapshot(apis, &self.upstreams))
     }
+}
+
+/// For `compile`: only the stage `name` of `api_id` must compile.
+fn only<'a>(api_id: &'a str, name: &'a str) -> impl Fn(&str, &str) -> bool + 'a {
+    move |a, s| a == api_id && s == name
+}
+
+/// For `compile`: no stage must compile (nothing served changes but what is removed).
+fn none(_: &str, _: &str) -> bool {
+    false
 }
 
 /// Fail closed: a deployment whose protection is not enforced yet is a `BadRequestException`

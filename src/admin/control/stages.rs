@@ -93,7 +93,7 @@ impl ControlPlane {
         if let Some(s) = served.iter_mut().find(|s| s.api.id == api_id) {
             s.stages.retain(|(st, _)| st.stage_name != name);
         }
-        let snap = self.compile(&served)?;
+        let snap = self.compile(&served, &super::none)?;
         self.store.apply(&[Write::DeleteStage {
             api_id: api_id.into(),
             stage_name: name.into(),
@@ -156,7 +156,7 @@ impl ControlPlane {
         }
         let mut served = self.load_served()?;
         overlay_stage(&mut served, stage, &deployment.api);
-        let snap = self.compile(&served)?;
+        let snap = self.compile(&served, &super::only(api_id, &stage.stage_name))?;
         self.store.apply(&[Write::PutStage {
             api_id: api_id.into(),
             stage: stage.clone(),

@@ -452,3 +452,80 @@ fn boot_apis_with_unenforced_protection_are_refused() {
     let cp = open(&no_stages);
     assert!(cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].api_key_required);
 }
+
+/// A store written by an older version can hold a stage serving a deployment this version
+/// refuses. It must neither stop the start nor block every later change: that stage is left
+/// unserved (fail closed) and everything else is served and editable.
+#[test]
+fn a_stored_stage_this_version_refuses_is_left_unserved_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), Vec::new());
+    let api_id;
+    {
+        let mut cp = open(&s);
+        let api = cp
+            .import_rest_api(PETS.as_bytes(), &ImportOptions::default())
+            .unwrap();
+        api_id = api.id.clone();
+        let new = |name: &str| NewDeployment {
+            description: None,
+            stage: Some(StageUpdate {
+                name: name.into(),
+                ..Default::default()
+            }),
+        };
+        cp.create_deployment(&api.id, new("prod")).unwrap();
+        cp.create_deployment(&api.id, new("beta")).unwrap();
+        // What an older version stored: `beta` serving a protected deployment.
+        let old = Deployment {
+            id: "olddeploy1".into(),
+            description: None,
+            created_date: 0,
+            api: protected(&api),
+        };
+        let mut beta = cp.get_stage(&api.id, "beta").unwrap();
+        beta.deployment_id = old.id.clone();
+        cp.store
+            .apply(&[
+                Write::PutDeployment {
+                    api_id: api.id.clone(),
+                    deployment: old,
+                },
+                Write::PutStage {
+                    api_id: api.id.clone(),
+                    stage: beta,
+                },
+            ])
+            .unwrap();
+    }
+    // Restart: the start succeeds, `prod` is served and `beta` is not.
+    let mut cp = open(&s);
+    let served = |cp: &ControlPlane| -> Vec<String> {
+        cp.cell().load().apis[0]
+            .stages
+            .iter()
+            .map(|st| st.name.to_string())
+            .collect()
+    };
+    assert_eq!(served(&cp), ["prod"]);
+    // Later changes still go through, and `beta` stays unserved until it is fixed.
+    cp.create_deployment(
+        &api_id,
+        NewDeployment {
+            description: None,
+            stage: Some(StageUpdate {
+                name: "dev".into(),
+                ..Default::default()
+            }),
+        },
+    )
+    .unwrap();
+    let mut names = served(&cp);
+    names.sort();
+    assert_eq!(names, ["dev", "prod"]);
+    cp.delete_stage(&api_id, "beta").unwrap();
+    assert_eq!(
+        cp.get_stage(&api_id, "beta").unwrap_err(),
+        ApiError::StageNotFound
+    );
+}
