@@ -17,7 +17,8 @@
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
 #      TOLLGATE=path to bench another binary, BASELINE=path to add an older build to the same
-#      interleaved rounds (reported as baseline-DRIVER).
+#      interleaved rounds (reported as baseline-DRIVER), KEEP_WORK=1 to keep the work folder
+#      (configs, logs, callgrind dumps for callgrind_annotate).
 # Everything binds 127.0.0.1 and every process started here is stopped by PID on exit.
 set -euo pipefail
 
@@ -46,7 +47,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
     done
-    rm -rf "$WORK"
+    if [ "${KEEP_WORK:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
