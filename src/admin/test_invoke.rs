@@ -231,12 +231,18 @@ fn loopback(
         let cell = Arc::new(SnapshotCell::default());
         cell.publish(snapshot);
         let hub = Arc::new(MetricsHub::default());
+        let addrs = crate::runtime::resolver::start(
+            cell.clone(),
+            crate::runtime::resolver::system_lookup(),
+            Default::default(),
+        )?;
         let core = std::rc::Rc::new(Core::new(
             0,
             test_worker_config(timeout),
             cell,
             hub.new_core(),
             Arc::new(AtomicBool::new(false)),
+            addrs,
         ));
         let listener = monoio::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;

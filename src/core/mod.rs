@@ -4,6 +4,7 @@
 //! with short synchronous borrows that never span an `.await`. Time, request ids, the `Date`
 //! header, upstream pools, metrics and the adopted snapshot are all here.
 
+pub mod addrs;
 pub mod ids;
 pub mod metrics;
 pub mod pool;
@@ -36,7 +37,8 @@ pub struct Core {
     date: RefCell<DateCache>,
     pub ids: RefCell<ids::RequestIds>,
     pub pool: pool::Pool,
-    pub resolver: crate::net::upstream::Resolver,
+    /// Upstream addresses, resolved by the control plane (`runtime::resolver`).
+    pub addrs: Arc<addrs::AddrBook>,
     pub metrics: metrics::CoreMetrics,
     /// Set by the runtime on SIGTERM: finish the request in hand, then close.
     draining: Arc<AtomicBool>,
@@ -53,6 +55,7 @@ impl Core {
         cell: Arc<SnapshotCell>,
         metrics: metrics::CoreMetrics,
         draining: Arc<AtomicBool>,
+        addrs: Arc<addrs::AddrBook>,
     ) -> Core {
         let snapshot = cell.load();
         let generation = snapshot.generation;
@@ -66,7 +69,7 @@ impl Core {
             date: RefCell::new(DateCache::new()),
             ids: RefCell::new(ids::RequestIds::new(index)),
             pool,
-            resolver: Default::default(),
+            addrs,
             metrics,
             draining,
             in_flight: Cell::new(0),

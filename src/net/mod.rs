@@ -1,5 +1,5 @@
 //! Sockets: the per-worker `SO_REUSEPORT` listeners, the client connection loop and the backend
-//! client (connect, DNS cache).
+//! client (connect, exchange).
 
 pub mod conn;
 pub mod listener;

@@ -1,6 +1,6 @@
-//! The backend side of a proxied exchange: resolving and connecting to an upstream, writing the
-//! request, and reading the response head. Body relaying lives in `pipeline::integrate`, which
-//! decides framing towards the client.
+//! The backend side of a proxied exchange: connecting to an upstream (at an address the control
+//! plane resolved, see `core::addrs`), writing the request, and reading the response head. Body
+//! relaying lives in `pipeline::integrate`, which decides framing towards the client.
 //!
 //! Every wait is bounded by the integration deadline. Buffers are owned and handed to the kernel
 //! and back (monoio's rent model); a timed-out operation takes its buffer with it, and the
@@ -12,13 +12,9 @@ use crate::http::upstream::{parse_response, ResponseHead, UpstreamHeadError};
 use monoio::buf::IoBufMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
-use std::cell::RefCell;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-/// How long a resolved name is used before it is looked up again.
-const DNS_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
@@ -54,48 +50,6 @@ impl UpstreamError {
             _ => false,
         }
     }
-}
-
-/// Per-core DNS cache indexed by `UpstreamId`. IP literals never touch the resolver.
-#[derive(Default)]
-pub struct Resolver {
-    cache: RefCell<Vec<Option<(SocketAddr, Instant)>>>,
-}
-
-impl Resolver {
-    pub fn resolve(
-        &self,
-        id: usize,
-        up: &Upstream,
-        now: Instant,
-    ) -> Result<SocketAddr, UpstreamError> {
-        if let Some(Some((addr, at))) = self.cache.borrow().get(id) {
-            if now.duration_since(*at) < DNS_TTL {
-                return Ok(*addr);
-            }
-        }
-        let addr = lookup(up)?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.len() <= id {
-            cache.resize(id + 1, None);
-        }
-        cache[id] = Some((addr, now));
-        Ok(addr)
-    }
-}
-
-#[cold]
-fn lookup(up: &Upstream) -> Result<SocketAddr, UpstreamError> {
-    let host = up.host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, up.port));
-    }
-    // getaddrinfo blocks this worker; it runs only on a cache miss (once per TTL per upstream).
-    (host, up.port)
-        .to_socket_addrs()
-        .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?
-        .next()
-        .ok_or_else(|| UpstreamError::Resolve(up.host.to_string()))
 }
 
 pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {

@@ -118,9 +118,10 @@ async fn exchange(
         let mut conn = match core.pool.take(up_id, Instant::now()) {
             Some(c) => c,
             None => {
-                let addr = core
-                    .resolver
-                    .resolve(up_id.0 as usize, up, Instant::now())?;
+                // Names are resolved off this thread; an unanswered one is awaited, not looked up.
+                let wait = upstream::remaining(deadline)?.min(core.config.connect_timeout);
+                let addr = (core.addrs.address(up_id, up, wait).await)
+                    .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?;
                 upstream::connect(up, addr, core.config.connect_timeout, deadline).await?
             }
         };
