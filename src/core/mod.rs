@@ -5,6 +5,7 @@
 //! header, upstream pools, metrics and the adopted snapshot are all here.
 
 pub mod addrs;
+pub mod buffers;
 pub mod ids;
 pub mod metrics;
 pub mod pool;

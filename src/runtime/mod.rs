@@ -147,6 +147,7 @@ async fn worker_main(core: Rc<Core>, listener: std::net::TcpListener, drain: Arc
         loop {
             monoio::time::sleep(METRICS_PUBLISH).await;
             ticker.metrics.publish();
+            ticker.metrics.set_connections(ticker.connections.get());
         }
     });
     let mut stop = std::pin::pin!(drain.wait());
