@@ -1,8 +1,9 @@
 //! Proves the steady-state request path allocates nothing: a counting global allocator watches a
-//! real worker (in this process) proxy thousands of keep-alive requests to an HTTP_PROXY route.
+//! real worker (in this process) answer thousands of keep-alive requests — to an HTTP_PROXY
+//! route, to a MOCK route, and with a gateway error (403 Missing Authentication Token).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
-//! measured window belongs to the gateway. Runs once per driver.
+//! measured window belongs to the gateway. Each case runs once per driver.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
@@ -106,14 +107,20 @@ fn api_doc(port: u16) -> String {
           "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
             "uri":"http://127.0.0.1:{port}/items/{{id}}",
-            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}}}}}}"#
+            "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}},
+        "/mock":{{"get":{{
+          "responses":{{"200":{{"description":"ok"}}}},
+          "x-amazon-apigateway-integration":{{"type":"mock",
+            "requestTemplates":{{"application/json":"{{\"statusCode\": 200}}"}},
+            "responses":{{"default":{{"statusCode":"200",
+              "responseTemplates":{{"application/json":"{{\"mock\":true}}"}}}}}}}}}}}}}}}}"#
     )
 }
 
 /// The counter is process-wide: the two driver tests must not overlap.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn run_driver(driver: tollgate::settings::DriverChoice) {
+fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
     use tollgate::deploy::import::{import_document, ImportOptions};
@@ -148,8 +155,6 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
-    let request =
-        b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
     // The first response tells the (constant) response length: Date and request id are fixed width.
     client.write_all(request).unwrap();
     let mut resp = [0u8; 4096];
@@ -159,7 +164,7 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
         let text = &resp[..have];
         if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = std::str::from_utf8(&text[..end]).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(head.starts_with(status), "{head}");
             let len: usize = head
                 .lines()
                 .find_map(|l| {
@@ -190,17 +195,46 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
     assert_eq!(
         after - before,
         0,
-        "{driver:?}: {} heap allocations over 5000 proxied requests",
+        "{driver:?}: {} heap allocations over 5000 requests answered {status}",
         after - before
     );
 }
 
+const PROXIED: &[u8] =
+    b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+const MOCK: &[u8] = b"GET /prod/mock HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+/// No such resource: 403 Missing Authentication Token, on a kept-alive connection.
+const UNROUTED: &[u8] =
+    b"GET /prod/nothing/here HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+
+use tollgate::settings::DriverChoice::{Epoll, Uring};
+
 #[test]
 fn proxied_requests_do_not_allocate_io_uring() {
-    run_driver(tollgate::settings::DriverChoice::Uring);
+    run_driver(Uring, PROXIED, "HTTP/1.1 200");
 }
 
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
-    run_driver(tollgate::settings::DriverChoice::Epoll);
+    run_driver(Epoll, PROXIED, "HTTP/1.1 200");
+}
+
+#[test]
+fn mock_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, MOCK, "HTTP/1.1 200");
+}
+
+#[test]
+fn mock_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, MOCK, "HTTP/1.1 200");
+}
+
+#[test]
+fn gateway_errors_do_not_allocate_io_uring() {
+    run_driver(Uring, UNROUTED, "HTTP/1.1 403");
+}
+
+#[test]
+fn gateway_errors_do_not_allocate_epoll() {
+    run_driver(Epoll, UNROUTED, "HTTP/1.1 403");
 }

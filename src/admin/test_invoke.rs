@@ -4,11 +4,11 @@
 //! Under the control-plane lock `prepare` only reads the API and compiles it, for a synthetic
 //! stage `test-invoke-stage` with the caller's stage variables, keeping just the method under test
 //! (so the request can reach no other method). The lock is released before `execute`, which runs
-//! on a thread of its own with a one-off epoll monoio runtime: it binds a 127.0.0.1:0 listener,
-//! serves the one loopback connection with `net::conn::serve` against a throwaway `Core` holding
-//! the test snapshot, sends the request, and reads the response to EOF. So route, integrate and
-//! respond are exactly the workers' code; nothing of the integration logic is re-implemented here.
-//! The run is bounded by the integration's timeout plus a margin.
+//! on a thread of its own with a one-off monoio runtime (HTTP integrations reach real backends)
+//! and hands the framed request to `pipeline::local::serve_one` against a throwaway `Core`
+//! holding the test snapshot: no client socket, and route, the phases, respond and the body relay
+//! are exactly the workers' code; nothing of the integration logic is re-implemented here. The
+//! run is bounded by the integration's timeout plus a margin.
 
 use super::error::ApiError;
 use crate::core::metrics::MetricsHub;
@@ -20,6 +20,7 @@ use crate::deploy::snapshot::ApiRuntime;
 use crate::http::Limits;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -182,7 +183,7 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeOut, ApiError> {
     let started = Instant::now();
     let raw = std::thread::Builder::new()
         .name("tollgate-test-invoke".into())
-        .spawn(move || loopback(snapshot, request, timeout))
+        .spawn(move || in_process(snapshot, request, timeout))
         .map_err(|e| ApiError::Internal(format!("cannot start the test invocation: {e}")))?
         .join()
         .map_err(|_| ApiError::Internal("the test invocation panicked".into()))?
@@ -217,8 +218,8 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeOut, ApiError> {
     })
 }
 
-/// One request over a loopback connection served by the workers' connection loop.
-fn loopback(
+/// One request through the data path in this thread, over no socket but the backend's.
+fn in_process(
     snapshot: crate::deploy::Snapshot,
     request: Vec<u8>,
     timeout: Duration,
@@ -227,50 +228,30 @@ fn loopback(
         .enable_timer()
         .build()?;
     rt.block_on(async move {
-        use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
         let cell = Arc::new(SnapshotCell::default());
         cell.publish(snapshot);
         let hub = Arc::new(MetricsHub::default());
+        // Names are resolved off this thread as on a worker; the resolver stops with `core`.
         let addrs = crate::runtime::resolver::start(
             cell.clone(),
             crate::runtime::resolver::system_lookup(),
             Default::default(),
         )?;
-        let core = std::rc::Rc::new(Core::new(
+        let core = Core::new(
             0,
             test_worker_config(timeout),
             cell,
             hub.new_core(),
             Arc::new(AtomicBool::new(false)),
             addrs,
-        ));
-        let listener = monoio::net::TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let server = monoio::spawn(async move {
-            if let Ok((stream, peer)) = listener.accept().await {
-                crate::net::conn::serve(core, stream, peer).await;
-            }
-        });
-        let exchange = async {
-            let mut client = monoio::net::TcpStream::connect(addr).await?;
-            let (res, _) = client.write_all(request).await;
-            res?;
-            let mut out = Vec::new();
-            loop {
-                let buf = Vec::with_capacity(16 * 1024);
-                let (res, buf) = client.read(buf).await;
-                if res? == 0 {
-                    break;
-                }
-                out.extend_from_slice(&buf);
-            }
-            Ok::<_, std::io::Error>(out)
-        };
-        let out = monoio::time::timeout(timeout, exchange)
+        );
+        let snap = core.current();
+        let peer = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let served = crate::pipeline::local::serve_one(&core, &snap, &request, peer);
+        monoio::time::timeout(timeout, served)
             .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))??;
-        drop(server);
-        Ok(out)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))?
+            .map_err(std::io::Error::other)
     })
 }
 

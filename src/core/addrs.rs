@@ -66,6 +66,12 @@ impl AddrBook {
         }
     }
 
+    /// A table no resolver serves: every name stays pending. For in-memory pipelines whose
+    /// backends are fakes (names are never looked up there).
+    pub fn unserved() -> AddrBook {
+        AddrBook::new(mpsc::channel().0)
+    }
+
     /// The entry for `id` right now.
     pub fn get(&self, id: UpstreamId) -> Entry {
         self.entries

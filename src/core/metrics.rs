@@ -7,6 +7,7 @@
 //! worker tick), so the request path takes no lock. The admin thread merges all cores at scrape.
 //! Series are keyed by their labels and never removed, so counts survive redeploys.
 
+use crate::deploy::snapshot::{ApiIdx, MethodIdx, StageIdx};
 use crate::deploy::Snapshot;
 use ahash::AHashMap;
 use hdrhistogram::Histogram;
@@ -260,9 +261,10 @@ impl CoreMetrics {
     }
 
     /// The series of a routed request, resolved against the adopted snapshot.
-    pub fn slot(&self, api: usize, stage: usize, method: usize) -> Option<Slot> {
+    pub fn slot(&self, api: ApiIdx, stage: StageIdx, method: MethodIdx) -> Option<Slot> {
         let local = self.local.borrow();
-        local.table.get(api)?.get(stage)?.get(method).copied()
+        let methods = local.table.get(api.0 as usize)?.get(stage.0 as usize)?;
+        methods.get(method.0 as usize).copied()
     }
 
     pub fn record(&self, slot: Slot, status: u16, latency_us: u64, integration_us: Option<u64>) {

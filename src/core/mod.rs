@@ -1,23 +1,24 @@
 //! PER-CORE STATE: everything one worker owns and its connections share, without locks.
 //!
 //! A `Core` lives on one pinned worker thread behind an `Rc`; its parts use `Cell`/`RefCell`
-//! with short synchronous borrows that never span an `.await`. Time, request ids, the `Date`
-//! header, upstream pools, metrics and the adopted snapshot are all here.
+//! with short synchronous borrows that never span an `.await`. The coarse clock (with the `Date`
+//! header), request ids, the backend client (its pools), metrics and the adopted snapshot are
+//! all here.
 
 pub mod addrs;
 pub mod buffers;
+pub mod clock;
 pub mod ids;
 pub mod metrics;
-pub mod pool;
 
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::Snapshot;
-use crate::http::date::DateCache;
 use crate::http::Limits;
+use crate::net::upstream;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// The settings a worker needs on the request path, copied out of `Settings` at start.
 #[derive(Debug, Clone)]
@@ -35,11 +36,10 @@ pub struct Core {
     cell: Arc<SnapshotCell>,
     snapshot: RefCell<Arc<Snapshot>>,
     generation: Cell<u64>,
-    date: RefCell<DateCache>,
+    pub clock: clock::Clock,
     pub ids: RefCell<ids::RequestIds>,
-    pub pool: pool::Pool,
-    /// Upstream addresses, resolved by the control plane (`runtime::resolver`).
-    pub addrs: Arc<addrs::AddrBook>,
+    /// The backend client: connections, pools, name resolution.
+    pub upstream: upstream::Client,
     pub metrics: metrics::CoreMetrics,
     /// Set by the runtime on SIGTERM: finish the request in hand, then close.
     draining: Arc<AtomicBool>,
@@ -60,24 +60,28 @@ impl Core {
     ) -> Core {
         let snapshot = cell.load();
         let generation = snapshot.generation;
-        let pool = pool::Pool::new(config.pool_idle_per_upstream);
+        let upstream = upstream::Client::new(
+            config.pool_idle_per_upstream,
+            config.connect_timeout,
+            config.limits.max_head,
+            addrs,
+        );
         let core = Core {
             index,
             config,
             cell,
             snapshot: RefCell::new(snapshot.clone()),
             generation: Cell::new(generation),
-            date: RefCell::new(DateCache::new()),
+            clock: clock::Clock::new(),
             ids: RefCell::new(ids::RequestIds::new(index)),
-            pool,
-            addrs,
+            upstream,
             metrics,
             draining,
             in_flight: Cell::new(0),
             connections: Cell::new(0),
         };
         core.metrics.adopt(&snapshot);
-        core.pool.adopt(&snapshot);
+        core.upstream.adopt(&snapshot);
         core
     }
 
@@ -100,7 +104,7 @@ impl Core {
         let snap = self.cell.load();
         self.generation.set(snap.generation);
         self.metrics.adopt(&snap);
-        self.pool.adopt(&snap);
+        self.upstream.adopt(&snap);
         *self.snapshot.borrow_mut() = snap;
     }
 
@@ -108,11 +112,6 @@ impl Core {
         let mut s = self.snapshot.borrow().clone();
         self.refresh(&mut s);
         s
-    }
-
-    /// The `Date` header value for now (reformatted at most once a second).
-    pub fn date(&self, out: &mut [u8; 29]) {
-        *out = *self.date.borrow_mut().get(SystemTime::now());
     }
 
     #[inline]

@@ -11,6 +11,9 @@ use std::time::Duration;
 /// Index of an API in `Snapshot::apis`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ApiIdx(pub u32);
+/// Index of a stage in `ApiRuntime::stages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StageIdx(pub u32);
 /// Index of a method in `StageRuntime::methods`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MethodIdx(pub u32);
@@ -25,6 +28,9 @@ pub struct Snapshot {
     pub generation: u64,
     pub apis: Vec<ApiRuntime>,
     pub api_by_id: AHashMap<Box<str>, ApiIdx>,
+    /// Per API (index = `ApiIdx.0`): stage name -> its index, so a request finds its stage by
+    /// one lookup instead of a scan of names. Built with the snapshot (`build_snapshot`).
+    pub stage_by_name: Vec<AHashMap<Box<[u8]>, StageIdx>>,
     /// Index = `UpstreamId.0`. Contains every upstream ever interned, not only those in use.
     pub upstreams: Vec<Upstream>,
 }
@@ -32,13 +38,12 @@ pub struct Snapshot {
 impl Snapshot {
     /// The API a request is for, with its index in `apis`: `Host: {api-id}.execute-api.*` picks
     /// by id; otherwise the only deployed API when exactly one has a stage.
-    pub fn api_for_host(&self, host: Option<&[u8]>) -> Option<(usize, &ApiRuntime)> {
+    pub fn api_for_host(&self, host: Option<&[u8]>) -> Option<ApiIdx> {
         if let Some(host) = host {
             if let Some(dot) = host.iter().position(|&b| b == b'.') {
                 if host[dot..].starts_with(b".execute-api.") {
                     let id = std::str::from_utf8(&host[..dot]).ok()?;
-                    let i = self.api_by_id.get(id)?.0 as usize;
-                    return Some((i, &self.apis[i]));
+                    return self.api_by_id.get(id).copied();
                 }
             }
         }
@@ -48,9 +53,35 @@ impl Snapshot {
             .enumerate()
             .filter(|(_, a)| !a.stages.is_empty());
         match (deployed.next(), deployed.next()) {
-            (Some(only), None) => Some(only),
+            (Some((i, _)), None) => Some(ApiIdx(i as u32)),
             _ => None,
         }
+    }
+
+    /// The stage named `name` of API `api`.
+    #[inline]
+    pub fn stage_idx(&self, api: ApiIdx, name: &[u8]) -> Option<StageIdx> {
+        self.stage_by_name.get(api.0 as usize)?.get(name).copied()
+    }
+
+    #[inline]
+    pub fn api(&self, api: ApiIdx) -> &ApiRuntime {
+        &self.apis[api.0 as usize]
+    }
+
+    #[inline]
+    pub fn stage(&self, api: ApiIdx, stage: StageIdx) -> &StageRuntime {
+        &self.apis[api.0 as usize].stages[stage.0 as usize]
+    }
+
+    #[inline]
+    pub fn method(&self, api: ApiIdx, stage: StageIdx, method: MethodIdx) -> &MethodRuntime {
+        &self.stage(api, stage).methods[method.0 as usize]
+    }
+
+    #[inline]
+    pub fn upstream(&self, id: UpstreamId) -> &Upstream {
+        &self.upstreams[id.0 as usize]
     }
 }
 
@@ -59,12 +90,6 @@ pub struct ApiRuntime {
     pub id: Box<str>,
     pub name: Box<str>,
     pub stages: Vec<StageRuntime>,
-}
-
-impl ApiRuntime {
-    pub fn stage(&self, name: &[u8]) -> Option<&StageRuntime> {
-        self.stages.iter().find(|s| s.name.as_bytes() == name)
-    }
 }
 
 /// One stage of one API: its deployment compiled with this stage's variables substituted.
@@ -104,13 +129,41 @@ pub enum PassthroughBehavior {
     Never,
 }
 
+/// The method sent to the backend, decided at compile time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendMethod {
+    /// The client's method (no method declared, MOCK, or `ANY`).
+    Client,
+    /// A declared method, with what the request path needs to know about it.
+    Fixed {
+        name: Box<str>,
+        /// GET, HEAD, OPTIONS, PUT or DELETE: a stale pooled connection may be retried.
+        idempotent: bool,
+        /// HEAD: the backend's response has no body whatever its headers say.
+        head: bool,
+    },
+}
+
+impl BackendMethod {
+    /// From the integration's `httpMethod` (`None` for MOCK).
+    pub fn from_declared(method: Option<&str>) -> BackendMethod {
+        match method {
+            None | Some("ANY") => BackendMethod::Client,
+            Some(m) => BackendMethod::Fixed {
+                name: m.into(),
+                idempotent: matches!(m, "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE"),
+                head: m == "HEAD",
+            },
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct IntegrationRuntime {
     pub kind: IntegrationKind,
     /// `None` for MOCK.
     pub upstream: Option<UpstreamId>,
-    /// Method sent to the backend; `None` means the client's method (`ANY` on a proxy).
-    pub method: Option<Box<str>>,
+    pub method: BackendMethod,
     /// The backend request target's path, stage variables already substituted.
     pub path: Vec<UriPart>,
     /// A literal query string that was part of the integration URI (without `?`), if any.
@@ -126,13 +179,12 @@ pub struct IntegrationRuntime {
     /// Tried in order; the `default` response (no selection pattern) is `default_response`.
     pub responses: Vec<IntegrationResponseRuntime>,
     pub default_response: Option<usize>,
-    /// MOCK only: content type (lower case) -> the `statusCode` its request template yields.
-    /// AWS picks a MOCK's integration response by matching that status code against the
-    /// selection patterns; while templates are static text (until the VTL engine lands) it is
-    /// read from the template's JSON at compile time. A content type whose template has no
-    /// readable `statusCode` (or a MOCK with no request template) has no entry: the runtime
-    /// then uses `default_response`.
-    pub mock_status: Vec<(Box<str>, u16)>,
+    /// MOCK only, one entry per `request_templates` entry (same index): the `statusCode` that
+    /// template yields. AWS picks a MOCK's integration response by matching that status code
+    /// against the selection patterns; while templates are static text (until the VTL engine
+    /// lands) it is read from the template's JSON at compile time. `None` (no readable
+    /// `statusCode`), or a MOCK whose request matched no template, uses `default_response`.
+    pub mock_status: Vec<Option<u16>>,
     /// Set when the method compiled but cannot be called on this stage (a stage variable the
     /// integration URI needs is missing): each call answers 500 and logs this, as AWS does.
     pub config_error: Option<Box<str>>,
@@ -193,8 +245,11 @@ pub struct IntegrationResponseRuntime {
     pub status: u16,
     /// Anchored: AWS matches the whole status code string (or error message).
     pub selection: Option<regex::Regex>,
-    /// `method.response.header.NAME` mappings.
+    /// `method.response.header.NAME` mappings, except Content-Type.
     pub header_params: Vec<(Box<str>, ResponseParamSource)>,
+    /// The `method.response.header.Content-Type` mapping, which replaces the template's type
+    /// (separated at compile time so no header name is compared per request).
+    pub content_type: Option<ResponseParamSource>,
     /// Content type (lower case) -> template, for the response body.
     pub templates: Vec<(Box<str>, Template)>,
 }

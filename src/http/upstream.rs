@@ -1,4 +1,4 @@
-//! The backend response head parser, used by the integrate phase on HTTP integrations.
+//! The backend response head parser, used by the upstream client (`net::upstream`).
 //!
 //! `parse_response(buf, max_head, request_was_head, out)` returns `Ok(None)` while incomplete,
 //! `Ok(Some(n))` for a complete head of `n` bytes, or an `UpstreamHeadError` (answered as 502).

@@ -1,5 +1,8 @@
 //! The client connection loop: read, parse every complete request in the buffer, run the
-//! pipeline for each, and write all their responses with one write.
+//! pipeline for each (relaying a streamed response body when the pipeline hands one back), and
+//! write all their responses with one write. The core's coarse clock is read once per wake-up
+//! (after each read), not per request. Errors the connection itself answers (400, 408, 413,
+//! 414, 431) go through `refuse`, which renders a `Reject` with the pipeline's `respond`.
 //!
 //! One task per connection owns three reused buffers (read, write, backend request) and a parsed
 //! head; in steady state a request allocates nothing. Timeouts: the whole head must arrive within
@@ -7,20 +10,21 @@
 //! `idle_timeout`, and a client that stops reading is dropped when a write stalls that long — so a
 //! slow or hostile client holds at most its buffers, never an unbounded queue.
 
+use super::relay::{self, RelayEnd};
+use super::stream::{ClientStream, Stream};
 use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
 use crate::http::request::{self, RequestHead};
 use crate::http::upstream::ResponseHead;
 use crate::http::Framing;
-use crate::pipeline::{self, respond, ClientIo, Exchange};
-use monoio::buf::IoBufMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use crate::pipeline::respond::{self, Reject};
+use crate::pipeline::{self, Buffers, Request};
 use monoio::net::TcpStream;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Initial size of each connection buffer. Small, so thousands of idle keep-alive connections
 /// cost little (~16 KiB each with the parsed heads); a buffer grows once for larger traffic and
@@ -32,6 +36,15 @@ const KEEP_CAPACITY: usize = 64 * 1024;
 /// many requests without reading holds at most this much (plus one response) of our memory.
 const FLUSH_AT: usize = 64 * 1024;
 
+const TIMEOUT: Reject = Reject::BadRequest {
+    status: 408,
+    message: "Request Timeout",
+};
+const TOO_LONG: Reject = Reject::BadRequest {
+    status: 413,
+    message: "Request Too Long",
+};
+
 #[derive(Debug)]
 enum ConnEnd {
     /// Peer closed, timed out, or we answered with `Connection: close`.
@@ -39,7 +52,7 @@ enum ConnEnd {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: ClientStream,
     peer: IpAddr,
     rbuf: Vec<u8>,
     /// Bytes of `rbuf` already consumed by earlier requests.
@@ -53,10 +66,9 @@ struct Conn {
 }
 
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
     core.connections.set(core.connections.get() + 1);
     let mut conn = Conn {
-        stream,
+        stream: ClientStream::tcp(stream),
         peer: peer.ip(),
         rbuf: Vec::with_capacity(READ_BUF),
         consumed: 0,
@@ -69,12 +81,6 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     };
     let _ = conn.run(&core).await;
     core.connections.set(core.connections.get() - 1);
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        super::shutdown(&self.stream);
-    }
 }
 
 impl Conn {
@@ -107,32 +113,20 @@ impl Conn {
             self.rbuf.reserve(self.rbuf.capacity().max(READ_BUF));
         }
         let buf = std::mem::take(&mut self.rbuf);
-        let len = buf.len();
-        match monoio::time::timeout(limit, self.stream.read(buf.slice_mut(len..))).await {
-            Ok((Ok(n), slice)) => {
-                self.rbuf = slice.into_inner();
+        match monoio::time::timeout(limit, self.stream.read(buf)).await {
+            Ok((Ok(n), buf)) => {
+                self.rbuf = buf;
                 Ok(n)
             }
             _ => Err(ConnEnd::Done),
         }
     }
 
-    /// Answers a request that could not be parsed or framed, then closes.
-    async fn refuse(&mut self, core: &Core, status: u16, message: &str) -> Result<(), ConnEnd> {
+    /// Answers a request that could not be read, parsed or framed, then closes.
+    async fn refuse(&mut self, core: &Core, reject: Reject) -> Result<(), ConnEnd> {
         let mut id = [0u8; 36];
         core.ids.borrow_mut().next(&mut id);
-        let mut date = [0u8; 29];
-        core.date(&mut date);
-        respond::error_response(
-            &mut self.wbuf,
-            status,
-            message,
-            None,
-            &id,
-            &date,
-            true,
-            false,
-        );
+        respond::refusal(&mut self.wbuf, reject, &id, &core.clock.date());
         let _ = self.flush(core.config.idle_timeout).await;
         Err(ConnEnd::Done)
     }
@@ -147,7 +141,7 @@ impl Conn {
                 match request::parse(avail, &cfg.limits, &mut self.head) {
                     Ok(Some(n)) => break n,
                     Ok(None) => {}
-                    Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                    Err(e) => return self.refuse(core, Reject::from(e)).await,
                 }
                 let pending = avail.len();
                 // Pipelining ends here: answer everything parsed so far in one write.
@@ -158,23 +152,24 @@ impl Conn {
                 let limit = if pending == 0 {
                     cfg.idle_timeout
                 } else {
-                    let started = *head_started.get_or_insert_with(Instant::now);
+                    let started = *head_started.get_or_insert_with(|| core.clock.now());
                     match cfg.header_timeout.checked_sub(started.elapsed()) {
                         Some(d) => d,
-                        None => return self.refuse(core, 408, "Request Timeout").await,
+                        None => return self.refuse(core, TIMEOUT).await,
                     }
                 };
-                match self.read_more(limit).await {
+                let read = self.read_more(limit).await;
+                // A wake-up: the one clock reading every request in this read shares.
+                core.clock.tick();
+                match read {
                     Ok(0) => return Err(ConnEnd::Done),
                     Ok(_) => {
                         if pending == 0 {
-                            head_started = Some(Instant::now());
+                            head_started = Some(core.clock.now());
                         }
                     }
                     // A stalled partial head is answered (slowloris); an idle one just closes.
-                    Err(_) if pending > 0 => {
-                        return self.refuse(core, 408, "Request Timeout").await
-                    }
+                    Err(_) if pending > 0 => return self.refuse(core, TIMEOUT).await,
                     Err(e) => return Err(e),
                 }
             };
@@ -190,7 +185,7 @@ impl Conn {
                 Framing::ContentLength(n) => {
                     let n = n as usize;
                     if n > cfg.limits.max_body {
-                        return self.refuse(core, 413, "Request Too Long").await;
+                        return self.refuse(core, TOO_LONG).await;
                     }
                     if self.head.expect_continue && self.rbuf.len() < body_start + n {
                         self.wbuf
@@ -225,7 +220,7 @@ impl Conn {
                                     break;
                                 }
                             }
-                            Err(e) => return self.refuse(core, e.status(), e.message()).await,
+                            Err(e) => return self.refuse(core, Reject::from(e)).await,
                         }
                         // Keep the head and any undecoded tail; drop what was decoded.
                         self.rbuf.drain(body_start..pos);
@@ -243,34 +238,43 @@ impl Conn {
             core.begin_request();
             let mut request_id = [0u8; 36];
             core.ids.borrow_mut().next(&mut request_id);
-            let mut date = [0u8; 29];
-            core.date(&mut date);
-            let epoch_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            let head_buf = &self.rbuf[..];
             let body: &[u8] = match body_range {
                 Some((start, len)) => &self.rbuf[start..start + len],
                 None if self.head.framing == Framing::Chunked => &self.body,
                 None => &[],
             };
-            let ex = Exchange {
-                buf: head_buf,
+            let req = Request {
+                buf: &self.rbuf,
                 head: &self.head,
                 body,
                 peer: self.peer,
                 keep_alive: self.head.keep_alive && !core.draining(),
                 request_id,
-                date,
-                received: Instant::now(),
-                epoch_ms,
+                date: core.clock.date(),
+                received: core.clock.now(),
+                epoch_ms: core.clock.epoch_ms(),
             };
-            let mut io = ClientIo {
-                stream: &mut self.stream,
+            let bufs = Buffers {
                 wbuf: &mut self.wbuf,
                 ubuf: &mut self.ubuf,
+                uhead: &mut self.uhead,
             };
-            let outcome = pipeline::run(&ex, core, &self.snap, &mut io, &mut self.uhead).await;
+            let mut outcome = pipeline::run(&req, core, &self.snap, bufs).await;
+            if let Some(r) = outcome.relay.take() {
+                let end = relay::relay(
+                    r,
+                    &mut self.stream,
+                    &mut self.wbuf,
+                    &core.upstream,
+                    cfg.idle_timeout,
+                )
+                .await;
+                if end != RelayEnd::Complete {
+                    // Ending the connection is the only honest signal once the head is out.
+                    outcome.close = true;
+                }
+                core.clock.tick();
+            }
             core.end_request();
             if self.ubuf.capacity() > KEEP_CAPACITY {
                 self.ubuf = Vec::with_capacity(READ_BUF);

@@ -1,21 +1,10 @@
-//! Sockets: the per-worker `SO_REUSEPORT` listeners, the client connection loop and the backend
-//! client (connect, exchange).
+//! Sockets and the streams the connections own: the per-worker `SO_REUSEPORT` listeners, the
+//! client connection loop (`conn`) with its body relay (`relay`), the stream types (`stream`:
+//! the only place a socket type is named), and the upstream client (`upstream`: connect, pool,
+//! exchange, retry, name resolution).
 
 pub mod conn;
 pub mod listener;
+pub mod relay;
+pub mod stream;
 pub mod upstream;
-
-use std::os::fd::AsRawFd;
-
-/// Shuts both directions of a socket that is about to be dropped. Under io_uring, a read that a
-/// timeout abandoned stays queued in the kernel (monoio does not cancel dropped operations) and
-/// keeps the descriptor open, so the peer would never see the close; shutdown(2) completes that
-/// read and sends the FIN now.
-pub fn shutdown(stream: &monoio::net::TcpStream) {
-    let fd = stream.as_raw_fd();
-    // SAFETY: `fd` is owned by `stream`, which is borrowed (so open) for this call; shutdown(2)
-    // neither closes nor invalidates a descriptor, and its errors (ENOTCONN) need no handling.
-    unsafe {
-        libc::shutdown(fd, libc::SHUT_RDWR);
-    }
-}

@@ -1,30 +1,45 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> (authorize, throttle, validate, cache lookup: later issues) -> transform request ->
-//! integrate -> transform response -> respond
+//! route -> (authorize, API key and throttle, validate, cache lookup: later issues) ->
+//! transform request -> integrate -> transform response -> respond
 //!
-//! Phases are plain functions over the `Exchange`; only those that do I/O are `async`. Errors are
-//! per-phase enums converted into one `Reject`, which only `respond` turns into bytes.
+//! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
+//! mutably and adds what it learned to (the selected request template, the integration latency;
+//! identity, authorizer context, API key and usage plan join it with their phases). A phase
+//! returns `Result<_, Reject>`: `Ok` continues, a `Reject` goes straight to `respond`, the only
+//! place that turns an answer into bytes for the client. Integrate returns the backend's response
+//! (`IntegrationResponse`: a head plus a body in hand or still to be read); a streamed body
+//! leaves `run` as a `Relay` in the `Outcome`, and the connection relays it.
+//!
+//! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
+//! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
 pub mod integrate;
+pub mod local;
 pub mod params;
 pub mod respond;
 pub mod route;
+#[cfg(test)]
+mod tests;
 pub mod transform;
 
 use crate::core::Core;
-use crate::deploy::snapshot::IntegrationKind;
+use crate::deploy::snapshot::{
+    ApiRuntime, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime, StageRuntime,
+};
 use crate::deploy::Snapshot;
 use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
-use monoio::net::TcpStream;
+use crate::net::relay::Relay;
+use crate::net::upstream::BodyStream;
 use respond::Reject;
+use route::Route;
 use std::net::IpAddr;
 use std::time::Instant;
 
-/// One request as the phases see it: the parsed head (spans into `buf`), the decoded body and
-/// what the connection knows. Borrowed from the connection's reused buffers.
-pub struct Exchange<'a> {
+/// One request as the connection hands it over: the parsed head (spans into `buf`), the decoded
+/// body, and what the connection knows. Borrowed from the connection's reused buffers.
+pub struct Request<'a> {
     pub buf: &'a [u8],
     pub head: &'a RequestHead,
     pub body: &'a [u8],
@@ -32,12 +47,13 @@ pub struct Exchange<'a> {
     /// The client allows reuse and the worker is not draining.
     pub keep_alive: bool,
     pub request_id: [u8; 36],
+    /// From the core's coarse clock, read when the connection woke up.
     pub date: [u8; 29],
     pub received: Instant,
     pub epoch_ms: u64,
 }
 
-impl Exchange<'_> {
+impl Request<'_> {
     pub fn header(&self, lower_name: &[u8]) -> Option<&[u8]> {
         self.head.header(self.buf, lower_name)
     }
@@ -46,72 +62,139 @@ impl Exchange<'_> {
     }
 }
 
-/// The client side of the connection, lent to the phases that write the response.
-pub struct ClientIo<'a> {
-    pub stream: &'a mut TcpStream,
-    /// Pending response bytes; the connection flushes them (pipelined responses share one write).
-    pub wbuf: &'a mut Vec<u8>,
-    /// Scratch for the backend request.
-    pub ubuf: &'a mut Vec<u8>,
+/// A routed request and what the phases have learned about it so far. Configuration is reached
+/// through the typed ids in `route` and the snapshot handle, never copied in.
+pub struct Exchange<'a> {
+    pub req: &'a Request<'a>,
+    pub snap: &'a Snapshot,
+    pub route: Route,
+    /// Transform request: the request template chosen by content type (index into the
+    /// integration's `request_templates`), if any.
+    pub request_template: Option<usize>,
+    /// Integrate: time spent waiting for the backend's response head (IntegrationLatency).
+    pub integration_us: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl<'a> Exchange<'a> {
+    pub fn api(&self) -> &'a ApiRuntime {
+        self.snap.api(self.route.api)
+    }
+    pub fn stage(&self) -> &'a StageRuntime {
+        self.snap.stage(self.route.api, self.route.stage)
+    }
+    pub fn method(&self) -> &'a MethodRuntime {
+        self.snap
+            .method(self.route.api, self.route.stage, self.route.method)
+    }
+    pub fn integration(&self) -> &'a IntegrationRuntime {
+        &self.method().integration
+    }
+}
+
+/// The backend's (or MOCK's) answer, as the integrate phase returns it.
+pub struct IntegrationResponse<'b> {
+    pub status: u16,
+    /// The backend's head, its spans into the body stream's buffer (`None` for MOCK).
+    pub head: Option<&'b ResponseHead>,
+    pub body: Body<'b>,
+}
+
+pub enum Body<'b> {
+    /// Read whole; with the backend connection it came from, pooled again after the response.
+    InHand(&'b [u8], Option<BodyStream>),
+    /// Still to be read from the backend connection, per its framing.
+    Stream(BodyStream),
+}
+
+impl<'b> IntegrationResponse<'b> {
+    /// A response with no backend behind it (MOCK).
+    pub fn local(status: u16) -> IntegrationResponse<'b> {
+        IntegrationResponse {
+            status,
+            head: None,
+            body: Body::InHand(b"", None),
+        }
+    }
+
+    /// A backend response header (`name` lower case).
+    pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
+        let stream = match &self.body {
+            Body::InHand(_, s) => s.as_ref()?,
+            Body::Stream(s) => s,
+        };
+        self.head?.header(stream.head_buf(), name)
+    }
+}
+
+/// What the phases hand to `respond`.
+pub enum Reply<'b> {
+    /// A method response mapped from the integration response (MOCK and HTTP).
+    Mapped {
+        resp: &'b IntegrationResponseRuntime,
+        /// The chosen response template's content type, and its body (`None`: the
+        /// integration response's body passes through).
+        content_type: &'b [u8],
+        template_body: Option<&'b [u8]>,
+        integration: IntegrationResponse<'b>,
+    },
+    /// HTTP_PROXY: the backend's response as it is, its body streamed.
+    Proxied(IntegrationResponse<'b>),
+}
+
+/// The reused per-connection buffers the phases write into.
+pub struct Buffers<'b> {
+    /// Pending response bytes; the connection flushes them (pipelined responses share a write).
+    pub wbuf: &'b mut Vec<u8>,
+    /// The backend request, then a buffered backend body.
+    pub ubuf: &'b mut Vec<u8>,
+    /// The backend response head (1.7 KB: kept out of the per-request future so it is neither
+    /// copied nor zeroed per request).
+    pub uhead: &'b mut ResponseHead,
+}
+
 pub struct Outcome {
     pub status: u16,
     /// The connection must close after this response (framing ended early, or asked to).
     pub close: bool,
     /// Time spent waiting on the backend, for IntegrationLatency.
     pub integration_us: Option<u64>,
+    /// The rest of a streamed body for the connection to relay (and the backend connection to
+    /// hand back once it is read).
+    pub relay: Option<Relay>,
 }
 
-/// `uhead` is the connection's reused backend response head (1.7 KB: kept out of the per-request
-/// future so it is neither copied nor zeroed per request).
-pub async fn run(
-    ex: &Exchange<'_>,
-    core: &Core,
-    snap: &Snapshot,
-    io: &mut ClientIo<'_>,
-    uhead: &mut ResponseHead,
-) -> Outcome {
-    let routed = match route::route(ex, snap) {
-        Ok(r) => r,
+pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
+    let mut x = match route::route(req, snap) {
+        Ok(x) => x,
         Err(e) => {
             core.metrics.record_unrouted();
-            return respond::reject(ex, io.wbuf, Reject::from(e));
+            return respond::reject(req, bufs.wbuf, Reject::from(e));
         }
     };
-    let slot = core
-        .metrics
-        .slot(routed.api_idx, routed.stage_idx, routed.method_idx);
-    // The method-request phases of later issues (authorizers, API keys and usage plans,
-    // request validation, the stage cache) slot in here, each returning Continue or a Reject.
-    let mark = io.wbuf.len();
-    let result = match routed.method.integration.kind {
-        IntegrationKind::Mock => integrate::mock(ex, &routed, io.wbuf),
-        IntegrationKind::HttpProxy => {
-            integrate::http(ex, &routed, core, snap, io, uhead, true).await
-        }
-        IntegrationKind::Http => integrate::http(ex, &routed, core, snap, io, uhead, false).await,
-    };
-    let outcome = match result {
-        Ok(o) => o,
-        Err(reject) => {
-            // Nothing of this response reached the client yet (integrate only fails before it
-            // starts relaying), so drop any partial head and answer the error instead.
-            io.wbuf.truncate(mark);
-            let mut o = respond::reject(ex, io.wbuf, reject);
-            o.integration_us = reject_integration_us(ex);
-            o
-        }
-    };
-    if let Some(slot) = slot {
-        let latency = ex.received.elapsed().as_micros() as u64;
+    let reply = phases(&mut x, core, bufs.ubuf, bufs.uhead).await;
+    let failed = reply.is_err();
+    let mut outcome = respond::respond(&x, reply, bufs.wbuf);
+    if failed {
+        outcome.integration_us = Some(req.received.elapsed().as_micros() as u64);
+    }
+    let r = &x.route;
+    if let Some(slot) = core.metrics.slot(r.api, r.stage, r.method) {
+        let latency = req.received.elapsed().as_micros() as u64;
         core.metrics
             .record(slot, outcome.status, latency, outcome.integration_us);
     }
     outcome
 }
 
-fn reject_integration_us(ex: &Exchange<'_>) -> Option<u64> {
-    Some(ex.received.elapsed().as_micros() as u64)
+/// The phases between route and respond, in API Gateway's order. Authorize, API key and
+/// throttle, validate and cache lookup come first, each in its own issue.
+async fn phases<'b>(
+    x: &mut Exchange<'b>,
+    core: &Core,
+    ubuf: &'b mut Vec<u8>,
+    uhead: &'b mut ResponseHead,
+) -> Result<Reply<'b>, Reject> {
+    transform::request(x, ubuf)?;
+    let integrated = integrate::integrate(x, &core.upstream, ubuf, uhead).await?;
+    transform::response(x, integrated, core.config.limits.max_body, ubuf).await
 }

@@ -3,7 +3,6 @@
 //! Values stay percent-encoded as the client sent them: they are copied, never decoded and
 //! re-encoded, so no allocation and no double-encoding.
 
-use super::route::Routed;
 use super::Exchange;
 use crate::deploy::snapshot::{ContextVar, ParamSource};
 use std::io::Write as _;
@@ -28,14 +27,10 @@ pub fn query_first<'b>(query: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
 
 /// Appends the value `src` yields to `out`. Returns false when the request has no such value (the
 /// mapping is then left out, as API Gateway does).
-pub fn write_value(
-    ex: &Exchange<'_>,
-    routed: &Routed<'_>,
-    src: &ParamSource,
-    out: &mut Vec<u8>,
-) -> bool {
+pub fn write_value(x: &Exchange<'_>, src: &ParamSource, out: &mut Vec<u8>) -> bool {
+    let ex = x.req;
     match src {
-        ParamSource::PathCapture(i) => match routed.capture(ex.buf, *i as usize) {
+        ParamSource::PathCapture(i) => match x.route.capture(ex.buf, *i as usize) {
             Some(v) => {
                 out.extend_from_slice(v);
                 true
@@ -85,7 +80,7 @@ pub fn write_value(
             true
         }
         ParamSource::Context(var) => {
-            write_context(ex, routed, *var, out);
+            write_context(x, *var, out);
             true
         }
     }
@@ -115,12 +110,13 @@ pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
     }
 }
 
-fn write_context(ex: &Exchange<'_>, routed: &Routed<'_>, var: ContextVar, out: &mut Vec<u8>) {
+fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>) {
+    let ex = x.req;
     match var {
         ContextVar::RequestId => out.extend_from_slice(&ex.request_id),
-        ContextVar::ApiId => out.extend_from_slice(routed.api.id.as_bytes()),
-        ContextVar::Stage => out.extend_from_slice(routed.stage.name.as_bytes()),
-        ContextVar::ResourcePath => out.extend_from_slice(routed.method.resource_path.as_bytes()),
+        ContextVar::ApiId => out.extend_from_slice(x.api().id.as_bytes()),
+        ContextVar::Stage => out.extend_from_slice(x.stage().name.as_bytes()),
+        ContextVar::ResourcePath => out.extend_from_slice(x.method().resource_path.as_bytes()),
         ContextVar::HttpMethod => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
         // Writing into a Vec with spare capacity formats in place, without allocating.
         ContextVar::SourceIp => write_ip(out, ex.peer),

@@ -1,11 +1,16 @@
-//! The last phase, and the only place that turns a `Reject` into status, AWS error body and
-//! `x-amzn-ErrorType`. Also the response-head helpers every phase writes with, so every response
-//! carries `Date`, `x-amzn-RequestId` and the right framing and `Connection` headers.
+//! The last phase, and the only writer of client bytes in the pipeline: `respond` renders what
+//! the phases produced (a mapped method response, a proxied backend head whose body the
+//! connection then relays, or a `Reject`), and this is the only place that turns a `Reject`
+//! into status, AWS error body and `x-amzn-ErrorType` — including the connection's own errors
+//! (`refusal`). Every response carries `Date`, `x-amzn-RequestId` and the right framing and
+//! `Connection` headers.
 
 use super::route::RouteError;
-use super::{Exchange, Outcome};
+use super::{Body, Exchange, IntegrationResponse, Outcome, Reply, Request};
+use crate::deploy::snapshot::{IntegrationResponseRuntime, ResponseParamSource};
 use crate::http::body::BodyError;
-use crate::http::{response, HeadError};
+use crate::http::{response, Framing, HeadError};
+use crate::net::relay::{Relay, RelayMode};
 use crate::net::upstream::UpstreamError;
 
 /// Every way the data path refuses or fails a request, named after API Gateway's gateway
@@ -96,7 +101,7 @@ impl Reject {
 }
 
 /// Writes the error response for `r` and says whether to close.
-pub fn reject(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
+pub fn reject(ex: &Request<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     let (status, message, error_type) = r.parts();
     let close = !ex.keep_alive || !r.keeps_connection();
     error_response(
@@ -113,7 +118,17 @@ pub fn reject(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
         status,
         close,
         integration_us: None,
+        relay: None,
     }
+}
+
+/// The connection's own error answer (a request that could not be read, framed or timed), after
+/// which it closes.
+pub fn refusal(wbuf: &mut Vec<u8>, r: Reject, request_id: &[u8], date: &[u8]) {
+    let (status, message, error_type) = r.parts();
+    error_response(
+        wbuf, status, message, error_type, request_id, date, true, false,
+    );
 }
 
 /// An error response without an exchange (the head could not be parsed).
@@ -134,7 +149,7 @@ pub fn error_response(
 }
 
 /// Status line plus the headers every response carries.
-pub fn head_start(ex: &Exchange<'_>, wbuf: &mut Vec<u8>, status: u16) {
+pub fn head_start(ex: &Request<'_>, wbuf: &mut Vec<u8>, status: u16) {
     response::status_line(wbuf, status);
     response::header(wbuf, b"Date", &ex.date);
     response::header(wbuf, b"x-amzn-RequestId", &ex.request_id);
@@ -160,7 +175,7 @@ pub fn head_end_chunked(wbuf: &mut Vec<u8>, close: bool) {
 
 /// A complete response with a fixed body.
 pub fn fixed(
-    ex: &Exchange<'_>,
+    ex: &Request<'_>,
     wbuf: &mut Vec<u8>,
     status: u16,
     content_type: &[u8],
@@ -179,5 +194,177 @@ pub fn fixed(
         status,
         close,
         integration_us: None,
+        relay: None,
+    }
+}
+
+/// Renders the phases' result: the entry point of this phase.
+pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Vec<u8>) -> Outcome {
+    let mut outcome = match reply {
+        Ok(Reply::Mapped {
+            resp,
+            content_type,
+            template_body,
+            integration,
+        }) => mapped(x.req, resp, content_type, template_body, integration, wbuf),
+        Ok(Reply::Proxied(integration)) => proxied(x.req, integration, wbuf),
+        Err(r) => reject(x.req, wbuf, r),
+    };
+    outcome.integration_us = x.integration_us;
+    outcome
+}
+
+/// A non-proxy method response: the mapped status and headers, the template's body (or the
+/// integration body). A mapped `Content-Type` replaces the template's.
+fn mapped(
+    req: &Request<'_>,
+    resp: &IntegrationResponseRuntime,
+    template_type: &[u8],
+    template_body: Option<&[u8]>,
+    integration: IntegrationResponse<'_>,
+    wbuf: &mut Vec<u8>,
+) -> Outcome {
+    fn value_of<'v>(
+        src: &'v ResponseParamSource,
+        integration: &'v IntegrationResponse<'_>,
+    ) -> Option<&'v [u8]> {
+        match src {
+            ResponseParamSource::Literal(v) => Some(v.as_bytes()),
+            ResponseParamSource::Header(h) => integration.header(h.as_bytes()),
+        }
+    }
+    let content_type = resp
+        .content_type
+        .as_ref()
+        .and_then(|src| value_of(src, &integration))
+        .unwrap_or(template_type);
+    let body = match (&integration.body, template_body) {
+        (_, Some(t)) => t,
+        (Body::InHand(b, _), None) => b,
+        (Body::Stream(_), None) => &[],
+    };
+    let mut outcome = fixed(
+        req,
+        wbuf,
+        resp.status,
+        content_type,
+        |w| {
+            for (name, src) in &resp.header_params {
+                if let Some(v) = value_of(src, &integration) {
+                    response::header(w, name.as_bytes(), v);
+                }
+            }
+        },
+        body,
+    );
+    // The backend connection goes back through the relay, which finds nothing left to send.
+    let stream = match integration.body {
+        Body::InHand(_, s) => s,
+        Body::Stream(s) => Some(s),
+    };
+    outcome.relay = stream.map(|body| Relay {
+        body,
+        mode: RelayMode::Done,
+    });
+    outcome
+}
+
+/// Backend response headers not relayed: hop-by-hop and framing (we frame for the client).
+const DROP_RESPONSE: &[&[u8]] = &[
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+    b"content-length",
+];
+
+/// Backend headers API Gateway relays under `x-amzn-Remapped-{name}` because it sets its own.
+const REMAP_RESPONSE: &[&[u8]] = &[
+    b"date",
+    b"server",
+    b"authorization",
+    b"www-authenticate",
+    b"x-amzn-requestid",
+];
+
+/// HTTP_PROXY: the backend's head, filtered and remapped as API Gateway does, framed for this
+/// client; the body is left for the connection's relay in the mode chosen here. A body that can
+/// only end at close (chunked or until-close to an HTTP/1.0 client) closes the connection.
+fn proxied(req: &Request<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Vec<u8>) -> Outcome {
+    let IntegrationResponse {
+        status, head, body, ..
+    } = integration;
+    let Body::Stream(body) = body else {
+        // Only a backend response is proxied; an in-hand body has nothing left to stream.
+        return reject(req, wbuf, Reject::Internal);
+    };
+    let framing = if req.is_head() {
+        Framing::None
+    } else {
+        body.framing()
+    };
+    let chunked_client = req.head.minor_version >= 1;
+    let mut close = !req.keep_alive
+        || (!chunked_client && matches!(framing, Framing::Chunked | Framing::UntilClose));
+    head_start(req, wbuf, status);
+    if let Some(head) = head {
+        for (n, v) in head.headers(body.head_buf()) {
+            if DROP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+                continue;
+            }
+            if REMAP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+                wbuf.extend_from_slice(b"x-amzn-Remapped-");
+            }
+            response::header(wbuf, n, v);
+        }
+    }
+    let mode = match framing {
+        Framing::None => {
+            if req.is_head() {
+                let cl = head.and_then(|h| h.header(body.head_buf(), b"content-length"));
+                if let Some(cl) = cl {
+                    response::header(wbuf, b"Content-Length", cl);
+                }
+            } else if !matches!(status, 204 | 304) {
+                response::content_length(wbuf, 0);
+            }
+            if close {
+                response::header(wbuf, b"Connection", b"close");
+            }
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::Done
+        }
+        Framing::ContentLength(n) => {
+            head_end_sized(wbuf, n as usize, close);
+            RelayMode::Sized(n)
+        }
+        Framing::Chunked if chunked_client => {
+            head_end_chunked(wbuf, close);
+            RelayMode::Chunked
+        }
+        Framing::Chunked => {
+            close = true;
+            response::header(wbuf, b"Connection", b"close");
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::Dechunked
+        }
+        Framing::UntilClose if chunked_client => {
+            head_end_chunked(wbuf, close);
+            RelayMode::UntilCloseChunked
+        }
+        Framing::UntilClose => {
+            response::header(wbuf, b"Connection", b"close");
+            wbuf.extend_from_slice(b"\r\n");
+            RelayMode::UntilCloseRaw
+        }
+    };
+    Outcome {
+        status,
+        close,
+        integration_us: None,
+        relay: Some(Relay { body, mode }),
     }
 }

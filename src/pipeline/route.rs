@@ -1,12 +1,15 @@
 //! Phase 1, route: `/{stage}/{path}` on the API chosen by `Host` (or the only one deployed) to a
-//! compiled method, with the path parameters captured as spans.
+//! compiled method, with the path parameters captured as spans. Turns the connection's `Request`
+//! into the `Exchange` the later phases share.
 //!
 //! Like API Gateway, an unknown API, stage, resource or method all look the same to the client:
-//! 403 Missing Authentication Token, so callers cannot probe what exists.
+//! 403 Missing Authentication Token, so callers cannot probe what exists. Every step is an index
+//! or a compiled lookup (API by host, stage by name, method by the router): nothing of the
+//! configuration is scanned or compared as text per request.
 
-use super::Exchange;
+use super::{Exchange, Request};
 use crate::deploy::router::Captures;
-use crate::deploy::snapshot::{ApiRuntime, MethodRuntime, StageRuntime};
+use crate::deploy::snapshot::{ApiIdx, MethodIdx, StageIdx};
 use crate::deploy::Snapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,20 +19,19 @@ pub enum RouteError {
     NoResource,
 }
 
-pub struct Routed<'s> {
-    pub api: &'s ApiRuntime,
-    pub stage: &'s StageRuntime,
-    pub method: &'s MethodRuntime,
-    pub api_idx: usize,
-    pub stage_idx: usize,
-    pub method_idx: usize,
-    /// Path parameter spans, relative to `path_start` in the exchange buffer.
+/// Where a request was routed: typed ids into the snapshot, and the captured path parameters.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub api: ApiIdx,
+    pub stage: StageIdx,
+    pub method: MethodIdx,
+    /// Path parameter spans, relative to `path_start` in the request buffer.
     pub captures: Captures,
-    /// Offset in `Exchange::buf` where the path after the stage segment starts.
+    /// Offset in `Request::buf` where the path after the stage segment starts.
     pub path_start: usize,
 }
 
-impl Routed<'_> {
+impl Route {
     /// The raw (still percent-encoded) value of the i-th captured path parameter.
     pub fn capture<'b>(&self, buf: &'b [u8], i: usize) -> Option<&'b [u8]> {
         if i >= self.captures.len {
@@ -40,35 +42,35 @@ impl Routed<'_> {
     }
 }
 
-pub fn route<'s>(ex: &Exchange<'_>, snap: &'s Snapshot) -> Result<Routed<'s>, RouteError> {
-    let host = ex.head.host.map(|h| h.get(ex.buf));
-    let (api_idx, api) = snap.api_for_host(host).ok_or(RouteError::NoApi)?;
-    let path = ex.head.path.get(ex.buf);
+pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a>, RouteError> {
+    let host = req.head.host.map(|h| h.get(req.buf));
+    let api = snap.api_for_host(host).ok_or(RouteError::NoApi)?;
+    let path = req.head.path.get(req.buf);
     let rest = path.strip_prefix(b"/").ok_or(RouteError::NoStage)?;
     let stage_len = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
-    let stage_name = &rest[..stage_len];
-    let stage_idx = api
-        .stages
-        .iter()
-        .position(|s| s.name.as_bytes() == stage_name)
+    let stage = snap
+        .stage_idx(api, &rest[..stage_len])
         .ok_or(RouteError::NoStage)?;
-    let stage = &api.stages[stage_idx];
-    let path_start = ex.head.path.start as usize + 1 + stage_len;
-    let sub = &ex.buf[path_start..ex.head.path.end as usize];
+    let path_start = req.head.path.start as usize + 1 + stage_len;
+    let sub = &req.buf[path_start..req.head.path.end as usize];
     let mut captures = Captures::default();
-    let method_bytes = ex.head.method_span.get(ex.buf);
-    let idx = stage
+    let method_bytes = req.head.method_span.get(req.buf);
+    let method = snap
+        .stage(api, stage)
         .router
         .lookup(method_bytes, sub, &mut captures)
         .ok_or(RouteError::NoResource)?;
-    Ok(Routed {
-        api,
-        stage,
-        method: &stage.methods[idx.0 as usize],
-        api_idx,
-        stage_idx,
-        method_idx: idx.0 as usize,
-        captures,
-        path_start,
+    Ok(Exchange {
+        req,
+        snap,
+        route: Route {
+            api,
+            stage,
+            method,
+            captures,
+            path_start,
+        },
+        request_template: None,
+        integration_us: None,
     })
 }

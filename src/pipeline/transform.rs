@@ -1,17 +1,19 @@
 //! Phases "transform request" and "transform response": the integration request built from the
 //! method request (target, parameter mappings, body by mapping template or passthrough), and, for
-//! non-proxy integrations, the method response chosen and mapped from the integration response.
+//! non-proxy integrations, the method response chosen from the integration response (read whole
+//! first, since the mapping needs all of it). HTTP_PROXY passes the backend's response through
+//! untouched, its body still streaming.
 //!
 //! Templates come compiled from `deploy` (the seam for the VTL engine): this module only picks
-//! one by content type, exactly as API Gateway does, and renders what the compiler produced.
+//! one by content type, exactly as API Gateway does, and hands what the compiler produced to
+//! `respond`.
 
 use super::params::{query_pairs, write_value};
-use super::respond::{self, Reject};
-use super::route::Routed;
-use super::{Exchange, Outcome};
+use super::respond::Reject;
+use super::{Body, Exchange, IntegrationResponse, Reply, Request};
 use crate::deploy::snapshot::{
-    IntegrationResponseRuntime, IntegrationRuntime, ParamSource, PassthroughBehavior,
-    ResponseParamSource, Template, Upstream,
+    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, ParamSource,
+    PassthroughBehavior, Template, Upstream,
 };
 use crate::http::response;
 use std::io::Write as _;
@@ -46,31 +48,42 @@ fn media_type<'o>(value: Option<&[u8]>, out: &'o mut [u8; 128]) -> &'o [u8] {
     &out[..n]
 }
 
-/// The integration request body and its content type, per the request templates and the
-/// passthrough behaviour (API Gateway's rules: a template for the content type wins; with none
-/// for it, WHEN_NO_MATCH passes through, WHEN_NO_TEMPLATES passes through only if there are no
-/// templates at all, NEVER refuses with 415). A request without Content-Type is treated as
-/// `application/json`.
-pub fn request_body<'a>(
-    ex: &'a Exchange<'a>,
+/// The integration request body per the request templates and the passthrough behaviour.
+struct Selected<'a> {
+    body: &'a [u8],
+    content_type: Option<&'a [u8]>,
+    /// Index of the chosen template in the integration's `request_templates`.
+    template: Option<usize>,
+}
+
+/// API Gateway's rules: a template for the content type wins; with none for it, WHEN_NO_MATCH
+/// passes through, WHEN_NO_TEMPLATES passes through only if there are no templates at all, NEVER
+/// refuses with 415. A request without Content-Type is treated as `application/json`.
+fn request_body<'a>(
+    req: &'a Request<'a>,
     integ: &'a IntegrationRuntime,
-) -> Result<(&'a [u8], Option<&'a [u8]>), Reject> {
+) -> Result<Selected<'a>, Reject> {
     let mut lower = [0u8; 128];
-    let ct_raw = ex.header(b"content-type");
+    let ct_raw = req.header(b"content-type");
     let ct = match media_type(ct_raw, &mut lower) {
         b"" => &b"application/json"[..],
         m => m,
     };
-    if let Some((key, t)) = integ
+    if let Some(i) = integ
         .request_templates
         .iter()
-        .find(|(k, _)| k.as_bytes() == ct)
+        .position(|(k, _)| k.as_bytes() == ct)
     {
+        let (key, t) = &integ.request_templates[i];
         let body = match t {
             Template::Static(s) => s.as_bytes(),
-            Template::Passthrough => ex.body,
+            Template::Passthrough => req.body,
         };
-        return Ok((body, Some(key.as_bytes())));
+        return Ok(Selected {
+            body,
+            content_type: Some(key.as_bytes()),
+            template: Some(i),
+        });
     }
     let pass = match integ.passthrough {
         PassthroughBehavior::WhenNoMatch => true,
@@ -78,10 +91,48 @@ pub fn request_body<'a>(
         PassthroughBehavior::Never => false,
     };
     if pass {
-        Ok((ex.body, ct_raw))
+        Ok(Selected {
+            body: req.body,
+            content_type: ct_raw,
+            template: None,
+        })
     } else {
         Err(Reject::UnsupportedMediaType)
     }
+}
+
+/// Phase "transform request": for MOCK, the request template (it selects the mock's status);
+/// for HTTP and HTTP_PROXY, the backend request written into `out`.
+pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), Reject> {
+    let integ = x.integration();
+    if let Some(why) = &integ.config_error {
+        log_config_error(x.req, why);
+        return Err(Reject::Internal);
+    }
+    match integ.kind {
+        IntegrationKind::Mock => {
+            x.request_template = request_body(x.req, integ)?.template;
+        }
+        IntegrationKind::HttpProxy => {
+            let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
+            build_request(x, up, true, x.req.body, None, out);
+        }
+        IntegrationKind::Http => {
+            let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
+            let sel = request_body(x.req, integ)?;
+            x.request_template = sel.template;
+            build_request(x, up, false, sel.body, sel.content_type, out);
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn log_config_error(req: &Request<'_>, why: &str) {
+    eprintln!(
+        "request {}: {why}",
+        String::from_utf8_lossy(&req.request_id)
+    );
 }
 
 fn is_mapped_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
@@ -92,7 +143,7 @@ fn is_mapped_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
 }
 
 /// Names listed in the client's `Connection` header are hop-by-hop too.
-fn listed_in_connection(ex: &Exchange<'_>, name: &[u8]) -> bool {
+fn listed_in_connection(ex: &Request<'_>, name: &[u8]) -> bool {
     ex.head.headers(ex.buf).any(|(n, v)| {
         n.eq_ignore_ascii_case(b"connection")
             && v.split(|&b| b == b',')
@@ -104,20 +155,20 @@ fn listed_in_connection(ex: &Exchange<'_>, name: &[u8]) -> bool {
 ///
 /// HTTP_PROXY forwards the method, the query string and the client's headers (less hop-by-hop);
 /// HTTP sends only what the mappings name. Both append the client to `X-Forwarded-For`.
-pub fn build_request(
-    ex: &Exchange<'_>,
-    routed: &Routed<'_>,
+fn build_request(
+    x: &Exchange<'_>,
     up: &Upstream,
     proxy: bool,
     body: &[u8],
     content_type: Option<&[u8]>,
     out: &mut Vec<u8>,
 ) {
-    let integ = &routed.method.integration;
+    let ex = x.req;
+    let integ = x.integration();
     out.clear();
-    match integ.method.as_deref() {
-        Some(m) if m != "ANY" => out.extend_from_slice(m.as_bytes()),
-        _ => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
+    match &integ.method {
+        BackendMethod::Fixed { name, .. } => out.extend_from_slice(name.as_bytes()),
+        BackendMethod::Client => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
     }
     out.push(b' ');
     let path_at = out.len();
@@ -125,7 +176,7 @@ pub fn build_request(
         match part {
             crate::deploy::snapshot::UriPart::Literal(s) => out.extend_from_slice(s.as_bytes()),
             crate::deploy::snapshot::UriPart::Param(src) => {
-                write_value(ex, routed, src, out);
+                write_value(x, src, out);
             }
         }
     }
@@ -161,7 +212,7 @@ pub fn build_request(
         push_query(out);
         out.extend_from_slice(name.as_bytes());
         out.push(b'=');
-        if !write_value(ex, routed, src, out) {
+        if !write_value(x, src, out) {
             out.truncate(mark);
         }
     }
@@ -178,7 +229,7 @@ pub fn build_request(
             response::header(out, n, v);
         }
     } else {
-        let _ = write!(out, "User-Agent: AmazonAPIGateway_{}\r\n", routed.api.id);
+        let _ = write!(out, "User-Agent: AmazonAPIGateway_{}\r\n", x.api().id);
         if let Some(ct) = content_type {
             response::header(out, b"Content-Type", ct);
         }
@@ -187,7 +238,7 @@ pub fn build_request(
         let mark = out.len();
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
-        if write_value(ex, routed, src, out) {
+        if write_value(x, src, out) {
             out.extend_from_slice(b"\r\n");
         } else {
             out.truncate(mark);
@@ -225,7 +276,7 @@ pub fn select_response<'i>(
 /// Picks the response template: the one for a media type the client accepts, else
 /// `application/json`, else the first — API Gateway's order.
 fn response_template<'r>(
-    ex: &Exchange<'_>,
+    ex: &Request<'_>,
     resp: &'r IntegrationResponseRuntime,
 ) -> Option<&'r (Box<str>, Template)> {
     if let Some(accept) = ex.header(b"accept") {
@@ -243,49 +294,51 @@ fn response_template<'r>(
         .or_else(|| resp.templates.first())
 }
 
-/// Writes the method response for a non-proxy integration: status, mapped headers and the body
-/// from the chosen template (or the integration body passed through). A mapped `Content-Type`
-/// replaces the template's.
-pub fn write_response<'b>(
-    ex: &Exchange<'_>,
-    resp: &'b IntegrationResponseRuntime,
-    backend_header: &dyn Fn(&[u8]) -> Option<&'b [u8]>,
-    integration_body: &'b [u8],
-    wbuf: &mut Vec<u8>,
-) -> Outcome {
-    let (mut ct, body): (&[u8], &[u8]) = match response_template(ex, resp) {
-        Some((k, Template::Static(s))) => (k.as_bytes(), s.as_bytes()),
-        Some((k, Template::Passthrough)) => (k.as_bytes(), integration_body),
-        None => (b"application/json", integration_body),
-    };
-    let value_of = |src: &'b ResponseParamSource| -> Option<&'b [u8]> {
-        match src {
-            ResponseParamSource::Literal(v) => Some(v.as_bytes()),
-            ResponseParamSource::Header(h) => backend_header(h.as_bytes()),
+fn status_str(status: u16, out: &mut [u8; 3]) -> &str {
+    out[0] = b'0' + (status / 100 % 10) as u8;
+    out[1] = b'0' + (status / 10 % 10) as u8;
+    out[2] = b'0' + (status % 10) as u8;
+    std::str::from_utf8(out).unwrap_or("500")
+}
+
+/// Phase "transform response": HTTP_PROXY's response passes through; for MOCK and HTTP the
+/// integration response is selected by status (HTTP's body read whole, at most `max_body`) and
+/// its mapping chosen for `respond` to render.
+pub async fn response<'b>(
+    x: &mut Exchange<'b>,
+    mut integrated: IntegrationResponse<'b>,
+    max_body: usize,
+    ubuf: &'b mut Vec<u8>,
+) -> Result<Reply<'b>, Reject> {
+    let integ = x.integration();
+    let resp = match integ.kind {
+        IntegrationKind::HttpProxy => return Ok(Reply::Proxied(integrated)),
+        IntegrationKind::Mock if integrated.status == 0 => {
+            // No statusCode from the request template: the default response.
+            integ.default_response.map(|i| &integ.responses[i])
+        }
+        _ => {
+            if let Body::Stream(mut stream) = integrated.body {
+                if let Err(e) = stream.collect(max_body, ubuf).await {
+                    return Err(Reject::from(&e));
+                }
+                integrated.body = Body::InHand(ubuf, Some(stream));
+            }
+            let mut digits = [0u8; 3];
+            select_response(integ, status_str(integrated.status, &mut digits))
         }
     };
-    for (name, src) in &resp.header_params {
-        if name.eq_ignore_ascii_case("content-type") {
-            if let Some(v) = value_of(src) {
-                ct = v;
-            }
-        }
-    }
-    respond::fixed(
-        ex,
-        wbuf,
-        resp.status,
-        ct,
-        |w| {
-            for (name, src) in &resp.header_params {
-                if name.eq_ignore_ascii_case("content-type") {
-                    continue;
-                }
-                if let Some(v) = value_of(src) {
-                    response::header(w, name.as_bytes(), v);
-                }
-            }
-        },
-        body,
-    )
+    // API Gateway answers 500 when no integration response matches and there is no default.
+    let resp = resp.ok_or(Reject::Internal)?;
+    let (content_type, template_body): (&[u8], _) = match response_template(x.req, resp) {
+        Some((k, Template::Static(s))) => (k.as_bytes(), Some(s.as_bytes())),
+        Some((k, Template::Passthrough)) => (k.as_bytes(), None),
+        None => (b"application/json", None),
+    };
+    Ok(Reply::Mapped {
+        resp,
+        content_type,
+        template_body,
+        integration: integrated,
+    })
 }

@@ -11,8 +11,8 @@ use super::UpstreamInterner;
 use crate::deploy::model::{Integration, IntegrationResponse, Method, RestApi};
 use crate::deploy::problem::{join, Problems};
 use crate::deploy::snapshot::{
-    IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime, ParamSource,
-    PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
+    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime,
+    ParamSource, PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
 };
 use std::time::Duration;
 
@@ -152,7 +152,7 @@ fn compile_integration(
     };
     let is_http = kind != IntegrationKind::Mock;
 
-    let method = match (&integ.http_method, is_http) {
+    let method: Option<Box<str>> = match (&integ.http_method, is_http) {
         (_, false) => None,
         (None, true) => {
             problems.push(
@@ -239,8 +239,8 @@ fn compile_integration(
     let mock_status = if kind == IntegrationKind::Mock {
         request_templates
             .iter()
-            .filter_map(|(ct, t)| match t {
-                Template::Static(text) => mock_status_code(text).map(|s| (ct.clone(), s)),
+            .map(|(_, t)| match t {
+                Template::Static(text) => mock_status_code(text),
                 Template::Passthrough => None,
             })
             .collect()
@@ -252,7 +252,7 @@ fn compile_integration(
     Some(IntegrationRuntime {
         kind,
         upstream,
-        method,
+        method: BackendMethod::from_declared(method.as_deref()),
         path,
         fixed_query,
         query_params: mappings.query,
@@ -609,6 +609,12 @@ fn compile_response(
             ))),
         }
     }
+    // A mapped Content-Type replaces the template's type; the last such mapping wins.
+    let content_type = header_params
+        .iter()
+        .rposition(|(n, _): &(Box<str>, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|i| header_params.remove(i).1);
+    header_params.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
     let mut templates = Vec::new();
     for (ct, src) in &ir.response_templates {
         match compile_template(src) {
@@ -629,6 +635,7 @@ fn compile_response(
         status: code?,
         selection,
         header_params,
+        content_type,
         templates,
     })
 }

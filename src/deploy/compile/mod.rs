@@ -21,7 +21,8 @@ use crate::deploy::path::{param_names, parse_path, Segment};
 use crate::deploy::problem::Problems;
 use crate::deploy::router::{Route, Router};
 use crate::deploy::snapshot::{
-    ApiIdx, ApiRuntime, MethodIdx, MethodRuntime, Snapshot, StageRuntime, Upstream, UpstreamId,
+    ApiIdx, ApiRuntime, MethodIdx, MethodRuntime, Snapshot, StageIdx, StageRuntime, Upstream,
+    UpstreamId,
 };
 use ahash::AHashMap;
 use method::{compile_method, Site};
@@ -84,10 +85,21 @@ pub fn build_snapshot(apis: Vec<ApiRuntime>, upstreams: &UpstreamInterner) -> Sn
         .enumerate()
         .map(|(i, a)| (a.id.clone(), ApiIdx(i as u32)))
         .collect();
+    let stage_by_name = apis
+        .iter()
+        .map(|a| {
+            a.stages
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_bytes().into(), StageIdx(i as u32)))
+                .collect()
+        })
+        .collect();
     Snapshot {
         generation: 0,
         apis,
         api_by_id,
+        stage_by_name,
         upstreams: upstreams.upstreams(),
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 use crate::deploy::model::{Integration, IntegrationResponse, Method, MethodResponse, Resource};
 use crate::deploy::router::Captures;
 use crate::deploy::snapshot::{
-    IntegrationKind, ParamSource, ResponseParamSource, Scheme, Template, UriPart,
+    BackendMethod, IntegrationKind, ParamSource, ResponseParamSource, Scheme, Template, UriPart,
 };
 use std::collections::BTreeMap;
 
@@ -123,7 +123,9 @@ fn compiles_http_method_with_mappings() {
     assert_eq!(&*m.path_params, &["petId".into()] as &[Box<str>]);
     let i = &m.integration;
     assert_eq!(i.kind, IntegrationKind::Http);
-    assert_eq!(i.method.as_deref(), Some("GET"));
+    assert!(
+        matches!(&i.method, BackendMethod::Fixed { name, idempotent: true, head: false } if &**name == "GET")
+    );
     assert_eq!(i.path.len(), 2);
     assert!(matches!(&i.path[0], UriPart::Literal(l) if &**l == "/pets/"));
     assert!(matches!(
@@ -244,7 +246,7 @@ fn integration_responses_and_mock_status() {
     let a = api(vec![resource("/health", vec![("GET", m)])]);
     let st = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap();
     let i = &st.methods[0].integration;
-    assert_eq!(i.mock_status, vec![("application/json".into(), 404)]);
+    assert_eq!(i.mock_status, vec![Some(404)]);
     assert_eq!(i.responses.len(), 2);
     assert_eq!(i.default_response, Some(1));
     let sel = i.responses[0].selection.as_ref().unwrap();

@@ -297,7 +297,7 @@ fn petstore_compiles_and_routes() {
             .unwrap()
             .integration;
         assert_eq!(health.kind, IntegrationKind::Mock);
-        assert_eq!(health.mock_status, vec![("application/json".into(), 200)]);
+        assert_eq!(health.mock_status, vec![Some(200)]);
         let get = &st
             .methods
             .iter()

@@ -6,7 +6,7 @@
 
 use crate::deploy::snapshot::UpstreamId;
 use crate::deploy::Snapshot;
-use monoio::net::TcpStream;
+use crate::net::stream::UpstreamStream;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ const MAX_IDLE: Duration = Duration::from_secs(30);
 pub const UPSTREAM_BUF: usize = 16 * 1024;
 
 pub struct UpConn {
-    pub stream: TcpStream,
+    pub stream: UpstreamStream,
     pub rbuf: Vec<u8>,
     pub idle_since: Instant,
     /// True once the connection served a request: a failure before any response byte on such a
@@ -25,18 +25,12 @@ pub struct UpConn {
     pub reused: bool,
 }
 
-impl Drop for UpConn {
-    fn drop(&mut self) {
-        crate::net::shutdown(&self.stream);
-    }
-}
-
 impl UpConn {
-    pub fn new(stream: TcpStream) -> UpConn {
+    pub fn new(stream: UpstreamStream, now: Instant) -> UpConn {
         UpConn {
             stream,
             rbuf: Vec::with_capacity(UPSTREAM_BUF),
-            idle_since: Instant::now(),
+            idle_since: now,
             reused: false,
         }
     }

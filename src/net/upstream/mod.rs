@@ -1,0 +1,207 @@
+//! THE UPSTREAM CLIENT: everything about talking to backends, in one place — resolving and
+//! connecting, the per-core keep-alive pool, writing a request and reading the response head,
+//! the idempotent-retry rule, and the response body left to read (`BodyStream`). The integrate
+//! phase asks it for a response; the connection's relay (`net::relay`) drains the body and
+//! hands the backend connection back through `Client::release`.
+//!
+//! Every wait is bounded by the integration deadline. Buffers are owned and handed to the kernel
+//! and back (monoio's rent model); a timed-out operation takes its buffer with it, and the
+//! connection is then dropped, never pooled. Backend addresses are read at exactly one call site,
+//! `Client::connect`, from the table the control plane's resolver fills (`core::addrs`).
+
+mod body;
+pub mod pool;
+mod wire;
+
+pub use body::BodyStream;
+pub use pool::UpConn;
+
+use crate::core::addrs::AddrBook;
+use crate::deploy::snapshot::{Scheme, Upstream, UpstreamId};
+use crate::deploy::Snapshot;
+use crate::http::upstream::{ResponseHead, UpstreamHeadError};
+use crate::net::stream::{MemoryStream, UpstreamStream};
+use pool::Pool;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("cannot resolve {0}")]
+    Resolve(String),
+    #[error("connect failed: {0}")]
+    Connect(io::Error),
+    #[error("timed out")]
+    Timeout,
+    #[error("backend closed the connection (response bytes received: {received})")]
+    Closed { received: bool },
+    #[error("I/O error: {0}")]
+    Io(io::Error),
+    #[error("invalid backend response: {0}")]
+    Malformed(UpstreamHeadError),
+    #[error("backend response body larger than the limit")]
+    TooLarge,
+    #[error("invalid chunked backend response body")]
+    BadChunk,
+    #[error("https backends need the TLS client, which this build does not have yet")]
+    TlsUnsupported,
+}
+
+impl UpstreamError {
+    /// A failure that may be the backend's idle close racing our reuse of a pooled connection:
+    /// nothing of a response arrived, so the request was not processed (or can safely be sent
+    /// again, for idempotent methods).
+    pub fn maybe_stale_connection(&self) -> bool {
+        match self {
+            UpstreamError::Closed { received } => !received,
+            UpstreamError::Io(e) => matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionAborted
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What one backend exchange needs to know beyond the request bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub up_id: UpstreamId,
+    /// The method is idempotent, so a stale pooled connection may be retried.
+    pub retry_ok: bool,
+    /// The backend was sent HEAD: its response has no body whatever its headers say.
+    pub request_was_head: bool,
+    /// Until the response head has arrived.
+    pub deadline: Instant,
+    /// Each later read of the body is allowed this long.
+    pub read_timeout: Duration,
+}
+
+/// Makes in-memory backend connections instead of network ones (unit tests of the pipeline).
+pub type FakeBackend = Rc<dyn Fn(&Upstream) -> io::Result<MemoryStream>>;
+
+/// The per-core backend client.
+pub struct Client {
+    pool: Pool,
+    /// Backend addresses, resolved off the workers by `runtime::resolver`.
+    addrs: Arc<AddrBook>,
+    connect_timeout: Duration,
+    max_head: usize,
+    fake: Option<FakeBackend>,
+}
+
+impl Client {
+    pub fn new(
+        max_idle_per_upstream: usize,
+        connect_timeout: Duration,
+        max_head: usize,
+        addrs: Arc<AddrBook>,
+    ) -> Client {
+        Client {
+            pool: Pool::new(max_idle_per_upstream),
+            addrs,
+            connect_timeout,
+            max_head,
+            fake: None,
+        }
+    }
+
+    /// Connects every later request to `fake` instead of the network.
+    pub fn use_fake_backend(&mut self, fake: FakeBackend) {
+        self.fake = Some(fake);
+    }
+
+    /// Makes room in the pool for every upstream of a newly adopted snapshot.
+    pub fn adopt(&self, snap: &Snapshot) {
+        self.pool.adopt(snap);
+    }
+
+    /// Idle pooled connections (tests and metrics).
+    pub fn idle_count(&self) -> usize {
+        self.pool.idle_count()
+    }
+
+    /// Sends `request` (handed back through the same `&mut`) and reads the response head into
+    /// `head`, on a pooled connection when one is idle. Retries once on a fresh connection only
+    /// when an idempotent request failed on a reused connection before any response byte
+    /// arrived (the backend's idle close racing our reuse).
+    pub async fn send(
+        &self,
+        up: &Upstream,
+        attempt: &Attempt,
+        request: &mut Vec<u8>,
+        head: &mut ResponseHead,
+    ) -> Result<BodyStream, UpstreamError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut conn = match self.pool.take(attempt.up_id, Instant::now()) {
+                Some(c) => c,
+                None => self.connect(attempt.up_id, up, attempt.deadline).await?,
+            };
+            let result = match wire::write_all(&mut conn.stream, request, attempt.deadline).await {
+                Ok(()) => {
+                    wire::read_head(
+                        &mut conn,
+                        self.max_head,
+                        attempt.request_was_head,
+                        attempt.deadline,
+                        head,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(head_len) => return Ok(BodyStream::new(conn, attempt, head, head_len)),
+                Err(e)
+                    if tries == 1
+                        && attempt.retry_ok
+                        && conn.reused
+                        && e.maybe_stale_connection() =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A new connection to `up`: the one place a backend address is resolved.
+    async fn connect(
+        &self,
+        up_id: UpstreamId,
+        up: &Upstream,
+        deadline: Instant,
+    ) -> Result<UpConn, UpstreamError> {
+        if let Some(fake) = &self.fake {
+            let stream = fake(up).map_err(UpstreamError::Connect)?;
+            return Ok(UpConn::new(UpstreamStream::Memory(stream), Instant::now()));
+        }
+        if up.scheme == Scheme::Https {
+            return Err(UpstreamError::TlsUnsupported);
+        }
+        // A name not answered yet is awaited (never looked up here), within the connect timeout.
+        let limit = wire::remaining(deadline)?.min(self.connect_timeout);
+        let addr = (self.addrs.address(up_id, up, limit).await)
+            .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?;
+        let limit = wire::remaining(deadline)?.min(self.connect_timeout);
+        let stream = monoio::time::timeout(limit, UpstreamStream::connect_tcp(addr))
+            .await
+            .map_err(|_| UpstreamError::Timeout)?
+            .map_err(UpstreamError::Connect)?;
+        Ok(UpConn::new(stream, Instant::now()))
+    }
+
+    /// Takes back a backend connection whose response was read: pooled when the body ended
+    /// exactly where its framing said and the backend allows reuse, else closed.
+    pub fn release(&self, body: BodyStream) {
+        if let Some((up_id, conn)) = body.into_reusable() {
+            self.pool.put(up_id, conn, Instant::now());
+        }
+    }
+}

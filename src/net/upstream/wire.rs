@@ -1,0 +1,82 @@
+//! Bytes on a backend connection: writing the request, reading more of the response, and reading
+//! until a final response head is parsed. Every wait is bounded by a deadline.
+
+use super::{UpConn, UpstreamError};
+use crate::http::upstream::{parse_response, ResponseHead};
+use crate::net::stream::{Stream, UpstreamStream};
+use std::time::{Duration, Instant};
+
+pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(UpstreamError::Timeout);
+    }
+    Ok(deadline - now)
+}
+
+/// Writes all of `buf` (handed back through the same `&mut`).
+pub async fn write_all(
+    stream: &mut UpstreamStream,
+    buf: &mut Vec<u8>,
+    deadline: Instant,
+) -> Result<(), UpstreamError> {
+    let limit = remaining(deadline)?;
+    let (res, back) = monoio::time::timeout(limit, stream.write_all(std::mem::take(buf)))
+        .await
+        .map_err(|_| UpstreamError::Timeout)?;
+    *buf = back;
+    res.map_err(UpstreamError::Io)
+}
+
+/// Reads more bytes onto the end of `conn.rbuf`, growing it when full. Returns the count (0 = EOF).
+pub async fn read_more(
+    conn: &mut UpConn,
+    deadline: Instant,
+    grow_to: usize,
+) -> Result<usize, UpstreamError> {
+    let limit = remaining(deadline)?;
+    let mut buf = std::mem::take(&mut conn.rbuf);
+    if buf.len() == buf.capacity() {
+        buf.reserve(
+            buf.capacity()
+                .max(4096)
+                .min(grow_to.saturating_sub(buf.len()).max(4096)),
+        );
+    }
+    let (res, buf) = monoio::time::timeout(limit, conn.stream.read(buf))
+        .await
+        .map_err(|_| UpstreamError::Timeout)?;
+    conn.rbuf = buf;
+    res.map_err(UpstreamError::Io)
+}
+
+/// Reads until a final (non-1xx) response head is parsed into `out`; returns its length. Interim
+/// 1xx responses are skipped, as RFC 9110 lets a proxy do for clients that did not ask for them;
+/// a `101 Switching Protocols` is returned like a final head (its outcome is the caller's).
+pub async fn read_head(
+    conn: &mut UpConn,
+    max_head: usize,
+    request_was_head: bool,
+    deadline: Instant,
+    out: &mut ResponseHead,
+) -> Result<usize, UpstreamError> {
+    let mut received = false;
+    loop {
+        match parse_response(&conn.rbuf, max_head, request_was_head, out) {
+            Ok(Some(n)) if out.is_interim() && out.status != 101 => {
+                conn.rbuf.drain(..n);
+                received = true;
+            }
+            Ok(Some(n)) => return Ok(n),
+            Ok(None) => {
+                let n = read_more(conn, deadline, max_head + 4096).await?;
+                if n == 0 {
+                    return Err(UpstreamError::Closed {
+                        received: received || !conn.rbuf.is_empty(),
+                    });
+                }
+            }
+            Err(e) => return Err(UpstreamError::Malformed(e)),
+        }
+    }
+}

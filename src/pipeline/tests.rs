@@ -1,0 +1,361 @@
+//! The pipeline without sockets: each request goes through `local::serve_one` (route, the phases,
+//! respond, the relay) against an in-memory backend, and each phase's continue and respond paths
+//! are checked on the bytes a client would receive.
+
+use super::local::serve_one;
+use crate::core::metrics::MetricsHub;
+use crate::core::{Core, WorkerConfig};
+use crate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
+use crate::deploy::import::{import_document, ImportOptions};
+use crate::deploy::model::Stage;
+use crate::deploy::publish::SnapshotCell;
+use crate::deploy::snapshot::ApiRuntime;
+use crate::deploy::Snapshot;
+use crate::http::Limits;
+use crate::net::stream::{AtEnd, MemoryStream};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"paths":{
+ "/mock":{"get":{
+   "responses":{"200":{"description":"ok","headers":{"X-Mock":{"schema":{"type":"string"}}}}},
+   "x-amazon-apigateway-integration":{"type":"mock",
+     "requestTemplates":{"application/json":"{\"statusCode\": 200}"},
+     "responses":{"default":{"statusCode":"200",
+       "responseParameters":{"method.response.header.X-Mock":"'yes'"},
+       "responseTemplates":{"application/json":"{\"mock\":\"ok\"}"}}}}}},
+ "/mapped":{"post":{
+   "responses":{"200":{"description":"ok","headers":{"X-Up":{"schema":{"type":"string"}},
+       "Content-Type":{"schema":{"type":"string"}}}},"404":{"description":"nf"}},
+   "x-amazon-apigateway-integration":{"type":"http","httpMethod":"PUT",
+     "uri":"http://backend.test:8080/put","passthroughBehavior":"never",
+     "requestTemplates":{"application/json":"$input.body"},
+     "responses":{"404":{"statusCode":"404","responseTemplates":{"application/json":"{\"missing\":true}"}},
+       "default":{"statusCode":"200","responseParameters":{
+         "method.response.header.X-Up":"integration.response.header.X-Backend",
+         "method.response.header.Content-Type":"'text/plain'"}}}}}},
+ "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
+   "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
+   "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
+     "uri":"http://backend.test:8080/{p}","timeoutInMillis":200,
+     "requestParameters":{"integration.request.path.p":"method.request.path.p"}}}}
+}}"#;
+
+/// A core over the test API whose backend connections come from `backends`, in order.
+struct Harness {
+    core: Core,
+    snap: Arc<Snapshot>,
+    backends: Rc<RefCell<VecDeque<MemoryStream>>>,
+    connects: Rc<Cell<usize>>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let mut api = import_document(API.as_bytes(), &ImportOptions::default()).unwrap();
+        api.id = "testapi001".into();
+        let stage = Stage {
+            stage_name: "prod".into(),
+            deployment_id: "d1".into(),
+            ..Stage::default()
+        };
+        let mut interner = UpstreamInterner::default();
+        let compiled = compile_stage(&api, &stage, &mut interner).unwrap();
+        let runtime = ApiRuntime {
+            id: api.id.as_str().into(),
+            name: api.name.as_str().into(),
+            stages: vec![compiled],
+        };
+        let cell = Arc::new(SnapshotCell::default());
+        cell.publish(build_snapshot(vec![runtime], &interner));
+        let config = WorkerConfig {
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            pool_idle_per_upstream: 4,
+        };
+        let hub = Arc::new(MetricsHub::default());
+        let draining = Arc::new(AtomicBool::new(false));
+        let addrs = Arc::new(crate::core::addrs::AddrBook::unserved());
+        let mut core = Core::new(0, config, cell, hub.new_core(), draining, addrs);
+        let backends: Rc<RefCell<VecDeque<MemoryStream>>> = Rc::default();
+        let connects: Rc<Cell<usize>> = Rc::default();
+        let (queue, count) = (backends.clone(), connects.clone());
+        core.upstream.use_fake_backend(Rc::new(move |_| {
+            count.set(count.get() + 1);
+            queue
+                .borrow_mut()
+                .pop_front()
+                .ok_or_else(|| std::io::ErrorKind::ConnectionRefused.into())
+        }));
+        let snap = core.current();
+        Harness {
+            core,
+            snap,
+            backends,
+            connects,
+        }
+    }
+
+    /// Queues a backend connection answering `response`; returns what the gateway writes to it.
+    fn backend(&self, stream: MemoryStream) -> Rc<RefCell<Vec<u8>>> {
+        let written = stream.written();
+        self.backends.borrow_mut().push_back(stream);
+        written
+    }
+
+    fn call(&self, request: &str) -> Answer {
+        let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
+            .enable_timer()
+            .build()
+            .unwrap();
+        let peer = "192.0.2.7".parse().unwrap();
+        let raw = rt
+            .block_on(serve_one(&self.core, &self.snap, request.as_bytes(), peer))
+            .unwrap();
+        Answer::parse(&raw)
+    }
+}
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn parse(raw: &[u8]) -> Answer {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let head = String::from_utf8(raw[..end].to_vec()).unwrap();
+        let status = head[9..12].parse().unwrap();
+        let mut body = raw[end..].to_vec();
+        let mut a = Answer {
+            status,
+            head,
+            body: Vec::new(),
+        };
+        if a.header("transfer-encoding") == Some("chunked") {
+            let mut out = Vec::new();
+            let mut rest = &body[..];
+            loop {
+                let nl = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+                let size = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap(), 16);
+                let size = size.unwrap();
+                if size == 0 {
+                    break;
+                }
+                out.extend_from_slice(&rest[nl + 2..nl + 2 + size]);
+                rest = &rest[nl + 4 + size..];
+            }
+            body = out;
+        }
+        a.body = body;
+        a
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap()
+    }
+}
+
+#[test]
+fn route_miss_is_403_missing_authentication_token() {
+    let h = Harness::new();
+    for path in ["/prod/nope", "/dev/mock", "/", "/prod"] {
+        let a = h.call(&format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert_eq!(a.status, 403, "{path}");
+        assert_eq!(
+            a.header("x-amzn-ErrorType"),
+            Some("MissingAuthenticationTokenException")
+        );
+        assert!(a.text().contains("Missing Authentication Token"));
+    }
+    // The method is part of the route: POST /mock is not declared.
+    let a = h.call("POST /prod/mock HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(a.status, 403);
+    assert_eq!(h.connects.get(), 0);
+}
+
+#[test]
+fn mock_answers_from_its_integration_response_without_a_backend() {
+    let h = Harness::new();
+    let a = h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.text(), r#"{"mock":"ok"}"#);
+    assert_eq!(a.header("X-Mock"), Some("yes"));
+    assert_eq!(a.header("Content-Type"), Some("application/json"));
+    assert_eq!(a.header("x-amzn-RequestId").map(str::len), Some(36));
+    assert_eq!(h.connects.get(), 0);
+}
+
+#[test]
+fn the_core_clock_drives_the_date_header() {
+    let h = Harness::new();
+    h.core.clock.set(Instant::now(), 784_111_777_000);
+    let a = h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.header("Date"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+}
+
+#[test]
+fn http_maps_the_backend_response_and_pools_the_connection() {
+    let h = Harness::new();
+    let sent = h.backend(
+        MemoryStream::new(
+            "HTTP/1.1 200 OK\r\nX-Backend: b1\r\nTransfer-Encoding: chunked\r\n\r\n\
+             3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n",
+            AtEnd::Stall,
+        )
+        .read_size(9),
+    );
+    let a = h.call(
+        "POST /prod/mapped HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: 7\r\n\r\n{\"a\":1}",
+    );
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.text(), "hello");
+    assert_eq!(a.header("X-Up"), Some("b1"));
+    assert_eq!(a.header("Content-Type"), Some("text/plain"));
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    assert!(sent.starts_with("PUT /put HTTP/1.1\r\n"), "{sent}");
+    assert!(
+        sent.contains("User-Agent: AmazonAPIGateway_testapi001\r\n"),
+        "{sent}"
+    );
+    assert!(sent.ends_with("\r\n\r\n{\"a\":1}"), "{sent}");
+    assert_eq!(
+        h.core.upstream.idle_count(),
+        1,
+        "the drained connection is pooled"
+    );
+}
+
+#[test]
+fn http_selects_the_integration_response_by_backend_status() {
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno",
+        AtEnd::Stall,
+    ));
+    let a = h.call(
+        "POST /prod/mapped HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(a.status, 404);
+    assert_eq!(a.text(), r#"{"missing":true}"#);
+    assert_eq!(a.header("Content-Type"), Some("application/json"));
+}
+
+#[test]
+fn passthrough_never_refuses_an_unmapped_content_type_with_415() {
+    let h = Harness::new();
+    let a = h.call(
+        "POST /prod/mapped HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n\
+         Content-Length: 3\r\n\r\n<a/>",
+    );
+    assert_eq!(a.status, 415);
+    assert_eq!(
+        a.header("x-amzn-ErrorType"),
+        Some("UnsupportedMediaTypeException")
+    );
+    assert_eq!(h.connects.get(), 0, "refused before the integration");
+}
+
+#[test]
+fn http_proxy_streams_the_backend_head_and_body() {
+    let h = Harness::new();
+    let sent = h.backend(
+        MemoryStream::new(
+            "HTTP/1.1 200 OK\r\nServer: be\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n\
+             5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            AtEnd::Stall,
+        )
+        .read_size(7),
+    );
+    let a = h.call("GET /prod/proxy/a/b?x=1 HTTP/1.1\r\nHost: x\r\nX-Client: c\r\n\r\n");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("Transfer-Encoding"), Some("chunked"));
+    assert_eq!(a.text(), "hello world");
+    assert_eq!(a.header("x-amzn-Remapped-Server"), Some("be"));
+    assert_eq!(a.header("X-A"), Some("1"));
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    assert!(sent.starts_with("GET /a/b?x=1 HTTP/1.1\r\n"), "{sent}");
+    assert!(sent.contains("X-Client: c\r\n") && sent.contains("X-Forwarded-For: 192.0.2.7\r\n"));
+    assert_eq!(h.core.upstream.idle_count(), 1);
+
+    // An HTTP/1.0 client gets the body decoded, ended by the close.
+    let h10 = Harness::new();
+    h10.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        AtEnd::Stall,
+    ));
+    let a = h10.call("GET /prod/proxy/z HTTP/1.0\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("Transfer-Encoding"), None);
+    assert_eq!(a.header("Connection"), Some("close"));
+    assert_eq!(a.text(), "ok");
+}
+
+#[test]
+fn http_proxy_truncation_stays_visible_and_the_connection_is_not_reused() {
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcd",
+        AtEnd::Eof,
+    ));
+    let a = h.call("GET /prod/proxy/t HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("Content-Length"), Some("10"));
+    assert_eq!(a.text(), "abcd");
+    assert_eq!(h.core.upstream.idle_count(), 0);
+
+    // Bytes the backend sent beyond the response make its connection unfit for reuse.
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
+        AtEnd::Stall,
+    ));
+    let a = h.call("GET /prod/proxy/t HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.text(), "ok");
+    assert_eq!(h.core.upstream.idle_count(), 0);
+}
+
+#[test]
+fn backend_failures_are_502() {
+    let h = Harness::new();
+    // No backend: the connection is refused.
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 502);
+    assert_eq!(a.text(), r#"{"message":"Internal server error"}"#);
+    for response in [
+        "HTTP/1.1 2x0 OK\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+        "",
+    ] {
+        h.backend(MemoryStream::new(response, AtEnd::Eof));
+        let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(a.status, 502, "{response:?}");
+    }
+    assert_eq!(h.core.upstream.idle_count(), 0);
+}
+
+#[test]
+fn a_silent_backend_is_504_after_the_integration_timeout() {
+    let h = Harness::new();
+    h.backend(MemoryStream::new("", AtEnd::Stall));
+    let started = Instant::now();
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 504);
+    assert_eq!(a.text(), r#"{"message":"Endpoint request timed out"}"#);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+}
