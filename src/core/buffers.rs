@@ -12,7 +12,7 @@
 
 use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// Initial size of each buffer of a set. A buffer grows for a larger request and keeps its size
 /// up to `KEEP_CAPACITY`.
@@ -68,6 +68,8 @@ pub struct BufferPool {
     #[allow(clippy::vec_box)]
     spare: RefCell<Vec<Box<WorkSet>>>,
     max_spare: usize,
+    /// Sets freed because the pool was full (a total; the runtime trims the heap after many).
+    freed: Cell<usize>,
 }
 
 impl BufferPool {
@@ -75,6 +77,7 @@ impl BufferPool {
         BufferPool {
             spare: RefCell::new(Vec::with_capacity(max_spare)),
             max_spare,
+            freed: Cell::new(0),
         }
     }
 
@@ -89,7 +92,14 @@ impl BufferPool {
         if spare.len() < self.max_spare {
             set.reset();
             spare.push(set);
+        } else {
+            self.freed.set(self.freed.get() + 1);
         }
+    }
+
+    /// Sets freed so far because the pool already kept `max_spare`.
+    pub fn freed(&self) -> usize {
+        self.freed.get()
     }
 
     /// Spare sets held right now.
@@ -127,6 +137,7 @@ mod tests {
             pool.give(s);
         }
         assert_eq!(pool.spare(), 2);
+        assert_eq!(pool.freed(), 3);
     }
 
     #[test]

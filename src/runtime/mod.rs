@@ -8,6 +8,7 @@
 
 pub mod drain;
 pub mod driver;
+pub mod memory;
 pub mod resolver;
 
 use crate::core::metrics::MetricsHub;
@@ -144,10 +145,13 @@ async fn worker_main(core: Rc<Core>, listener: std::net::TcpListener, drain: Arc
     };
     let ticker = core.clone();
     monoio::spawn(async move {
+        let trim = memory::Trim::default();
         loop {
             monoio::time::sleep(METRICS_PUBLISH).await;
             ticker.metrics.publish();
-            ticker.metrics.set_connections(ticker.connections.get());
+            let open = ticker.connections.get();
+            ticker.metrics.set_connections(open);
+            trim.tick(open, ticker.buffers.freed());
         }
     });
     let mut stop = std::pin::pin!(drain.wait());
