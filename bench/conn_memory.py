@@ -16,6 +16,12 @@ confirms the gateway saw the connections open and close.
     bench/conn_memory.py --conns 2000 --mode sequential --drivers epoll
     MALLOC_ARENA_MAX=1 bench/conn_memory.py    # glibc settings pass through the environment
 
+The per-idle-connection heap (allocator-exact) is asserted by tests/conn_memory.rs; this tool
+gives the process view. To compare another allocator, build a binary with it as the global
+allocator (e.g. mimalloc 0.1.52: `mimalloc = "0.1"` in Cargo.toml and
+`#[global_allocator] static A: mimalloc::MiMalloc = mimalloc::MiMalloc;` in main.rs) and pass it
+with --bin; mimalloc's own settings (MIMALLOC_PURGE_DELAY=0, ...) pass through the environment.
+
 Build first: cargo build --release --bin tollgate (or --bin PATH). Needs `ulimit -n` > 2*N + 100
 (raised here up to the hard limit). Everything binds 127.0.0.1; started processes are stopped by
 PID.
