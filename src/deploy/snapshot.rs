@@ -252,6 +252,9 @@ pub struct IntegrationResponseRuntime {
     pub content_type: Option<ResponseParamSource>,
     /// Content type (lower case) -> template, for the response body.
     pub templates: Vec<(Box<str>, Template)>,
+    /// The template used when the client's `Accept` names none of them: `application/json`,
+    /// else the first (API Gateway's order), chosen at compile time.
+    pub default_template: Option<usize>,
 }
 
 /// A compiled mapping template. This is the seam for the VTL engine (its own issue): until it

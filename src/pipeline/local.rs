@@ -63,13 +63,14 @@ pub async fn serve_one(
         ubuf: &mut ubuf,
         uhead: &mut uhead,
     };
-    let outcome = super::run(&req, core, snap, bufs).await;
+    let mut outcome = super::run(&req, core, snap, bufs).await;
     let mut client = MemoryStream::new(Vec::new(), AtEnd::Eof);
     let written = client.written();
-    if let Some(r) = outcome.relay {
+    if let Some(r) = outcome.relay.take() {
         let limit = core.config.idle_timeout;
         relay::relay(r, &mut client, &mut wbuf, &core.upstream, limit).await;
     }
+    super::finish(core, req.received, &outcome);
     let mut out = std::mem::take(&mut *written.borrow_mut());
     out.extend_from_slice(&wbuf);
     Ok(out)

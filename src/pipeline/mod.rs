@@ -9,7 +9,8 @@
 //! returns `Result<_, Reject>`: `Ok` continues, a `Reject` goes straight to `respond`, the only
 //! place that turns an answer into bytes for the client. Integrate returns the backend's response
 //! (`IntegrationResponse`: a head plus a body in hand or still to be read); a streamed body
-//! leaves `run` as a `Relay` in the `Outcome`, and the connection relays it.
+//! leaves `run` as a `Relay` in the `Outcome`, and the connection relays it, then calls `finish`
+//! (metrics).
 //!
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
@@ -23,6 +24,7 @@ pub mod route;
 mod tests;
 pub mod transform;
 
+use crate::core::metrics::Slot;
 use crate::core::Core;
 use crate::deploy::snapshot::{
     ApiRuntime, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime, StageRuntime,
@@ -161,40 +163,43 @@ pub struct Outcome {
     /// The rest of a streamed body for the connection to relay (and the backend connection to
     /// hand back once it is read).
     pub relay: Option<Relay>,
+    /// The routed method's metrics series, recorded by `finish` once the response is out.
+    pub slot: Option<Slot>,
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
+    let Buffers { wbuf, ubuf, uhead } = bufs;
     let mut x = match route::route(req, snap) {
         Ok(x) => x,
         Err(e) => {
             core.metrics.record_unrouted();
-            return respond::reject(req, bufs.wbuf, Reject::from(e));
+            return respond::reject(req, wbuf, Reject::from(e));
         }
     };
-    let reply = phases(&mut x, core, bufs.ubuf, bufs.uhead).await;
+    // Authorize, API key and throttle, validate and cache lookup come here, in that order, each
+    // with its own issue.
+    let reply = async {
+        transform::request(&mut x, ubuf)?;
+        let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
+        transform::response(&mut x, integrated, core.config.limits.max_body, ubuf).await
+    }
+    .await;
     let failed = reply.is_err();
-    let mut outcome = respond::respond(&x, reply, bufs.wbuf);
+    let mut outcome = respond::respond(&x, reply, wbuf);
     if failed {
         outcome.integration_us = Some(req.received.elapsed().as_micros() as u64);
     }
     let r = &x.route;
-    if let Some(slot) = core.metrics.slot(r.api, r.stage, r.method) {
-        let latency = req.received.elapsed().as_micros() as u64;
-        core.metrics
-            .record(slot, outcome.status, latency, outcome.integration_us);
-    }
+    outcome.slot = core.metrics.slot(r.api, r.stage, r.method);
     outcome
 }
 
-/// The phases between route and respond, in API Gateway's order. Authorize, API key and
-/// throttle, validate and cache lookup come first, each in its own issue.
-async fn phases<'b>(
-    x: &mut Exchange<'b>,
-    core: &Core,
-    ubuf: &'b mut Vec<u8>,
-    uhead: &'b mut ResponseHead,
-) -> Result<Reply<'b>, Reject> {
-    transform::request(x, ubuf)?;
-    let integrated = integrate::integrate(x, &core.upstream, ubuf, uhead).await?;
-    transform::response(x, integrated, core.config.limits.max_body, ubuf).await
+/// Records the request's metrics once its response is out (after the relay of a streamed body,
+/// so Latency spans the whole response, as API Gateway measures it).
+pub fn finish(core: &Core, received: Instant, outcome: &Outcome) {
+    if let Some(slot) = outcome.slot {
+        let latency = received.elapsed().as_micros() as u64;
+        core.metrics
+            .record(slot, outcome.status, latency, outcome.integration_us);
+    }
 }

@@ -119,6 +119,7 @@ pub fn reject(ex: &Request<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
         close,
         integration_us: None,
         relay: None,
+        slot: None,
     }
 }
 
@@ -195,6 +196,7 @@ pub fn fixed(
         close,
         integration_us: None,
         relay: None,
+        slot: None,
     }
 }
 
@@ -366,5 +368,6 @@ fn proxied(req: &Request<'_>, integration: IntegrationResponse<'_>, wbuf: &mut V
         close,
         integration_us: None,
         relay: Some(Relay { body, mode }),
+        slot: None,
     }
 }

@@ -47,6 +47,7 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
 
 /// A core over the test API whose backend connections come from `backends`, in order.
 struct Harness {
+    hub: Arc<MetricsHub>,
     core: Core,
     snap: Arc<Snapshot>,
     backends: Rc<RefCell<VecDeque<MemoryStream>>>,
@@ -94,6 +95,7 @@ impl Harness {
         }));
         let snap = core.current();
         Harness {
+            hub,
             core,
             snap,
             backends,
@@ -358,4 +360,35 @@ fn a_silent_backend_is_504_after_the_integration_timeout() {
     assert_eq!(a.status, 504);
     assert_eq!(a.text(), r#"{"message":"Endpoint request timed out"}"#);
     assert!(started.elapsed() >= Duration::from_millis(200));
+}
+
+#[test]
+fn metrics_count_each_routed_request_once_its_response_is_out() {
+    let h = Harness::new();
+    h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.call("GET /prod/nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.core.metrics.publish();
+    let text = h.hub.render();
+    let series = |name: &str, resource: &str, method: &str| {
+        let key = format!("resource=\"{resource}\",method=\"{method}\"}}");
+        text.lines()
+            .find(|l| l.starts_with(name) && l.contains(&key))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        series("tollgate_count{", "/mock", "GET").as_deref(),
+        Some("2"),
+        "{text}"
+    );
+    assert_eq!(
+        series("tollgate_count{", "/proxy/{p+}", "ANY").as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        series("tollgate_5xxerror{", "/proxy/{p+}", "ANY").as_deref(),
+        Some("1")
+    );
 }

@@ -288,10 +288,7 @@ fn response_template<'r>(
             }
         }
     }
-    resp.templates
-        .iter()
-        .find(|(k, _)| &**k == "application/json")
-        .or_else(|| resp.templates.first())
+    resp.default_template.map(|i| &resp.templates[i])
 }
 
 fn status_str(status: u16, out: &mut [u8; 3]) -> &str {

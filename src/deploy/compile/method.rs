@@ -622,6 +622,10 @@ fn compile_response(
             Err(e) => problems.push(join(&join(at, "responseTemplates"), ct), site.resp_msg(e)),
         }
     }
+    let default_template = templates
+        .iter()
+        .position(|(k, _)| &**k == "application/json")
+        .or((!templates.is_empty()).then_some(0));
     check_content_handling(
         ir.content_handling.as_deref(),
         join(at, "contentHandling"),
@@ -637,5 +641,6 @@ fn compile_response(
         header_params,
         content_type,
         templates,
+        default_template,
     })
 }
