@@ -86,10 +86,15 @@ impl BufferPool {
         self.spare.borrow_mut().pop().unwrap_or_else(WorkSet::new)
     }
 
-    /// Returns `set` to the pool, or frees it when the pool already keeps `max_spare`.
+    /// Returns `set` to the pool, or frees it when the pool already keeps `max_spare` or one of
+    /// its buffers went with an operation that timed out (monoio keeps the buffer of an
+    /// abandoned operation until the kernel is done with it).
     pub fn give(&self, mut set: Box<WorkSet>) {
         let mut spare = self.spare.borrow_mut();
-        if spare.len() < self.max_spare {
+        let whole = [&set.rbuf, &set.wbuf, &set.ubuf]
+            .iter()
+            .all(|b| b.capacity() > 0);
+        if whole && spare.len() < self.max_spare {
             set.reset();
             spare.push(set);
         } else {
@@ -130,6 +135,15 @@ mod tests {
     }
 
     #[test]
+    fn a_set_that_lost_a_buffer_is_not_kept() {
+        let pool = BufferPool::new(4);
+        let mut set = pool.take();
+        drop(std::mem::take(&mut set.wbuf));
+        pool.give(set);
+        assert_eq!(pool.spare(), 0);
+    }
+
+    #[test]
     fn the_pool_keeps_at_most_max_spare_sets() {
         let pool = BufferPool::new(2);
         let sets: Vec<_> = (0..5).map(|_| pool.take()).collect();
@@ -145,14 +159,13 @@ mod tests {
         let pool = BufferPool::new(1);
         let mut set = pool.take();
         set.rbuf.reserve(KEEP_CAPACITY * 2);
-        set.ubuf.reserve(KEEP_CAPACITY);
         set.body.reserve(KEEP_CAPACITY * 2);
-        let kept = set.ubuf.capacity();
+        set.wbuf.reserve(KEEP_CAPACITY / 2);
+        let kept = set.wbuf.capacity();
         pool.give(set);
         let set = pool.take();
         assert_eq!(set.rbuf.capacity(), INITIAL);
         assert_eq!(set.body.capacity(), 0);
-        assert!(kept <= KEEP_CAPACITY || set.ubuf.capacity() == INITIAL);
-        assert_eq!(set.ubuf.capacity().min(KEEP_CAPACITY), set.ubuf.capacity());
+        assert_eq!(set.wbuf.capacity(), kept, "within the keep capacity: kept");
     }
 }

@@ -8,10 +8,12 @@
 //! small task: when request bytes arrive it borrows a working set (read, write and backend
 //! request buffers, the parsed heads) from the core's pool and runs its request loop in a pooled
 //! frame (`core::frames`); both go back when it is idle again. In steady state a request
-//! allocates nothing. Timeouts: the whole head must arrive within
-//! `header_timeout` of its first byte (slowloris), an idle keep-alive connection closes after
-//! `idle_timeout`, and a client that stops reading is dropped when a write stalls that long — so a
-//! slow or hostile client holds at most its buffers, never an unbounded queue.
+//! allocates nothing.
+//!
+//! Timeouts: the whole head must arrive within `header_timeout` of its first byte (slowloris),
+//! an idle keep-alive connection closes after `idle_timeout`, and a client that stops reading is
+//! dropped when a write stalls that long — so a slow or hostile client holds at most its
+//! buffers, never an unbounded queue.
 
 use super::relay::{self, RelayEnd};
 use super::stream::{ClientStream, Stream};
