@@ -47,6 +47,8 @@ struct Series {
 struct Shared {
     series: Mutex<Vec<Arc<Series>>>,
     unrouted: AtomicU64,
+    /// Client connections open on this core, as of its last tick.
+    connections: AtomicU64,
 }
 
 /// What the admin thread holds: every core's shared half.
@@ -104,8 +106,10 @@ impl MetricsHub {
         }
         let mut merged: std::collections::BTreeMap<Labels, Merged> = Default::default();
         let mut unrouted = 0;
+        let mut connections = 0;
         for core in self.cores.lock().expect("metrics lock").iter() {
             unrouted += core.unrouted.load(Ordering::Relaxed);
+            connections += core.connections.load(Ordering::Relaxed);
             for s in core.series.lock().expect("metrics lock").iter() {
                 let m = merged.entry(s.labels.clone()).or_insert_with(|| Merged {
                     count: 0,
@@ -185,6 +189,10 @@ impl MetricsHub {
         let _ = writeln!(
             out,
             "# HELP tollgate_unrouted_total Requests that matched no API, stage or resource.\n# TYPE tollgate_unrouted_total counter\ntollgate_unrouted_total {unrouted}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tollgate_connections_open Client connections open now (as of each worker's last tick).\n# TYPE tollgate_connections_open gauge\ntollgate_connections_open {connections}"
         );
         out
     }
@@ -284,6 +292,13 @@ impl CoreMetrics {
             local.is_dirty[i] = true;
             local.dirty.push(slot);
         }
+    }
+
+    /// Publishes this core's open connection count (a worker tick, not per connection).
+    pub fn set_connections(&self, open: usize) {
+        self.shared
+            .connections
+            .store(open as u64, Ordering::Relaxed);
     }
 
     pub fn record_unrouted(&self) {

@@ -5,7 +5,10 @@
 //! header), request ids, the backend client (its pools), metrics and the adopted snapshot are
 //! all here.
 
+pub mod addrs;
+pub mod buffers;
 pub mod clock;
+pub mod frames;
 pub mod ids;
 pub mod metrics;
 
@@ -17,6 +20,11 @@ use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Spare connection working sets (and request-loop frames) a core keeps for reuse: enough for
+/// this many connections busy at once without allocating (~20 KiB each, so ~2.5 MiB a core at
+/// most); beyond it, sets are freed when given back, so a spike's peak is not kept.
+const SPARE_SETS: usize = 128;
 
 /// The settings a worker needs on the request path, copied out of `Settings` at start.
 #[derive(Debug, Clone)]
@@ -39,6 +47,10 @@ pub struct Core {
     /// The backend client: connections, pools, name resolution.
     pub upstream: upstream::Client,
     pub metrics: metrics::CoreMetrics,
+    /// Buffers and heads lent to connections while they have a request in hand.
+    pub buffers: buffers::BufferPool,
+    /// Heap frames for the request loop of busy connections (idle ones hold none).
+    pub frames: frames::FramePool,
     /// Set by the runtime on SIGTERM: finish the request in hand, then close.
     draining: Arc<AtomicBool>,
     /// Requests being processed right now (drain waits for zero).
@@ -54,6 +66,7 @@ impl Core {
         cell: Arc<SnapshotCell>,
         metrics: metrics::CoreMetrics,
         draining: Arc<AtomicBool>,
+        addrs: Arc<addrs::AddrBook>,
     ) -> Core {
         let snapshot = cell.load();
         let generation = snapshot.generation;
@@ -61,6 +74,7 @@ impl Core {
             config.pool_idle_per_upstream,
             config.connect_timeout,
             config.limits.max_head,
+            addrs,
         );
         let core = Core {
             index,
@@ -72,6 +86,8 @@ impl Core {
             ids: RefCell::new(ids::RequestIds::new(index)),
             upstream,
             metrics,
+            buffers: buffers::BufferPool::new(SPARE_SETS),
+            frames: frames::FramePool::new(SPARE_SETS),
             draining,
             in_flight: Cell::new(0),
             connections: Cell::new(0),

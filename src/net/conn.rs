@@ -4,19 +4,24 @@
 //! (after each read), not per request. Errors the connection itself answers (400, 408, 413,
 //! 414, 431) go through `refuse`, which renders a `Reject` with the pipeline's `respond`.
 //!
-//! One task per connection owns three reused buffers (read, write, backend request) and a parsed
-//! head; in steady state a request allocates nothing. Timeouts: the whole head must arrive within
-//! `header_timeout` of its first byte (slowloris), an idle keep-alive connection closes after
-//! `idle_timeout`, and a client that stops reading is dropped when a write stalls that long — so a
-//! slow or hostile client holds at most its buffers, never an unbounded queue.
+//! An idle keep-alive connection holds only its socket, a small read buffer (`IDLE_READ`) and a
+//! small task: when request bytes arrive it borrows a working set (read, write and backend
+//! request buffers, the parsed heads) from the core's pool and runs its request loop in a pooled
+//! frame (`core::frames`); both go back when it is idle again. In steady state a request
+//! allocates nothing.
+//!
+//! Timeouts: the whole head must arrive within `header_timeout` of its first byte (slowloris),
+//! an idle keep-alive connection closes after `idle_timeout`, and a client that stops reading is
+//! dropped when a write stalls that long — so a slow or hostile client holds at most its
+//! buffers, never an unbounded queue.
 
 use super::relay::{self, RelayEnd};
 use super::stream::{ClientStream, Stream};
+use crate::core::buffers::WorkSet;
 use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
-use crate::http::request::{self, RequestHead};
-use crate::http::upstream::ResponseHead;
+use crate::http::request;
 use crate::http::Framing;
 use crate::http::HeadError;
 use crate::pipeline::respond::{self, Reject};
@@ -27,10 +32,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Initial size of each connection buffer. Small, so thousands of idle keep-alive connections
-/// cost little (~16 KiB each with the parsed heads); a buffer grows once for larger traffic and
-/// then keeps its size, up to `KEEP_CAPACITY`.
-const READ_BUF: usize = 4 * 1024;
+/// What an idle connection reads its next request's first bytes into. Most request heads fit;
+/// a longer one continues in the working set's read buffer (one more read).
+const IDLE_READ: usize = 1024;
+/// Growth step of the read buffer, and the size a shrunk buffer starts again from.
+const READ_BUF: usize = crate::core::buffers::INITIAL;
 /// Buffers that grew past this for one large request are shrunk back after it.
 const KEEP_CAPACITY: usize = 64 * 1024;
 /// Pipelined responses are written out once this much is pending, so a client that pipelines
@@ -49,51 +55,62 @@ enum ConnEnd {
     Done,
 }
 
-struct Conn {
-    stream: ClientStream,
+/// Everything received was answered and written: the connection waits for its next request.
+struct Idle;
+
+/// A connection while it has request bytes in hand, with its borrowed working set.
+struct Conn<'a> {
+    stream: &'a mut ClientStream,
     peer: IpAddr,
-    rbuf: Vec<u8>,
-    /// Bytes of `rbuf` already consumed by earlier requests.
+    /// Bytes of `w.rbuf` already consumed by earlier requests.
     consumed: usize,
-    wbuf: Vec<u8>,
-    ubuf: Vec<u8>,
-    body: Vec<u8>,
-    head: Box<RequestHead>,
-    uhead: Box<ResponseHead>,
-    snap: Arc<Snapshot>,
+    w: &'a mut WorkSet,
+    snap: &'a mut Arc<Snapshot>,
 }
 
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     core.connections.set(core.connections.get() + 1);
-    let mut conn = Conn {
-        stream: ClientStream::tcp(stream),
-        peer: peer.ip(),
-        rbuf: Vec::with_capacity(READ_BUF),
-        consumed: 0,
-        wbuf: Vec::with_capacity(READ_BUF),
-        ubuf: Vec::with_capacity(READ_BUF),
-        body: Vec::new(),
-        head: Box::new(RequestHead::new()),
-        uhead: Box::new(ResponseHead::new()),
-        snap: core.current(),
-    };
-    let _ = conn.run(&core).await;
+    let mut stream = ClientStream::tcp(stream);
+    let mut snap = core.current();
+    let mut idle = Vec::with_capacity(IDLE_READ);
+    while !core.draining() {
+        // Idle: no working set, only the small read buffer handed to the kernel.
+        let read = monoio::time::timeout(core.config.idle_timeout, stream.read(idle)).await;
+        core.clock.tick();
+        let Ok((Ok(n @ 1..), buf)) = read else { break };
+        idle = buf;
+        let mut w = core.buffers.take();
+        w.rbuf.extend_from_slice(&idle[..n]);
+        idle.clear();
+        let conn = Conn {
+            stream: &mut stream,
+            peer: peer.ip(),
+            consumed: 0,
+            w: &mut w,
+            snap: &mut snap,
+        };
+        let end = core.frames.frame(conn.run(&core)).await;
+        core.buffers.give(w);
+        if end.is_err() {
+            break;
+        }
+    }
     core.connections.set(core.connections.get() - 1);
 }
 
-impl Conn {
+impl Conn<'_> {
     async fn flush(&mut self, limit: Duration) -> Result<(), ConnEnd> {
-        if self.wbuf.is_empty() {
+        if self.w.wbuf.is_empty() {
             return Ok(());
         }
-        let buf = std::mem::take(&mut self.wbuf);
+        let buf = std::mem::take(&mut self.w.wbuf);
         match monoio::time::timeout(limit, self.stream.write_all(buf)).await {
             Ok((Ok(_), mut back)) => {
                 back.clear();
                 if back.capacity() > KEEP_CAPACITY {
                     back.shrink_to(KEEP_CAPACITY);
                 }
-                self.wbuf = back;
+                self.w.wbuf = back;
                 Ok(())
             }
             _ => Err(ConnEnd::Done),
@@ -104,16 +121,16 @@ impl Conn {
     async fn read_more(&mut self, limit: Duration) -> Result<usize, ConnEnd> {
         if self.consumed > 0 {
             // Keep unparsed bytes at the front so the buffer does not creep.
-            self.rbuf.drain(..self.consumed);
+            self.w.rbuf.drain(..self.consumed);
             self.consumed = 0;
         }
-        if self.rbuf.len() == self.rbuf.capacity() {
-            self.rbuf.reserve(self.rbuf.capacity().max(READ_BUF));
+        if self.w.rbuf.len() == self.w.rbuf.capacity() {
+            self.w.rbuf.reserve(self.w.rbuf.capacity().max(READ_BUF));
         }
-        let buf = std::mem::take(&mut self.rbuf);
+        let buf = std::mem::take(&mut self.w.rbuf);
         match monoio::time::timeout(limit, self.stream.read(buf)).await {
             Ok((Ok(n), buf)) => {
-                self.rbuf = buf;
+                self.w.rbuf = buf;
                 Ok(n)
             }
             _ => Err(ConnEnd::Done),
@@ -123,33 +140,34 @@ impl Conn {
     /// Answers a request that could not be read, parsed or framed, then closes. Once the head
     /// was `parsed`, the request's stage's gateway responses apply (its DEFAULT_4XX,
     /// REQUEST_TOO_LARGE); before that, AWS's defaults.
-    async fn refuse(&mut self, core: &Core, r: Reject, parsed: bool) -> Result<(), ConnEnd> {
-        core.refresh(&mut self.snap);
+    async fn refuse<T>(&mut self, core: &Core, r: Reject, parsed: bool) -> Result<T, ConnEnd> {
+        core.refresh(self.snap);
         let mut id = [0u8; 36];
         core.ids.borrow_mut().next(&mut id);
         let date = core.clock.date();
         let site = respond::ErrorSite {
-            buf: &self.rbuf,
-            head: parsed.then_some(&*self.head),
+            buf: &self.w.rbuf,
+            head: parsed.then_some(&self.w.head),
             routed: None,
             peer: self.peer,
             request_id: &id,
             date: &date,
             epoch_ms: core.clock.epoch_ms(),
         };
-        respond::refuse(&self.snap, &site, r, &mut self.wbuf);
+        respond::refuse(self.snap, &site, r, &mut self.w.wbuf);
         let _ = self.flush(core.config.idle_timeout).await;
         Err(ConnEnd::Done)
     }
 
-    async fn run(&mut self, core: &Core) -> Result<(), ConnEnd> {
+    /// Serves requests until everything received is answered (`Idle`) or the connection ends.
+    async fn run(mut self, core: &Core) -> Result<Idle, ConnEnd> {
         let cfg = core.config.clone();
         loop {
             // 1. A complete head, within the header timeout of its first byte.
             let mut head_started: Option<Instant> = None;
             let head_len = loop {
-                let avail = &self.rbuf[self.consumed..];
-                match request::parse(avail, &cfg.limits, &mut self.head) {
+                let avail = &self.w.rbuf[self.consumed..];
+                match request::parse(avail, &cfg.limits, &mut self.w.head) {
                     Ok(Some(n)) => break n,
                     Ok(None) => {}
                     // Only a body over the limit is refused after the whole head was read.
@@ -161,41 +179,33 @@ impl Conn {
                 let pending = avail.len();
                 // Pipelining ends here: answer everything parsed so far in one write.
                 self.flush(cfg.idle_timeout).await?;
-                if pending == 0 && core.draining() {
-                    return Err(ConnEnd::Done);
+                if pending == 0 {
+                    // The working set goes back to the pool; `serve` waits for more.
+                    return Ok(Idle);
                 }
-                let limit = if pending == 0 {
-                    cfg.idle_timeout
-                } else {
-                    let started = *head_started.get_or_insert_with(|| core.clock.now());
-                    match cfg.header_timeout.checked_sub(started.elapsed()) {
-                        Some(d) => d,
-                        None => return self.refuse(core, TIMEOUT, false).await,
-                    }
+                let started = *head_started.get_or_insert_with(|| core.clock.now());
+                let limit = match cfg.header_timeout.checked_sub(started.elapsed()) {
+                    Some(d) => d,
+                    None => return self.refuse(core, TIMEOUT, false).await,
                 };
                 let read = self.read_more(limit).await;
                 // A wake-up: the one clock reading every request in this read shares.
                 core.clock.tick();
                 match read {
                     Ok(0) => return Err(ConnEnd::Done),
-                    Ok(_) => {
-                        if pending == 0 {
-                            head_started = Some(core.clock.now());
-                        }
-                    }
-                    // A stalled partial head is answered (slowloris); an idle one just closes.
-                    Err(_) if pending > 0 => return self.refuse(core, TIMEOUT, false).await,
-                    Err(e) => return Err(e),
+                    Ok(_) => {}
+                    // A stalled partial head is answered (slowloris).
+                    Err(_) => return self.refuse(core, TIMEOUT, false).await,
                 }
             };
             // Spans are relative to the head start; keep it at offset 0 while the body arrives.
             if self.consumed > 0 {
-                self.rbuf.drain(..self.consumed);
+                self.w.rbuf.drain(..self.consumed);
                 self.consumed = 0;
             }
             // 2. The body, framed per the head.
             let body_start = head_len;
-            let (body_range, next) = match self.head.framing {
+            let (body_range, next) = match self.w.head.framing {
                 Framing::None | Framing::UntilClose => (None, body_start),
                 Framing::ContentLength(n) => {
                     let n = n as usize;
@@ -204,15 +214,16 @@ impl Conn {
                             .refuse(core, HeadError::BodyTooLarge.into(), true)
                             .await;
                     }
-                    if self.head.expect_continue && self.rbuf.len() < body_start + n {
-                        self.wbuf
+                    if self.w.head.expect_continue && self.w.rbuf.len() < body_start + n {
+                        self.w
+                            .wbuf
                             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                         self.flush(cfg.idle_timeout).await?;
                     }
-                    while self.rbuf.len() < body_start + n {
-                        let need = body_start + n - self.rbuf.len();
-                        if self.rbuf.capacity() - self.rbuf.len() < need {
-                            self.rbuf.reserve(need);
+                    while self.w.rbuf.len() < body_start + n {
+                        let need = body_start + n - self.w.rbuf.len();
+                        if self.w.rbuf.capacity() - self.w.rbuf.len() < need {
+                            self.w.rbuf.reserve(need);
                         }
                         if self.read_more(cfg.idle_timeout).await? == 0 {
                             return Err(ConnEnd::Done);
@@ -221,16 +232,17 @@ impl Conn {
                     (Some((body_start, n)), body_start + n)
                 }
                 Framing::Chunked => {
-                    if self.head.expect_continue && self.rbuf.len() == body_start {
-                        self.wbuf
+                    if self.w.head.expect_continue && self.w.rbuf.len() == body_start {
+                        self.w
+                            .wbuf
                             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                         self.flush(cfg.idle_timeout).await?;
                     }
-                    self.body.clear();
+                    self.w.body.clear();
                     let mut decoder = ChunkedDecoder::new(cfg.limits.max_body);
                     let mut pos = body_start;
                     loop {
-                        match decoder.decode(&self.rbuf[pos..], &mut self.body) {
+                        match decoder.decode(&self.w.rbuf[pos..], &mut self.w.body) {
                             Ok((used, done)) => {
                                 pos += used;
                                 if done {
@@ -240,7 +252,7 @@ impl Conn {
                             Err(e) => return self.refuse(core, e.into(), true).await,
                         }
                         // Keep the head and any undecoded tail; drop what was decoded.
-                        self.rbuf.drain(body_start..pos);
+                        self.w.rbuf.drain(body_start..pos);
                         pos = body_start;
                         let got = self.read_more(cfg.idle_timeout).await?;
                         if got == 0 {
@@ -251,37 +263,37 @@ impl Conn {
                 }
             };
             // 3. The pipeline.
-            core.refresh(&mut self.snap);
+            core.refresh(self.snap);
             core.begin_request();
             let mut request_id = [0u8; 36];
             core.ids.borrow_mut().next(&mut request_id);
             let body: &[u8] = match body_range {
-                Some((start, len)) => &self.rbuf[start..start + len],
-                None if self.head.framing == Framing::Chunked => &self.body,
+                Some((start, len)) => &self.w.rbuf[start..start + len],
+                None if self.w.head.framing == Framing::Chunked => &self.w.body,
                 None => &[],
             };
             let req = Request {
-                buf: &self.rbuf,
-                head: &self.head,
+                buf: &self.w.rbuf,
+                head: &self.w.head,
                 body,
                 peer: self.peer,
-                keep_alive: self.head.keep_alive && !core.draining(),
+                keep_alive: self.w.head.keep_alive && !core.draining(),
                 request_id,
                 date: core.clock.date(),
                 received: core.clock.now(),
                 epoch_ms: core.clock.epoch_ms(),
             };
             let bufs = Buffers {
-                wbuf: &mut self.wbuf,
-                ubuf: &mut self.ubuf,
-                uhead: &mut self.uhead,
+                wbuf: &mut self.w.wbuf,
+                ubuf: &mut self.w.ubuf,
+                uhead: &mut self.w.uhead,
             };
-            let mut outcome = pipeline::run(&req, core, &self.snap, bufs).await;
+            let mut outcome = pipeline::run(&req, core, self.snap, bufs).await;
             if let Some(r) = outcome.relay.take() {
                 let end = relay::relay(
                     r,
-                    &mut self.stream,
-                    &mut self.wbuf,
+                    self.stream,
+                    &mut self.w.wbuf,
                     &core.upstream,
                     cfg.idle_timeout,
                 )
@@ -294,25 +306,25 @@ impl Conn {
             }
             pipeline::finish(core, req.received, &outcome);
             core.end_request();
-            if self.ubuf.capacity() > KEEP_CAPACITY {
-                self.ubuf = Vec::with_capacity(READ_BUF);
+            if self.w.ubuf.capacity() > KEEP_CAPACITY {
+                self.w.ubuf = Vec::with_capacity(READ_BUF);
             }
-            if self.body.capacity() > KEEP_CAPACITY {
-                self.body = Vec::new();
+            if self.w.body.capacity() > KEEP_CAPACITY {
+                self.w.body = Vec::new();
             }
             if outcome.close || core.draining() {
                 self.flush(cfg.idle_timeout).await?;
                 return Err(ConnEnd::Done);
             }
-            if self.wbuf.len() >= FLUSH_AT {
+            if self.w.wbuf.len() >= FLUSH_AT {
                 self.flush(cfg.idle_timeout).await?;
             }
             self.consumed = next;
-            if self.consumed == self.rbuf.len() {
-                self.rbuf.clear();
+            if self.consumed == self.w.rbuf.len() {
+                self.w.rbuf.clear();
                 self.consumed = 0;
-                if self.rbuf.capacity() > KEEP_CAPACITY {
-                    self.rbuf = Vec::with_capacity(READ_BUF);
+                if self.w.rbuf.capacity() > KEEP_CAPACITY {
+                    self.w.rbuf = Vec::with_capacity(READ_BUF);
                 }
             }
         }

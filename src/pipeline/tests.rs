@@ -81,7 +81,8 @@ impl Harness {
         };
         let hub = Arc::new(MetricsHub::default());
         let draining = Arc::new(AtomicBool::new(false));
-        let mut core = Core::new(0, config, cell, hub.new_core(), draining);
+        let addrs = Arc::new(crate::core::addrs::AddrBook::unserved());
+        let mut core = Core::new(0, config, cell, hub.new_core(), draining, addrs);
         let backends: Rc<RefCell<VecDeque<MemoryStream>>> = Rc::default();
         let connects: Rc<Cell<usize>> = Rc::default();
         let (queue, count) = (backends.clone(), connects.clone());

@@ -3,10 +3,13 @@
 //!
 //! Workers share nothing on the request path. What crosses threads: the published snapshot (one
 //! atomic load per request), the drain flag (read per request, written once), and the metrics
-//! series (owned by their core, read at scrape).
+//! series (owned by their core, read at scrape), and upstream addresses (resolved by the
+//! `resolver` thread, one atomic load per new backend connection).
 
 pub mod drain;
 pub mod driver;
+pub mod memory;
+pub mod resolver;
 
 use crate::core::metrics::MetricsHub;
 use crate::core::{Core, WorkerConfig};
@@ -54,12 +57,19 @@ pub fn start(
     let listen = listeners[0].local_addr()?;
     let drain = Arc::new(Drain::default());
     let cores = core_affinity::get_core_ids().unwrap_or_default();
+    // Host names in integration URIs are resolved here, off the worker threads.
+    let addrs = resolver::start(
+        cell.clone(),
+        resolver::lookup_from_env(),
+        Default::default(),
+    )?;
     let (tx, rx) = mpsc::channel::<io::Result<driver::Kind>>();
     for (i, listener) in listeners.into_iter().enumerate() {
         let config = WorkerConfig::from_settings(settings);
         let cell = cell.clone();
         let metrics = hub.new_core();
         let drain = drain.clone();
+        let addrs = addrs.clone();
         let tx = tx.clone();
         let tx_err = tx.clone();
         let pin = cores.get(i % cores.len().max(1)).copied();
@@ -72,7 +82,7 @@ pub fn start(
                 }
                 let worker = move |kind: driver::Kind| {
                     let _ = tx.send(Ok(kind));
-                    let core = Rc::new(Core::new(i, config, cell, metrics, drain.flag()));
+                    let core = Rc::new(Core::new(i, config, cell, metrics, drain.flag(), addrs));
                     async move { worker_main(core, listener, drain).await }
                 };
                 // A panicking worker would leave the process serving on fewer cores without
@@ -135,9 +145,13 @@ async fn worker_main(core: Rc<Core>, listener: std::net::TcpListener, drain: Arc
     };
     let ticker = core.clone();
     monoio::spawn(async move {
+        let trim = memory::Trim::default();
         loop {
             monoio::time::sleep(METRICS_PUBLISH).await;
             ticker.metrics.publish();
+            let open = ticker.connections.get();
+            ticker.metrics.set_connections(open);
+            trim.tick(open, ticker.buffers.freed());
         }
     });
     let mut stop = std::pin::pin!(drain.wait());

@@ -231,12 +231,19 @@ fn in_process(
         let cell = Arc::new(SnapshotCell::default());
         cell.publish(snapshot);
         let hub = Arc::new(MetricsHub::default());
+        // Names are resolved off this thread as on a worker; the resolver stops with `core`.
+        let addrs = crate::runtime::resolver::start(
+            cell.clone(),
+            crate::runtime::resolver::system_lookup(),
+            Default::default(),
+        )?;
         let core = Core::new(
             0,
             test_worker_config(timeout),
             cell,
             hub.new_core(),
             Arc::new(AtomicBool::new(false)),
+            addrs,
         );
         let snap = core.current();
         let peer = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -6,8 +6,8 @@
 //!
 //! Every wait is bounded by the integration deadline. Buffers are owned and handed to the kernel
 //! and back (monoio's rent model); a timed-out operation takes its buffer with it, and the
-//! connection is then dropped, never pooled. Name resolution happens at exactly one call site,
-//! `Client::connect`.
+//! connection is then dropped, never pooled. Backend addresses are read at exactly one call site,
+//! `Client::connect`, from the table the control plane's resolver fills (`core::addrs`).
 
 mod body;
 pub mod pool;
@@ -16,19 +16,16 @@ mod wire;
 pub use body::BodyStream;
 pub use pool::UpConn;
 
+use crate::core::addrs::AddrBook;
 use crate::deploy::snapshot::{Scheme, Upstream, UpstreamId};
 use crate::deploy::Snapshot;
 use crate::http::upstream::{ResponseHead, UpstreamHeadError};
 use crate::net::stream::{MemoryStream, UpstreamStream};
 use pool::Pool;
-use std::cell::RefCell;
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// How long a resolved name is used before it is looked up again.
-const DNS_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
@@ -90,17 +87,23 @@ pub type FakeBackend = Rc<dyn Fn(&Upstream) -> io::Result<MemoryStream>>;
 /// The per-core backend client.
 pub struct Client {
     pool: Pool,
-    resolver: Resolver,
+    /// Backend addresses, resolved off the workers by `runtime::resolver`.
+    addrs: Arc<AddrBook>,
     connect_timeout: Duration,
     max_head: usize,
     fake: Option<FakeBackend>,
 }
 
 impl Client {
-    pub fn new(max_idle_per_upstream: usize, connect_timeout: Duration, max_head: usize) -> Client {
+    pub fn new(
+        max_idle_per_upstream: usize,
+        connect_timeout: Duration,
+        max_head: usize,
+        addrs: Arc<AddrBook>,
+    ) -> Client {
         Client {
             pool: Pool::new(max_idle_per_upstream),
-            resolver: Resolver::default(),
+            addrs,
             connect_timeout,
             max_head,
             fake: None,
@@ -182,9 +185,10 @@ impl Client {
         if up.scheme == Scheme::Https {
             return Err(UpstreamError::TlsUnsupported);
         }
-        let addr = self
-            .resolver
-            .resolve(up_id.0 as usize, up, Instant::now())?;
+        // A name not answered yet is awaited (never looked up here), within the connect timeout.
+        let limit = wire::remaining(deadline)?.min(self.connect_timeout);
+        let addr = (self.addrs.address(up_id, up, limit).await)
+            .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?;
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
         let stream = monoio::time::timeout(limit, UpstreamStream::connect_tcp(addr))
             .await
@@ -200,46 +204,4 @@ impl Client {
             self.pool.put(up_id, conn, Instant::now());
         }
     }
-}
-
-/// Per-core DNS cache indexed by `UpstreamId`. IP literals never touch the resolver.
-#[derive(Default)]
-pub struct Resolver {
-    cache: RefCell<Vec<Option<(SocketAddr, Instant)>>>,
-}
-
-impl Resolver {
-    pub fn resolve(
-        &self,
-        id: usize,
-        up: &Upstream,
-        now: Instant,
-    ) -> Result<SocketAddr, UpstreamError> {
-        if let Some(Some((addr, at))) = self.cache.borrow().get(id) {
-            if now.duration_since(*at) < DNS_TTL {
-                return Ok(*addr);
-            }
-        }
-        let addr = lookup(up)?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.len() <= id {
-            cache.resize(id + 1, None);
-        }
-        cache[id] = Some((addr, now));
-        Ok(addr)
-    }
-}
-
-#[cold]
-fn lookup(up: &Upstream) -> Result<SocketAddr, UpstreamError> {
-    let host = up.host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, up.port));
-    }
-    // getaddrinfo blocks this worker; it runs only on a cache miss (once per TTL per upstream).
-    (host, up.port)
-        .to_socket_addrs()
-        .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?
-        .next()
-        .ok_or_else(|| UpstreamError::Resolve(up.host.to_string()))
 }
