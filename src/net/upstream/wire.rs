@@ -25,7 +25,7 @@ pub async fn write_all(
         .await
         .map_err(|_| UpstreamError::Timeout)?;
     *buf = back;
-    res.map_err(UpstreamError::Io)
+    res.map(|_| ()).map_err(UpstreamError::Io)
 }
 
 /// Reads more bytes onto the end of `conn.rbuf`, growing it when full. Returns the count (0 = EOF).
