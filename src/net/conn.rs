@@ -278,7 +278,7 @@ impl Conn {
             };
             let mut outcome = pipeline::run(&req, core, &self.snap, bufs).await;
             if let Some(r) = outcome.relay.take() {
-                let end = relay::relay(
+                let relayed = relay::relay(
                     r,
                     &mut self.stream,
                     &mut self.wbuf,
@@ -286,11 +286,14 @@ impl Conn {
                     cfg.idle_timeout,
                 )
                 .await;
-                if end != RelayEnd::Complete {
+                if relayed.end != RelayEnd::Complete {
                     // Ending the connection is the only honest signal once the head is out.
                     outcome.close = true;
                 }
-                core.clock.tick();
+                if relayed.waited {
+                    // Only a relay that waited leaves the clock reading stale.
+                    core.clock.tick();
+                }
             }
             pipeline::finish(core, req.received, &outcome);
             core.end_request();
