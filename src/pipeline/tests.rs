@@ -391,3 +391,28 @@ fn metrics_count_each_routed_request_once_its_response_is_out() {
         Some("1")
     );
 }
+
+/// The values the phases hand on by value stay small: a move of more than 128 bytes is a
+/// `memcpy` call, and a request makes a dozen such moves (issue 6's per-request budget).
+#[test]
+fn values_handed_between_phases_stay_small() {
+    use std::mem::size_of;
+    let sizes = [
+        (
+            "BodyStream",
+            size_of::<crate::net::upstream::BodyStream>(),
+            64,
+        ),
+        ("Relay", size_of::<crate::net::relay::Relay>(), 128),
+        (
+            "IntegrationResponse",
+            size_of::<super::IntegrationResponse>(),
+            128,
+        ),
+        ("Outcome", size_of::<super::Outcome>(), 128),
+    ];
+    for (name, size, max) in sizes {
+        eprintln!("{name}: {size} bytes");
+        assert!(size <= max, "{name} is {size} bytes, over {max}");
+    }
+}

@@ -174,7 +174,7 @@ impl Client {
         up_id: UpstreamId,
         up: &Upstream,
         deadline: Instant,
-    ) -> Result<UpConn, UpstreamError> {
+    ) -> Result<Box<UpConn>, UpstreamError> {
         if let Some(fake) = &self.fake {
             let stream = fake(up).map_err(UpstreamError::Connect)?;
             return Ok(UpConn::new(UpstreamStream::Memory(stream), Instant::now()));
