@@ -9,7 +9,9 @@
 use crate::deploy::snapshot::UpstreamId;
 use crate::deploy::Snapshot;
 use crate::net::stream::UpstreamStream;
+use monoio::time::Sleep;
 use std::cell::RefCell;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// Backends commonly close idle keep-alive connections after 60–75 s (nginx: 75 s); retiring ours
@@ -29,6 +31,10 @@ pub struct UpConn {
     /// read moves it (`BodyStream` keeps them here, in the box, to stay small).
     pub deadline: Instant,
     pub read_timeout: Duration,
+    /// The timer every wait on this connection is bounded by, reset to each wait's deadline (see
+    /// `wire::Timed`): made once with the connection, so a wait's future holds a pointer to it
+    /// instead of a 640-byte timer that every async layer would copy again.
+    pub timer: Pin<Box<Sleep>>,
 }
 
 impl UpConn {
@@ -40,6 +46,7 @@ impl UpConn {
             reused: false,
             deadline: now,
             read_timeout: Duration::ZERO,
+            timer: Box::pin(monoio::time::sleep_until(now.into())),
         })
     }
 }

@@ -3,7 +3,11 @@
 
 use super::{UpConn, UpstreamError};
 use crate::http::upstream::{parse_response, ResponseHead};
-use crate::net::stream::{Stream, UpstreamStream};
+use crate::net::stream::Stream;
+use monoio::time::Sleep;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
@@ -14,16 +18,51 @@ pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
     Ok(deadline - now)
 }
 
+/// A wait bounded by the connection's reusable timer: `None` once the deadline passed first.
+struct Timed<'t, F> {
+    op: F,
+    timer: Pin<&'t mut Sleep>,
+}
+
+impl<F: Future> Future for Timed<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of `op`: `Timed` never moves it out (no method takes it by
+        // value, no `Drop` impl), and `Timed` is `Unpin` only when `F` is, so `op` stays where it
+        // was pinned until dropped. `timer` is a `Pin<&mut>`, itself `Unpin`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let op = unsafe { Pin::new_unchecked(&mut this.op) };
+        if let Poll::Ready(v) = op.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match this.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Bounds `op` by `deadline` on `timer` (re-armed: extending a registered timer is a store).
+fn timed<F: Future>(op: F, timer: &mut Pin<Box<Sleep>>, deadline: Instant) -> Timed<'_, F> {
+    timer.as_mut().reset(deadline.into());
+    Timed {
+        op,
+        timer: timer.as_mut(),
+    }
+}
+
 /// Writes all of `buf` (handed back through the same `&mut`).
 pub async fn write_all(
-    stream: &mut UpstreamStream,
+    conn: &mut UpConn,
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> Result<(), UpstreamError> {
-    let limit = remaining(deadline)?;
-    let (res, back) = monoio::time::timeout(limit, stream.write_all(std::mem::take(buf)))
+    remaining(deadline)?;
+    let UpConn { stream, timer, .. } = conn;
+    let (res, back) = timed(stream.write_all(std::mem::take(buf)), timer, deadline)
         .await
-        .map_err(|_| UpstreamError::Timeout)?;
+        .ok_or(UpstreamError::Timeout)?;
     *buf = back;
     res.map(|_| ()).map_err(UpstreamError::Io)
 }
@@ -34,7 +73,7 @@ pub async fn read_more(
     deadline: Instant,
     grow_to: usize,
 ) -> Result<usize, UpstreamError> {
-    let limit = remaining(deadline)?;
+    remaining(deadline)?;
     let mut buf = std::mem::take(&mut conn.rbuf);
     if buf.len() == buf.capacity() {
         buf.reserve(
@@ -43,9 +82,10 @@ pub async fn read_more(
                 .min(grow_to.saturating_sub(buf.len()).max(4096)),
         );
     }
-    let (res, buf) = monoio::time::timeout(limit, conn.stream.read(buf))
+    let UpConn { stream, timer, .. } = conn;
+    let (res, buf) = timed(stream.read(buf), timer, deadline)
         .await
-        .map_err(|_| UpstreamError::Timeout)?;
+        .ok_or(UpstreamError::Timeout)?;
     conn.rbuf = buf;
     res.map_err(UpstreamError::Io)
 }
