@@ -11,7 +11,7 @@
 //! slow or hostile client holds at most its buffers, never an unbounded queue.
 
 use super::relay::{self, RelayEnd};
-use super::stream::{ClientStream, Stream};
+use super::stream::{timed, ClientStream, Stream};
 use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
@@ -22,7 +22,9 @@ use crate::http::HeadError;
 use crate::pipeline::respond::{self, Reject};
 use crate::pipeline::{self, Buffers, Request};
 use monoio::net::TcpStream;
+use monoio::time::Sleep;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,6 +63,15 @@ struct Conn {
     head: Box<RequestHead>,
     uhead: Box<ResponseHead>,
     snap: Arc<Snapshot>,
+    /// Bounds every read and flush, re-armed per wait (`stream::timed`: no timer in the futures).
+    timer: Pin<Box<Sleep>>,
+}
+
+/// `limit` from now; a limit too far to represent waits ~forever (as `monoio::time::timeout`).
+fn deadline_in(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
 }
 
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
@@ -76,6 +87,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
         head: Box::new(RequestHead::new()),
         uhead: Box::new(ResponseHead::new()),
         snap: core.current(),
+        timer: Box::pin(monoio::time::sleep(Duration::ZERO)),
     };
     let _ = conn.run(&core).await;
     core.connections.set(core.connections.get() - 1);
@@ -87,8 +99,9 @@ impl Conn {
             return Ok(());
         }
         let buf = std::mem::take(&mut self.wbuf);
-        match monoio::time::timeout(limit, self.stream.write_all(buf)).await {
-            Ok((Ok(_), mut back)) => {
+        let deadline = deadline_in(limit);
+        match timed(self.stream.write_all(buf), &mut self.timer, deadline).await {
+            Some((Ok(_), mut back)) => {
                 back.clear();
                 if back.capacity() > KEEP_CAPACITY {
                     back.shrink_to(KEEP_CAPACITY);
@@ -111,8 +124,9 @@ impl Conn {
             self.rbuf.reserve(self.rbuf.capacity().max(READ_BUF));
         }
         let buf = std::mem::take(&mut self.rbuf);
-        match monoio::time::timeout(limit, self.stream.read(buf)).await {
-            Ok((Ok(n), buf)) => {
+        let deadline = deadline_in(limit);
+        match timed(self.stream.read(buf), &mut self.timer, deadline).await {
+            Some((Ok(n), buf)) => {
                 self.rbuf = buf;
                 Ok(n)
             }

@@ -14,6 +14,7 @@
 use monoio::buf::{IoBufMut, SliceMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
+use monoio::time::Sleep;
 use monoio::BufResult;
 use std::cell::RefCell;
 use std::future::Future;
@@ -22,6 +23,7 @@ use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 /// An owned-buffer byte stream. The methods return the transport's own future wrapped only in
 /// `Io` (no `async fn` layer per variant): a future holding a timeout is 128-byte aligned and
@@ -81,6 +83,43 @@ where
                 Io::Memory(f) => Pin::new_unchecked(f).poll(cx),
             }
         }
+    }
+}
+
+/// A wait bounded by a connection's reusable timer: `None` once the deadline passed first. A
+/// connection keeps one boxed timer and re-arms it per wait, so the wait's future holds a pointer,
+/// not the 640-byte, 128-byte-aligned `Sleep` that `monoio::time::timeout` would embed (and every
+/// async layer above would copy again).
+pub struct Timed<'t, F> {
+    op: F,
+    timer: Pin<&'t mut Sleep>,
+}
+
+impl<F: Future> Future for Timed<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of `op`: `Timed` never moves it out (no method takes it by
+        // value, no `Drop` impl), and `Timed` is `Unpin` only when `F` is, so `op` stays where it
+        // was pinned until dropped. `timer` is a `Pin<&mut>`, itself `Unpin`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let op = unsafe { Pin::new_unchecked(&mut this.op) };
+        if let Poll::Ready(v) = op.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match this.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Bounds `op` by `deadline` on `timer` (re-armed: extending a registered timer is a store).
+pub fn timed<F: Future>(op: F, timer: &mut Pin<Box<Sleep>>, deadline: Instant) -> Timed<'_, F> {
+    timer.as_mut().reset(deadline.into());
+    Timed {
+        op,
+        timer: timer.as_mut(),
     }
 }
 

@@ -3,11 +3,7 @@
 
 use super::{UpConn, UpstreamError};
 use crate::http::upstream::{parse_response, ResponseHead};
-use crate::net::stream::Stream;
-use monoio::time::Sleep;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use crate::net::stream::{timed, Stream};
 use std::time::{Duration, Instant};
 
 pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
@@ -16,40 +12,6 @@ pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
         return Err(UpstreamError::Timeout);
     }
     Ok(deadline - now)
-}
-
-/// A wait bounded by the connection's reusable timer: `None` once the deadline passed first.
-struct Timed<'t, F> {
-    op: F,
-    timer: Pin<&'t mut Sleep>,
-}
-
-impl<F: Future> Future for Timed<'_, F> {
-    type Output = Option<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning of `op`: `Timed` never moves it out (no method takes it by
-        // value, no `Drop` impl), and `Timed` is `Unpin` only when `F` is, so `op` stays where it
-        // was pinned until dropped. `timer` is a `Pin<&mut>`, itself `Unpin`.
-        let this = unsafe { self.get_unchecked_mut() };
-        let op = unsafe { Pin::new_unchecked(&mut this.op) };
-        if let Poll::Ready(v) = op.poll(cx) {
-            return Poll::Ready(Some(v));
-        }
-        match this.timer.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-/// Bounds `op` by `deadline` on `timer` (re-armed: extending a registered timer is a store).
-fn timed<F: Future>(op: F, timer: &mut Pin<Box<Sleep>>, deadline: Instant) -> Timed<'_, F> {
-    timer.as_mut().reset(deadline.into());
-    Timed {
-        op,
-        timer: timer.as_mut(),
-    }
 }
 
 /// Writes all of `buf` (handed back through the same `&mut`).
