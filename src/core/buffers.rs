@@ -12,7 +12,9 @@
 
 use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
+use monoio::time::Sleep;
 use std::cell::{Cell, RefCell};
+use std::pin::Pin;
 
 /// Initial size of each buffer of a set. A buffer grows for a larger request and keeps its size
 /// up to `KEEP_CAPACITY`.
@@ -32,6 +34,10 @@ pub struct WorkSet {
     pub body: Vec<u8>,
     pub head: RequestHead,
     pub uhead: ResponseHead,
+    /// The one timer that bounds the connection's reads and flushes, re-armed per wait
+    /// (`net::stream::timed`), so no future carries a timer of its own. Made on first use, inside
+    /// the worker's runtime (a timer belongs to the runtime that made it), then pooled with the set.
+    pub timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl WorkSet {
@@ -43,6 +49,7 @@ impl WorkSet {
             body: Vec::new(),
             head: RequestHead::new(),
             uhead: ResponseHead::new(),
+            timer: None,
         })
     }
 

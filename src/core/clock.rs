@@ -11,6 +11,9 @@ pub struct Clock {
     now: Cell<Instant>,
     epoch_ms: Cell<u64>,
     formatter: RefCell<DateCache>,
+    /// The second `date` shows (`u64::MAX` before the first reading): the date is refreshed only
+    /// when a tick crosses into the next second, so most ticks cost two clock reads and no more.
+    date_secs: Cell<u64>,
     date: Cell<[u8; IMF_FIXDATE_LEN]>,
 }
 
@@ -26,6 +29,7 @@ impl Clock {
             now: Cell::new(Instant::now()),
             epoch_ms: Cell::new(0),
             formatter: RefCell::new(DateCache::new()),
+            date_secs: Cell::new(u64::MAX),
             date: Cell::new([b' '; IMF_FIXDATE_LEN]),
         };
         clock.tick();
@@ -44,8 +48,12 @@ impl Clock {
     pub fn set(&self, now: Instant, epoch_ms: u64) {
         self.now.set(now);
         self.epoch_ms.set(epoch_ms);
-        let wall = UNIX_EPOCH + Duration::from_millis(epoch_ms);
-        self.date.set(*self.formatter.borrow_mut().get(wall));
+        let secs = epoch_ms / 1000;
+        if secs != self.date_secs.get() {
+            self.date_secs.set(secs);
+            let wall = UNIX_EPOCH + Duration::from_secs(secs);
+            self.date.set(*self.formatter.borrow_mut().get(wall));
+        }
     }
 
     #[inline]
@@ -77,5 +85,19 @@ mod tests {
         assert_eq!(c.now(), at);
         assert_eq!(c.epoch_ms(), 784_111_777_000);
         assert_eq!(&c.date(), b"Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+
+    #[test]
+    fn date_follows_the_second_both_ways() {
+        let c = Clock::new();
+        let at = Instant::now();
+        c.set(at, 784_111_777_999);
+        assert_eq!(&c.date(), b"Sun, 06 Nov 1994 08:49:37 GMT");
+        c.set(at, 784_111_778_000);
+        assert_eq!(&c.date(), b"Sun, 06 Nov 1994 08:49:38 GMT");
+        // A clock set back (tests, a wall clock step) shows the earlier second again.
+        c.set(at, 784_111_777_000);
+        assert_eq!(&c.date(), b"Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(c.epoch_ms(), 784_111_777_000);
     }
 }

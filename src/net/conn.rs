@@ -16,7 +16,7 @@
 //! buffers, never an unbounded queue.
 
 use super::relay::{self, RelayEnd};
-use super::stream::{ClientStream, Stream};
+use super::stream::{timed, ClientStream, Stream};
 use crate::core::buffers::WorkSet;
 use crate::core::Core;
 use crate::deploy::Snapshot;
@@ -27,7 +27,9 @@ use crate::http::HeadError;
 use crate::pipeline::respond::{self, Reject};
 use crate::pipeline::{self, Buffers, Request};
 use monoio::net::TcpStream;
+use monoio::time::Sleep;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +70,17 @@ struct Conn<'a> {
     snap: &'a mut Arc<Snapshot>,
 }
 
+fn new_timer() -> Pin<Box<Sleep>> {
+    Box::pin(monoio::time::sleep(Duration::ZERO))
+}
+
+/// `limit` from now; a limit too far to represent waits ~forever (as `monoio::time::timeout`).
+fn deadline_in(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365 * 30))
+}
+
 pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
     core.connections.set(core.connections.get() + 1);
     let mut stream = ClientStream::tcp(stream);
@@ -104,8 +117,15 @@ impl Conn<'_> {
             return Ok(());
         }
         let buf = std::mem::take(&mut self.w.wbuf);
-        match monoio::time::timeout(limit, self.stream.write_all(buf)).await {
-            Ok((Ok(_), mut back)) => {
+        let deadline = deadline_in(limit);
+        match timed(
+            self.stream.write_all(buf),
+            self.w.timer.get_or_insert_with(new_timer),
+            deadline,
+        )
+        .await
+        {
+            Some((Ok(_), mut back)) => {
                 back.clear();
                 if back.capacity() > KEEP_CAPACITY {
                     back.shrink_to(KEEP_CAPACITY);
@@ -128,8 +148,15 @@ impl Conn<'_> {
             self.w.rbuf.reserve(self.w.rbuf.capacity().max(READ_BUF));
         }
         let buf = std::mem::take(&mut self.w.rbuf);
-        match monoio::time::timeout(limit, self.stream.read(buf)).await {
-            Ok((Ok(n), buf)) => {
+        let deadline = deadline_in(limit);
+        match timed(
+            self.stream.read(buf),
+            self.w.timer.get_or_insert_with(new_timer),
+            deadline,
+        )
+        .await
+        {
+            Some((Ok(n), buf)) => {
                 self.w.rbuf = buf;
                 Ok(n)
             }
@@ -290,7 +317,7 @@ impl Conn<'_> {
             };
             let mut outcome = pipeline::run(&req, core, self.snap, bufs).await;
             if let Some(r) = outcome.relay.take() {
-                let end = relay::relay(
+                let relayed = relay::relay(
                     r,
                     self.stream,
                     &mut self.w.wbuf,
@@ -298,11 +325,14 @@ impl Conn<'_> {
                     cfg.idle_timeout,
                 )
                 .await;
-                if end != RelayEnd::Complete {
+                if relayed.end != RelayEnd::Complete {
                     // Ending the connection is the only honest signal once the head is out.
                     outcome.close = true;
                 }
-                core.clock.tick();
+                if relayed.waited {
+                    // Only a relay that waited leaves the clock reading stale.
+                    core.clock.tick();
+                }
             }
             pipeline::finish(core, req.received, &outcome);
             core.end_request();

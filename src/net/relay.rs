@@ -51,6 +51,14 @@ pub enum RelayEnd {
     ClientGone,
 }
 
+/// How a relay went: its end, and whether it waited on either side (a relay whose body was
+/// already read whole does no I/O, and then the core's clock reading is still current).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relayed {
+    pub end: RelayEnd,
+    pub waited: bool,
+}
+
 /// What reading the next piece of a relayed body gave.
 enum Refill {
     More,
@@ -80,7 +88,9 @@ async fn refill<S: Stream>(
     client: &mut S,
     wbuf: &mut Vec<u8>,
     write_limit: Duration,
+    waited: &mut bool,
 ) -> Refill {
+    *waited = true;
     if wbuf.len() >= FLUSH_AT && !flush(client, wbuf, write_limit).await {
         return Refill::ClientGone;
     }
@@ -99,13 +109,14 @@ pub async fn relay<S: Stream>(
     wbuf: &mut Vec<u8>,
     upstream: &Client,
     write_limit: Duration,
-) -> RelayEnd {
+) -> Relayed {
     let Relay { mut body, mode } = relay;
-    let end = copy(&mut body, mode, client, wbuf, write_limit).await;
+    let mut waited = false;
+    let end = copy(&mut body, mode, client, wbuf, write_limit, &mut waited).await;
     if end == RelayEnd::Complete {
         upstream.release(body);
     }
-    end
+    Relayed { end, waited }
 }
 
 async fn copy<S: Stream>(
@@ -114,6 +125,7 @@ async fn copy<S: Stream>(
     client: &mut S,
     wbuf: &mut Vec<u8>,
     write_limit: Duration,
+    waited: &mut bool,
 ) -> RelayEnd {
     match mode {
         RelayMode::Done => {}
@@ -128,7 +140,7 @@ async fn copy<S: Stream>(
                 if remaining == 0 {
                     break;
                 }
-                match refill(body, client, wbuf, write_limit).await {
+                match refill(body, client, wbuf, write_limit, waited).await {
                     Refill::More => {}
                     Refill::ClientGone => return RelayEnd::ClientGone,
                     Refill::Ended | Refill::Failed => return RelayEnd::Truncated,
@@ -156,7 +168,7 @@ async fn copy<S: Stream>(
                     }
                     Err(_) => return RelayEnd::Truncated,
                 }
-                match refill(body, client, wbuf, write_limit).await {
+                match refill(body, client, wbuf, write_limit, waited).await {
                     Refill::More => {}
                     Refill::ClientGone => return RelayEnd::ClientGone,
                     Refill::Ended | Refill::Failed => return RelayEnd::Truncated,
@@ -176,7 +188,7 @@ async fn copy<S: Stream>(
                 let n = data.len();
                 body.consume(n);
             }
-            match refill(body, client, wbuf, write_limit).await {
+            match refill(body, client, wbuf, write_limit, waited).await {
                 Refill::More => {}
                 Refill::ClientGone => return RelayEnd::ClientGone,
                 Refill::Ended => {

@@ -5,40 +5,130 @@
 //! Both implement `Stream`: owned-buffer reads and writes in monoio's rent model (the buffer is
 //! handed to the kernel and handed back), so a timed-out operation takes its buffer with it. The
 //! traits are used generically (enums and `impl Stream`), never as `dyn`, so the request path
-//! boxes no future.
+//! boxes no future; and each method returns the transport's own future (in `Io`, one variant per
+//! transport), not an `async fn` layer around it, so no per-call future is built and then moved.
 //!
 //! `MemoryStream` is the in-memory peer: a scripted backend for the pipeline's unit tests, and
 //! the client side of TestInvokeMethod (which collects what the relay writes).
 
-use monoio::buf::IoBufMut;
+use monoio::buf::{IoBufMut, SliceMut};
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::TcpStream;
+use monoio::time::Sleep;
+use monoio::BufResult;
 use std::cell::RefCell;
+use std::future::Future;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
-/// An owned-buffer byte stream.
-// The runtime is thread-per-core: these futures are `!Send` by design, so the `Send`-bound
-// concern of `async fn` in public traits does not apply.
-#[allow(async_fn_in_trait)]
+/// An owned-buffer byte stream. The methods return the transport's own future wrapped only in
+/// `Io` (no `async fn` layer per variant): a future holding a timeout is 128-byte aligned and
+/// large, and every async layer between the socket and the caller would copy it once more per
+/// call.
 pub trait Stream {
     /// Reads into the spare capacity of `buf` past its length (the caller makes room), returning
     /// the count; `Ok(0)` is end of stream.
-    async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>);
-    /// Writes all of `buf`, handing it back.
-    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>);
+    fn read(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>>;
+    /// Writes all of `buf` (the count is its length), handing it back.
+    fn write_all(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>>;
 }
 
-async fn tcp_read(s: &mut TcpStream, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+/// The buffer a transport hands back: the `Vec` itself, or the slice of it that was read into.
+pub trait Rented {
+    fn into_vec(self) -> Vec<u8>;
+}
+
+impl Rented for Vec<u8> {
+    fn into_vec(self) -> Vec<u8> {
+        self
+    }
+}
+
+impl Rented for SliceMut<Vec<u8>> {
+    fn into_vec(self) -> Vec<u8> {
+        self.into_inner()
+    }
+}
+
+/// A stream operation in flight: the variant's own future, its buffer handed back as a `Vec`.
+pub enum Io<T, M> {
+    Tcp(T),
+    Memory(M),
+}
+
+/// The memory variant of a stream that has none (`ClientStream`); never constructed.
+type NoMemory = std::future::Pending<BufResult<usize, Vec<u8>>>;
+
+impl<T, B, M> Future for Io<T, M>
+where
+    T: Future<Output = BufResult<usize, B>>,
+    B: Rented,
+    M: Future<Output = BufResult<usize, Vec<u8>>>,
+{
+    type Output = BufResult<usize, Vec<u8>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of the one live variant. `Io` never moves a variant's
+        // future out (no method takes it by value, no `Drop` impl), and it is `Unpin` only when
+        // both futures are (auto trait), so the future stays where it was pinned until dropped.
+        unsafe {
+            match self.get_unchecked_mut() {
+                Io::Tcp(f) => Pin::new_unchecked(f)
+                    .poll(cx)
+                    .map(|(res, buf)| (res, buf.into_vec())),
+                Io::Memory(f) => Pin::new_unchecked(f).poll(cx),
+            }
+        }
+    }
+}
+
+/// A wait bounded by a connection's reusable timer: `None` once the deadline passed first. A
+/// connection keeps one boxed timer and re-arms it per wait, so the wait's future holds a pointer,
+/// not the 640-byte, 128-byte-aligned `Sleep` that `monoio::time::timeout` would embed (and every
+/// async layer above would copy again).
+pub struct Timed<'t, F> {
+    op: F,
+    timer: Pin<&'t mut Sleep>,
+}
+
+impl<F: Future> Future for Timed<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of `op`: `Timed` never moves it out (no method takes it by
+        // value, no `Drop` impl), and `Timed` is `Unpin` only when `F` is, so `op` stays where it
+        // was pinned until dropped. `timer` is a `Pin<&mut>`, itself `Unpin`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let op = unsafe { Pin::new_unchecked(&mut this.op) };
+        if let Poll::Ready(v) = op.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match this.timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Bounds `op` by `deadline` on `timer` (re-armed: extending a registered timer is a store).
+pub fn timed<F: Future>(op: F, timer: &mut Pin<Box<Sleep>>, deadline: Instant) -> Timed<'_, F> {
+    timer.as_mut().reset(deadline.into());
+    Timed {
+        op,
+        timer: timer.as_mut(),
+    }
+}
+
+fn tcp_read(
+    s: &mut TcpStream,
+    buf: Vec<u8>,
+) -> impl Future<Output = BufResult<usize, SliceMut<Vec<u8>>>> + '_ {
     let len = buf.len();
-    let (res, slice) = s.read(buf.slice_mut(len..)).await;
-    (res, slice.into_inner())
-}
-
-async fn tcp_write_all(s: &mut TcpStream, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
-    let (res, buf) = AsyncWriteRentExt::write_all(s, buf).await;
-    (res.map(|_| ()), buf)
+    s.read(buf.slice_mut(len..))
 }
 
 /// Shuts both directions of a socket that is about to be dropped. Under io_uring, a read that a
@@ -67,14 +157,14 @@ impl ClientStream {
 }
 
 impl Stream for ClientStream {
-    async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    fn read(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
-            ClientStream::Tcp(s) => tcp_read(s, buf).await,
+            ClientStream::Tcp(s) => Io::<_, NoMemory>::Tcp(tcp_read(s, buf)),
         }
     }
-    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    fn write_all(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
-            ClientStream::Tcp(s) => tcp_write_all(s, buf).await,
+            ClientStream::Tcp(s) => AsyncWriteRentExt::write_all(s, buf),
         }
     }
 }
@@ -103,16 +193,16 @@ impl UpstreamStream {
 }
 
 impl Stream for UpstreamStream {
-    async fn read(&mut self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    fn read(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
-            UpstreamStream::Tcp(s) => tcp_read(s, buf).await,
-            UpstreamStream::Memory(m) => m.read(buf).await,
+            UpstreamStream::Tcp(s) => Io::Tcp(tcp_read(s, buf)),
+            UpstreamStream::Memory(m) => Io::Memory(m.read_scripted(buf)),
         }
     }
-    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    fn write_all(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
-            UpstreamStream::Tcp(s) => tcp_write_all(s, buf).await,
-            UpstreamStream::Memory(m) => m.write_all(buf).await,
+            UpstreamStream::Tcp(s) => Io::Tcp(AsyncWriteRentExt::write_all(s, buf)),
+            UpstreamStream::Memory(m) => Io::Memory(m.write_collected(buf)),
         }
     }
 }
@@ -168,7 +258,16 @@ impl MemoryStream {
 }
 
 impl Stream for MemoryStream {
-    async fn read(&mut self, mut buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+    fn read(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
+        self.read_scripted(buf)
+    }
+    fn write_all(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
+        self.write_collected(buf)
+    }
+}
+
+impl MemoryStream {
+    async fn read_scripted(&mut self, mut buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
         let left = self.input.len() - self.pos;
         if left == 0 {
             if self.at_end == AtEnd::Stall {
@@ -185,8 +284,8 @@ impl Stream for MemoryStream {
         self.pos += n;
         (Ok(n), buf)
     }
-    async fn write_all(&mut self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+    async fn write_collected(&mut self, buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
         self.written.borrow_mut().extend_from_slice(&buf);
-        (Ok(()), buf)
+        (Ok(buf.len()), buf)
     }
 }

@@ -363,6 +363,25 @@ fn a_silent_backend_is_504_after_the_integration_timeout() {
 }
 
 #[test]
+fn a_pooled_connection_times_out_on_its_next_exchange() {
+    // The connection's timer is re-armed per exchange: the second exchange on the pooled
+    // connection (on a new runtime here) still ends at its own deadline.
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        AtEnd::Stall,
+    ));
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 200);
+    assert_eq!(h.core.upstream.idle_count(), 1);
+    let started = Instant::now();
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 504);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(h.connects.get(), 1);
+}
+
+#[test]
 fn metrics_count_each_routed_request_once_its_response_is_out() {
     let h = Harness::new();
     h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -391,4 +410,29 @@ fn metrics_count_each_routed_request_once_its_response_is_out() {
         series("tollgate_5xxerror{", "/proxy/{p+}", "ANY").as_deref(),
         Some("1")
     );
+}
+
+/// The values the phases hand on by value stay small: a move of more than 128 bytes is a
+/// `memcpy` call, and a request makes a dozen such moves (issue 6's per-request budget).
+#[test]
+fn values_handed_between_phases_stay_small() {
+    use std::mem::size_of;
+    let sizes = [
+        (
+            "BodyStream",
+            size_of::<crate::net::upstream::BodyStream>(),
+            64,
+        ),
+        ("Relay", size_of::<crate::net::relay::Relay>(), 128),
+        (
+            "IntegrationResponse",
+            size_of::<super::IntegrationResponse>(),
+            128,
+        ),
+        ("Outcome", size_of::<super::Outcome>(), 128),
+    ];
+    for (name, size, max) in sizes {
+        eprintln!("{name}: {size} bytes");
+        assert!(size <= max, "{name} is {size} bytes, over {max}");
+    }
 }

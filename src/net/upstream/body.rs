@@ -11,13 +11,13 @@ use crate::deploy::snapshot::UpstreamId;
 use crate::http::body::{BodyError, ChunkedDecoder};
 use crate::http::upstream::ResponseHead;
 use crate::http::Framing;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Most bytes read from the backend per read while relaying.
 const READ_PIECE: usize = 64 * 1024;
 
 pub struct BodyStream {
-    conn: UpConn,
+    conn: Box<UpConn>,
     up_id: UpstreamId,
     head_len: usize,
     /// Offset in `conn.rbuf` of the first body byte not yet consumed.
@@ -25,19 +25,19 @@ pub struct BodyStream {
     framing: Framing,
     /// The backend allows reuse after this response.
     keep_alive: bool,
-    deadline: Instant,
-    read_timeout: Duration,
     /// Set when the body was read to exactly its end and the connection may be pooled.
     reusable: bool,
 }
 
 impl BodyStream {
     pub(super) fn new(
-        conn: UpConn,
+        mut conn: Box<UpConn>,
         attempt: &Attempt,
         head: &ResponseHead,
         head_len: usize,
     ) -> BodyStream {
+        conn.deadline = attempt.deadline;
+        conn.read_timeout = attempt.read_timeout;
         BodyStream {
             conn,
             up_id: attempt.up_id,
@@ -45,8 +45,6 @@ impl BodyStream {
             pos: head_len,
             framing: head.framing,
             keep_alive: head.keep_alive,
-            deadline: attempt.deadline,
-            read_timeout: attempt.read_timeout,
             reusable: false,
         }
     }
@@ -81,14 +79,17 @@ impl BodyStream {
         self.conn.rbuf.clear();
         self.pos = 0;
         self.head_len = 0;
-        self.deadline = self.deadline.max(Instant::now() + self.read_timeout);
-        read_more(&mut self.conn, self.deadline, READ_PIECE).await
+        let conn = &mut *self.conn;
+        conn.deadline = conn.deadline.max(Instant::now() + conn.read_timeout);
+        let deadline = conn.deadline;
+        read_more(conn, deadline, READ_PIECE).await
     }
 
     /// Reads the whole body (decoded, at most `max` bytes) into `out`, keeping the head's bytes.
     pub async fn collect(&mut self, max: usize, out: &mut Vec<u8>) -> Result<(), UpstreamError> {
         out.clear();
         let head_len = self.head_len;
+        let deadline = self.conn.deadline;
         match self.framing {
             Framing::None => {}
             Framing::ContentLength(n) => {
@@ -97,7 +98,7 @@ impl BodyStream {
                     return Err(UpstreamError::TooLarge);
                 }
                 while self.conn.rbuf.len() < head_len + n {
-                    if read_more(&mut self.conn, self.deadline, head_len + n).await? == 0 {
+                    if read_more(&mut self.conn, deadline, head_len + n).await? == 0 {
                         return Err(UpstreamError::Closed { received: true });
                     }
                 }
@@ -121,7 +122,7 @@ impl BodyStream {
                     // Keep the head (its spans) and the undecoded tail; drop what was decoded.
                     self.conn.rbuf.drain(head_len..self.pos);
                     self.pos = head_len;
-                    if read_more(&mut self.conn, self.deadline, READ_PIECE).await? == 0 {
+                    if read_more(&mut self.conn, deadline, READ_PIECE).await? == 0 {
                         return Err(UpstreamError::Closed { received: true });
                     }
                 }
@@ -133,7 +134,7 @@ impl BodyStream {
                         return Err(UpstreamError::TooLarge);
                     }
                     let grow = head_len + max + 1;
-                    if read_more(&mut self.conn, self.deadline, grow).await? == 0 {
+                    if read_more(&mut self.conn, deadline, grow).await? == 0 {
                         break;
                     }
                 }
@@ -146,7 +147,7 @@ impl BodyStream {
     }
 
     /// The connection, when the body ended cleanly and it may carry another request.
-    pub(super) fn into_reusable(self) -> Option<(UpstreamId, UpConn)> {
+    pub(super) fn into_reusable(self) -> Option<(UpstreamId, Box<UpConn>)> {
         self.reusable.then_some((self.up_id, self.conn))
     }
 }

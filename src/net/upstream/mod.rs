@@ -143,7 +143,12 @@ impl Client {
                 Some(c) => c,
                 None => self.connect(attempt.up_id, up, attempt.deadline).await?,
             };
-            let result = match wire::write_all(&mut conn.stream, request, attempt.deadline).await {
+            // A fresh timer per exchange, made on this runtime (a pooled connection may outlive
+            // the runtime that made its last one, in tests); the waits below re-arm it.
+            conn.timer
+                .as_mut()
+                .set(monoio::time::sleep_until(attempt.deadline.into()));
+            let result = match wire::write_all(&mut conn, request, attempt.deadline).await {
                 Ok(()) => {
                     wire::read_head(
                         &mut conn,
@@ -177,7 +182,7 @@ impl Client {
         up_id: UpstreamId,
         up: &Upstream,
         deadline: Instant,
-    ) -> Result<UpConn, UpstreamError> {
+    ) -> Result<Box<UpConn>, UpstreamError> {
         if let Some(fake) = &self.fake {
             let stream = fake(up).map_err(UpstreamError::Connect)?;
             return Ok(UpConn::new(UpstreamStream::Memory(stream), Instant::now()));

@@ -2,12 +2,16 @@
 //!
 //! LIFO, so the connection most likely still open is reused first and the rest age out. Ids are
 //! stable across snapshots (the compiler interns origins), so pools survive a redeploy. A pooled
-//! connection owns its read buffer, so reuse costs no allocation.
+//! connection owns its read buffer, so reuse costs no allocation. Connections are boxed once, when
+//! made: a response's `BodyStream` then carries a pointer, not the socket and buffer, through the
+//! pipeline's by-value results (small values are moved inline, large ones by `memcpy`).
 
 use crate::deploy::snapshot::UpstreamId;
 use crate::deploy::Snapshot;
 use crate::net::stream::UpstreamStream;
+use monoio::time::Sleep;
 use std::cell::RefCell;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// Backends commonly close idle keep-alive connections after 60–75 s (nginx: 75 s); retiring ours
@@ -23,21 +27,35 @@ pub struct UpConn {
     /// True once the connection served a request: a failure before any response byte on such a
     /// connection may be the backend's idle close, which is the only case worth a retry.
     pub reused: bool,
+    /// The current exchange's deadline for the next read of its response body, and how far each
+    /// read moves it (`BodyStream` keeps them here, in the box, to stay small).
+    pub deadline: Instant,
+    pub read_timeout: Duration,
+    /// The timer every wait on this connection is bounded by, reset to each wait's deadline (see
+    /// `wire::Timed`): made once with the connection, so a wait's future holds a pointer to it
+    /// instead of a 640-byte timer that every async layer would copy again.
+    pub timer: Pin<Box<Sleep>>,
 }
 
 impl UpConn {
-    pub fn new(stream: UpstreamStream, now: Instant) -> UpConn {
-        UpConn {
+    pub fn new(stream: UpstreamStream, now: Instant) -> Box<UpConn> {
+        Box::new(UpConn {
             stream,
             rbuf: Vec::with_capacity(UPSTREAM_BUF),
             idle_since: now,
             reused: false,
-        }
+            deadline: now,
+            read_timeout: Duration::ZERO,
+            timer: Box::pin(monoio::time::sleep_until(now.into())),
+        })
     }
 }
 
 pub struct Pool {
-    idle: RefCell<Vec<Vec<UpConn>>>,
+    // Boxed on purpose: the box is made once per connection and travels whole between the pool
+    // and `BodyStream`; storing `UpConn` unboxed would re-box it on every take.
+    #[allow(clippy::vec_box)]
+    idle: RefCell<Vec<Vec<Box<UpConn>>>>,
     max_idle: usize,
 }
 
@@ -57,7 +75,7 @@ impl Pool {
         }
     }
 
-    pub fn take(&self, id: UpstreamId, now: Instant) -> Option<UpConn> {
+    pub fn take(&self, id: UpstreamId, now: Instant) -> Option<Box<UpConn>> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(id.0 as usize)?;
         while let Some(mut conn) = list.pop() {
@@ -69,7 +87,7 @@ impl Pool {
         None
     }
 
-    pub fn put(&self, id: UpstreamId, mut conn: UpConn, now: Instant) {
+    pub fn put(&self, id: UpstreamId, mut conn: Box<UpConn>, now: Instant) {
         let mut idle = self.idle.borrow_mut();
         let i = id.0 as usize;
         if i >= idle.len() {

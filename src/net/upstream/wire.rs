@@ -3,7 +3,7 @@
 
 use super::{UpConn, UpstreamError};
 use crate::http::upstream::{parse_response, ResponseHead};
-use crate::net::stream::{Stream, UpstreamStream};
+use crate::net::stream::{timed, Stream};
 use std::time::{Duration, Instant};
 
 pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
@@ -16,16 +16,17 @@ pub fn remaining(deadline: Instant) -> Result<Duration, UpstreamError> {
 
 /// Writes all of `buf` (handed back through the same `&mut`).
 pub async fn write_all(
-    stream: &mut UpstreamStream,
+    conn: &mut UpConn,
     buf: &mut Vec<u8>,
     deadline: Instant,
 ) -> Result<(), UpstreamError> {
-    let limit = remaining(deadline)?;
-    let (res, back) = monoio::time::timeout(limit, stream.write_all(std::mem::take(buf)))
+    remaining(deadline)?;
+    let UpConn { stream, timer, .. } = conn;
+    let (res, back) = timed(stream.write_all(std::mem::take(buf)), timer, deadline)
         .await
-        .map_err(|_| UpstreamError::Timeout)?;
+        .ok_or(UpstreamError::Timeout)?;
     *buf = back;
-    res.map_err(UpstreamError::Io)
+    res.map(|_| ()).map_err(UpstreamError::Io)
 }
 
 /// Reads more bytes onto the end of `conn.rbuf`, growing it when full. Returns the count (0 = EOF).
@@ -34,7 +35,7 @@ pub async fn read_more(
     deadline: Instant,
     grow_to: usize,
 ) -> Result<usize, UpstreamError> {
-    let limit = remaining(deadline)?;
+    remaining(deadline)?;
     let mut buf = std::mem::take(&mut conn.rbuf);
     if buf.len() == buf.capacity() {
         buf.reserve(
@@ -43,9 +44,10 @@ pub async fn read_more(
                 .min(grow_to.saturating_sub(buf.len()).max(4096)),
         );
     }
-    let (res, buf) = monoio::time::timeout(limit, conn.stream.read(buf))
+    let UpConn { stream, timer, .. } = conn;
+    let (res, buf) = timed(stream.read(buf), timer, deadline)
         .await
-        .map_err(|_| UpstreamError::Timeout)?;
+        .ok_or(UpstreamError::Timeout)?;
     conn.rbuf = buf;
     res.map_err(UpstreamError::Io)
 }
