@@ -37,10 +37,19 @@ impl FramePool {
 
     /// Moves `fut` into a pooled heap block; the returned future polls it there.
     pub fn frame<F: Future>(&self, fut: F) -> Framed<'_, F> {
+        self.frame_with(|| fut)
+    }
+
+    /// Builds the future `make` returns straight into a pooled block. Returning a large value
+    /// into a pointer lets the compiler construct it in place, where `frame(fut)` must first
+    /// build it elsewhere and copy the whole state machine (kilobytes, once per busy period).
+    #[inline(always)]
+    pub fn frame_with<F: Future>(&self, make: impl FnOnce() -> F) -> Framed<'_, F> {
         let ptr = self.take(Layout::new::<F>()).cast::<F>();
         // SAFETY: `ptr` is valid for writes of one `F` (a block of `F`'s own layout, or dangling
-        // and well aligned when `F` is zero-sized) and holds no value yet.
-        unsafe { ptr.as_ptr().write(fut) };
+        // and well aligned when `F` is zero-sized) and holds no value yet. Should `make` panic,
+        // nothing was written and the block is merely not returned to the pool (a leak, no UB).
+        unsafe { ptr.as_ptr().write(make()) };
         Framed {
             pool: self,
             ptr,

@@ -102,7 +102,7 @@ pub async fn serve(core: Rc<Core>, stream: TcpStream, peer: SocketAddr) {
             w: &mut w,
             snap: &mut snap,
         };
-        let end = core.frames.frame(conn.run(&core)).await;
+        let end = core.frames.frame_with(|| conn.run(&core)).await;
         core.buffers.give(w);
         if end.is_err() {
             break;
