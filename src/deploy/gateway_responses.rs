@@ -332,7 +332,7 @@ mod tests {
             .iter()
             .map(|t| (t.name(), t.defaults().status))
             .collect();
-        // Same table as the management API's (src/admin/gateway_responses.rs `TYPES`).
+        // AWS's developer guide, "Gateway response types" (the management API reads this table too).
         let want = [
             ("DEFAULT_4XX", None),
             ("DEFAULT_5XX", None),

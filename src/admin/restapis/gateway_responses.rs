@@ -6,37 +6,13 @@
 
 use crate::admin::error::ApiError;
 use crate::admin::patch::{self, Op, PatchError, PatchOperation, Rule};
+use crate::deploy::gateway_responses::ResponseType;
 use crate::deploy::model::{GatewayResponse, RestApi};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub const RESPONSE_NOT_FOUND: ApiError =
     ApiError::NotFound("Invalid Gateway Response identifier specified");
-
-/// AWS's response types with their default status codes (none for the two DEFAULT_* types).
-pub const TYPES: [(&str, Option<&str>); 21] = [
-    ("DEFAULT_4XX", None),
-    ("DEFAULT_5XX", None),
-    ("RESOURCE_NOT_FOUND", Some("404")),
-    ("UNAUTHORIZED", Some("401")),
-    ("INVALID_API_KEY", Some("403")),
-    ("ACCESS_DENIED", Some("403")),
-    ("AUTHORIZER_FAILURE", Some("500")),
-    ("AUTHORIZER_CONFIGURATION_ERROR", Some("500")),
-    ("INVALID_SIGNATURE", Some("403")),
-    ("EXPIRED_TOKEN", Some("403")),
-    ("MISSING_AUTHENTICATION_TOKEN", Some("403")),
-    ("INTEGRATION_FAILURE", Some("504")),
-    ("INTEGRATION_TIMEOUT", Some("504")),
-    ("API_CONFIGURATION_ERROR", Some("500")),
-    ("UNSUPPORTED_MEDIA_TYPE", Some("415")),
-    ("BAD_REQUEST_PARAMETERS", Some("400")),
-    ("BAD_REQUEST_BODY", Some("400")),
-    ("REQUEST_TOO_LARGE", Some("413")),
-    ("THROTTLED", Some("429")),
-    ("QUOTA_EXCEEDED", Some("429")),
-    ("WAF_FILTERED", Some("403")),
-];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -49,7 +25,7 @@ pub struct PutGatewayResponseIn {
 }
 
 fn check_type(t: &str) -> Result<(), ApiError> {
-    if TYPES.iter().any(|(n, _)| *n == t) {
+    if ResponseType::from_name(t).is_some() {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
@@ -82,10 +58,10 @@ fn check_parameter(key: &str) -> Result<(), String> {
 
 /// The type's AWS default.
 pub fn default_response(t: &str) -> GatewayResponse {
-    let status = TYPES.iter().find(|(n, _)| *n == t).and_then(|(_, s)| *s);
+    let status = ResponseType::from_name(t).and_then(|r| r.defaults().status);
     GatewayResponse {
         response_type: t.to_string(),
-        status_code: status.map(str::to_string),
+        status_code: status.map(|s| s.to_string()),
         response_parameters: BTreeMap::new(),
         response_templates: BTreeMap::from([(
             "application/json".to_string(),
@@ -108,9 +84,9 @@ pub fn get(api: &RestApi, t: &str) -> Result<GatewayResponse, ApiError> {
 
 /// Every type, customised or default, ordered by type name (the pagination key).
 pub fn all(api: &RestApi) -> Vec<GatewayResponse> {
-    let mut out: Vec<GatewayResponse> = TYPES
+    let mut out: Vec<GatewayResponse> = ResponseType::ALL
         .iter()
-        .map(|(t, _)| get(api, t).unwrap_or_else(|_| default_response(t)))
+        .map(|r| get(api, r.name()).unwrap_or_else(|_| default_response(r.name())))
         .collect();
     out.sort_by(|a, b| a.response_type.cmp(&b.response_type));
     out

@@ -2,6 +2,7 @@
 //! models (schemas), request validators, gateway responses and security schemes (authorizers).
 
 use super::doc::{Ctx, Dialect};
+use crate::deploy::gateway_responses::ResponseType;
 use crate::deploy::ids::new_id;
 use crate::deploy::model::{
     Authorizer, EndpointConfiguration, GatewayResponse, Model, RequestValidator, RestApi,
@@ -9,30 +10,6 @@ use crate::deploy::model::{
 use crate::deploy::problem::join;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
-pub const GATEWAY_RESPONSE_TYPES: [&str; 21] = [
-    "ACCESS_DENIED",
-    "API_CONFIGURATION_ERROR",
-    "AUTHORIZER_CONFIGURATION_ERROR",
-    "AUTHORIZER_FAILURE",
-    "BAD_REQUEST_PARAMETERS",
-    "BAD_REQUEST_BODY",
-    "DEFAULT_4XX",
-    "DEFAULT_5XX",
-    "EXPIRED_TOKEN",
-    "INTEGRATION_FAILURE",
-    "INTEGRATION_TIMEOUT",
-    "INVALID_API_KEY",
-    "INVALID_SIGNATURE",
-    "MISSING_AUTHENTICATION_TOKEN",
-    "QUOTA_EXCEEDED",
-    "REQUEST_TOO_LARGE",
-    "RESOURCE_NOT_FOUND",
-    "THROTTLED",
-    "UNAUTHORIZED",
-    "UNSUPPORTED_MEDIA_TYPE",
-    "WAF_FILTERED",
-];
 
 /// Top-level keys the importer turns into model fields (everything else goes to `extra`).
 pub const CONSUMED_TOP_LEVEL: [&str; 10] = [
@@ -124,7 +101,7 @@ fn import_gateway_responses(cx: &mut Ctx<'_>, top: &Map<String, Value>, api: &mu
         let Some(obj) = cx.object(v, &at) else {
             continue;
         };
-        if !GATEWAY_RESPONSE_TYPES.contains(&kind.as_str()) {
+        if ResponseType::from_name(kind).is_none() {
             cx.error(
                 &at,
                 format!("Invalid gateway response type specified: {kind}"),
