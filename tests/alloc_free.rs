@@ -6,66 +6,15 @@
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-/// With `TOLLGATE_ALLOC_TRACE=1`, the first allocations of the measured window print where they
-/// come from (a debugging aid for when this test fails).
-static TRACE: AtomicU64 = AtomicU64::new(0);
-
-thread_local! {
-    static IN_TRACE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-fn trace() {
-    if TRACE.load(Ordering::Relaxed) == 0 {
-        return;
-    }
-    IN_TRACE.with(|t| {
-        if t.get() {
-            return;
-        }
-        t.set(true);
-        if TRACE.fetch_sub(1, Ordering::Relaxed) > 0 {
-            eprintln!(
-                "ALLOCATION:\n{}",
-                std::backtrace::Backtrace::force_capture()
-            );
-        }
-        t.set(false);
-    });
-}
-
-// SAFETY: delegates every call unchanged to the system allocator; the only addition is a
-// relaxed counter increment, which cannot affect the returned memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        trace();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        trace();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 const BACKEND_RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
@@ -199,12 +148,12 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: 
         }
     };
     exchange(2_000);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = counting_alloc::allocations();
     if std::env::var_os("TOLLGATE_ALLOC_TRACE").is_some() {
-        TRACE.store(12, Ordering::SeqCst);
+        counting_alloc::trace(12);
     }
     exchange(5_000);
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = counting_alloc::allocations();
     assert_eq!(
         after - before,
         0,

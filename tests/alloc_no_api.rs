@@ -4,39 +4,16 @@
 //! thousands of such keep-alive requests, across a one-second boundary so the log line is written
 //! inside the measured window. Runs once per driver.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: delegates every call unchanged to the system allocator; the only addition is a
-// relaxed counter increment, which cannot affect the returned memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 const MOCK_API: &str = r#"{"openapi":"3.0.1","info":{"title":"TITLE","version":"1"},
   "paths":{"/pets":{"get":{"x-amazon-apigateway-integration":{"type":"mock",
@@ -112,12 +89,12 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
         }
     };
     exchange(1_000);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = counting_alloc::allocations();
     exchange(1_000);
     // Past the once-a-second limit: the next request writes a log line inside the window.
     std::thread::sleep(Duration::from_millis(1_100));
     exchange(1_000);
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = counting_alloc::allocations();
     assert_eq!(
         after - before,
         0,
