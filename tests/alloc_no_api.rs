@@ -6,11 +6,12 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/fixed_peers.rs"]
+mod fixed_peers;
 
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
@@ -25,35 +26,12 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run_driver(driver: tollgate::settings::DriverChoice) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
-    use tollgate::deploy::import::{import_document, ImportOptions};
-    use tollgate::deploy::snapshot::ApiRuntime;
-
-    let mut interner = UpstreamInterner::default();
-    let mut apis = Vec::new();
-    for id in ["noapi00001", "noapi00002"] {
-        let doc = MOCK_API.replace("TITLE", id);
-        let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
-        api.id = id.into();
-        let stage = tollgate::deploy::model::Stage {
-            stage_name: "prod".into(),
-            deployment_id: "d1".into(),
-            ..Default::default()
-        };
-        apis.push(ApiRuntime {
-            id: api.id.clone().into(),
-            name: api.name.clone().into(),
-            stages: vec![compile_stage(&api, &stage, &mut interner).unwrap()],
-        });
-    }
-    let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
-    cell.publish(build_snapshot(apis, &interner));
-    let mut settings = tollgate::settings::Settings::parse("", "test").unwrap();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.workers = 1;
-    settings.driver = driver;
-    let hub = Arc::new(tollgate::core::metrics::MetricsHub::default());
-    let workers = tollgate::runtime::start(&settings, cell, hub).unwrap();
+    let docs: Vec<(&str, String)> = ["noapi00001", "noapi00002"]
+        .into_iter()
+        .map(|id| (id, MOCK_API.replace("TITLE", id)))
+        .collect();
+    let docs: Vec<(&str, &str)> = docs.iter().map(|(id, d)| (*id, d.as_str())).collect();
+    let workers = fixed_peers::start_worker(driver, &docs);
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
@@ -61,27 +39,8 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
     let request = b"GET /prod/pets HTTP/1.1\r\nHost: gw.local\r\n\r\n";
     client.write_all(request).unwrap();
     let mut resp = [0u8; 4096];
-    let mut have = 0;
-    let total = loop {
-        have += client.read(&mut resp[have..]).unwrap();
-        let text = &resp[..have];
-        if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = std::str::from_utf8(&text[..end]).unwrap();
-            assert!(head.starts_with("HTTP/1.1 403"), "{head}");
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap();
-            let total = end + 4 + len;
-            if have >= total {
-                break total;
-            }
-        }
-    };
+    let (head, total) = fixed_peers::read_response(&mut client, &mut resp);
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     let mut exchange = |n: usize| {
         for _ in 0..n {
             client.write_all(request).unwrap();

@@ -3,9 +3,8 @@
 //! connected. Each idle connection must cost at most `IDLE_BUDGET` bytes (its buffers went back to
 //! the core's pool). Runs once per driver.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::Duration;
 
 /// The bound on the heap an idle keep-alive connection holds.
@@ -14,42 +13,11 @@ const CONNECTIONS: usize = 1000;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/fixed_peers.rs"]
+mod fixed_peers;
 
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
-
-const BACKEND_RESPONSE: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
-
-/// A keep-alive backend answering every request head with the same bytes.
-fn start_backend() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 8192];
-                let mut have = 0;
-                loop {
-                    let n = match s.read(&mut buf[have..]) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => n,
-                    };
-                    have += n;
-                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
-                        if s.write_all(BACKEND_RESPONSE).is_err() {
-                            return;
-                        }
-                        buf.copy_within(end + 4..have, 0);
-                        have -= end + 4;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
 
 fn api_doc(port: u16) -> String {
     format!(
@@ -72,28 +40,8 @@ fn request_with(c: &mut TcpStream, extra: &str) {
     );
     c.write_all(req.as_bytes()).unwrap();
     let mut resp = [0u8; 2048];
-    let mut have = 0;
-    loop {
-        let n = c.read(&mut resp[have..]).unwrap();
-        assert!(n > 0, "gateway closed");
-        have += n;
-        let text = &resp[..have];
-        if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = std::str::from_utf8(&text[..end]).unwrap();
-            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap();
-            if have >= end + 4 + len {
-                return;
-            }
-        }
-    }
+    let (head, _) = fixed_peers::read_response(c, &mut resp);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 }
 
 /// Live heap bytes once background work settled (the median of a few samples).
@@ -114,36 +62,8 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run_driver(driver: tollgate::settings::DriverChoice) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
-    use tollgate::deploy::import::{import_document, ImportOptions};
-    use tollgate::deploy::snapshot::ApiRuntime;
-
-    let port = start_backend();
-    let mut api = import_document(api_doc(port).as_bytes(), &ImportOptions::default()).unwrap();
-    api.id = "memapi0001".into();
-    let stage = tollgate::deploy::model::Stage {
-        stage_name: "prod".into(),
-        deployment_id: "d1".into(),
-        ..Default::default()
-    };
-    let mut interner = UpstreamInterner::default();
-    let compiled = compile_stage(&api, &stage, &mut interner).unwrap();
-    let snap = build_snapshot(
-        vec![ApiRuntime {
-            id: api.id.clone().into(),
-            name: api.name.clone().into(),
-            stages: vec![compiled],
-        }],
-        &interner,
-    );
-    let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
-    cell.publish(snap);
-    let mut settings = tollgate::settings::Settings::parse("", "test").unwrap();
-    settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.workers = 1;
-    settings.driver = driver;
-    let hub = Arc::new(tollgate::core::metrics::MetricsHub::default());
-    let workers = tollgate::runtime::start(&settings, cell, hub).unwrap();
+    let port = fixed_peers::start_backend();
+    let workers = fixed_peers::start_worker(driver, &[("memapi0001", &api_doc(port))]);
 
     // Warm up: the worker's one-time state (pools, tables, the first buffers) is not per
     // connection. A first wave of connections sizes the runtime's op and timer tables as well.

@@ -1,0 +1,106 @@
+//! The peers the in-process allocation tests share: a keep-alive backend and a response reader
+//! that use only fixed buffers, so every allocation the counting allocator sees during a
+//! measured window belongs to the gateway.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+const BACKEND_RESPONSE: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
+
+/// A keep-alive backend on loopback answering every request head with the same small JSON
+/// response; returns its port. The tests send no request bodies.
+#[allow(dead_code)]
+pub fn start_backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut have = 0;
+                loop {
+                    let n = match s.read(&mut buf[have..]) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    have += n;
+                    while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        if s.write_all(BACKEND_RESPONSE).is_err() {
+                            return;
+                        }
+                        buf.copy_within(end + 4..have, 0);
+                        have -= end + 4;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Reads one Content-Length framed response from `c` into `buf`; returns its head (without the
+/// blank line) and its total length.
+pub fn read_response<'b>(c: &mut TcpStream, buf: &'b mut [u8]) -> (&'b str, usize) {
+    let mut have = 0;
+    loop {
+        let n = c.read(&mut buf[have..]).unwrap();
+        assert!(n > 0, "gateway closed the connection");
+        have += n;
+        let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = std::str::from_utf8(&buf[..end]).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap();
+        let total = end + 4 + len;
+        if have >= total {
+            let head = std::str::from_utf8(&buf[..end]).unwrap();
+            return (head, total);
+        }
+    }
+}
+
+/// Imports each `(id, document)`, deploys it as stage `prod`, and starts one in-process worker
+/// on `driver` serving them on a loopback port. Keep the returned `Workers` alive while testing.
+pub fn start_worker(
+    driver: tollgate::settings::DriverChoice,
+    docs: &[(&str, &str)],
+) -> tollgate::runtime::Workers {
+    use std::sync::Arc;
+    use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
+    use tollgate::deploy::import::{import_document, ImportOptions};
+    use tollgate::deploy::snapshot::ApiRuntime;
+
+    let mut interner = UpstreamInterner::default();
+    let mut apis = Vec::new();
+    for (id, doc) in docs {
+        let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
+        api.id = (*id).into();
+        let stage = tollgate::deploy::model::Stage {
+            stage_name: "prod".into(),
+            deployment_id: "d1".into(),
+            ..Default::default()
+        };
+        apis.push(ApiRuntime {
+            id: api.id.clone().into(),
+            name: api.name.clone().into(),
+            stages: vec![compile_stage(&api, &stage, &mut interner).unwrap()],
+        });
+    }
+    let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
+    cell.publish(build_snapshot(apis, &interner));
+    let mut settings = tollgate::settings::Settings::parse("", "test").unwrap();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.workers = 1;
+    settings.driver = driver;
+    let hub = Arc::new(tollgate::core::metrics::MetricsHub::default());
+    tollgate::runtime::start(&settings, cell, hub).unwrap()
+}
