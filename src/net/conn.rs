@@ -15,9 +15,11 @@
 //! dropped when a write stalls that long — so a slow or hostile client holds at most its
 //! buffers, never an unbounded queue.
 
-use super::relay::{self, RelayEnd};
+// Pipelined responses are written out at the relay's threshold too, so a client that pipelines
+// many requests without reading holds at most that much (plus one response) of our memory.
+use super::relay::{self, RelayEnd, FLUSH_AT};
 use super::stream::{timed, ClientStream, Stream};
-use crate::core::buffers::WorkSet;
+use crate::core::buffers::{WorkSet, KEEP_CAPACITY};
 use crate::core::Core;
 use crate::deploy::Snapshot;
 use crate::http::body::ChunkedDecoder;
@@ -39,11 +41,6 @@ use std::time::{Duration, Instant};
 const IDLE_READ: usize = 1024;
 /// Growth step of the read buffer, and the size a shrunk buffer starts again from.
 const READ_BUF: usize = crate::core::buffers::INITIAL;
-/// Buffers that grew past this for one large request are shrunk back after it.
-const KEEP_CAPACITY: usize = 64 * 1024;
-/// Pipelined responses are written out once this much is pending, so a client that pipelines
-/// many requests without reading holds at most this much (plus one response) of our memory.
-const FLUSH_AT: usize = 64 * 1024;
 
 /// A head that did not arrive in time (slowloris).
 const TIMEOUT: Reject = Reject::BadRequest {
