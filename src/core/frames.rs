@@ -3,7 +3,7 @@
 //!
 //! monoio boxes each spawned task at the size of its largest state. A connection task that
 //! awaited the request loop directly would be ~3–4 KB for its whole life, idle or not (every
-//! `monoio::time::Sleep` alone is 640 bytes). Instead the task awaits `FramePool::frame(fut)`,
+//! `monoio::time::Sleep` alone is 640 bytes). Instead the task awaits `FramePool::frame_with(|| fut)`,
 //! which moves `fut` into a pooled block and holds only a pointer: the task stays small, and the
 //! block goes back to the pool when the future is dropped (the connection went idle).
 //!
@@ -20,7 +20,7 @@ use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 pub struct FramePool {
-    /// The layout of the pooled blocks, fixed by the first `frame` call.
+    /// The layout of the pooled blocks, fixed by the first `frame_with` call.
     layout: Cell<Option<Layout>>,
     spare: RefCell<Vec<NonNull<u8>>>,
     max_spare: usize,
@@ -35,14 +35,10 @@ impl FramePool {
         }
     }
 
-    /// Moves `fut` into a pooled heap block; the returned future polls it there.
-    pub fn frame<F: Future>(&self, fut: F) -> Framed<'_, F> {
-        self.frame_with(|| fut)
-    }
-
-    /// Builds the future `make` returns straight into a pooled block. Returning a large value
-    /// into a pointer lets the compiler construct it in place, where `frame(fut)` must first
-    /// build it elsewhere and copy the whole state machine (kilobytes, once per busy period).
+    /// Builds the future `make` returns straight into a pooled block; the returned future polls
+    /// it there. Returning a large value into a pointer lets the compiler construct it in place,
+    /// where taking the future by value would first build it elsewhere and copy the whole state
+    /// machine (kilobytes, once per busy period).
     #[inline(always)]
     pub fn frame_with<F: Future>(&self, make: impl FnOnce() -> F) -> Framed<'_, F> {
         let ptr = self.take(Layout::new::<F>()).cast::<F>();
@@ -123,7 +119,7 @@ impl<F: Future> Future for Framed<'_, F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `ptr` points to the initialized `F` written in `frame`, owned by this `Framed`
+        // SAFETY: `ptr` points to the initialized `F` written in `frame_with`, owned by this `Framed`
         // and never moved out of its block (which is neither reused nor freed before `drop`
         // below has dropped the value), so it is pinned; `&mut self` gives exclusive access.
         unsafe { Pin::new_unchecked(&mut *self.ptr.as_ptr()).poll(cx) }
@@ -132,7 +128,7 @@ impl<F: Future> Future for Framed<'_, F> {
 
 impl<F: Future> Drop for Framed<'_, F> {
     fn drop(&mut self) {
-        // SAFETY: the value was written in `frame` and is dropped exactly once, here, in place
+        // SAFETY: the value was written in `frame_with` and is dropped exactly once, here, in place
         // (pinned values are dropped where they live); the block is returned only afterwards.
         unsafe { std::ptr::drop_in_place(self.ptr.as_ptr()) };
         self.pool.give(self.ptr.cast(), Layout::new::<F>());
@@ -157,7 +153,7 @@ mod tests {
         let pool = FramePool::new(4);
         let big = [7u8; 3000];
         let run = |n: u32| {
-            let f = pool.frame(async move {
+            let f = pool.frame_with(|| async move {
                 monoio::time::sleep(std::time::Duration::from_millis(1)).await;
                 big.iter().map(|&b| b as u32).sum::<u32>() + n
             });
@@ -181,7 +177,7 @@ mod tests {
         let pool = FramePool::new(4);
         let owned = Rc::new(());
         let held = owned.clone();
-        let f = pool.frame(async move {
+        let f = pool.frame_with(|| async move {
             let _keep = held;
             std::future::pending::<()>().await;
         });
@@ -194,13 +190,18 @@ mod tests {
     #[test]
     fn the_pool_keeps_at_most_max_spare_blocks_of_its_layout() {
         let pool = FramePool::new(2);
-        let frames: Vec<_> = (0..5u64).map(|i| pool.frame(async move { i })).collect();
+        let frames: Vec<_> = (0..5u64)
+            .map(|i| pool.frame_with(|| async move { i }))
+            .collect();
         drop(frames);
         assert_eq!(pool.spare(), 2);
         // Another layout is served, and freed instead of pooled.
-        assert_eq!(block_on(pool.frame(async { [1u8; 100].len() })), 100);
+        assert_eq!(
+            block_on(pool.frame_with(|| async { [1u8; 100].len() })),
+            100
+        );
         assert_eq!(pool.spare(), 2);
         // Zero-sized futures need no block.
-        block_on(pool.frame(std::future::ready(())));
+        block_on(pool.frame_with(|| std::future::ready(())));
     }
 }
