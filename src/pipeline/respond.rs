@@ -34,6 +34,8 @@ pub enum Reject {
     IntegrationFailure,
     /// API_CONFIGURATION_ERROR: a configuration the request cannot be served with.
     Internal,
+    /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
+    BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
     /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
@@ -89,6 +91,10 @@ impl Reject {
                 ..of(ResponseType::IntegrationFailure)
             },
             Reject::Internal => of(ResponseType::ApiConfigurationError),
+            Reject::BadRequestParameters { message } => GatewayError {
+                message: Some(message),
+                ..of(ResponseType::BadRequestParameters)
+            },
             Reject::BadRequest { status, message } => {
                 let response_type = match status {
                     413 => ResponseType::RequestTooLarge,
