@@ -136,7 +136,6 @@ fn a_mapped_path_value_is_one_segment() {
             ("/prod/seg/a%3Fb", "/base/a%3Fb/end"),
             ("/prod/seg/a?zz=1", "/base/a/end?zz=1"),
             ("/prod/seg/a%20b%23c", "/base/a%20b%23c/end"),
-            ("/prod/seg/x%2F..%2Fy", "/base/x%2F..%2Fy/end"),
             ("/prod/seg/100%25", "/base/100%25/end"),
             ("/prod/seg/100%", "/base/100%25/end"),
             ("/prod/seg/a;b", "/base/a%3Bb/end"),
@@ -228,12 +227,15 @@ fn greedy_paths_keep_separators_and_never_climb() {
         ] {
             env.refused(target, &[]);
         }
-        // A single-segment parameter: `..` in any spelling is refused too.
+        // A single-segment parameter: `..` in any spelling is refused too, and an escaped `/` or
+        // `\` separates, for backends that decode before normalising.
         for target in [
             &b"/prod/seg/.."[..],
             b"/prod/seg/%2e%2e",
             b"/prod/seg/.",
             b"/prod/seg/%2E",
+            b"/prod/seg/x%2F..%2Fy",
+            b"/prod/seg/..%5Cx",
         ] {
             env.refused(target, &[]);
         }

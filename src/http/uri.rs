@@ -155,30 +155,41 @@ pub fn is_target_text(text: &[u8]) -> bool {
         .all(|(i, &b)| TARGET[b as usize] || (b == b'%' && escape_at(&text[i..]).is_some()))
 }
 
-/// Whether a rendered path holds a `.` or `..` segment, the only way a path can climb above its
-/// prefix once a backend normalises it (RFC 3986 §5.2.4). An escaped backslash separates too:
-/// Windows-hosted backends decode `%5C` and treat it as `/`.
+/// Whether a rendered path holds a `.` or `..` segment in any spelling, the only way a path can
+/// climb above its prefix once a backend normalises it (RFC 3986 §5.2.4). Segments are split at
+/// `/` and also at an escaped `/` or `\` (`%2F`, `%5C`), and `%2E` counts as a dot, because
+/// backends that decode before normalising (and Windows-hosted ones, for `\`) read them so.
 pub fn has_dot_segment(path: &[u8]) -> bool {
-    let mut start = 0;
+    let mut dots = 0u32;
+    let mut only_dots = true;
     let mut i = 0;
-    let is_dots = |s: &[u8]| s == b"." || s == b"..";
-    while i <= path.len() {
-        let sep_len = match &path[i..] {
-            [] => 1,
-            [b'/', ..] => 1,
-            [b'%', b'5', b'C' | b'c', ..] => 3,
-            _ => {
-                i += 1;
-                continue;
-            }
+    loop {
+        let (token, len) = match &path[i..] {
+            [] => (None, 0),
+            [b'/', ..] => (None, 1),
+            [b'%', b'2', b'F' | b'f', ..] | [b'%', b'5', b'C' | b'c', ..] => (None, 3),
+            [b'.', ..] => (Some(true), 1),
+            [b'%', b'2', b'E' | b'e', ..] => (Some(true), 3),
+            _ => (Some(false), 1),
         };
-        if is_dots(&path[start..i]) {
-            return true;
+        match token {
+            Some(is_dot) => {
+                dots += 1;
+                only_dots &= is_dot;
+            }
+            None => {
+                if only_dots && (dots == 1 || dots == 2) {
+                    return true;
+                }
+                dots = 0;
+                only_dots = true;
+                if len == 0 {
+                    return false;
+                }
+            }
         }
-        i += sep_len;
-        start = i;
+        i += len;
     }
-    false
 }
 
 #[cfg(test)]
@@ -260,6 +271,10 @@ mod tests {
             "..",
             "/a/b%5C..%5Cc",
             "/a/..%5c",
+            "/a/%2e%2e",
+            "/a/.%2E/",
+            "/a%2F..%2Fb",
+            "/a%2f.",
         ] {
             assert!(has_dot_segment(p.as_bytes()), "{p}");
         }
@@ -268,7 +283,7 @@ mod tests {
             "/a/...",
             "/a/.b",
             "/a/b.",
-            "/a/%2e%2e",
+            "/a/%2e%2e%2e",
             "/a/%252e%252e",
             "/",
             "",

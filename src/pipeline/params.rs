@@ -5,11 +5,10 @@
 //! client's bytes: no allocation, no double encoding, and no delimiter smuggled into a backend's
 //! request line or header block.
 
-use super::target::{Place, ValueError, Values};
+use super::target::{self, Place, ValueError, Values};
 use super::Exchange;
 use crate::deploy::snapshot::{ContextVar, ParamSource};
-use crate::http::response;
-use crate::http::uri::{self, Form};
+use crate::http::uri::Form;
 use std::io::Write as _;
 
 /// The account id reported in `context.accountId` (Tollgate is not an AWS account).
@@ -48,25 +47,6 @@ impl Values for Exchange<'_> {
     }
 }
 
-/// Appends one piece of a value: decoded per where it came from (`form`), encoded for `place`.
-/// A header value that is not a valid field value once decoded is refused.
-fn put_piece(out: &mut Vec<u8>, piece: &[u8], form: Form, place: Place) -> Result<(), ValueError> {
-    match place {
-        Place::Segment => uri::push_segment(out, piece, form),
-        Place::Segments => uri::push_segments(out, piece, form),
-        Place::Query => uri::push_query_component(out, piece, form),
-        Place::Header => {
-            let mark = out.len();
-            out.extend(uri::decoded(piece, form));
-            if !response::is_valid_field_value(&out[mark..]) {
-                out.truncate(mark);
-                return Err(ValueError::NotFieldValue);
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Appends the value `src` yields to `out`, encoded for `place`. Returns `Ok(false)` when the
 /// request has no such value (the mapping is then left out, as API Gateway does). Multiple values
 /// are joined with `,`.
@@ -83,7 +63,7 @@ pub fn write_value(
             if !first {
                 out.push(b',');
             }
-            put_piece(out, piece, form, place)?;
+            target::put(out, piece, form, place)?;
             first = false;
         }
         Ok(!first)
@@ -133,7 +113,7 @@ pub fn write_value(
                 let end = out.len();
                 for i in mark..end {
                     let b = out[i];
-                    put_piece(out, &[b], Form::Plain, place)?;
+                    target::put(out, &[b], Form::Plain, place)?;
                 }
                 out.copy_within(end.., mark);
                 out.truncate(out.len() - (end - mark));

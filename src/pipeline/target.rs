@@ -18,7 +18,8 @@
 //!   method was authorised for.
 
 use crate::deploy::snapshot::{IntegrationRuntime, ParamSource, UriPart};
-use crate::http::uri;
+use crate::http::response;
+use crate::http::uri::{self, Form};
 
 /// Where a mapped value is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,25 @@ pub enum Place {
 pub enum ValueError {
     /// A header value holding a control character (CR, LF, NUL...) once decoded.
     NotFieldValue,
+}
+
+/// Appends one piece of a value: decoded per where it came from (`form`), encoded for `place`.
+/// A header value that is not a valid field value once decoded is refused (and not written).
+pub fn put(out: &mut Vec<u8>, piece: &[u8], form: Form, place: Place) -> Result<(), ValueError> {
+    match place {
+        Place::Segment => uri::push_segment(out, piece, form),
+        Place::Segments => uri::push_segments(out, piece, form),
+        Place::Query => uri::push_query_component(out, piece, form),
+        Place::Header => {
+            let mark = out.len();
+            out.extend(uri::decoded(piece, form));
+            if !response::is_valid_field_value(&out[mark..]) {
+                out.truncate(mark);
+                return Err(ValueError::NotFieldValue);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where the renderer gets the request's values from (an exchange, or the fuzz target's bytes).
@@ -120,7 +140,7 @@ pub fn render(t: &Template<'_>, v: &impl Values, out: &mut Vec<u8>) -> Result<()
             v.each_query(from.as_bytes(), &mut |value| {
                 query.sep(out);
                 query.pair(out, name, |out| {
-                    uri::push_query_component(out, value, uri::Form::Query)
+                    uri::push_query_component(out, value, Form::Query)
                 });
             });
             continue;
@@ -151,7 +171,7 @@ impl Query {
     }
 
     fn pair(&self, out: &mut Vec<u8>, name: &str, value: impl FnOnce(&mut Vec<u8>)) {
-        uri::push_query_component(out, name.as_bytes(), uri::Form::Plain);
+        uri::push_query_component(out, name.as_bytes(), Form::Plain);
         out.push(b'=');
         value(out);
     }
