@@ -16,8 +16,9 @@
 //!   only fix.
 //!
 //! Only the data directory and its direct entries are inspected: that is everything Tollgate
-//! writes there. Symbolic links are followed (systemd's `DynamicUser=` makes the state directory a
-//! link into `/var/lib/private`), so the modes judged are those of what is actually opened.
+//! writes there. A link AS the data directory is followed (systemd's `DynamicUser=` makes the
+//! state directory a link into `/var/lib/private`); links IN it are skipped: Tollgate creates
+//! none, and `chmod` through one would change whatever file it points at.
 
 use std::fmt;
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
@@ -162,9 +163,9 @@ pub fn inspect(dir: &Path) -> io::Result<Vec<Loose>> {
     judge(dir.to_path_buf(), &meta, &mut loose);
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        match fs::metadata(&path) {
+        match fs::symlink_metadata(&path) {
             Ok(meta) => judge(path, &meta, &mut loose),
-            // Removed since read_dir listed it, or a dangling link: nothing to protect.
+            // Removed since read_dir listed it: nothing to protect.
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
@@ -305,6 +306,26 @@ mod tests {
             assert_eq!(mode(&dir), dir_mode);
             assert_eq!(mode(&other), 0o644, "nothing tightened on refusal");
         }
+    }
+
+    #[test]
+    fn links_in_the_data_dir_are_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        fs::write(&outside, b"x").unwrap();
+        chmod(&outside, 0o644);
+        let dir = tmp.path().join("data");
+        fs::create_dir(&dir).unwrap();
+        chmod(&dir, 0o700);
+        std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+        assert!(secure(&dir).unwrap().is_empty());
+        assert_eq!(mode(&outside), 0o644, "a link's target is left alone");
+        // A link as the data dir is followed: that is the directory the store lives in.
+        let linked = tmp.path().join("linked");
+        std::os::unix::fs::symlink(&dir, &linked).unwrap();
+        chmod(&dir, 0o750);
+        assert_eq!(secure(&linked).unwrap().len(), 1);
+        assert_eq!(mode(&dir), 0o700);
     }
 
     #[test]
