@@ -508,3 +508,40 @@ fn stage_settings_reach_every_method() {
     assert_eq!((rate("/"), rate("/pets")), (10.0, 1.0));
     assert!(rt.settings.cache_cluster_enabled);
 }
+
+#[test]
+fn integration_uri_paths_are_checked_and_escaped_when_compiled() {
+    for uri in [
+        "http://h/a/../b/{x}",
+        "http://h/a/%2e%2E/{x}",
+        "http://h/a%2F..%2Fb/{x}",
+        "http://h/a/.\\{x}",
+    ] {
+        let a = api(vec![resource(
+            "/{x}",
+            vec![("GET", method(http("HTTP_PROXY", uri, &[]), &[]))],
+        )]);
+        let err = check_api(&a).expect_err(uri);
+        let got = messages(&err);
+        assert!(
+            got.iter()
+                .any(|(p, m)| p.ends_with("/uri") && m.contains("'.' or '..' segment")),
+            "{uri}: {got:?}"
+        );
+    }
+    // Bytes a request target may not hold are escaped once, at compile time.
+    let a = api(vec![resource(
+        "/{x}",
+        vec![(
+            "GET",
+            method(
+                http("HTTP_PROXY", "http://h/a\"b|%zz/{x}?k=\"v\"", &[]),
+                &[],
+            ),
+        )],
+    )]);
+    let st = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap();
+    let i = &st.methods[0].integration;
+    assert!(matches!(&i.path[0], UriPart::Literal(l) if &**l == "/a%22b%7C%25zz/"));
+    assert_eq!(i.fixed_query.as_deref(), Some("k=%22v%22"));
+}
