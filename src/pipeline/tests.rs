@@ -342,6 +342,9 @@ fn backend_failures_are_502() {
     for response in [
         "HTTP/1.1 2x0 OK\r\n\r\n",
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+        // A 1xx other than 100 was never asked for (the gateway sends no Upgrade or Expect).
+        "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         "",
     ] {
         h.backend(MemoryStream::new(response, AtEnd::Eof));
@@ -349,6 +352,19 @@ fn backend_failures_are_502() {
         assert_eq!(a.status, 502, "{response:?}");
     }
     assert_eq!(h.core.upstream.idle_count(), 0);
+}
+
+#[test]
+fn a_backend_100_continue_is_skipped_as_interim() {
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n\
+         HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        AtEnd::Stall,
+    ));
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!((a.status, a.text()), (200, "ok"));
+    assert_eq!(h.core.upstream.idle_count(), 1);
 }
 
 #[test]
