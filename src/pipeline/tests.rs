@@ -42,7 +42,8 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
      "uri":"http://backend.test:8080/{p}","timeoutInMillis":200,
-     "requestParameters":{"integration.request.path.p":"method.request.path.p"}}}}
+     "requestParameters":{"integration.request.path.p":"method.request.path.p",
+       "integration.request.header.X-Trace":"'gw'"}}}}
 }}"#;
 
 /// A core over the test API whose backend connections come from `backends`, in order.
@@ -352,6 +353,42 @@ fn backend_failures_are_502() {
         assert_eq!(a.status, 502, "{response:?}");
     }
     assert_eq!(h.core.upstream.idle_count(), 0);
+}
+
+#[test]
+fn client_headers_cannot_shadow_gateway_set_ones() {
+    let h = Harness::new();
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        AtEnd::Stall,
+    ));
+    let a = h.call(
+        "GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 10.0.0.1\r\n\
+         x_forwarded_PROTO: https\r\nX_TRACE: client\r\nx-trace: client2\r\n\
+         Transfer_Encoding: chunked\r\nContent_Length: 5\r\nHOST_: h\r\nProxy_Connection: a\r\n\
+         X_Custom: kept\r\nX-Under_Score: kept2\r\n\r\n",
+    );
+    assert_eq!(a.status, 200);
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let names: Vec<&str> = sent
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Host",
+            "HOST_",
+            "X_Custom",
+            "X-Under_Score",
+            "X-Trace",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto"
+        ],
+        "{sent}"
+    );
+    assert!(sent.contains("X-Trace: gw\r\n") && sent.contains("X-Forwarded-For: 192.0.2.7\r\n"));
 }
 
 #[test]

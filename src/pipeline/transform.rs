@@ -7,6 +7,17 @@
 //! Templates come compiled from `deploy` (the seam for the VTL engine): this module only picks
 //! one by content type, exactly as API Gateway does, and hands what the compiler produced to
 //! `respond`.
+//!
+//! Gateway-set headers cannot be shadowed: HTTP_PROXY forwards the client's headers, less every
+//! header the gateway sets itself (`DROP_REQUEST`: hop-by-hop, framing, `Host`,
+//! `X-Forwarded-*`) and every mapped integration header, and a client header is dropped too when
+//! it names one of those once `_` is read as `-` (`X_Forwarded_For`, `content_length`). CGI,
+//! WSGI and Rack turn both spellings into the same `HTTP_X_FORWARDED_FOR` variable, so a backend
+//! of that kind could read the client's value instead of the gateway's. nginx drops every name
+//! with an underscore by default (`underscores_in_headers off`); API Gateway forwards them all.
+//! Tollgate drops only the twins: they are the ones that can impersonate the gateway, and any
+//! other underscore name (`X_Custom`) is passed unchanged, as API Gateway does, so backends that
+//! rely on such names keep working.
 
 use super::params::{query_pairs, write_value};
 use super::respond::Reject;
@@ -135,11 +146,23 @@ fn log_config_error(req: &Request<'_>, why: &str) {
     );
 }
 
-fn is_mapped_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
-    integ
-        .header_params
-        .iter()
-        .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+/// Whether the client header `name` names a header the gateway sets on the integration request
+/// (`DROP_REQUEST`, or a mapped integration header), ASCII case-insensitively and with `_` read
+/// as `-`: such a header is dropped so that it can neither duplicate nor impersonate the
+/// gateway's own (see the module doc).
+fn shadows_gateway_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
+    fn fold(b: u8) -> u8 {
+        if b == b'_' {
+            b'-'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    }
+    let twins = |set: &[u8]| {
+        set.len() == name.len() && set.iter().zip(name).all(|(&a, &b)| fold(a) == fold(b))
+    };
+    DROP_REQUEST.iter().any(|d| twins(d))
+        || integ.header_params.iter().any(|(n, _)| twins(n.as_bytes()))
 }
 
 /// Names listed in the client's `Connection` header are hop-by-hop too.
@@ -220,10 +243,7 @@ fn build_request(
     response::header(out, b"Host", up.authority.as_bytes());
     if proxy {
         for (n, v) in ex.head.headers(ex.buf) {
-            if DROP_REQUEST.iter().any(|d| n.eq_ignore_ascii_case(d))
-                || is_mapped_header(integ, n)
-                || listed_in_connection(ex, n)
-            {
+            if shadows_gateway_header(integ, n) || listed_in_connection(ex, n) {
                 continue;
             }
             response::header(out, n, v);
