@@ -34,6 +34,10 @@ pub enum Reject {
     IntegrationFailure,
     /// API_CONFIGURATION_ERROR: a configuration the request cannot be served with.
     Internal,
+    /// REQUEST_TOO_LARGE: the rendered integration request head is over
+    /// `limits.max_integration_head`. Nothing was sent, and the client's request was read whole,
+    /// so its connection stays usable.
+    IntegrationRequestTooLarge,
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
     /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
@@ -89,6 +93,11 @@ impl Reject {
                 ..of(ResponseType::IntegrationFailure)
             },
             Reject::Internal => of(ResponseType::ApiConfigurationError),
+            Reject::IntegrationRequestTooLarge => GatewayError {
+                status: 413,
+                message: Some("Request Too Long"),
+                ..of(ResponseType::RequestTooLarge)
+            },
             Reject::BadRequest { status, message } => {
                 let response_type = match status {
                     413 => ResponseType::RequestTooLarge,

@@ -392,6 +392,39 @@ fn client_headers_cannot_shadow_gateway_set_ones() {
 }
 
 #[test]
+fn an_integration_head_over_the_limit_is_413_and_nothing_is_sent() {
+    let mut h = Harness::new();
+    h.core.config.limits.max_integration_head = 200;
+    // What the gateway adds around X-Big for this request.
+    let frame = "GET /x HTTP/1.1\r\nHost: backend.test:8080\r\nX-Big: \r\nX-Trace: gw\r\n\
+                 X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\n\r\n"
+        .len();
+    let request = |n: usize| {
+        format!(
+            "GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(n)
+        )
+    };
+    let a = h.call(&request(200 - frame + 1));
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(a.text(), r#"{"message":"Request Too Long"}"#);
+    assert_eq!(
+        a.header("Connection"),
+        None,
+        "the client connection stays usable"
+    );
+    assert_eq!(h.connects.get(), 0, "the backend sees nothing");
+
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        AtEnd::Stall,
+    ));
+    let a = h.call(&request(200 - frame));
+    assert_eq!(a.status, 200);
+    assert_eq!(sent.borrow().len(), 200, "exactly at the limit passes");
+}
+
+#[test]
 fn a_backend_100_continue_is_skipped_as_interim() {
     let h = Harness::new();
     h.backend(MemoryStream::new(

@@ -114,7 +114,7 @@ fn request_body<'a>(
 
 /// Phase "transform request": for MOCK, the request template (it selects the mock's status);
 /// for HTTP and HTTP_PROXY, the backend request written into `out`.
-pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), Reject> {
+pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>, max_head: usize) -> Result<(), Reject> {
     let integ = x.integration();
     if let Some(why) = &integ.config_error {
         log_config_error(x.req, why);
@@ -126,13 +126,13 @@ pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), Reject> {
         }
         IntegrationKind::HttpProxy => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
-            build_request(x, up, true, x.req.body, None, out);
+            build_request(x, up, true, x.req.body, None, max_head, out)?;
         }
         IntegrationKind::Http => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let sel = request_body(x.req, integ)?;
             x.request_template = sel.template;
-            build_request(x, up, false, sel.body, sel.content_type, out);
+            build_request(x, up, false, sel.body, sel.content_type, max_head, out)?;
         }
     }
     Ok(())
@@ -177,15 +177,17 @@ fn listed_in_connection(ex: &Request<'_>, name: &[u8]) -> bool {
 /// Writes the integration request head and body into `out`.
 ///
 /// HTTP_PROXY forwards the method, the query string and the client's headers (less hop-by-hop);
-/// HTTP sends only what the mappings name. Both append the client to `X-Forwarded-For`.
+/// HTTP sends only what the mappings name. Both append the client to `X-Forwarded-For`. A head
+/// over `max_head` bytes is refused before anything is sent.
 fn build_request(
     x: &Exchange<'_>,
     up: &Upstream,
     proxy: bool,
     body: &[u8],
     content_type: Option<&[u8]>,
+    max_head: usize,
     out: &mut Vec<u8>,
-) {
+) -> Result<(), Reject> {
     let ex = x.req;
     let integ = x.integration();
     out.clear();
@@ -277,7 +279,19 @@ fn build_request(
         response::content_length(out, body.len());
     }
     out.extend_from_slice(b"\r\n");
+    head_within(out.len(), max_head)?;
     out.extend_from_slice(body);
+    Ok(())
+}
+
+/// Item 5 of issue 7: mappings may fan one client value out into many integration headers, so
+/// the rendered head is bounded on its own, after the client's head limit.
+#[inline]
+fn head_within(head_len: usize, max_head: usize) -> Result<(), Reject> {
+    if head_len > max_head {
+        return Err(Reject::IntegrationRequestTooLarge);
+    }
+    Ok(())
 }
 
 /// The integration response whose selection pattern matches `selector` (a backend status code,
