@@ -459,3 +459,20 @@ fn a_mapping_fan_out_past_the_integration_head_limit_is_413_and_sends_nothing() 
         assert_eq!(heads[1].matches(&under).count(), 10);
     });
 }
+
+#[test]
+fn boot_stage_variables_follow_aws_rule() {
+    let tmp = TempDir::new("bootvars");
+    tmp.write("api.yaml", &fixture("version.yaml"));
+    let config = Config {
+        extra: "[[apis]]\nfile = \"api.yaml\"\n\n[[apis.stages]]\nname = \"prod\"\nvariables = { v = \"a\\r\\nX-Injected: 1\" }\n".into(),
+        ..Config::default()
+    };
+    let path = tmp.write("tollgate.toml", &config.render());
+    let (status, text) = run_cli(&["check", path.to_str().unwrap()]);
+    assert!(!status.success(), "{text}");
+    assert!(
+        text.contains("stage prod: Invalid stage variable value: a\\r\\nX-Injected: 1."),
+        "{text}"
+    );
+}
