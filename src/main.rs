@@ -12,6 +12,7 @@ use tollgate::admin::{self, AdminState, ControlPlane, Keyring};
 use tollgate::core::metrics::MetricsHub;
 use tollgate::deploy::publish::SnapshotCell;
 use tollgate::settings::{DriverChoice, Overrides, Settings};
+use tollgate::store::modes;
 
 #[derive(Parser)]
 #[command(
@@ -142,7 +143,24 @@ fn main() {
 
 fn check(path: &Path) -> anyhow::Result<()> {
     let settings = Settings::load(Some(path), &Overrides::default())?;
-    let problems = tollgate::admin::check_boot_apis(&settings);
+    let mut problems = tollgate::admin::check_boot_apis(&settings);
+    // The data dir's modes, judged as `run` will (run also tightens what others can only read).
+    // Reported, never changed: check may run as another user, or before the first start.
+    match modes::inspect(&settings.data_dir) {
+        Ok(loose) => {
+            for l in loose {
+                if l.writable() {
+                    problems.push(format!("{l}; `tollgate run` refuses to start"));
+                } else {
+                    println!("note: {l}; `tollgate run` tightens it");
+                }
+            }
+        }
+        Err(e) => println!(
+            "note: data dir {} not inspected: {e}",
+            settings.data_dir.display()
+        ),
+    }
     if problems.is_empty() {
         println!("{}: OK ({} APIs)", path.display(), settings.apis.len());
         return Ok(());
@@ -178,15 +196,21 @@ fn backup(
     };
     let written = match admin {
         Some(addr) => write_backup_bytes(&admin::backup::fetch(addr, &signer()?)?, dir)?,
-        None => match backup_offline(&settings.data_dir, dir) {
-            Err(BackupError::InUse) => {
-                let addr = admin::backup::recorded_admin_addr(&settings.data_dir)
-                    .unwrap_or(settings.admin);
-                eprintln!("the store is in use; asking the gateway at {addr}");
-                write_backup_bytes(&admin::backup::fetch(addr, &signer()?)?, dir)?
+        None => {
+            // Backup only reads the data dir: loose modes are reported, left to `run` to fix.
+            for l in modes::inspect(&settings.data_dir).unwrap_or_default() {
+                eprintln!("warning: {l}");
             }
-            other => other?,
-        },
+            match backup_offline(&settings.data_dir, dir) {
+                Err(BackupError::InUse) => {
+                    let addr = admin::backup::recorded_admin_addr(&settings.data_dir)
+                        .unwrap_or(settings.admin);
+                    eprintln!("the store is in use; asking the gateway at {addr}");
+                    write_backup_bytes(&admin::backup::fetch(addr, &signer()?)?, dir)?
+                }
+                other => other?,
+            }
+        }
     };
     println!("backup written to {}", written.display());
     Ok(())
@@ -200,13 +224,24 @@ fn restore(dir: &Path, config: Option<&Path>, data_dir: Option<PathBuf>) -> anyh
             ..Overrides::default()
         },
     )?;
+    secure_data_dir(&settings.data_dir)?;
     let restored = tollgate::store::backup::restore(dir, &settings.data_dir)?;
     println!("restored {}", restored.display());
     Ok(())
 }
 
+/// Creates the data dir 0700 or checks an existing one (`store::modes::secure`): refuses one
+/// other users can write, logs what it tightened.
+fn secure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    for l in modes::secure(dir)? {
+        eprintln!("{}", modes::describe_tightened(&l));
+    }
+    Ok(())
+}
+
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
+    secure_data_dir(&settings.data_dir)?;
     let cell = Arc::new(SnapshotCell::default());
     let control =
         ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;

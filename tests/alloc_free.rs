@@ -25,6 +25,18 @@ fn api_doc(port: u16) -> String {
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
             "uri":"http://127.0.0.1:{port}/items/{{id}}",
             "requestParameters":{{"integration.request.path.id":"method.request.path.id"}}}}}}}},
+        "/files/{{proxy+}}":{{"get":{{
+          "parameters":[{{"name":"proxy","in":"path","required":true,"schema":{{"type":"string"}}}},
+            {{"name":"q","in":"query","schema":{{"type":"string"}}}},
+            {{"name":"m","in":"query","schema":{{"type":"string"}}}},
+            {{"name":"X-H","in":"header","schema":{{"type":"string"}}}}],
+          "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
+            "uri":"http://127.0.0.1:{port}/static/{{proxy}}",
+            "requestParameters":{{"integration.request.path.proxy":"method.request.path.proxy",
+              "integration.request.querystring.q":"method.request.querystring.q",
+              "integration.request.querystring.h":"method.request.header.X-H",
+              "integration.request.querystring.m":"method.request.multivaluequerystring.m",
+              "integration.request.header.X-Q":"method.request.querystring.q"}}}}}}}},
         "/mock":{{"get":{{
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"mock",
@@ -99,6 +111,20 @@ fn proxied_requests_do_not_allocate_io_uring() {
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
     run_driver(Epoll, PROXIED, "HTTP/1.1 200");
+}
+
+/// An HTTP_PROXY route whose greedy path, query and header mappings all decode and re-encode.
+const MAPPED: &[u8] =
+    b"GET /prod/files/a%20b/c%2Fd?q=x%26y+z&m=1&m=2 HTTP/1.1\r\nHost: gw.local\r\nX-H: 1&2\r\n\r\n";
+
+#[test]
+fn mapped_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, MAPPED, "HTTP/1.1 200");
+}
+
+#[test]
+fn mapped_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, MAPPED, "HTTP/1.1 200");
 }
 
 #[test]

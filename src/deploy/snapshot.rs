@@ -207,9 +207,12 @@ pub struct IntegrationRuntime {
 
 #[derive(Debug)]
 pub enum UriPart {
+    /// Path text from the integration URI, already valid in a request target (escaped where it
+    /// was not, when compiled).
     Literal(Box<str>),
-    /// A `{name}` in the URI, filled from the request per this source (percent-encoded as-is).
-    Param(ParamSource),
+    /// A `{name}` in the URI, filled from the request per `source` and encoded as one segment, or
+    /// as a run of segments when `greedy` (the source is the resource's `{name+}` capture).
+    Param { source: ParamSource, greedy: bool },
 }
 
 /// Where a mapped request value comes from. Stage variables are resolved at compile time into

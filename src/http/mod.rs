@@ -9,6 +9,7 @@ pub mod request;
 pub mod response;
 mod syntax;
 pub mod upstream;
+pub mod uri;
 
 pub use error::HeadError;
 

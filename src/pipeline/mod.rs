@@ -20,6 +20,7 @@ pub mod local;
 pub mod params;
 pub mod respond;
 pub mod route;
+pub mod target;
 #[cfg(test)]
 mod tests;
 pub mod transform;

@@ -1,10 +1,14 @@
 //! Reading method-request values for parameter mappings (`method.request.*`, `context.*`,
 //! literals) straight out of the request buffer, writing them into the backend request buffer.
-//! Values stay percent-encoded as the client sent them: they are copied, never decoded and
-//! re-encoded, so no allocation and no double-encoding.
+//! As on API Gateway a mapping carries the decoded value (a path capture's `%XX`, a query value's
+//! `%XX` and `+`), which `http::uri` encodes again for the place it goes, in one pass over the
+//! client's bytes: no allocation, no double encoding, and no delimiter smuggled into a backend's
+//! request line or header block.
 
+use super::target::{self, Place, ValueError, Values};
 use super::Exchange;
 use crate::deploy::snapshot::{ContextVar, ParamSource};
+use crate::http::uri::Form;
 use std::io::Write as _;
 
 /// The account id reported in `context.accountId` (Tollgate is not an AWS account).
@@ -25,63 +29,96 @@ pub fn query_first<'b>(query: &'b [u8], name: &[u8]) -> Option<&'b [u8]> {
     query_pairs(query).find(|(n, _)| *n == name).map(|(_, v)| v)
 }
 
-/// Appends the value `src` yields to `out`. Returns false when the request has no such value (the
-/// mapping is then left out, as API Gateway does).
-pub fn write_value(x: &Exchange<'_>, src: &ParamSource, out: &mut Vec<u8>) -> bool {
+impl Values for Exchange<'_> {
+    fn put(&self, src: &ParamSource, place: Place, out: &mut Vec<u8>) -> Result<bool, ValueError> {
+        write_value(self, src, place, out)
+    }
+
+    fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8])) {
+        for (n, v) in query_pairs(self.req.head.query.get(self.req.buf)) {
+            if n == name {
+                f(v);
+            }
+        }
+    }
+
+    fn client_query(&self) -> &[u8] {
+        self.req.head.query.get(self.req.buf)
+    }
+}
+
+/// Appends the value `src` yields to `out`, encoded for `place`. Returns `Ok(false)` when the
+/// request has no such value (the mapping is then left out, as API Gateway does). Multiple values
+/// are joined with `,`.
+pub fn write_value(
+    x: &Exchange<'_>,
+    src: &ParamSource,
+    place: Place,
+    out: &mut Vec<u8>,
+) -> Result<bool, ValueError> {
     let ex = x.req;
+    let joined = |pieces: &mut dyn Iterator<Item = &[u8]>, form: Form, out: &mut Vec<u8>| {
+        let mut first = true;
+        for piece in pieces {
+            if !first {
+                out.push(b',');
+            }
+            target::put(out, piece, form, place)?;
+            first = false;
+        }
+        Ok(!first)
+    };
     match src {
-        ParamSource::PathCapture(i) => match x.route.capture(ex.buf, *i as usize) {
-            Some(v) => {
-                out.extend_from_slice(v);
-                true
-            }
-            None => false,
-        },
-        ParamSource::Query(name) | ParamSource::MultiQuery(name) => {
+        ParamSource::PathCapture(i) => joined(
+            &mut x.route.capture(ex.buf, *i as usize).into_iter(),
+            Form::Path,
+            out,
+        ),
+        ParamSource::Query(name) => {
             let q = ex.head.query.get(ex.buf);
-            let mut first = true;
-            for (n, v) in query_pairs(q) {
-                if n != name.as_bytes() {
-                    continue;
-                }
-                if !first {
-                    out.push(b',');
-                }
-                out.extend_from_slice(v);
-                first = false;
-                if matches!(src, ParamSource::Query(_)) {
-                    break;
-                }
-            }
-            !first
+            joined(
+                &mut query_first(q, name.as_bytes()).into_iter(),
+                Form::Query,
+                out,
+            )
         }
-        ParamSource::Header(name) => match ex.header(name.as_bytes()) {
-            Some(v) => {
-                out.extend_from_slice(v);
-                true
-            }
-            None => false,
-        },
+        ParamSource::MultiQuery(name) => {
+            let q = ex.head.query.get(ex.buf);
+            let mut values = query_pairs(q)
+                .filter(|(n, _)| *n == name.as_bytes())
+                .map(|(_, v)| v);
+            joined(&mut values, Form::Query, out)
+        }
+        ParamSource::Header(name) => joined(
+            &mut ex.header(name.as_bytes()).into_iter(),
+            Form::Plain,
+            out,
+        ),
         ParamSource::MultiHeader(name) => {
-            let mut first = true;
-            for (n, v) in ex.head.headers(ex.buf) {
-                if n.eq_ignore_ascii_case(name.as_bytes()) {
-                    if !first {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(v);
-                    first = false;
-                }
-            }
-            !first
+            let mut values = ex
+                .head
+                .headers(ex.buf)
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+                .map(|(_, v)| v);
+            joined(&mut values, Form::Plain, out)
         }
-        ParamSource::Literal(v) => {
-            out.extend_from_slice(v.as_bytes());
-            true
-        }
+        ParamSource::Literal(v) => joined(&mut std::iter::once(v.as_bytes()), Form::Plain, out),
         ParamSource::Context(var) => {
-            write_context(x, *var, out);
-            true
+            if place == Place::Header {
+                write_context(x, *var, out);
+            } else {
+                // Context values are plain text; written to a scratch tail, then encoded.
+                let mark = out.len();
+                write_context(x, *var, out);
+                let end = out.len();
+                for i in mark..end {
+                    let b = out[i];
+                    target::put(out, &[b], Form::Plain, place)?;
+                }
+                out.copy_within(end.., mark);
+                out.truncate(out.len() - (end - mark));
+            }
+            Ok(true)
         }
     }
 }

@@ -38,6 +38,8 @@ pub enum Reject {
     /// `limits.max_integration_head`. Nothing was sent, and the client's request was read whole,
     /// so its connection stays usable.
     IntegrationRequestTooLarge,
+    /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
+    BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
     /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
@@ -97,6 +99,10 @@ impl Reject {
                 status: 413,
                 message: Some("Request Too Long"),
                 ..of(ResponseType::RequestTooLarge)
+            },
+            Reject::BadRequestParameters { message } => GatewayError {
+                message: Some(message),
+                ..of(ResponseType::BadRequestParameters)
             },
             Reject::BadRequest { status, message } => {
                 let response_type = match status {

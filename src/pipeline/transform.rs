@@ -19,11 +19,12 @@
 //! other underscore name (`X_Custom`) is passed unchanged, as API Gateway does, so backends that
 //! rely on such names keep working.
 
-use super::params::{query_pairs, write_value};
+use super::params::write_value;
 use super::respond::Reject;
+use super::target::{self, Place, TargetError, ValueError};
 use super::{Body, Exchange, IntegrationResponse, Reply, Request};
 use crate::deploy::snapshot::{
-    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, ParamSource,
+    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime,
     PassthroughBehavior, Template, Upstream,
 };
 use crate::http::response;
@@ -196,51 +197,11 @@ fn build_request(
         BackendMethod::Client => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
     }
     out.push(b' ');
-    let path_at = out.len();
-    for part in &integ.path {
-        match part {
-            crate::deploy::snapshot::UriPart::Literal(s) => out.extend_from_slice(s.as_bytes()),
-            crate::deploy::snapshot::UriPart::Param(src) => {
-                write_value(x, src, out);
-            }
-        }
-    }
-    if out.len() == path_at {
-        out.push(b'/');
-    }
-    let mut sep = b'?';
-    let mut push_query = |out: &mut Vec<u8>| {
-        out.push(sep);
-        sep = b'&';
-    };
-    if proxy && !ex.head.query.is_empty() {
-        push_query(out);
-        out.extend_from_slice(ex.head.query.get(ex.buf));
-    }
-    if let Some(q) = &integ.fixed_query {
-        push_query(out);
-        out.extend_from_slice(q.as_bytes());
-    }
-    for (name, src) in &integ.query_params {
-        if let ParamSource::MultiQuery(from) = src {
-            for (n, v) in query_pairs(ex.head.query.get(ex.buf)) {
-                if n == from.as_bytes() {
-                    push_query(out);
-                    out.extend_from_slice(name.as_bytes());
-                    out.push(b'=');
-                    out.extend_from_slice(v);
-                }
-            }
-            continue;
-        }
-        let mark = out.len();
-        push_query(out);
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'=');
-        if !write_value(x, src, out) {
-            out.truncate(mark);
-        }
-    }
+    target::render(&target::Template::of(integ, proxy), x, out).map_err(|e| match e {
+        TargetError::DotSegment => Reject::BadRequestParameters {
+            message: "Invalid request parameter: a path value may not be a '.' or '..' segment",
+        },
+    })?;
     out.extend_from_slice(b" HTTP/1.1\r\n");
     response::header(out, b"Host", up.authority.as_bytes());
     if proxy {
@@ -260,10 +221,14 @@ fn build_request(
         let mark = out.len();
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
-        if write_value(x, src, out) {
-            out.extend_from_slice(b"\r\n");
-        } else {
-            out.truncate(mark);
+        match write_value(x, src, Place::Header, out) {
+            Ok(true) => out.extend_from_slice(b"\r\n"),
+            Ok(false) => out.truncate(mark),
+            Err(ValueError::NotFieldValue) => {
+                return Err(Reject::BadRequestParameters {
+                    message: "Invalid request parameter: a value mapped into a header holds a control character",
+                })
+            }
         }
     }
     out.extend_from_slice(b"X-Forwarded-For: ");

@@ -9,12 +9,15 @@
 //! (each new table adds one line there; a unit test checks a fresh store is fully covered).
 //! `restore` (gateway stopped) checks the backup's schema version, then swaps the file in with
 //! a rename, keeping the replaced file beside it.
+//!
+//! A backup holds every secret the store does, so it is written 0600 (its directory 0700 when
+//! this creates it; an existing directory keeps its mode) whatever the umask (`super::modes`).
 
 use super::schema::{
     ACCOUNT, API_KEYS, API_KEY_VALUES, DEPLOYMENTS, META, QUOTA_GRANTS, REST_APIS, STAGES, USAGE,
     USAGE_PLANS, USAGE_PLAN_KEYS,
 };
-use super::{db_err, Store, StoreError, FILE_NAME, SCHEMA_VERSION};
+use super::{db_err, modes, Store, StoreError, FILE_NAME, SCHEMA_VERSION};
 use redb::{
     Database, DatabaseError, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase,
     ReadableTable, TableDefinition, TableHandle, Value, WriteTransaction,
@@ -102,6 +105,8 @@ fn copy_all(src: &ReadTransaction, dest: &Path) -> Result<(), BackupError> {
     if let Some(t) = src.list_multimap_tables().map_err(db_err)?.next() {
         return Err(BackupError::Uncovered(t.name().to_string()));
     }
+    // redb would create the file with the umask's mode: it gets a new, private one.
+    modes::create_file(dest).map_err(io_err(dest))?;
     let db = Database::create(dest).map_err(db_err)?;
     let txn = db.begin_write().map_err(db_err)?;
     for (_, copier) in TABLES {
@@ -114,7 +119,7 @@ fn copy_all(src: &ReadTransaction, dest: &Path) -> Result<(), BackupError> {
 /// Writes a backup of `src` as `{dir}/tollgate.redb` through a temporary name, so a crash never
 /// leaves a half-written file under the final name.
 fn write_backup(src: &ReadTransaction, dir: &Path) -> Result<PathBuf, BackupError> {
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    modes::create_dir(dir).map_err(io_err(dir))?;
     let dest = dir.join(FILE_NAME);
     if dest.exists() {
         return Err(BackupError::Exists(dest));
@@ -173,7 +178,7 @@ pub fn backup_offline(data_dir: &Path, dir: &Path) -> Result<PathBuf, BackupErro
 /// Stores backup bytes (as received from a running gateway) as `{dir}/tollgate.redb`, after
 /// checking they are a database this build can read.
 pub fn write_backup_bytes(bytes: &[u8], dir: &Path) -> Result<PathBuf, BackupError> {
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    modes::create_dir(dir).map_err(io_err(dir))?;
     let dest = dir.join(FILE_NAME);
     if dest.exists() {
         return Err(BackupError::Exists(dest));
@@ -213,7 +218,7 @@ fn check_backup(file: &Path) -> Result<u64, BackupError> {
 pub fn restore(backup_dir: &Path, data_dir: &Path) -> Result<PathBuf, BackupError> {
     let src = backup_dir.join(FILE_NAME);
     check_backup(&src)?;
-    fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+    modes::secure(data_dir).map_err(StoreError::from)?;
     let dest = data_dir.join(FILE_NAME);
     if dest.exists() {
         // Fails with InUse while a gateway holds it; the lock is released when `db` drops.
@@ -234,7 +239,7 @@ pub fn restore(backup_dir: &Path, data_dir: &Path) -> Result<PathBuf, BackupErro
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
-    let mut f = fs::File::create(path).map_err(io_err(path))?;
+    let mut f = modes::overwrite_file(path).map_err(io_err(path))?;
     f.write_all(bytes).map_err(io_err(path))?;
     f.sync_all().map_err(io_err(path))
 }
@@ -317,6 +322,38 @@ mod tests {
             .exists());
         let restored = Store::open(fresh.path()).unwrap();
         assert!(restored.get_rest_api("a2").unwrap().is_none());
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Both ways a backup is written give a 0600 file in a 0700 directory (the tests' umask, 022,
+    /// would give 0644 and 0755).
+    #[test]
+    fn backups_are_private() {
+        let live = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let store = Store::open(live.path()).unwrap();
+        let bytes = store.backup_bytes().unwrap();
+        drop(store);
+        for (i, written) in [
+            write_backup_bytes(&bytes, &out.path().join("a/online")),
+            backup_offline(live.path(), &out.path().join("offline")),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let file = written.unwrap();
+            assert_eq!(mode(&file), modes::FILE_MODE, "backup {i}");
+            assert_eq!(mode(file.parent().unwrap()), modes::DIR_MODE, "backup {i}");
+        }
+        let fresh = tempfile::tempdir().unwrap();
+        let data = fresh.path().join("data");
+        let restored = restore(&out.path().join("offline"), &data).unwrap();
+        assert_eq!(mode(&restored), modes::FILE_MODE);
+        assert_eq!(mode(&data), modes::DIR_MODE);
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! Invariants: every public write is one transaction, committed durably (redb's default immediate
 //! durability) before the call returns, so a crash leaves either the old or the new state; values
 //! are the JSON of the `deploy::model` types, so the store and the management API share one shape.
+//! The data directory is private to its owner (0700, files 0600; `modes` says how and why).
 
 mod account;
 pub mod backup;
+pub mod modes;
 mod plans;
 mod schema;
 
@@ -29,8 +31,10 @@ pub const FILE_NAME: &str = "tollgate.redb";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot create data directory {path}: {source}")]
-    DataDir {
+    #[error("data directory: {0}")]
+    DataDir(#[from] modes::ModeError),
+    #[error("cannot create {path}: {source}")]
+    Create {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -122,13 +126,18 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) `{data_dir}/tollgate.redb`, creating `data_dir` too.
+    /// Opens (creating if needed) `{data_dir}/tollgate.redb`, creating `data_dir` too (0700, the
+    /// file 0600). Refuses a data directory other users can write; tightens one they can read
+    /// (`modes::secure`: the start-up path calls it first, to log what it tightened).
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
+        modes::secure(data_dir)?;
         let path = data_dir.join(FILE_NAME);
+        // redb would create the file with the umask's mode: it gets an existing, private one.
+        match modes::create_file(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(StoreError::Create { path, source }),
+        }
         let db = Database::create(&path).map_err(db_err)?;
         let txn = db.begin_write().map_err(db_err)?;
         schema::prepare(&txn)?;

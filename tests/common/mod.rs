@@ -204,6 +204,10 @@ pub struct Opts {
     pub config: Option<Config>,
     /// Whether the environment carries `ADMIN_KEY` as TOLLGATE_ADMIN_ACCESS_KEY_ID/SECRET.
     pub admin_env: bool,
+    /// The child's umask; `None` inherits the test process's.
+    pub umask: Option<u32>,
+    /// Leave the data dir for the gateway to create (else the harness creates it, 0700).
+    pub fresh_data_dir: bool,
 }
 
 impl Opts {
@@ -213,7 +217,19 @@ impl Opts {
             workers: 1,
             config: Some(Config::default()),
             admin_env: true,
+            umask: None,
+            fresh_data_dir: false,
         }
+    }
+    /// Runs the gateway under this umask.
+    pub fn umask(mut self, mask: u32) -> Opts {
+        self.umask = Some(mask);
+        self
+    }
+    /// The gateway creates its data dir itself.
+    pub fn fresh_data_dir(mut self) -> Opts {
+        self.fresh_data_dir = true;
+        self
     }
     /// No admin credentials in the environment (the config decides, or first-start bootstrap).
     pub fn without_admin_env(mut self) -> Opts {
@@ -232,6 +248,14 @@ impl Opts {
         self.config = None;
         self
     }
+}
+
+/// Creates a data dir as an operator should (0700): the gateway refuses one others can write,
+/// which a umask of 002 would otherwise give.
+pub fn private_dir(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::create_dir_all(dir).unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
 }
 
 /// The binary under test: this package's `tollgate`, or `$TOLLGATE_BIN` (to run the suite against
@@ -259,7 +283,9 @@ impl Gateway {
     pub fn start(opts: Opts) -> Gateway {
         let tmp = TempDir::new(opts.driver);
         let data_dir = tmp.join("data");
-        fs::create_dir_all(&data_dir).unwrap();
+        if !opts.fresh_data_dir {
+            private_dir(&data_dir);
+        }
         let config_path = opts
             .config
             .as_ref()
@@ -282,13 +308,15 @@ impl Gateway {
     /// Starts with a caller-written config file (e.g. one naming `[[apis]]` files beside it).
     pub fn start_with_config_file(driver: &'static str, tmp: TempDir, config: PathBuf) -> Gateway {
         let data_dir = tmp.join("data");
-        fs::create_dir_all(&data_dir).unwrap();
+        private_dir(&data_dir);
         let mut gw = Gateway {
             opts: Opts {
                 driver,
                 workers: 1,
                 config: None,
                 admin_env: true,
+                umask: None,
+                fresh_data_dir: false,
             },
             tmp,
             data_dir,
@@ -330,6 +358,17 @@ impl Gateway {
         if self.opts.admin_env {
             cmd.env("TOLLGATE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY.id)
                 .env("TOLLGATE_ADMIN_SECRET_ACCESS_KEY", ADMIN_KEY.secret);
+        }
+        if let Some(mask) = self.opts.umask {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: the closure runs in the forked child before exec; umask(2) is
+            // async-signal-safe, allocates nothing and touches no memory of the parent.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::umask(mask as libc::mode_t);
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn().expect("spawn tollgate");
         let stdout = child.stdout.take().unwrap();

@@ -15,9 +15,11 @@ use std::time::Duration;
 /// The file in the data dir that names the running gateway's admin address.
 pub const ADDR_FILE: &str = "admin.addr";
 
-/// Records `addr` for `tollgate backup` (best effort: a read-only data dir only loses this).
+/// Records `addr` for `tollgate backup` (best effort: a read-only data dir only loses this); 0600
+/// like every file in the data dir.
 pub fn record_admin_addr(data_dir: &Path, addr: SocketAddr) {
-    let _ = std::fs::write(data_dir.join(ADDR_FILE), format!("{addr}\n"));
+    let _ = crate::store::modes::overwrite_file(&data_dir.join(ADDR_FILE))
+        .and_then(|mut f| f.write_all(format!("{addr}\n").as_bytes()));
 }
 
 /// The admin address a running gateway recorded in `data_dir`.

@@ -554,10 +554,28 @@ fn compile_uri(
         );
         return none;
     };
+    if has_dot_segment_any_spelling(&parsed.path) {
+        problems.push(
+            at,
+            site.integ_msg(
+                "Invalid HTTP endpoint specified for URI: its path has a '.' or '..' segment",
+            ),
+        );
+        return none;
+    }
+    // A `{name+}` resource parameter is always the last one; mapped into the URI it keeps its `/`.
+    let greedy_capture = site
+        .path
+        .ends_with("+}")
+        .then(|| site.params.len().wrapping_sub(1) as u8);
     let mut path = Vec::with_capacity(pieces.len());
     for piece in pieces {
         match piece {
-            PathPiece::Literal(l) => path.push(UriPart::Literal(l.into())),
+            PathPiece::Literal(l) => {
+                let mut text = Vec::with_capacity(l.len());
+                crate::http::uri::push_target_text(&mut text, l.as_bytes());
+                path.push(UriPart::Literal(String::from_utf8_lossy(&text).into()));
+            }
             PathPiece::Param(name) => {
                 // AWS's console maps `{x}` from the method's `{x}` when nothing else is mapped.
                 let source = path_mappings
@@ -571,7 +589,10 @@ fn compile_uri(
                             .map(|i| ParamSource::PathCapture(i as u8))
                     });
                 match source {
-                    Some(s) => path.push(UriPart::Param(s)),
+                    Some(source) => path.push(UriPart::Param {
+                        greedy: matches!(source, ParamSource::PathCapture(i) if Some(i) == greedy_capture),
+                        source,
+                    }),
                     None => problems.push(
                         at.clone(),
                         site.integ_msg(format_args!(
@@ -593,7 +614,21 @@ fn compile_uri(
         port: parsed.port,
         authority: authority.into(),
     });
-    (Some(id), path, parsed.query.map(Into::into))
+    let query = parsed.query.map(|q| {
+        let mut text = Vec::with_capacity(q.len());
+        crate::http::uri::push_target_text(&mut text, q.as_bytes());
+        String::from_utf8_lossy(&text).into()
+    });
+    (Some(id), path, query)
+}
+
+/// Whether `path` has a `.` or `..` segment once its escapes are decoded: written into a target
+/// it would let a backend's normalisation climb out of it.
+fn has_dot_segment_any_spelling(path: &str) -> bool {
+    let decoded: Vec<u8> = crate::http::uri::decoded(path.as_bytes(), crate::http::uri::Form::Path)
+        .map(|b| if b == b'\\' { b'/' } else { b })
+        .collect();
+    crate::http::uri::has_dot_segment(&decoded)
 }
 
 fn compile_responses(

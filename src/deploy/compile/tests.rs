@@ -130,7 +130,10 @@ fn compiles_http_method_with_mappings() {
     assert!(matches!(&i.path[0], UriPart::Literal(l) if &**l == "/pets/"));
     assert!(matches!(
         &i.path[1],
-        UriPart::Param(ParamSource::PathCapture(0))
+        UriPart::Param {
+            source: ParamSource::PathCapture(0),
+            greedy: false
+        }
     ));
     assert_eq!(i.fixed_query.as_deref(), Some("fixed=1"));
     assert_eq!(
@@ -385,7 +388,10 @@ fn undefined_stage_variables_fail_the_method_at_run_time_not_the_deploy() {
     );
     assert!(matches!(
         st.methods[0].integration.path[1],
-        UriPart::Param(ParamSource::PathCapture(0))
+        UriPart::Param {
+            source: ParamSource::PathCapture(0),
+            greedy: true
+        }
     ));
 }
 

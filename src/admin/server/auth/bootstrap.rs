@@ -143,7 +143,7 @@ pub fn parse_file(text: &str) -> Option<AdminCredential> {
 
 fn write_file(path: &Path, cred: &AdminCredential) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    crate::store::modes::create_dir(dir)?;
     let tmp = path.with_extension("tmp");
     // A leftover from a start that died mid-write holds no acknowledged secret.
     let _ = fs::remove_file(&tmp);
