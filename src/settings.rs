@@ -189,6 +189,7 @@ struct LimitsSection {
     max_header_bytes: Option<usize>,
     max_headers: Option<usize>,
     max_body_bytes: Option<usize>,
+    max_integration_head_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -278,6 +279,10 @@ impl Settings {
                 .limits
                 .max_body_bytes
                 .unwrap_or(limits_default.max_body),
+            max_integration_head: file
+                .limits
+                .max_integration_head_bytes
+                .unwrap_or(limits_default.max_integration_head),
         };
         if limits.max_headers == 0 || limits.max_headers > crate::http::MAX_HEADERS {
             return Err(invalid(
@@ -289,6 +294,12 @@ impl Settings {
             return Err(invalid(
                 "limits",
                 "max_header_bytes must be >= 64 and >= max_url_bytes (>= 16)".into(),
+            ));
+        }
+        if limits.max_integration_head < 64 {
+            return Err(invalid(
+                "limits.max_integration_head_bytes",
+                "must be >= 64".into(),
             ));
         }
         if limits.max_body > u32::MAX as usize {

@@ -413,3 +413,93 @@ fn aws_cli_deployment_of_unenforced_protection_is_refused() {
         assert_eq!(deployments["items"].as_array().map(Vec::len), Some(1));
     });
 }
+
+/// Issue 7, item 2, through the CLI: a mapping literal with a line break is refused with 400 and
+/// its location, on import and on put-integration, and nothing is stored.
+#[test]
+fn aws_cli_mapping_literals_with_line_breaks_are_refused() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let injected = fixture("version.yaml").replacen(
+            "        passthroughBehavior: when_no_match\n",
+            "        passthroughBehavior: when_no_match\n        requestParameters:\n          integration.request.header.X-A: \"'a\\r\\nX-Injected: 1'\"\n",
+            1,
+        );
+        let doc = aws.home.write("injected.yaml", &injected);
+        let err = aws.fails(
+            &[
+                "import-rest-api",
+                "--body",
+                &format!("fileb://{}", doc.display()),
+            ],
+            "BadRequestException",
+        );
+        assert!(
+            err.contains("/paths/~1version/get/x-amazon-apigateway-integration/requestParameters/integration.request.header.X-A"),
+            "{err}"
+        );
+        let apis = aws.run(&["get-rest-apis"]);
+        assert_eq!(apis["items"].as_array().map(Vec::len), Some(0), "{apis}");
+
+        let v1 = aws.home.write(
+            "v1.yaml",
+            &fixture("version.yaml").replace("@VERSION@", "cli-v1"),
+        );
+        let api = aws.run(&[
+            "import-rest-api",
+            "--body",
+            &format!("fileb://{}", v1.display()),
+        ]);
+        let id = api["id"].as_str().unwrap().to_string();
+        let resources = aws.run(&["get-resources", "--rest-api-id", &id]);
+        let res = resources["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"] == "/version")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let err = aws.fails(
+            &[
+                "put-integration",
+                "--rest-api-id",
+                &id,
+                "--resource-id",
+                &res,
+                "--http-method",
+                "GET",
+                "--type",
+                "HTTP",
+                "--integration-http-method",
+                "GET",
+                "--uri",
+                "http://127.0.0.1:9/x",
+                "--request-parameters",
+                r#"{"integration.request.header.X-A":"'a\nX-Injected: 1'"}"#,
+            ],
+            "BadRequestException",
+        );
+        for needle in [
+            "Unable to put integration on 'GET' for resource at path '/version'",
+            r"integration.request.header.X-A: 'a\nX-Injected: 1'",
+        ] {
+            assert!(err.contains(needle), "{needle:?} not in {err}");
+        }
+        let integ = aws.run(&[
+            "get-integration",
+            "--rest-api-id",
+            &id,
+            "--resource-id",
+            &res,
+            "--http-method",
+            "GET",
+        ]);
+        assert_eq!(integ["type"], "MOCK", "nothing stored: {integ}");
+    });
+}

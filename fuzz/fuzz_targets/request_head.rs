@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         max_head: usize::from(u16::from_le_bytes([data[1], data[2]])),
         max_headers: usize::from(data[3] % 128),
         max_body: 1 << 20,
+        ..Limits::default()
     };
     let buf = &data[4..];
     let in_bounds = |s: Span| s.start <= s.end && s.end as usize <= buf.len();

@@ -76,6 +76,11 @@ pub fn check_boot_apis(settings: &crate::settings::Settings) -> Vec<String> {
             }
         };
         for s in &boot.stages {
+            // As `run` refuses them: AWS's rule, which keeps line breaks out of resolved values.
+            if let Err(e) = crate::admin::deployments::stages::validate_variables(&s.variables) {
+                out.push(format!("{name}: stage {}: {}", s.name, e.parts().2));
+                continue;
+            }
             let stage = Stage {
                 stage_name: s.name.clone(),
                 deployment_id: "check".into(),

@@ -77,6 +77,13 @@ pub struct Limits {
     pub max_headers: usize,
     /// Decoded body size; over it is 413.
     pub max_body: usize,
+    /// The integration request head the gateway renders (request line + headers, mapped values
+    /// included); over it is 413 and the backend sees nothing. The default is API Gateway's REST
+    /// quota "Total combined size of request line and header values", 10240 bytes
+    /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html>):
+    /// without it, one 9 KiB client header mapped into nine integration headers becomes an
+    /// 83 KiB backend head.
+    pub max_integration_head: usize,
 }
 
 impl Default for Limits {
@@ -86,6 +93,7 @@ impl Default for Limits {
             max_head: 10 * 1024,
             max_headers: MAX_HEADERS,
             max_body: 10 * 1024 * 1024,
+            max_integration_head: 10 * 1024,
         }
     }
 }

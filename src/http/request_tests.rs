@@ -316,6 +316,7 @@ fn limits_apply_early_and_exactly() {
         max_head,
         max_headers,
         max_body: 10,
+        ..Limits::default()
     };
     let n = buf.len();
     type Case<'a> = (Limits, &'a [u8], Result<Option<usize>, HeadError>);

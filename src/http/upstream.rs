@@ -4,8 +4,14 @@
 //! `Ok(Some(n))` for a complete head of `n` bytes, or an `UpstreamHeadError` (answered as 502).
 //!
 //! Interim responses: a 1xx head (e.g. `100 Continue`, `103 Early Hints`) is returned like any
-//! other, with `Framing::None`. The caller drops those `n` bytes and parses again for the final
-//! response. A `101 Switching Protocols` the gateway did not ask for is an error for the caller.
+//! other, with `Framing::None`. The caller drops a `100 Continue` and parses again for the final
+//! response; any other 1xx (`101 Switching Protocols` included) is one the gateway never asked
+//! for, and an error for the caller.
+//!
+//! Header values: every line is CRLF-terminated (no bare CR or LF, checked below) and httparse
+//! refuses NUL and other control bytes but HTAB in values, and obs-fold continuation lines in
+//! responses, so a value taken from a parsed head is always an RFC 9110 field value and can be
+//! copied into a client response as it is (`tests::header_values_are_field_values`).
 //!
 //! Invariants: no allocation (fixed header array, spans into `buf`), at most `max_head` bytes
 //! parsed, and a body length we are sure of (RFC 9112 §6.3), since the response is relayed to a
@@ -539,6 +545,30 @@ mod tests {
                 }
                 other => panic!("{name}: {other:?}"),
             }
+        }
+    }
+
+    /// The guarantee `respond` relies on when it copies a backend header into a method response
+    /// header (`integration.response.header.X`): every value of a parsed head is a field value.
+    #[test]
+    fn header_values_are_field_values() {
+        let ctl = (0u8..0x20).filter(|&b| b != b'\t').chain([0x7f]);
+        for b in ctl {
+            let mut buf = b"HTTP/1.1 200 OK\r\nX: a".to_vec();
+            buf.push(b);
+            buf.extend_from_slice(b"b\r\nContent-Length: 0\r\n\r\n");
+            let (r, _) = parse(&buf, false);
+            assert!(r.is_err(), "control byte {b:#04x} in a value: {r:?}");
+        }
+        let buf = b"HTTP/1.1 200 OK\r\nX: a\tb \x80\xff\r\nY: \r\nContent-Length: 0\r\n\r\n";
+        let (r, h) = parse(buf, false);
+        assert_eq!(r, Ok(Some(buf.len())));
+        for (_, v) in h.headers(buf) {
+            assert!(
+                crate::http::response::is_valid_field_value(v),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
         }
     }
 }

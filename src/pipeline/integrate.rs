@@ -4,8 +4,10 @@
 //! read. Nothing is written to the client here: `transform::response` and `respond` decide what
 //! becomes of the response, and the connection relays a streamed body.
 //!
-//! A backend `101 Switching Protocols` is an integration failure (502): the gateway never asks
-//! for an upgrade (it drops the client's `Upgrade` header), so a 101 is a broken backend.
+//! A backend 1xx other than `100 Continue` (which the upstream client skips) is an integration
+//! failure (502): the gateway never asks for an upgrade (it drops the client's `Upgrade` and
+//! `Expect` headers), so a `101`, or a `102`/`103` that would leave the rest of the exchange to
+//! guesswork, is a broken backend. Its connection is dropped with the body stream, never pooled.
 
 use super::respond::Reject;
 use super::{Body, Exchange, IntegrationResponse};
@@ -61,8 +63,8 @@ pub async fn integrate<'b>(
     };
     x.integration_us = Some(started.elapsed().as_micros() as u64);
     let head: &'b ResponseHead = head;
-    if head.status == 101 {
-        log_upgrade(x, up);
+    if head.is_interim() {
+        log_unsolicited_interim(x, up, head.status);
         return Err(Reject::IntegrationFailure);
     }
     Ok(IntegrationResponse {
@@ -83,9 +85,9 @@ fn log_failure(x: &Exchange<'_>, up: &Upstream, e: &UpstreamError) {
 }
 
 #[cold]
-fn log_upgrade(x: &Exchange<'_>, up: &Upstream) {
+fn log_unsolicited_interim(x: &Exchange<'_>, up: &Upstream, status: u16) {
     eprintln!(
-        "request {}: integration {}:{} answered 101 Switching Protocols to a request without Upgrade",
+        "request {}: integration {}:{} answered {status} to a request that asked for no upgrade",
         String::from_utf8_lossy(&x.req.request_id),
         up.host,
         up.port

@@ -180,7 +180,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     // Authorize, API key and throttle, validate and cache lookup come here, in that order, each
     // with its own issue.
     let reply = async {
-        transform::request(&mut x, ubuf)?;
+        transform::request(&mut x, ubuf, core.config.limits.max_integration_head)?;
         let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
         transform::response(&mut x, integrated, core.config.limits.max_body, ubuf).await
     }

@@ -34,6 +34,10 @@ pub enum Reject {
     IntegrationFailure,
     /// API_CONFIGURATION_ERROR: a configuration the request cannot be served with.
     Internal,
+    /// REQUEST_TOO_LARGE: the rendered integration request head is over
+    /// `limits.max_integration_head`. Nothing was sent, and the client's request was read whole,
+    /// so its connection stays usable.
+    IntegrationRequestTooLarge,
     /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
     BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
@@ -91,6 +95,11 @@ impl Reject {
                 ..of(ResponseType::IntegrationFailure)
             },
             Reject::Internal => of(ResponseType::ApiConfigurationError),
+            Reject::IntegrationRequestTooLarge => GatewayError {
+                status: 413,
+                message: Some("Request Too Long"),
+                ..of(ResponseType::RequestTooLarge)
+            },
             Reject::BadRequestParameters { message } => GatewayError {
                 message: Some(message),
                 ..of(ResponseType::BadRequestParameters)

@@ -42,7 +42,8 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
      "uri":"http://backend.test:8080/{p}","timeoutInMillis":200,
-     "requestParameters":{"integration.request.path.p":"method.request.path.p"}}}}
+     "requestParameters":{"integration.request.path.p":"method.request.path.p",
+       "integration.request.header.X-Trace":"'gw'"}}}}
 }}"#;
 
 /// A core over the test API whose backend connections come from `backends`, in order.
@@ -342,6 +343,9 @@ fn backend_failures_are_502() {
     for response in [
         "HTTP/1.1 2x0 OK\r\n\r\n",
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+        // A 1xx other than 100 was never asked for (the gateway sends no Upgrade or Expect).
+        "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
         "",
     ] {
         h.backend(MemoryStream::new(response, AtEnd::Eof));
@@ -349,6 +353,88 @@ fn backend_failures_are_502() {
         assert_eq!(a.status, 502, "{response:?}");
     }
     assert_eq!(h.core.upstream.idle_count(), 0);
+}
+
+#[test]
+fn client_headers_cannot_shadow_gateway_set_ones() {
+    let h = Harness::new();
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        AtEnd::Stall,
+    ));
+    let a = h.call(
+        "GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 10.0.0.1\r\n\
+         x_forwarded_PROTO: https\r\nX_TRACE: client\r\nx-trace: client2\r\n\
+         Transfer_Encoding: chunked\r\nContent_Length: 5\r\nHOST_: h\r\nProxy_Connection: a\r\n\
+         X_Custom: kept\r\nX-Under_Score: kept2\r\n\r\n",
+    );
+    assert_eq!(a.status, 200);
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let names: Vec<&str> = sent
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Host",
+            "HOST_",
+            "X_Custom",
+            "X-Under_Score",
+            "X-Trace",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto"
+        ],
+        "{sent}"
+    );
+    assert!(sent.contains("X-Trace: gw\r\n") && sent.contains("X-Forwarded-For: 192.0.2.7\r\n"));
+}
+
+#[test]
+fn an_integration_head_over_the_limit_is_413_and_nothing_is_sent() {
+    let mut h = Harness::new();
+    h.core.config.limits.max_integration_head = 200;
+    // What the gateway adds around X-Big for this request.
+    let frame = "GET /x HTTP/1.1\r\nHost: backend.test:8080\r\nX-Big: \r\nX-Trace: gw\r\n\
+                 X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Proto: http\r\n\r\n"
+        .len();
+    let request = |n: usize| {
+        format!(
+            "GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(n)
+        )
+    };
+    let a = h.call(&request(200 - frame + 1));
+    assert_eq!(a.status, 413, "{}", a.text());
+    assert_eq!(a.text(), r#"{"message":"Request Too Long"}"#);
+    assert_eq!(
+        a.header("Connection"),
+        None,
+        "the client connection stays usable"
+    );
+    assert_eq!(h.connects.get(), 0, "the backend sees nothing");
+
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        AtEnd::Stall,
+    ));
+    let a = h.call(&request(200 - frame));
+    assert_eq!(a.status, 200);
+    assert_eq!(sent.borrow().len(), 200, "exactly at the limit passes");
+}
+
+#[test]
+fn a_backend_100_continue_is_skipped_as_interim() {
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n\
+         HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        AtEnd::Stall,
+    ));
+    let a = h.call("GET /prod/proxy/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!((a.status, a.text()), (200, "ok"));
+    assert_eq!(h.core.upstream.idle_count(), 1);
 }
 
 #[test]

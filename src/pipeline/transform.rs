@@ -7,6 +7,17 @@
 //! Templates come compiled from `deploy` (the seam for the VTL engine): this module only picks
 //! one by content type, exactly as API Gateway does, and hands what the compiler produced to
 //! `respond`.
+//!
+//! Gateway-set headers cannot be shadowed: HTTP_PROXY forwards the client's headers, less every
+//! header the gateway sets itself (`DROP_REQUEST`: hop-by-hop, framing, `Host`,
+//! `X-Forwarded-*`) and every mapped integration header, and a client header is dropped too when
+//! it names one of those once `_` is read as `-` (`X_Forwarded_For`, `content_length`). CGI,
+//! WSGI and Rack turn both spellings into the same `HTTP_X_FORWARDED_FOR` variable, so a backend
+//! of that kind could read the client's value instead of the gateway's. nginx drops every name
+//! with an underscore by default (`underscores_in_headers off`); API Gateway forwards them all.
+//! Tollgate drops only the twins: they are the ones that can impersonate the gateway, and any
+//! other underscore name (`X_Custom`) is passed unchanged, as API Gateway does, so backends that
+//! rely on such names keep working.
 
 use super::params::write_value;
 use super::respond::Reject;
@@ -104,7 +115,7 @@ fn request_body<'a>(
 
 /// Phase "transform request": for MOCK, the request template (it selects the mock's status);
 /// for HTTP and HTTP_PROXY, the backend request written into `out`.
-pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), Reject> {
+pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>, max_head: usize) -> Result<(), Reject> {
     let integ = x.integration();
     if let Some(why) = &integ.config_error {
         log_config_error(x.req, why);
@@ -116,13 +127,13 @@ pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>) -> Result<(), Reject> {
         }
         IntegrationKind::HttpProxy => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
-            build_request(x, up, true, x.req.body, None, out)?;
+            build_request(x, up, true, x.req.body, None, max_head, out)?;
         }
         IntegrationKind::Http => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let sel = request_body(x.req, integ)?;
             x.request_template = sel.template;
-            build_request(x, up, false, sel.body, sel.content_type, out)?;
+            build_request(x, up, false, sel.body, sel.content_type, max_head, out)?;
         }
     }
     Ok(())
@@ -136,11 +147,23 @@ fn log_config_error(req: &Request<'_>, why: &str) {
     );
 }
 
-fn is_mapped_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
-    integ
-        .header_params
-        .iter()
-        .any(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+/// Whether the client header `name` names a header the gateway sets on the integration request
+/// (`DROP_REQUEST`, or a mapped integration header), ASCII case-insensitively and with `_` read
+/// as `-`: such a header is dropped so that it can neither duplicate nor impersonate the
+/// gateway's own (see the module doc).
+fn shadows_gateway_header(integ: &IntegrationRuntime, name: &[u8]) -> bool {
+    fn fold(b: u8) -> u8 {
+        if b == b'_' {
+            b'-'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    }
+    let twins = |set: &[u8]| {
+        set.len() == name.len() && set.iter().zip(name).all(|(&a, &b)| fold(a) == fold(b))
+    };
+    DROP_REQUEST.iter().any(|d| twins(d))
+        || integ.header_params.iter().any(|(n, _)| twins(n.as_bytes()))
 }
 
 /// Names listed in the client's `Connection` header are hop-by-hop too.
@@ -155,13 +178,15 @@ fn listed_in_connection(ex: &Request<'_>, name: &[u8]) -> bool {
 /// Writes the integration request head and body into `out`.
 ///
 /// HTTP_PROXY forwards the method, the query string and the client's headers (less hop-by-hop);
-/// HTTP sends only what the mappings name. Both append the client to `X-Forwarded-For`.
+/// HTTP sends only what the mappings name. Both append the client to `X-Forwarded-For`. A head
+/// over `max_head` bytes is refused before anything is sent.
 fn build_request(
     x: &Exchange<'_>,
     up: &Upstream,
     proxy: bool,
     body: &[u8],
     content_type: Option<&[u8]>,
+    max_head: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), Reject> {
     let ex = x.req;
@@ -181,10 +206,7 @@ fn build_request(
     response::header(out, b"Host", up.authority.as_bytes());
     if proxy {
         for (n, v) in ex.head.headers(ex.buf) {
-            if DROP_REQUEST.iter().any(|d| n.eq_ignore_ascii_case(d))
-                || is_mapped_header(integ, n)
-                || listed_in_connection(ex, n)
-            {
+            if shadows_gateway_header(integ, n) || listed_in_connection(ex, n) {
                 continue;
             }
             response::header(out, n, v);
@@ -222,7 +244,18 @@ fn build_request(
         response::content_length(out, body.len());
     }
     out.extend_from_slice(b"\r\n");
+    head_within(out.len(), max_head)?;
     out.extend_from_slice(body);
+    Ok(())
+}
+
+/// Item 5 of issue 7: mappings may fan one client value out into many integration headers, so
+/// the rendered head is bounded on its own, after the client's head limit.
+#[inline]
+fn head_within(head_len: usize, max_head: usize) -> Result<(), Reject> {
+    if head_len > max_head {
+        return Err(Reject::IntegrationRequestTooLarge);
+    }
     Ok(())
 }
 

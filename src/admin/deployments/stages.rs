@@ -67,21 +67,30 @@ pub fn validate_stage_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-/// AWS: variable names are alphanumerics and underscores; values match `[A-Za-z0-9-._~:/?#&=,]+`.
+/// AWS: variable names are alphanumerics and underscores (at most 64 characters); values match
+/// `[A-Za-z0-9-._~:/?#&=,]+` (at most 512). Stage variables are resolved into integration URIs
+/// and header values at deploy time, so this rule is also what keeps CR, LF, NUL and spaces out
+/// of those (issue 7, item 2). The messages are AWS's wording; the value message lists the
+/// documented pattern's symbols (AWS's own lists `' '` and leaves out `~` and `#`).
 pub fn validate_variables(vars: &BTreeMap<String, String>) -> Result<(), ApiError> {
     for (name, value) in vars {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return Err(ApiError::bad_request(format!(
-                "Stage variable name {name} must contain only alphanumeric characters and underscores"
+                "Invalid stage variable name: {name}.  Please use names with only word characters."
             )));
         }
         if value.is_empty()
+            || value.len() > 512
             || !value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~:/?#&=,".contains(&b))
         {
             return Err(ApiError::bad_request(format!(
-                "Stage variable value {value} must match [A-Za-z0-9-._~:/?#&=,]+"
+                "Invalid stage variable value: {}.  Please use values with alphanumeric characters and the symbols '-', '.', '_', '~', ':', '/', '?', '#', '&', '=', and ','.",
+                value.escape_debug()
             )));
         }
     }
@@ -108,9 +117,20 @@ mod tests {
             ("a", ""),
             ("a", "sp ace"),
             ("a", "quo\"te"),
+            ("a", "x\r\nX-Injected: 1"),
+            ("a", "nul\0"),
+            ("a", "tab\t"),
+            (&"k".repeat(65), "v"),
+            ("a", &"v".repeat(513)),
         ] {
             assert!(validate_variables(&vars(k, v)).is_err(), "{k}={v}");
         }
+        assert!(validate_variables(&vars(&"k".repeat(64), &"v".repeat(512))).is_ok());
+        let e = validate_variables(&vars("a", "b\nc")).unwrap_err();
+        assert!(
+            format!("{e:?}").contains("Invalid stage variable value: b\\\\nc.  Please use values"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub fn prepare(
         let keep = r.id == resource_id;
         r.resource_methods.retain(|m, _| keep && m == http_method);
     }
+    if let Some(vars) = &input.stage_variables {
+        crate::admin::deployments::stages::validate_variables(vars)?;
+    }
     let stage = Stage {
         stage_name: TEST_STAGE.into(),
         deployment_id: "test-invoke-deployment".into(),

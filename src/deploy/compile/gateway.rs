@@ -158,9 +158,7 @@ fn compile_parameter(
     let src = compile_source(value, scope)?;
     if let ValueSource::Literal(v) = &src {
         if !is_valid_field_value(v.as_bytes()) {
-            return Err(format!(
-                "Invalid mapping expression specified: {value}: not a valid header value"
-            ));
+            return Err(super::method::not_field_value(key, value));
         }
     }
     Ok(Some((name.to_string(), src)))

@@ -2,6 +2,16 @@
 //! origin and path template, parameter mappings, templates and integration responses.
 //!
 //! Every problem is pushed with its pointer; the method is dropped (`None`) if it had any.
+//!
+//! Values that end in a header line are field values (issue 7, item 2): a literal (or a stage
+//! variable resolved into one) mapped to an integration request header or a method response
+//! header, and the content types that key request and response templates (they become
+//! `Content-Type`), must pass `http::response::is_valid_field_value` (RFC 9110 §5.5: no CR, LF,
+//! NUL, DEL or other control character but HTAB, no leading or trailing whitespace), so a mapping
+//! can never add a header line. A literal for the path or query string may hold no control
+//! character at all; how the rest is encoded there is the URI renderer's. Integration request
+//! headers the gateway frames itself (`Content-Length`, `Transfer-Encoding`, `Host`, hop-by-hop)
+//! cannot be mapped: a second `Content-Length` would desynchronise the backend connection.
 
 use super::locate::Locate;
 use super::params::{self, ParamError, ResponseSource, Source, Target};
@@ -16,6 +26,7 @@ use crate::deploy::snapshot::{
     BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime,
     ParamSource, PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
 };
+use crate::http::response::is_valid_field_value;
 use std::time::Duration;
 
 /// The method being compiled and how to point at it.
@@ -56,6 +67,54 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 29_000;
 const HTTP_METHODS: [&str; 8] = [
     "GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY",
 ];
+
+/// Integration request headers a mapping may not set: framing and hop-by-hop ones, which the
+/// gateway writes (or leaves out) itself.
+const GATEWAY_FRAMED: [&str; 10] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+];
+
+/// `text` with its control characters written as escapes, so a message shows where they are.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+pub(super) fn not_field_value(key: &str, expr: &str) -> String {
+    format!(
+        "Invalid mapping expression specified for {key}: {}: a value that ends in a header line may not contain control characters (CR, LF, NUL...) or begin or end with whitespace",
+        visible(expr)
+    )
+}
+
+fn not_uri_value(key: &str, expr: &str) -> String {
+    format!(
+        "Invalid mapping expression specified for {key}: {}: a path or query string value may not contain control characters (CR, LF, NUL...)",
+        visible(expr)
+    )
+}
+
+/// A template's content type becomes a `Content-Type` header line.
+fn content_type_problem(ct: &str) -> Option<String> {
+    (ct.is_empty() || !is_valid_field_value(ct.as_bytes()))
+        .then(|| format!("Invalid content type specified: {}", visible(ct)))
+}
 
 fn not_supported_yet(expr: &str) -> String {
     format!("Mapping expression {expr} is not supported by this Tollgate version yet")
@@ -210,6 +269,13 @@ fn compile_integration(
 
     let mut request_templates = Vec::new();
     for (ct, src) in &integ.request_templates {
+        if let Some(msg) = content_type_problem(ct) {
+            problems.push(
+                join(&site.integ("requestTemplates"), ct),
+                site.integ_msg(msg),
+            );
+            continue;
+        }
         match compile_template(src) {
             Ok(t) => request_templates.push((ct.to_ascii_lowercase().into_boxed_str(), t)),
             Err(e) => problems.push(join(&site.integ("requestTemplates"), ct), site.integ_msg(e)),
@@ -302,9 +368,35 @@ fn compile_request_params(
                 continue;
             }
         };
+        if let Target::Header(n) = target {
+            if GATEWAY_FRAMED.iter().any(|f| n.eq_ignore_ascii_case(f)) {
+                problems.push(
+                    at,
+                    site.integ_msg(format_args!(
+                        "Invalid mapping expression specified: {key}: the gateway sets the {n} header itself"
+                    )),
+                );
+                continue;
+            }
+        }
         let Some(source) = resolve_source(site, m, value, &at, problems) else {
             continue;
         };
+        if let ParamSource::Literal(l) = &source {
+            let problem = match target {
+                Target::Header(_) => {
+                    (!is_valid_field_value(l.as_bytes())).then(|| not_field_value(key, value))
+                }
+                Target::Path(_) | Target::Query(_) => l
+                    .bytes()
+                    .any(|b| b < 0x20 || b == 0x7f)
+                    .then(|| not_uri_value(key, value)),
+            };
+            if let Some(msg) = problem {
+                problems.push(at, site.integ_msg(msg));
+                continue;
+            }
+        }
         match target {
             Target::Path(n) => out.path.push((n.to_string(), source)),
             Target::Query(n) => out.query.push((n.into(), source)),
@@ -616,6 +708,7 @@ fn compile_response(
         };
         match params::parse_response_source(value) {
             Ok(ResponseSource::Header(h)) => header_params.push((name.into(), ResponseParamSource::Header(h.to_ascii_lowercase().into()))),
+            Ok(ResponseSource::Literal(l)) if !is_valid_field_value(l.as_bytes()) => problems.push(p_at, site.resp_msg(not_field_value(key, value))),
             Ok(ResponseSource::Literal(l)) => header_params.push((name.into(), ResponseParamSource::Literal(l.into()))),
             Err(ParamError::NotSupportedYet) => problems.push(p_at, site.resp_msg(not_supported_yet(value))),
             Err(ParamError::Invalid) => problems.push(p_at, site.resp_msg(format_args!(
@@ -631,6 +724,10 @@ fn compile_response(
     header_params.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
     let mut templates = Vec::new();
     for (ct, src) in &ir.response_templates {
+        if let Some(msg) = content_type_problem(ct) {
+            problems.push(join(&join(at, "responseTemplates"), ct), site.resp_msg(msg));
+            continue;
+        }
         match compile_template(src) {
             Ok(t) => templates.push((ct.to_ascii_lowercase().into_boxed_str(), t)),
             Err(e) => problems.push(join(&join(at, "responseTemplates"), ct), site.resp_msg(e)),

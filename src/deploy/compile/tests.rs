@@ -545,3 +545,90 @@ fn integration_uri_paths_are_checked_and_escaped_when_compiled() {
     assert!(matches!(&i.path[0], UriPart::Literal(l) if &**l == "/a%22b%7C%25zz/"));
     assert_eq!(i.fixed_query.as_deref(), Some("k=%22v%22"));
 }
+
+#[test]
+fn values_that_end_in_a_header_line_are_field_values() {
+    let mut integ = http(
+        "HTTP",
+        "http://h/x/{p}",
+        &[
+            ("integration.request.header.A", "'a\r\nX-Injected: 1'"),
+            ("integration.request.header.B", "'b\n'"),
+            ("integration.request.header.C", "'\0'"),
+            ("integration.request.header.D", "'\x1b[0m'"),
+            ("integration.request.header.E", "' trailing '"),
+            ("integration.request.header.Content-Length", "'0'"),
+            ("integration.request.header.Ok", "'tab\there, caf\u{e9}'"),
+            ("integration.request.path.p", "'a\rb'"),
+            ("integration.request.querystring.q", "'a\nb'"),
+            ("integration.request.querystring.r", "'a b&c'"),
+        ],
+    );
+    integ.request_templates = [("text/plain\r\nX: 1".to_string(), "x".to_string())].into();
+    integ.integration_responses = [(
+        "200".to_string(),
+        IntegrationResponse {
+            status_code: "200".into(),
+            response_parameters: [
+                (
+                    "method.response.header.Set-Cookie".to_string(),
+                    "'a=1\r\nSet-Cookie: admin=1'".to_string(),
+                ),
+                ("method.response.header.X-Ok".to_string(), "'*'".to_string()),
+            ]
+            .into(),
+            response_templates: [("a/b\n".to_string(), "{}".to_string())].into(),
+            ..Default::default()
+        },
+    )]
+    .into();
+    let mut m = method(integ, &[]);
+    m.method_responses = [(
+        "200".to_string(),
+        MethodResponse {
+            status_code: "200".into(),
+            response_parameters: [
+                ("method.response.header.Set-Cookie".to_string(), false),
+                ("method.response.header.X-Ok".to_string(), false),
+            ]
+            .into(),
+            ..Default::default()
+        },
+    )]
+    .into();
+    let got = messages(&check_api(&api(vec![resource("/x/{p}", vec![("GET", m)])])).unwrap_err());
+    let at = "/resources/0/resourceMethods/GET/methodIntegration";
+    let want = [
+        format!("{at}/requestParameters/integration.request.header.A"),
+        format!("{at}/requestParameters/integration.request.header.B"),
+        format!("{at}/requestParameters/integration.request.header.C"),
+        format!("{at}/requestParameters/integration.request.header.Content-Length"),
+        format!("{at}/requestParameters/integration.request.header.D"),
+        format!("{at}/requestParameters/integration.request.header.E"),
+        format!("{at}/requestParameters/integration.request.path.p"),
+        format!("{at}/requestParameters/integration.request.querystring.q"),
+        format!("{at}/requestTemplates/text~1plain\r\nX: 1"),
+        format!(
+            "{at}/integrationResponses/200/responseParameters/method.response.header.Set-Cookie"
+        ),
+        format!("{at}/integrationResponses/200/responseTemplates/a~1b\n"),
+    ];
+    let pointers: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        pointers,
+        want.iter().map(String::as_str).collect::<Vec<_>>(),
+        "{got:#?}"
+    );
+    assert!(
+        got[0].1.contains("may not contain control characters"),
+        "{}",
+        got[0].1
+    );
+    assert!(got[0].1.contains(r"'a\r\nX-Injected: 1'"), "{}", got[0].1);
+    assert!(got[3]
+        .1
+        .contains("the gateway sets the Content-Length header itself"));
+    assert!(got[6]
+        .1
+        .contains("a path or query string value may not contain"));
+}

@@ -52,9 +52,11 @@ pub async fn read_more(
     res.map_err(UpstreamError::Io)
 }
 
-/// Reads until a final (non-1xx) response head is parsed into `out`; returns its length. Interim
-/// 1xx responses are skipped, as RFC 9110 lets a proxy do for clients that did not ask for them;
-/// a `101 Switching Protocols` is returned like a final head (its outcome is the caller's).
+/// Reads until a response head other than `100 Continue` is parsed into `out`; returns its
+/// length. A `100 Continue` is skipped as interim (the gateway never sends `Expect`, but a backend
+/// may send one anyway, and it promises nothing). Any other 1xx (`101`, `102`, `103`, ...) is
+/// returned like a final head: the gateway never asks for an upgrade, so it is the caller's to
+/// refuse as a backend fault (issue 7, "Upgrades only when asked").
 pub async fn read_head(
     conn: &mut UpConn,
     max_head: usize,
@@ -65,7 +67,7 @@ pub async fn read_head(
     let mut received = false;
     loop {
         match parse_response(&conn.rbuf, max_head, request_was_head, out) {
-            Ok(Some(n)) if out.is_interim() && out.status != 101 => {
+            Ok(Some(n)) if out.status == 100 => {
                 conn.rbuf.drain(..n);
                 received = true;
             }
