@@ -1,4 +1,4 @@
-//! What client input and a backend's answer may never do (issue 7, items 2-5), judged by the
+//! What client input and a backend's answer may never do, judged by the
 //! bytes a recording backend received and the bytes the client got:
 //!
 //! - mapping literals and stage variables that would end in a header line with CR/LF/NUL are

@@ -41,6 +41,18 @@ fn doc(be: &Backends) -> String {
                     "requestParameters": {
                         "integration.request.path.proxy": "method.request.path.proxy"
                     }}}},
+            "/host": {"get": {
+                "parameters": [param("v", "query")],
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "http", "httpMethod": "GET",
+                    "uri": format!("http://{echo}/h"),
+                    "requestParameters": {
+                        "integration.request.header.Host": "'vhost.example'",
+                        "integration.request.header.X-Trim": "'  padded\t'",
+                        "integration.request.header.X-V": "method.request.querystring.v"
+                    },
+                    "responses": {"default": {"statusCode": "200"}}}}},
             "/qonly": {"get": {
                 "parameters": [param("a", "query"), param("b", "query")],
                 "responses": {"200": {"description": "ok"}},
@@ -254,5 +266,17 @@ fn a_decoded_value_that_breaks_a_header_line_is_refused() {
         let e = env.seen_with("/prod/seg/a%20b?q=x+y%21", &[]);
         assert_eq!(e["headers"]["x-from-path"], "a b");
         assert_eq!(e["headers"]["x-from-query"], "x y!");
+    });
+}
+
+#[test]
+fn a_mapped_host_replaces_the_authority_and_whitespace_is_trimmed() {
+    for_each_driver(|driver| {
+        let env = start(driver);
+        let e = env.seen_with("/prod/host?v=+a+b++", &[]);
+        let h = &e["headers"];
+        assert_eq!(h["host"], "vhost.example", "one Host, the mapped one: {h}");
+        assert_eq!(h["x-trim"], "padded");
+        assert_eq!(h["x-v"], "a b");
     });
 }

@@ -51,6 +51,21 @@ pub fn put(out: &mut Vec<u8>, piece: &[u8], form: Form, place: Place) -> Result<
         Place::Header => {
             let mark = out.len();
             out.extend(uri::decoded(piece, form));
+            // Surrounding whitespace is not part of a field value (RFC 9110 §5.5): dropped, not
+            // refused, since `?q=a+` is an ordinary request.
+            let value = &out[mark..];
+            let start = value
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            let end = value.len()
+                - value[start..]
+                    .iter()
+                    .rev()
+                    .take_while(|&&b| b == b' ' || b == b'\t')
+                    .count();
+            out.copy_within(mark + start..mark + end, mark);
+            out.truncate(mark + end - start);
             if !response::is_valid_field_value(&out[mark..]) {
                 out.truncate(mark);
                 return Err(ValueError::NotFieldValue);

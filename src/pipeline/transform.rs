@@ -175,6 +175,40 @@ fn listed_in_connection(ex: &Request<'_>, name: &[u8]) -> bool {
     })
 }
 
+fn not_field_value(_: ValueError) -> Reject {
+    Reject::BadRequestParameters {
+        message:
+            "Invalid request parameter: a value mapped into a header holds a control character",
+    }
+}
+
+/// `Host`: the integration URI's authority, unless a mapping (`integration.request.header.Host`)
+/// yields a non-empty value, which replaces it as on API Gateway.
+fn write_host(
+    x: &Exchange<'_>,
+    integ: &IntegrationRuntime,
+    up: &Upstream,
+    out: &mut Vec<u8>,
+) -> Result<(), Reject> {
+    let mark = out.len();
+    out.extend_from_slice(b"Host: ");
+    let value_at = out.len();
+    let mapped = integ
+        .header_params
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("host"));
+    if let Some((_, src)) = mapped {
+        if write_value(x, src, Place::Header, out).map_err(not_field_value)? && out.len() > value_at
+        {
+            out.extend_from_slice(b"\r\n");
+            return Ok(());
+        }
+    }
+    out.truncate(mark);
+    response::header(out, b"Host", up.authority.as_bytes());
+    Ok(())
+}
+
 /// Writes the integration request head and body into `out`.
 ///
 /// HTTP_PROXY forwards the method, the query string and the client's headers (less hop-by-hop);
@@ -203,7 +237,7 @@ fn build_request(
         },
     })?;
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    response::header(out, b"Host", up.authority.as_bytes());
+    write_host(x, integ, up, out)?;
     if proxy {
         for (n, v) in ex.head.headers(ex.buf) {
             if shadows_gateway_header(integ, n) || listed_in_connection(ex, n) {
@@ -218,17 +252,15 @@ fn build_request(
         }
     }
     for (name, src) in &integ.header_params {
+        if name.eq_ignore_ascii_case("host") {
+            continue;
+        }
         let mark = out.len();
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
-        match write_value(x, src, Place::Header, out) {
-            Ok(true) => out.extend_from_slice(b"\r\n"),
-            Ok(false) => out.truncate(mark),
-            Err(ValueError::NotFieldValue) => {
-                return Err(Reject::BadRequestParameters {
-                    message: "Invalid request parameter: a value mapped into a header holds a control character",
-                })
-            }
+        match write_value(x, src, Place::Header, out).map_err(not_field_value)? {
+            true => out.extend_from_slice(b"\r\n"),
+            false => out.truncate(mark),
         }
     }
     out.extend_from_slice(b"X-Forwarded-For: ");
@@ -249,8 +281,8 @@ fn build_request(
     Ok(())
 }
 
-/// Item 5 of issue 7: mappings may fan one client value out into many integration headers, so
-/// the rendered head is bounded on its own, after the client's head limit.
+/// Mappings may fan one client value out into many integration headers, so the rendered head is
+/// bounded on its own, after the client's head limit.
 #[inline]
 fn head_within(head_len: usize, max_head: usize) -> Result<(), Reject> {
     if head_len > max_head {

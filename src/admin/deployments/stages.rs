@@ -70,7 +70,7 @@ pub fn validate_stage_name(name: &str) -> Result<(), ApiError> {
 /// AWS: variable names are alphanumerics and underscores (at most 64 characters); values match
 /// `[A-Za-z0-9-._~:/?#&=,]+` (at most 512). Stage variables are resolved into integration URIs
 /// and header values at deploy time, so this rule is also what keeps CR, LF, NUL and spaces out
-/// of those (issue 7, item 2). The messages are AWS's wording; the value message lists the
+/// of those. The messages are AWS's wording; the value message lists the
 /// documented pattern's symbols (AWS's own lists `' '` and leaves out `~` and `#`).
 pub fn validate_variables(vars: &BTreeMap<String, String>) -> Result<(), ApiError> {
     for (name, value) in vars {

@@ -3,14 +3,14 @@
 //!
 //! Every problem is pushed with its pointer; the method is dropped (`None`) if it had any.
 //!
-//! Values that end in a header line are field values (issue 7, item 2): a literal (or a stage
+//! Values that end in a header line are field values: a literal (or a stage
 //! variable resolved into one) mapped to an integration request header or a method response
 //! header, and the content types that key request and response templates (they become
 //! `Content-Type`), must pass `http::response::is_valid_field_value` (RFC 9110 §5.5: no CR, LF,
-//! NUL, DEL or other control character but HTAB, no leading or trailing whitespace), so a mapping
+//! NUL, DEL or other control character but HTAB; surrounding whitespace is trimmed), so a mapping
 //! can never add a header line. A literal for the path or query string may hold no control
 //! character at all; how the rest is encoded there is the URI renderer's. Integration request
-//! headers the gateway frames itself (`Content-Length`, `Transfer-Encoding`, `Host`, hop-by-hop)
+//! headers the gateway frames itself (`Content-Length`, `Transfer-Encoding`, hop-by-hop)
 //! cannot be mapped: a second `Content-Length` would desynchronise the backend connection.
 
 use super::locate::Locate;
@@ -69,9 +69,9 @@ const HTTP_METHODS: [&str; 8] = [
 ];
 
 /// Integration request headers a mapping may not set: framing and hop-by-hop ones, which the
-/// gateway writes (or leaves out) itself.
-const GATEWAY_FRAMED: [&str; 10] = [
-    "host",
+/// gateway writes (or leaves out) itself. `Host` may be mapped: it replaces the integration URI's
+/// authority, as on API Gateway (documents map it to reach name-based virtual hosts).
+const GATEWAY_FRAMED: [&str; 9] = [
     "content-length",
     "transfer-encoding",
     "connection",
@@ -82,6 +82,11 @@ const GATEWAY_FRAMED: [&str; 10] = [
     "upgrade",
     "expect",
 ];
+
+/// `text` without the spaces and tabs around it, which are not part of a field value.
+fn trim_ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
 
 /// `text` with its control characters written as escapes, so a message shows where they are.
 fn visible(text: &str) -> String {
@@ -98,7 +103,7 @@ fn visible(text: &str) -> String {
 
 pub(super) fn not_field_value(key: &str, expr: &str) -> String {
     format!(
-        "Invalid mapping expression specified for {key}: {}: a value that ends in a header line may not contain control characters (CR, LF, NUL...) or begin or end with whitespace",
+        "Invalid mapping expression specified for {key}: {}: a value that ends in a header line may not contain control characters (CR, LF, NUL...)",
         visible(expr)
     )
 }
@@ -382,6 +387,11 @@ fn compile_request_params(
         let Some(source) = resolve_source(site, m, value, &at, problems) else {
             continue;
         };
+        let mut source = source;
+        if let (Target::Header(_), ParamSource::Literal(l)) = (&target, &source) {
+            // A recipient strips a field value's surrounding whitespace anyway (RFC 9110 §5.5).
+            source = ParamSource::Literal(trim_ows(l).into());
+        }
         if let ParamSource::Literal(l) = &source {
             let problem = match target {
                 Target::Header(_) => {
@@ -708,8 +718,8 @@ fn compile_response(
         };
         match params::parse_response_source(value) {
             Ok(ResponseSource::Header(h)) => header_params.push((name.into(), ResponseParamSource::Header(h.to_ascii_lowercase().into()))),
-            Ok(ResponseSource::Literal(l)) if !is_valid_field_value(l.as_bytes()) => problems.push(p_at, site.resp_msg(not_field_value(key, value))),
-            Ok(ResponseSource::Literal(l)) => header_params.push((name.into(), ResponseParamSource::Literal(l.into()))),
+            Ok(ResponseSource::Literal(l)) if !is_valid_field_value(trim_ows(l).as_bytes()) => problems.push(p_at, site.resp_msg(not_field_value(key, value))),
+            Ok(ResponseSource::Literal(l)) => header_params.push((name.into(), ResponseParamSource::Literal(trim_ows(l).into()))),
             Err(ParamError::NotSupportedYet) => problems.push(p_at, site.resp_msg(not_supported_yet(value))),
             Err(ParamError::Invalid) => problems.push(p_at, site.resp_msg(format_args!(
                 "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"

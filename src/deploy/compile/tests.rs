@@ -556,6 +556,7 @@ fn values_that_end_in_a_header_line_are_field_values() {
             ("integration.request.header.B", "'b\n'"),
             ("integration.request.header.C", "'\0'"),
             ("integration.request.header.D", "'\x1b[0m'"),
+            // Surrounding whitespace is trimmed, not refused.
             ("integration.request.header.E", "' trailing '"),
             ("integration.request.header.Content-Length", "'0'"),
             ("integration.request.header.Ok", "'tab\there, caf\u{e9}'"),
@@ -604,7 +605,6 @@ fn values_that_end_in_a_header_line_are_field_values() {
         format!("{at}/requestParameters/integration.request.header.C"),
         format!("{at}/requestParameters/integration.request.header.Content-Length"),
         format!("{at}/requestParameters/integration.request.header.D"),
-        format!("{at}/requestParameters/integration.request.header.E"),
         format!("{at}/requestParameters/integration.request.path.p"),
         format!("{at}/requestParameters/integration.request.querystring.q"),
         format!("{at}/requestTemplates/text~1plain\r\nX: 1"),
@@ -628,7 +628,7 @@ fn values_that_end_in_a_header_line_are_field_values() {
     assert!(got[3]
         .1
         .contains("the gateway sets the Content-Length header itself"));
-    assert!(got[6]
+    assert!(got[5]
         .1
         .contains("a path or query string value may not contain"));
 }

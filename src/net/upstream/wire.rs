@@ -56,7 +56,7 @@ pub async fn read_more(
 /// length. A `100 Continue` is skipped as interim (the gateway never sends `Expect`, but a backend
 /// may send one anyway, and it promises nothing). Any other 1xx (`101`, `102`, `103`, ...) is
 /// returned like a final head: the gateway never asks for an upgrade, so it is the caller's to
-/// refuse as a backend fault (issue 7, "Upgrades only when asked").
+/// refuse as a backend fault.
 pub async fn read_head(
     conn: &mut UpConn,
     max_head: usize,
