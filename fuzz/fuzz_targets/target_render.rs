@@ -127,6 +127,7 @@ fuzz_target!(|data: &[u8]| {
         max_head: 1 << 20,
         max_headers: 10,
         max_body: 0,
+        ..Limits::default()
     };
     let mut head = RequestHead::new();
     let n = parse(&out, &limits, &mut head);
