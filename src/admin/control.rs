@@ -469,10 +469,9 @@ fn check_servable(api: &RestApi) -> Result<(), ApiError> {
 }
 
 fn import(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, ApiError> {
-    let api = import_document(doc, opts)
-        .map_err(|p| ApiError::bad_request(format!("Errors found during import: {p}")))?;
-    check_api(&api)
-        .map_err(|p| ApiError::bad_request(format!("Errors found during import: {p}")))?;
+    let api = import_document(doc, opts).map_err(|p| ApiError::bad_request(p.to_string()))?;
+    // `Problems`' Display already carries AWS's "Errors found during import:" heading.
+    check_api(&api).map_err(|p| ApiError::bad_request(p.to_string()))?;
     Ok(api)
 }
 

@@ -234,10 +234,16 @@ fn errors_have_aws_status_type_and_message() {
         (r.status, r.header("x-amzn-ErrorType")),
         (400, Some("BadRequestException"))
     );
-    assert!(r.json()["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Errors found during import"));
+    let message = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with("Errors found during import:\n\t"),
+        "{message}"
+    );
+    assert_eq!(
+        message.matches("Errors found during import").count(),
+        1,
+        "{message}"
+    );
     let r = c.send(
         "POST",
         "/restapis?mode=import&basepath=sideways",
