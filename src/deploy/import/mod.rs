@@ -158,3 +158,5 @@ fn keep_extras(top: &serde_json::Map<String, Value>, dialect: Dialect, api: &mut
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_real;

@@ -39,7 +39,9 @@ pub fn import_api_fields(cx: &mut Ctx<'_>, top: &Map<String, Value>, api: &mut R
             api.description = cx
                 .field_str(info, "description", "/info")
                 .map(str::to_string);
-            api.version = cx.field_str(info, "version", "/info").map(str::to_string);
+            // AWS accepts a number here (`version: 1.0` in YAML, `"version": 1` in JSON) and
+            // keeps it as the API's version string, written back as a string by GetExport.
+            api.version = cx.field_str_or_number(info, "version", "/info");
             let rest = super::doc::extras(info, &["title", "description", "version"]);
             if !rest.is_empty() {
                 api.extra.insert("info".to_string(), Value::Object(rest));
