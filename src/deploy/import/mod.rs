@@ -140,7 +140,8 @@ fn keep_extras(top: &serde_json::Map<String, Value>, dialect: Dialect, api: &mut
             continue;
         }
         let v = match (dialect, k.as_str()) {
-            (Dialect::Swagger2, "definitions" | "securityDefinitions") => continue,
+            (_, "securityDefinitions") => continue,
+            (Dialect::Swagger2, "definitions") => continue,
             (Dialect::OpenApi3, "components") => {
                 let mut c = v.as_object().cloned().unwrap_or_default();
                 c.remove("schemas");

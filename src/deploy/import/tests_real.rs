@@ -27,3 +27,45 @@ fn numeric_info_version_is_kept_as_a_string() {
     let bad = r#"{"swagger": "2.0", "info": {"title": "t", "version": [1]}, "paths": {}}"#;
     assert_eq!(import_str(bad).unwrap_err().0[0].pointer, "/info/version");
 }
+
+#[test]
+fn openapi3_reads_a_swagger_style_security_definitions_block() {
+    let doc = r#"{
+      "openapi": "3.0.1",
+      "info": {"title": "cognito", "version": "2024-01-01"},
+      "securityDefinitions": {
+        "UserPool": {
+          "type": "apiKey", "name": "Authorization", "in": "header",
+          "x-amazon-apigateway-authtype": "cognito_user_pools",
+          "x-amazon-apigateway-authorizer": {
+            "type": "cognito_user_pools",
+            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"]
+          }
+        },
+        "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}
+      },
+      "paths": {"/orders": {"get": {
+        "security": [{"UserPool": ["orders/read"], "api_key": []}],
+        "x-amazon-apigateway-integration": MOCK
+      }}}
+    }"#
+    .replace("MOCK", MOCK);
+    let api = import_str(&doc).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(api.authorizers.len(), 1);
+    assert_eq!(api.authorizers[0].name, "UserPool");
+    let m = &api
+        .resources
+        .iter()
+        .find(|r| r.path == "/orders")
+        .unwrap()
+        .resource_methods["GET"];
+    assert_eq!(m.authorization_type, "COGNITO_USER_POOLS");
+    assert_eq!(m.authorizer_id.as_ref(), Some(&api.authorizers[0].id));
+    assert_eq!(m.authorization_scopes, ["orders/read"]);
+    assert!(m.api_key_required);
+    assert!(!api.extra.contains_key("securityDefinitions"));
+    assert!(api
+        .warnings
+        .iter()
+        .any(|w| w.contains("securityDefinitions")));
+}

@@ -202,19 +202,47 @@ pub enum SchemeKind {
 }
 
 /// Security schemes -> authorizers, and what each scheme name means for a method.
+///
+/// An OpenAPI 3 document may still carry a Swagger 2.0 `securityDefinitions` block (documents
+/// converted by hand, Terraform `body`s built from old samples). AWS imports those; we read its
+/// schemes as if they were under `components/securitySchemes` (that block wins on a name in
+/// both) rather than ignoring them: a method naming such a scheme then gets the authorizer its
+/// author wrote instead of being refused or, worse, served open. A warning says so.
 pub fn import_security_schemes(cx: &mut Ctx<'_>, api: &mut RestApi) -> HashMap<String, SchemeKind> {
-    let at = match cx.dialect {
-        Dialect::OpenApi3 => "/components/securitySchemes",
-        Dialect::Swagger2 => "/securityDefinitions",
-    };
     let mut kinds = HashMap::new();
+    match cx.dialect {
+        Dialect::OpenApi3 => {
+            scheme_block(cx, "/components/securitySchemes", api, &mut kinds);
+            if cx.root.get("securityDefinitions").is_some() {
+                cx.warn(
+                    "/securityDefinitions",
+                    "securityDefinitions is Swagger 2.0 syntax; its schemes were read as components/securitySchemes",
+                );
+                scheme_block(cx, "/securityDefinitions", api, &mut kinds);
+            }
+        }
+        Dialect::Swagger2 => scheme_block(cx, "/securityDefinitions", api, &mut kinds),
+    }
+    kinds
+}
+
+/// One block of schemes at `at`; a name already in `kinds` is skipped.
+fn scheme_block(
+    cx: &mut Ctx<'_>,
+    at: &str,
+    api: &mut RestApi,
+    kinds: &mut HashMap<String, SchemeKind>,
+) {
     let Some(schemes) = cx.root.pointer(at) else {
-        return kinds;
+        return;
     };
     let Some(map) = cx.object(schemes, at) else {
-        return kinds;
+        return;
     };
     for (name, v) in map {
+        if kinds.contains_key(name) {
+            continue;
+        }
         let s_at = join(at, name);
         let Some(scheme) = cx.object(v, &s_at) else {
             continue;
@@ -250,7 +278,6 @@ pub fn import_security_schemes(cx: &mut Ctx<'_>, api: &mut RestApi) -> HashMap<S
         };
         kinds.insert(name.clone(), kind);
     }
-    kinds
 }
 
 fn authorizer_from(
