@@ -169,10 +169,13 @@ fn compile_integration(
     upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
 ) -> Option<IntegrationRuntime> {
+    // A type we cannot serve is reported, and the rest of the integration is still checked
+    // (all but what depends on the type: httpMethod and uri), so one import lists every
+    // problem of the integration.
     let kind = match integ.kind.as_str() {
-        "HTTP" => IntegrationKind::Http,
-        "HTTP_PROXY" => IntegrationKind::HttpProxy,
-        "MOCK" => IntegrationKind::Mock,
+        "HTTP" => Some(IntegrationKind::Http),
+        "HTTP_PROXY" => Some(IntegrationKind::HttpProxy),
+        "MOCK" => Some(IntegrationKind::Mock),
         "AWS" | "AWS_PROXY" => {
             problems.push(
                 site.integ("type"),
@@ -181,7 +184,7 @@ fn compile_integration(
                     integ.kind
                 )),
             );
-            return None;
+            None
         }
         other => {
             problems.push(
@@ -190,10 +193,10 @@ fn compile_integration(
                     "Invalid integration type specified: '{other}'. Valid options are HTTP, HTTP_PROXY, MOCK, AWS, AWS_PROXY"
                 )),
             );
-            return None;
+            None
         }
     };
-    let is_http = kind != IntegrationKind::Mock;
+    let is_http = kind.is_some_and(|k| k != IntegrationKind::Mock);
 
     let method: Option<Box<str>> = match (&integ.http_method, is_http) {
         (_, false) => None,
@@ -286,7 +289,7 @@ fn compile_integration(
             Err(e) => problems.push(join(&site.integ("requestTemplates"), ct), site.integ_msg(e)),
         }
     }
-    let mock_status = if kind == IntegrationKind::Mock {
+    let mock_status = if kind == Some(IntegrationKind::Mock) {
         request_templates
             .iter()
             .map(|(_, t)| match t {
@@ -300,7 +303,7 @@ fn compile_integration(
 
     let (responses, default_response) = compile_responses(site, m, integ, problems);
     Some(IntegrationRuntime {
-        kind,
+        kind: kind?,
         upstream,
         method: BackendMethod::from_declared(method.as_deref()),
         path,

@@ -69,3 +69,43 @@ fn openapi3_reads_a_swagger_style_security_definitions_block() {
         .iter()
         .any(|w| w.contains("securityDefinitions")));
 }
+
+/// Every problem of one integration is listed, each with its pointer, even when its type is
+/// wrong (the type used to stop the check there).
+#[test]
+fn every_problem_of_an_integration_is_listed() {
+    let doc = r#"{
+      "openapi": "3.0.1",
+      "info": {"title": "t", "version": "1"},
+      "paths": {"/a/{id}": {"get": {
+        "x-amazon-apigateway-integration": {
+          "type": "bogus", "httpMethod": 5, "uri": "not a uri",
+          "timeoutInMillis": 5, "passthroughBehavior": "sometimes",
+          "contentHandling": "CONVERT_TO_SOMETHING",
+          "requestParameters": {"bogus": "x"},
+          "responses": {"default": {"statusCode": "2000"}}
+        }
+      }}}
+    }"#;
+    let problems = import_str(doc).unwrap_err();
+    let at = "/paths/~1a~1{id}/get/x-amazon-apigateway-integration";
+    let mut pointers: Vec<&str> = problems
+        .0
+        .iter()
+        .map(|p| p.pointer.strip_prefix(at).unwrap_or(&p.pointer))
+        .collect();
+    pointers.sort_unstable();
+    assert_eq!(
+        pointers,
+        [
+            "/contentHandling",
+            "/httpMethod",
+            "/passthroughBehavior",
+            "/requestParameters/bogus",
+            "/responses/default",
+            "/timeoutInMillis",
+            "/type",
+        ],
+        "{problems}"
+    );
+}
