@@ -7,10 +7,12 @@
 //! the importer mints. Fields the importer kept in `extra` are written back where they came from.
 
 mod operation;
+mod purity;
 #[cfg(test)]
 mod tests;
 
 use crate::deploy::model::{RestApi, Stage};
+use purity::Level;
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +113,7 @@ pub fn export(api: &RestApi, _stage: &Stage, spec: Spec, opts: &ExportOptions) -
                 .as_deref()
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_else(|| json!({}));
-            (m.name.clone(), local_refs(schema, &api.id, spec))
+            (m.name.clone(), schema)
         })
         .collect();
     let schemes = operation::security_schemes(api, opts);
@@ -163,46 +165,17 @@ pub fn export(api: &RestApi, _stage: &Stage, spec: Spec, opts: &ExportOptions) -
         );
     }
     for (k, v) in &api.extra {
-        if k != "info" && k != "components" && !top.contains_key(k) {
+        if k != "info"
+            && k != "components"
+            && !top.contains_key(k)
+            && !purity::is_foreign(spec, Level::Top, k)
+        {
             top.insert(k.clone(), v.clone());
         }
     }
-    Value::Object(top)
-}
-
-/// Rewrites the `$ref`s AWS stores between an API's models
-/// (`https://apigateway.amazonaws.com/restapis/{id}/models/{name}`) into the document's own
-/// `#/components/schemas/{name}` or `#/definitions/{name}`, as AWS's export does, so the exported
-/// document is self-contained and imports again.
-fn local_refs(v: Value, api_id: &str, spec: Spec) -> Value {
-    let prefix = format!("https://apigateway.amazonaws.com/restapis/{api_id}/models/");
-    let local = match spec {
-        Spec::OpenApi3 => "#/components/schemas/",
-        Spec::Swagger2 => "#/definitions/",
-    };
-    fn walk(v: Value, prefix: &str, local: &str) -> Value {
-        match v {
-            Value::Object(o) => Value::Object(
-                o.into_iter()
-                    .map(|(k, x)| match (k.as_str(), x) {
-                        ("$ref", Value::String(r)) => {
-                            let r = match r.strip_prefix(prefix) {
-                                Some(name) => format!("{local}{name}"),
-                                None => r,
-                            };
-                            (k, Value::String(r))
-                        }
-                        (_, x) => (k, walk(x, prefix, local)),
-                    })
-                    .collect(),
-            ),
-            Value::Array(a) => {
-                Value::Array(a.into_iter().map(|x| walk(x, prefix, local)).collect())
-            }
-            other => other,
-        }
-    }
-    walk(v, &prefix, local)
+    let mut doc = Value::Object(top);
+    purity::rewrite_schema_refs(&mut doc, &api.id, spec);
+    doc
 }
 
 fn info(api: &RestApi) -> Value {

@@ -2,6 +2,7 @@
 //! (parameters, request body / body parameter, responses, security, request validator and the
 //! `x-amazon-apigateway-integration`), and the security schemes the operations name.
 
+use super::purity::{is_foreign, Level};
 use super::{ExportOptions, Spec};
 use crate::deploy::model::{Integration, Method, RestApi};
 use serde_json::{json, Map, Value};
@@ -27,7 +28,9 @@ pub fn paths(api: &RestApi, spec: Spec, opts: &ExportOptions) -> Map<String, Val
             item.insert(key, operation(api, m, spec, opts));
         }
         for (k, v) in &r.extra {
-            item.entry(k.clone()).or_insert_with(|| v.clone());
+            if !is_foreign(spec, Level::PathItem, k) {
+                item.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
         out.insert(r.path.clone(), Value::Object(item));
     }
@@ -119,7 +122,9 @@ fn operation(api: &RestApi, m: &Method, spec: Spec, opts: &ExportOptions) -> Val
     for (status, r) in &m.method_responses {
         let mut o = Map::new();
         for (k, v) in &r.extra {
-            o.insert(k.clone(), v.clone());
+            if !is_foreign(spec, Level::Response, k) {
+                o.insert(k.clone(), v.clone());
+            }
         }
         o.entry("description")
             .or_insert_with(|| json!(format!("{status} response")));
@@ -179,7 +184,9 @@ fn operation(api: &RestApi, m: &Method, spec: Spec, opts: &ExportOptions) -> Val
         }
     }
     for (k, v) in &m.extra {
-        op.entry(k.clone()).or_insert_with(|| v.clone());
+        if !is_foreign(spec, Level::Operation, k) {
+            op.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     }
     Value::Object(op)
 }

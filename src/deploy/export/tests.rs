@@ -148,7 +148,7 @@ fn model_refs_become_local_refs_in_both_specs() {
     let oas = export(&api, &stage, Spec::OpenApi3, &opts);
     let pets = &oas["components"]["schemas"]["Pets"];
     assert_eq!(pets["items"]["$ref"], "#/components/schemas/Pet");
-    assert_eq!(pets["x"][0]["$ref"], "#/definitions/Pet");
+    assert_eq!(pets["x"][0]["$ref"], "#/components/schemas/Pet");
     let swagger = export(&api, &stage, Spec::Swagger2, &opts);
     assert_eq!(
         swagger["definitions"]["Pets"]["items"]["$ref"],
