@@ -163,7 +163,7 @@ fn operation(api: &RestApi, m: &Method, spec: Spec, opts: &ExportOptions) -> Val
         responses.insert(status.clone(), Value::Object(o));
     }
     op.insert("responses".into(), Value::Object(responses));
-    if let Some(sec) = security(api, m, opts) {
+    if let Some(sec) = security(api, m) {
         op.insert("security".into(), json!([sec]));
     }
     if opts.validators() {
@@ -208,7 +208,7 @@ fn needs_media_types<T: AsRef<str>>(api: &RestApi, m: &Method, key: &str, types:
     !types.iter().all(|t| doc.contains(&t.as_ref()))
 }
 
-fn security(api: &RestApi, m: &Method, opts: &ExportOptions) -> Option<Value> {
+fn security(api: &RestApi, m: &Method) -> Option<Value> {
     let mut req = Map::new();
     if m.api_key_required {
         req.insert(API_KEY_SCHEME.into(), json!([]));
@@ -217,7 +217,10 @@ fn security(api: &RestApi, m: &Method, opts: &ExportOptions) -> Option<Value> {
         "AWS_IAM" => {
             req.insert(SIGV4_SCHEME.into(), json!([]));
         }
-        "CUSTOM" | "COGNITO_USER_POOLS" if opts.authorizers() => {
+        // Named whatever the extensions: without `authorizers` the scheme is exported with no
+        // authorizer extension (see `security_schemes`), so the document never names a scheme
+        // it does not define.
+        "CUSTOM" | "COGNITO_USER_POOLS" => {
             if let Some(a) = m
                 .authorizer_id
                 .as_ref()
@@ -252,27 +255,29 @@ pub fn security_schemes(api: &RestApi, opts: &ExportOptions) -> Map<String, Valu
                    "x-amazon-apigateway-authtype": "awsSigv4"}),
         );
     }
-    if opts.authorizers() {
-        for a in &api.authorizers {
-            let mut ext = a.extra.clone();
-            let auth_type = ext.remove("authType");
-            let header = ext
-                .get("identitySource")
-                .and_then(Value::as_str)
-                .and_then(|s| s.strip_prefix("method.request.header."))
-                .filter(|h| !h.contains(','))
-                .unwrap_or("Authorization")
-                .to_string();
-            let mut s = Map::new();
-            s.insert("type".into(), json!("apiKey"));
-            s.insert("name".into(), json!(header));
-            s.insert("in".into(), json!("header"));
+    for a in &api.authorizers {
+        let mut ext = a.extra.clone();
+        let auth_type = ext.remove("authType");
+        let header = ext
+            .get("identitySource")
+            .and_then(Value::as_str)
+            .and_then(|s| s.strip_prefix("method.request.header."))
+            .filter(|h| !h.contains(','))
+            .unwrap_or("Authorization")
+            .to_string();
+        let mut s = Map::new();
+        s.insert("type".into(), json!("apiKey"));
+        s.insert("name".into(), json!(header));
+        s.insert("in".into(), json!("header"));
+        // The authtype goes only with the authorizer: AWS refuses an authtype whose
+        // authorizer extension is missing.
+        if opts.authorizers() {
             if let Some(t) = auth_type {
                 s.insert("x-amazon-apigateway-authtype".into(), t);
             }
             s.insert("x-amazon-apigateway-authorizer".into(), Value::Object(ext));
-            out.insert(a.name.clone(), Value::Object(s));
         }
+        out.insert(a.name.clone(), Value::Object(s));
     }
     out
 }

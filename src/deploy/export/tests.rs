@@ -155,3 +155,55 @@ fn model_refs_become_local_refs_in_both_specs() {
         "#/definitions/Pet"
     );
 }
+
+/// `extensions=integrations` keeps every operation's security requirement and exports the
+/// schemes they name (without the authorizer extension); the root `security` is not copied.
+#[test]
+fn integrations_export_names_only_schemes_it_carries() {
+    let doc = r#"{
+      "openapi": "3.0.1",
+      "info": {"title": "sec", "version": "1"},
+      "security": [{"jwt": []}],
+      "components": {"securitySchemes": {"jwt": {
+        "type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+        "x-amazon-apigateway-authorizer": {"type": "token",
+          "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"}
+      }}},
+      "paths": {"/open": {"get": {"security": [],
+        "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}, "responses": {"default": {"statusCode": "200"}}}
+      }}, "/closed": {"get": {
+        "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}, "responses": {"default": {"statusCode": "200"}}}
+      }}}
+    }"#;
+    let api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
+    let opts = ExportOptions::from_extensions("integrations").unwrap();
+    for spec in [Spec::OpenApi3, Spec::Swagger2] {
+        let out = export(&api, &Stage::default(), spec, &opts);
+        assert!(out.get("security").is_none(), "{out}");
+        let text = out.to_string();
+        assert!(!text.contains("x-amazon-apigateway-authorizer"), "{text}");
+        assert!(text.contains("\"jwt\""), "{text}");
+        let again = import_document(text.as_bytes(), &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}\n{text}"));
+        let method = |api: &RestApi, path: &str| {
+            api.resources
+                .iter()
+                .find(|r| r.path == path)
+                .unwrap()
+                .resource_methods["GET"]
+                .authorization_type
+                .clone()
+        };
+        assert_eq!(method(&again, "/open"), "NONE");
+        assert!(
+            again.warnings.iter().any(|w| w.contains("jwt")),
+            "{:?}",
+            again.warnings
+        );
+        let full = export(&api, &Stage::default(), spec, &ExportOptions::all()).to_string();
+        let again = import_document(full.as_bytes(), &ImportOptions::default()).unwrap();
+        assert_eq!(method(&again, "/closed"), "CUSTOM");
+        assert_eq!(method(&again, "/open"), "NONE");
+    }
+}
