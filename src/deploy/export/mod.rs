@@ -9,6 +9,8 @@
 mod operation;
 mod purity;
 #[cfg(test)]
+mod roundtrip_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::deploy::model::{RestApi, Stage};
