@@ -503,3 +503,144 @@ fn aws_cli_mapping_literals_with_line_breaks_are_refused() {
         assert_eq!(integ["type"], "MOCK", "nothing stored: {integ}");
     });
 }
+
+/// What the CLI shows of an API, with every minted id replaced by the name or path it stands for.
+fn cli_view(aws: &Aws, id: &str) -> Value {
+    let items = |v: Value| v["items"].as_array().cloned().unwrap_or_default();
+    let named = |list: &[Value]| -> std::collections::HashMap<String, Value> {
+        list.iter()
+            .map(|x| (x["id"].as_str().unwrap().to_string(), x["name"].clone()))
+            .collect()
+    };
+    let authorizers = items(aws.run(&["get-authorizers", "--rest-api-id", id]));
+    let validators = items(aws.run(&["get-request-validators", "--rest-api-id", id]));
+    let (auth_names, validator_names) = (named(&authorizers), named(&validators));
+    let strip_id = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("id");
+        v
+    };
+    let mut resources: Vec<Value> =
+        items(aws.run(&["get-resources", "--rest-api-id", id, "--embed", "methods"]))
+            .into_iter()
+            .map(|mut r| {
+                let o = r.as_object_mut().unwrap();
+                o.remove("id");
+                o.remove("parentId");
+                if let Some(methods) = o.get_mut("resourceMethods").and_then(Value::as_object_mut) {
+                    for m in methods.values_mut() {
+                        let m = m.as_object_mut().unwrap();
+                        // Minted per resource (its id) unless set.
+                        if let Some(i) = m
+                            .get_mut("methodIntegration")
+                            .and_then(Value::as_object_mut)
+                        {
+                            i.remove("cacheNamespace");
+                        }
+                        if let Some(a) = m.get_mut("authorizerId") {
+                            *a = auth_names[a.as_str().unwrap()].clone();
+                        }
+                        if let Some(v) = m.get_mut("requestValidatorId") {
+                            *v = validator_names[v.as_str().unwrap()].clone();
+                        }
+                    }
+                }
+                r
+            })
+            .collect();
+    resources.sort_by_key(|r| r["path"].as_str().unwrap().to_string());
+    let mut models: Vec<Value> = items(aws.run(&["get-models", "--rest-api-id", id]))
+        .into_iter()
+        .map(strip_id)
+        .collect();
+    models.sort_by_key(|m| m["name"].as_str().unwrap().to_string());
+    let mut api = aws.run(&["get-rest-api", "--rest-api-id", id]);
+    for k in ["id", "createdDate", "rootResourceId", "warnings"] {
+        api.as_object_mut().unwrap().remove(k);
+    }
+    serde_json::json!({
+        "api": api,
+        "resources": resources,
+        "models": models,
+        "authorizers": authorizers.into_iter().map(strip_id).collect::<Vec<_>>(),
+        "validators": validators.into_iter().map(strip_id).collect::<Vec<_>>(),
+        "gatewayResponses": items(aws.run(&["get-gateway-responses", "--rest-api-id", id])),
+    })
+}
+
+/// get-export (oas30 and swagger, JSON and YAML, extensions=apigateway) of a deployed API, then
+/// import-rest-api of that export, gives the identical API as the CLI sees it, and it serves.
+#[test]
+fn aws_cli_export_reimports_into_the_identical_api() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    let gw = Gateway::start(Opts::new("epoll"));
+    let be = Backends::start();
+    let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+    for source in ["api-oas3.json", "api-swagger2.yaml"] {
+        let doc = aws.home.write(source, &be.render(&fixture(source)));
+        let body = format!("fileb://{}", doc.display());
+        let id = aws.run(&["import-rest-api", "--body", &body])["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let vars = format!("backend={}", be.echo.hostport());
+        aws.run(&[
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+            "--variables",
+            &vars,
+        ]);
+        let original = cli_view(&aws, &id);
+        for (export_type, accepts) in [
+            ("oas30", "application/json"),
+            ("swagger", "application/json"),
+            ("oas30", "application/yaml"),
+            ("swagger", "application/yaml"),
+        ] {
+            let what = format!("{source} -> {export_type} {accepts}");
+            let out = aws
+                .home
+                .join(&format!("export-{export_type}.{}", &accepts[12..]));
+            let out_arg = out.display().to_string();
+            aws.run(&[
+                "get-export",
+                "--rest-api-id",
+                &id,
+                "--stage-name",
+                "prod",
+                "--export-type",
+                export_type,
+                "--parameters",
+                "extensions=apigateway",
+                "--accepts",
+                accepts,
+                &out_arg,
+            ]);
+            let body = format!("fileb://{out_arg}");
+            let again = aws.run(&["import-rest-api", "--body", &body])["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}"))
+                .to_string();
+            let view = cli_view(&aws, &again);
+            for (k, v) in original.as_object().unwrap() {
+                assert_eq!(&view[k], v, "{what}: {k}");
+            }
+            aws.run(&[
+                "create-deployment",
+                "--rest-api-id",
+                &again,
+                "--stage-name",
+                "prod",
+                "--variables",
+                &vars,
+            ]);
+            let r = gw.call(&again, "GET", "/prod/mock", b"");
+            assert_eq!(r.status, 200, "{what}: {}", r.text());
+            aws.run(&["delete-rest-api", "--rest-api-id", &again]);
+        }
+    }
+}
