@@ -1,4 +1,4 @@
-//! Every fixture API (tests/fixtures, tests/fixtures/blackbox) exported in each format
+//! Every fixture API (tests/fixtures, tests/fixtures/blackbox, tests/fixtures/real) exported in each format
 //! (`oas30`, `swagger`), in JSON and YAML, with each extension set GetExport accepts
 //! (botocore: `integrations`, `apigateway`, `authorizers`, `postman`, none), imported again:
 //!
@@ -17,7 +17,11 @@ use std::collections::HashMap;
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let root = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for dir in [root.clone(), format!("{root}/blackbox")] {
+    for dir in [
+        root.clone(),
+        format!("{root}/blackbox"),
+        format!("{root}/real"),
+    ] {
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .filter_map(|e| e.ok())

@@ -109,3 +109,100 @@ fn every_problem_of_an_integration_is_listed() {
         "{problems}"
     );
 }
+
+fn real(name: &str) -> RestApi {
+    let path = format!("{}/tests/fixtures/real/{name}", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    import_document(&doc, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn method<'a>(api: &'a RestApi, path: &str, verb: &str) -> &'a crate::deploy::model::Method {
+    &api.resources
+        .iter()
+        .find(|r| r.path == path)
+        .unwrap_or_else(|| panic!("no resource {path}"))
+        .resource_methods[verb]
+}
+
+/// Documents in the shapes users bring (tests/fixtures/real) import with what they declare.
+#[test]
+fn real_world_documents_import() {
+    let sam = real("sam-cognito-orders.yaml");
+    assert_eq!(sam.version.as_deref(), Some("1.0"));
+    let post = method(&sam, "/orders", "POST");
+    assert_eq!(post.authorization_type, "COGNITO_USER_POOLS");
+    assert_eq!(post.authorization_scopes, ["orders/write"]);
+    assert_eq!(post.request_models["application/json"], "Order");
+    assert!(post.request_validator_id.is_some());
+    assert_eq!(
+        method(&sam, "/orders", "OPTIONS").authorization_type,
+        "NONE"
+    );
+    let order = sam.models.iter().find(|m| m.name == "Order").unwrap();
+    assert!(order
+        .schema
+        .as_deref()
+        .unwrap()
+        .contains("#/components/schemas/LineItem"));
+    assert_eq!(sam.gateway_responses.len(), 2);
+
+    let tf = real("terraform-body.json");
+    assert_eq!(tf.version.as_deref(), Some("1"));
+    assert_eq!(tf.binary_media_types, ["image/png"]);
+    assert!(method(&tf, "/{proxy+}", "ANY").method_integration.is_some());
+    assert_eq!(
+        method(&tf, "/health", "GET")
+            .method_integration
+            .as_ref()
+            .unwrap()
+            .integration_responses["200"]
+            .selection_pattern,
+        None
+    );
+
+    let shop = real("swagger-petshop-models.yaml");
+    assert_eq!(shop.version.as_deref(), Some("2"));
+    assert!(method(&shop, "/pets", "GET").api_key_required);
+    assert_eq!(method(&shop, "/pets", "POST").authorization_type, "AWS_IAM");
+    assert_eq!(
+        method(&shop, "/pets", "POST").request_models["application/json"],
+        "NewPet"
+    );
+    assert!(method(&shop, "/pets/{petId}", "GET")
+        .request_parameters
+        .contains_key("method.request.path.petId"));
+
+    let token = real("lambda-token-authorizer.json");
+    assert_eq!(token.authorizers.len(), 2);
+    assert_eq!(method(&token, "/public", "GET").authorization_type, "NONE");
+    assert_eq!(
+        method(&token, "/private", "GET").authorization_type,
+        "CUSTOM"
+    );
+    assert_eq!(
+        method(&token, "/tenant", "GET").authorization_type,
+        "CUSTOM"
+    );
+    assert_ne!(
+        method(&token, "/private", "GET").authorizer_id,
+        method(&token, "/tenant", "GET").authorizer_id
+    );
+    assert!(token
+        .policy
+        .as_deref()
+        .unwrap()
+        .contains("execute-api:Invoke"));
+
+    // YAML reads `3.10` as the number 3.1, as AWS's parser does.
+    let catalog = real("oas3-refs-and-cors.yaml");
+    assert_eq!(catalog.version.as_deref(), Some("3.1"));
+    let put = method(&catalog, "/items/{itemId}", "PUT");
+    assert_eq!(put.request_models["application/json"], "Item");
+    assert_eq!(
+        put.method_responses["200"].response_models["application/json"],
+        "Item"
+    );
+    assert!(method(&catalog, "/items/{itemId}", "GET")
+        .request_parameters
+        .contains_key("method.request.header.X-Trace-Id"));
+}
