@@ -101,7 +101,25 @@ pub fn import_document(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, Prob
 }
 
 fn detect(top: &serde_json::Map<String, Value>) -> Result<Dialect, Problems> {
-    let version = |k: &str| top.get(k).map(|v| v.as_str().unwrap_or_default());
+    // `swagger: 2.0` unquoted in YAML is a number; AWS's parser reads the field as text and
+    // accepts it, so a number is taken as written (`2.0`, `3.0`).
+    let texts: Vec<(&str, String)> = ["openapi", "swagger"]
+        .into_iter()
+        .filter_map(|k| {
+            let text = match top.get(k)? {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            Some((k, text))
+        })
+        .collect();
+    let version = |k: &str| {
+        texts
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, t)| t.as_str())
+    };
     let fail =
         |pointer: &str, msg: String| Err(Problems(vec![crate::deploy::Problem::new(pointer, msg)]));
     match (version("openapi"), version("swagger")) {

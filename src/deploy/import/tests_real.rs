@@ -24,6 +24,11 @@ fn numeric_info_version_is_kept_as_a_string() {
         &crate::deploy::export::ExportOptions::default(),
     );
     assert_eq!(doc["info"]["version"], serde_json::json!("1"));
+    // `swagger: 2.0` / `openapi: 3.0` unquoted are numbers in YAML.
+    let unquoted = "swagger: 2.0\ninfo: {title: t, version: 1}\npaths: {}\n";
+    assert_eq!(import_str(unquoted).unwrap().version.as_deref(), Some("1"));
+    assert!(import_str("openapi: 3.0\ninfo: {title: t, version: 1}\npaths: {}\n").is_ok());
+    assert!(import_str("openapi: 3.1\ninfo: {title: t, version: 1}\npaths: {}\n").is_err());
     let bad = r#"{"swagger": "2.0", "info": {"title": "t", "version": [1]}, "paths": {}}"#;
     assert_eq!(import_str(bad).unwrap_err().0[0].pointer, "/info/version");
 }
