@@ -548,9 +548,17 @@ fn cli_view(aws: &Aws, id: &str) -> Value {
             })
             .collect();
     resources.sort_by_key(|r| r["path"].as_str().unwrap().to_string());
+    // A stored model keeps its references as the imported document spelled them; the spelling
+    // differs between formats (not what they name), so it is compared in one spelling.
     let mut models: Vec<Value> = items(aws.run(&["get-models", "--rest-api-id", id]))
         .into_iter()
         .map(strip_id)
+        .map(|mut m| {
+            if let Some(Value::String(s)) = m.get_mut("schema") {
+                *s = s.replace("#/definitions/", "#/components/schemas/");
+            }
+            m
+        })
         .collect();
     models.sort_by_key(|m| m["name"].as_str().unwrap().to_string());
     let mut api = aws.run(&["get-rest-api", "--rest-api-id", id]);
@@ -577,8 +585,13 @@ fn aws_cli_export_reimports_into_the_identical_api() {
     let gw = Gateway::start(Opts::new("epoll"));
     let be = Backends::start();
     let aws = Aws::new(&exe, &gw, ADMIN_KEY);
-    for source in ["api-oas3.json", "api-swagger2.yaml"] {
-        let doc = aws.home.write(source, &be.render(&fixture(source)));
+    // The black-box APIs, and one with models, shared components and $ref chains.
+    for source in [
+        "api-oas3.json",
+        "api-swagger2.yaml",
+        "../real/oas3-refs-and-cors.yaml",
+    ] {
+        let doc = aws.home.write("source-api", &be.render(&fixture(source)));
         let body = format!("fileb://{}", doc.display());
         let id = aws.run(&["import-rest-api", "--body", &body])["id"]
             .as_str()
@@ -638,8 +651,10 @@ fn aws_cli_export_reimports_into_the_identical_api() {
                 "--variables",
                 &vars,
             ]);
-            let r = gw.call(&again, "GET", "/prod/mock", b"");
-            assert_eq!(r.status, 200, "{what}: {}", r.text());
+            if source.starts_with("api-") {
+                let r = gw.call(&again, "GET", "/prod/mock", b"");
+                assert_eq!(r.status, 200, "{what}: {}", r.text());
+            }
             aws.run(&["delete-rest-api", "--rest-api-id", &again]);
         }
     }
