@@ -1,6 +1,6 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> (authorize, API key and throttle, validate, cache lookup: later issues) ->
+//! route -> (authorize, API key and throttle: later issues) -> validate -> (cache lookup) ->
 //! transform request -> integrate -> transform response -> respond
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
@@ -24,6 +24,7 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 pub mod transform;
+pub mod validate;
 
 use crate::core::metrics::Slot;
 use crate::core::Core;
@@ -177,9 +178,10 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };
-    // Authorize, API key and throttle, validate and cache lookup come here, in that order, each
-    // with its own issue.
+    // Authorize, API key and throttle come before validate, and cache lookup after it, each with
+    // its own issue.
     let reply = async {
+        validate::validate(&x)?;
         transform::request(&mut x, ubuf, core.config.limits.max_integration_head)?;
         let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
         transform::response(&mut x, integrated, core.config.limits.max_body, ubuf).await

@@ -38,6 +38,9 @@ pub enum Reject {
     /// `limits.max_integration_head`. Nothing was sent, and the client's request was read whole,
     /// so its connection stays usable.
     IntegrationRequestTooLarge,
+    /// BAD_REQUEST_PARAMETERS from the request validator: bit `i` marks the method's `i`-th
+    /// required parameter as missing (the renderer names them).
+    MissingRequiredParameters { missing: u64 },
     /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
     BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
@@ -100,6 +103,11 @@ impl Reject {
                 message: Some("Request Too Long"),
                 ..of(ResponseType::RequestTooLarge)
             },
+            Reject::MissingRequiredParameters { missing } => GatewayError {
+                message: Some("Missing required request parameters"),
+                missing_params: missing,
+                ..of(ResponseType::BadRequestParameters)
+            },
             Reject::BadRequestParameters { message } => GatewayError {
                 message: Some(message),
                 ..of(ResponseType::BadRequestParameters)
@@ -115,6 +123,7 @@ impl Reject {
                     status,
                     message: Some(message),
                     error_type: None,
+                    missing_params: 0,
                 }
             }
         }

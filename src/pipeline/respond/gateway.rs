@@ -26,6 +26,9 @@ pub struct GatewayError {
     pub status: u16,
     pub message: Option<&'static str>,
     pub error_type: Option<&'static str>,
+    /// Set by the request validator: which required parameters are missing. The message is then
+    /// `"{message}: [a, b]"`, the names read from the routed method.
+    pub missing_params: u64,
 }
 
 impl GatewayError {
@@ -37,6 +40,7 @@ impl GatewayError {
             status: d.status.unwrap_or(500),
             message: d.message,
             error_type: d.error_type,
+            missing_params: 0,
         }
     }
 }
@@ -99,7 +103,7 @@ pub fn render(
         }
         None => {
             out.extend_from_slice(b"{\"message\":");
-            write_message_string(err, out);
+            write_message_string(err, site, out);
             out.push(b'}');
             b"application/json"
         }
@@ -156,22 +160,42 @@ fn choose<'t>(templates: &'t Templates, site: &ErrorSite<'_>) -> Option<(&'t str
         .map(|(ct, p)| (&**ct, &p[..]))
 }
 
-fn write_message_string(err: &GatewayError, out: &mut Vec<u8>) {
+fn write_message_string(err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
     match err.message {
-        Some(m) => {
+        Some(_) => {
             out.push(b'"');
-            response::json_escape(out, m);
+            let at = out.len();
+            write_message(err, site, out);
+            // Escape what was written in place: names and messages are short and rarely need it.
+            if out[at..]
+                .iter()
+                .any(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            {
+                let raw = out.split_off(at);
+                response::json_escape(out, &String::from_utf8_lossy(&raw));
+            }
             out.push(b'"');
         }
         None => out.extend_from_slice(b"null"),
     }
 }
 
+/// The error's message, with the missing parameters' names when the validator set them.
+fn write_message(err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(err.message.unwrap_or("").as_bytes());
+    if err.missing_params != 0 {
+        if let Some(x) = site.routed {
+            out.extend_from_slice(b": ");
+            crate::pipeline::validate::write_missing(x, err.missing_params, out);
+        }
+    }
+}
+
 fn write_piece(p: &Piece, err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
     match p {
         Piece::Text(t) => out.extend_from_slice(t.as_bytes()),
-        Piece::Message => out.extend_from_slice(err.message.unwrap_or("").as_bytes()),
-        Piece::MessageString => write_message_string(err, out),
+        Piece::Message => write_message(err, site, out),
+        Piece::MessageString => write_message_string(err, site, out),
         Piece::ResponseType => out.extend_from_slice(err.response_type.name().as_bytes()),
         Piece::Value(src) => {
             write_value(src, site, out);

@@ -166,6 +166,7 @@ fn customisations_apply_by_type_then_family() {
         status: 431,
         message: Some("Request Header Fields Too Large"),
         error_type: None,
+        missing_params: 0,
     };
     // (error, status, Access-Control-Allow-Origin, X-Own)
     let cases = [
