@@ -8,6 +8,7 @@ pub mod admin;
 pub mod core;
 pub mod deploy;
 pub mod http;
+pub mod json;
 pub mod net;
 pub mod pipeline;
 pub mod runtime;
