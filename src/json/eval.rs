@@ -135,6 +135,10 @@ impl<'a> Cx<'a> {
         if !v.is_array() && !v.is_object() {
             return true;
         }
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
         let here = match inner {
             // A deep-scan filter selects among array elements only, so an object matching the
             // filter is not reported twice (once as an element, once as itself).
