@@ -215,3 +215,23 @@ fn never_panics_on_odd_input() {
         }
     }
 }
+
+#[test]
+fn runaway_paths_stop_at_the_budget() {
+    // 2,000 nested-ish nodes; `$..*..*..*` would visit billions of (node, node, node) triples.
+    let doc = Value::Array(
+        (0..200)
+            .map(|i| json!({"a": [i, {"b": [1, 2, 3]}], "c": {"d": i}}))
+            .collect(),
+    );
+    let start = std::time::Instant::now();
+    let Found::Many(found) = compile("$..*..*..*..*").unwrap().eval(&doc) else {
+        panic!("indefinite")
+    };
+    assert!(!found.is_empty());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
