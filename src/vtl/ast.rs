@@ -8,7 +8,11 @@ pub enum Node {
     Text(usize, usize),
     /// A reference printed into the output; `raw` is its source range, printed when undefined
     /// unless `quiet` (`$!`).
-    Ref { r: Ref, quiet: bool, raw: (usize, usize) },
+    Ref {
+        r: Ref,
+        quiet: bool,
+        raw: (usize, usize),
+    },
     Set(Ref, Expr),
     If(Vec<(Expr, Vec<Node>)>, Option<Vec<Node>>),
     Foreach(String, Expr, Vec<Node>),

@@ -33,7 +33,12 @@ pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
             ("values", []) => Some(Value::List(m.iter().map(|(_, v)| v.clone()).collect())),
             ("entrySet", []) => Some(Value::List(
                 m.iter()
-                    .map(|(k, v)| Value::Map(vec![("key".into(), Value::str(k)), ("value".into(), v.clone())]))
+                    .map(|(k, v)| {
+                        Value::Map(vec![
+                            ("key".into(), Value::str(k)),
+                            ("value".into(), v.clone()),
+                        ])
+                    })
                     .collect(),
             )),
             ("put", [k, x]) => {
@@ -78,10 +83,16 @@ fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
         ("startsWith", [x]) => Value::Bool(s.starts_with(&*x.to_text())),
         ("endsWith", [x]) => Value::Bool(s.ends_with(&*x.to_text())),
         ("equals", [x]) => Value::Bool(matches!(x, Value::Str(y) if y == s)),
-        ("equalsIgnoreCase", [x]) => Value::Bool(matches!(x, Value::Str(y) if y.to_lowercase() == s.to_lowercase())),
+        ("equalsIgnoreCase", [x]) => {
+            Value::Bool(matches!(x, Value::Str(y) if y.to_lowercase() == s.to_lowercase()))
+        }
         ("indexOf", [x]) => {
             let x = x.to_text();
-            Value::Int(s.find(&*x).map(|b| s[..b].chars().count() as i64).unwrap_or(-1))
+            Value::Int(
+                s.find(&*x)
+                    .map(|b| s[..b].chars().count() as i64)
+                    .unwrap_or(-1),
+            )
         }
         ("charAt", [i]) => Value::str(&chars().get(usize::try_from(int(i)?).ok()?)?.to_string()),
         ("substring", [a]) => {
@@ -91,7 +102,10 @@ fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
         }
         ("substring", [a, b]) => {
             let c = chars();
-            let (a, b) = (usize::try_from(int(a)?).ok()?, usize::try_from(int(b)?).ok()?);
+            let (a, b) = (
+                usize::try_from(int(a)?).ok()?,
+                usize::try_from(int(b)?).ok()?,
+            );
             Value::str(&c.get(a..b)?.iter().collect::<String>())
         }
         ("replace", [a, b]) => Value::str(&s.replace(&*a.to_text(), &b.to_text())),

@@ -7,8 +7,8 @@
 //! panic or a hang. Not yet wired into the pipeline.
 
 pub mod ast;
-pub mod parser;
 pub mod methods;
+pub mod parser;
 pub mod render;
 pub mod value;
 

@@ -19,7 +19,11 @@ pub enum CompileError {
     #[error("template is {0} bytes, over the 300 KB limit")]
     TooLarge(usize),
     #[error("line {line}, column {col}: {msg}")]
-    Syntax { line: usize, col: usize, msg: &'static str },
+    Syntax {
+        line: usize,
+        col: usize,
+        msg: &'static str,
+    },
 }
 
 /// Parses `src` into a `Program`.
@@ -27,35 +31,40 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
     if src.len() > MAX_SOURCE {
         return Err(CompileError::TooLarge(src.len()));
     }
-    let mut p = P { s: src.as_bytes(), i: 0, depth: 0 };
+    let mut p = P {
+        s: src.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     let (body, end) = p.block()?;
-    if end != End::Eof {
+    if !matches!(end, Term::Eof) {
         return Err(p.err("#else, #elseif or #end without an opening directive"));
     }
-    Ok(Program { src: src.to_string(), body })
+    Ok(Program {
+        src: src.to_string(),
+        body,
+    })
 }
 
 /// Parses the inside of a double-quoted string (interpolated at render time).
 fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
-    let mut p = P { s: s.as_bytes(), i: 0, depth: 0 };
+    let mut p = P {
+        s: s.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     let (body, _) = p.block()?;
     Ok(body)
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum End {
+/// What ended a block.
+#[derive(Debug)]
+enum Term {
     Eof,
     End,
     Else,
     ElseIf(Expr),
 }
-
-impl PartialEq for Expr {
-    fn eq(&self, _: &Self) -> bool {
-        false
-    }
-}
-impl Eq for Expr {}
 
 struct P<'a> {
     s: &'a [u8],
@@ -63,7 +72,8 @@ struct P<'a> {
     depth: usize,
 }
 
-const MAX_NEST: usize = 200;
+/// Nesting bound for blocks and expressions: keeps recursion far from the stack limit.
+const MAX_NEST: usize = 64;
 
 impl<'a> P<'a> {
     fn err(&self, msg: &'static str) -> CompileError {
@@ -92,14 +102,15 @@ impl<'a> P<'a> {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => self.i += 1,
             _ => return None,
         }
-        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
             self.i += 1;
         }
         Some(String::from_utf8_lossy(&self.s[st..self.i]).into_owned())
     }
 
     /// Parses text and directives until EOF or a block terminator.
-    fn block(&mut self) -> Result<(Vec<Node>, End), CompileError> {
+    fn block(&mut self) -> Result<(Vec<Node>, Term), CompileError> {
         self.depth += 1;
         if self.depth > MAX_NEST {
             return Err(self.err("directives nested too deeply"));
@@ -107,7 +118,9 @@ impl<'a> P<'a> {
         let mut out = Vec::new();
         let mut t0 = self.i;
         let r = loop {
-            let Some(c) = self.peek() else { break End::Eof };
+            let Some(c) = self.peek() else {
+                break Term::Eof;
+            };
             match c {
                 b'\\' if matches!(self.at(1), Some(b'$' | b'#')) => {
                     // `\$x` prints `$x` literally when followed by a reference or directive.
@@ -141,33 +154,38 @@ impl<'a> P<'a> {
                 _ => self.i += 1,
             }
         };
-        if !matches!(r, End::Eof) {
-            // t0 was already flushed by directive()
-        } else {
+        // A terminating directive already flushed the text before it.
+        if matches!(r, Term::Eof) {
             push_text(&mut out, t0, self.i);
         }
         self.depth -= 1;
         Ok((out, r))
     }
 
-    /// Flushes text before a directive at `st`, dropping the indentation when the directive
-    /// starts its line; afterwards eats the rest of the line when it is only whitespace.
-    fn gobble(&mut self, out: &mut Vec<Node>, t0: usize, st: usize) {
+    /// Velocity 1.7's gobbling, as its lexer tokens do it: `#set`, `#else`, `#elseif` eat the
+    /// spaces/tabs before them; every directive eats the rest of its line when that is only
+    /// whitespace and a newline (`#if(..)`, `#foreach(..)`, `#set(..)`, `#else`, `#end`). The
+    /// indentation before `#if`/`#foreach`/`#end` is output. AWS's PetStore template relies on
+    /// this: `},#if($foreach.hasNext),#end` + a blank line yields one newline per item.
+    fn gobble(&mut self, out: &mut Vec<Node>, t0: usize, st: usize, lead: bool) {
         let mut ls = st;
-        while ls > t0 && matches!(self.s[ls - 1], b' ' | b'\t') {
-            ls -= 1;
+        if lead {
+            while ls > t0 && matches!(self.s[ls - 1], b' ' | b'\t') {
+                ls -= 1;
+            }
         }
-        let line_start = ls == 0 || self.s[ls - 1] == b'\n';
+        push_text(out, t0, ls);
         let mut j = self.i;
-        while matches!(self.s.get(j), Some(b' ' | b'\t' | b'\r')) {
+        while matches!(self.s.get(j), Some(b' ' | b'\t')) {
             j += 1;
         }
-        let line_end = j >= self.s.len() || self.s[j] == b'\n';
-        if line_start && line_end && (ls > t0 || ls == 0 || t0 <= ls) {
-            push_text(out, t0, ls);
-            self.i = (j + 1).min(self.s.len());
-        } else {
-            push_text(out, t0, st);
+        if self.s.get(j) == Some(&b'\r') {
+            j += 1;
+        }
+        if self.s.get(j) == Some(&b'\n') {
+            self.i = j + 1;
+        } else if j >= self.s.len() {
+            self.i = j;
         }
     }
 
@@ -187,7 +205,7 @@ impl<'a> P<'a> {
                 Some(e) => self.i = e + 2,
                 None => return Err(self.err("unclosed #* comment")),
             }
-            self.gobble(out, t0, st);
+            push_text(out, t0, st);
             return Ok(Some(Dir::None));
         }
         if self.starts("#[[") {
@@ -228,30 +246,30 @@ impl<'a> P<'a> {
                 self.i += 1;
                 let e = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st);
+                self.gobble(out, t0, st, true);
                 Ok(Some(Dir::Node(Node::Set(r, e))))
             }
             "if" => {
                 self.open()?;
                 let c = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st);
+                self.gobble(out, t0, st, false);
                 let mut arms = Vec::new();
                 let mut cond = c;
                 loop {
                     let (b, e) = self.block()?;
                     arms.push((cond, b));
                     match e {
-                        End::End => return Ok(Some(Dir::Node(Node::If(arms, None)))),
-                        End::ElseIf(c2) => cond = c2,
-                        End::Else => {
+                        Term::End => return Ok(Some(Dir::Node(Node::If(arms, None)))),
+                        Term::ElseIf(c2) => cond = c2,
+                        Term::Else => {
                             let (b, e) = self.block()?;
-                            if e != End::End {
+                            if !matches!(e, Term::End) {
                                 return Err(self.err("#if without #end"));
                             }
                             return Ok(Some(Dir::Node(Node::If(arms, Some(b)))));
                         }
-                        End::Eof => return Err(self.err("#if without #end")),
+                        Term::Eof => return Err(self.err("#if without #end")),
                     }
                 }
             }
@@ -259,16 +277,16 @@ impl<'a> P<'a> {
                 self.open()?;
                 let c = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st);
-                Ok(Some(Dir::End(End::ElseIf(c))))
+                self.gobble(out, t0, st, true);
+                Ok(Some(Dir::End(Term::ElseIf(c))))
             }
             "else" => {
-                self.gobble(out, t0, st);
-                Ok(Some(Dir::End(End::Else)))
+                self.gobble(out, t0, st, true);
+                Ok(Some(Dir::End(Term::Else)))
             }
             "end" => {
-                self.gobble(out, t0, st);
-                Ok(Some(Dir::End(End::End)))
+                self.gobble(out, t0, st, false);
+                Ok(Some(Dir::End(Term::End)))
             }
             "foreach" => {
                 self.open()?;
@@ -277,7 +295,9 @@ impl<'a> P<'a> {
                     return Err(self.err("#foreach needs a $variable"));
                 }
                 self.i += 1;
-                let var = self.ident().ok_or_else(|| self.err("#foreach needs a $variable"))?;
+                let var = self
+                    .ident()
+                    .ok_or_else(|| self.err("#foreach needs a $variable"))?;
                 self.ws();
                 if !self.starts("in") {
                     return Err(self.err("#foreach needs 'in'"));
@@ -285,9 +305,9 @@ impl<'a> P<'a> {
                 self.i += 2;
                 let e = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st);
+                self.gobble(out, t0, st, false);
                 let (b, end) = self.block()?;
-                if end != End::End {
+                if !matches!(end, Term::End) {
                     return Err(self.err("#foreach without #end"));
                 }
                 Ok(Some(Dir::Node(Node::Foreach(var, e, b))))
@@ -341,14 +361,19 @@ impl<'a> P<'a> {
             }
             self.i += 1;
         }
-        Ok(Some(Node::Ref { r: Ref { name, parts }, quiet, raw: (st, self.i) }))
+        Ok(Some(Node::Ref {
+            r: Ref { name, parts },
+            quiet,
+            raw: (st, self.i),
+        }))
     }
 
     fn accessors(&mut self) -> Result<Vec<Part>, CompileError> {
         let mut parts = Vec::new();
         loop {
             match self.peek() {
-                Some(b'.') if matches!(self.at(1), Some(c) if c.is_ascii_alphabetic() || c == b'_') => {
+                Some(b'.') if matches!(self.at(1), Some(c) if c.is_ascii_alphabetic() || c == b'_') =>
+                {
                     self.i += 1;
                     let n = self.ident().unwrap_or_default();
                     if self.peek() == Some(b'(') {
@@ -392,7 +417,8 @@ impl<'a> P<'a> {
     }
 
     fn expr(&mut self) -> Result<Expr, CompileError> {
-        self.expr_opt()?.ok_or_else(|| self.err("expected an expression"))
+        self.expr_opt()?
+            .ok_or_else(|| self.err("expected an expression"))
     }
     fn expr_opt(&mut self) -> Result<Option<Expr>, CompileError> {
         self.depth += 1;
@@ -409,14 +435,18 @@ impl<'a> P<'a> {
             self.i += sym.len();
             return true;
         }
-        if self.starts(w) && !matches!(self.at(w.len()), Some(c) if c.is_ascii_alphanumeric() || c == b'_') {
+        if self.starts(w)
+            && !matches!(self.at(w.len()), Some(c) if c.is_ascii_alphanumeric() || c == b'_')
+        {
             self.i += w.len();
             return true;
         }
         false
     }
     fn or(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.and()? else { return Ok(None) };
+        let Some(mut l) = self.and()? else {
+            return Ok(None);
+        };
         while self.word("||", "or") {
             let r = self.and()?.ok_or_else(|| self.err("expected operand"))?;
             l = Expr::Bin(Op::Or, Box::new(l), Box::new(r));
@@ -424,7 +454,9 @@ impl<'a> P<'a> {
         Ok(Some(l))
     }
     fn and(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.cmp()? else { return Ok(None) };
+        let Some(mut l) = self.cmp()? else {
+            return Ok(None);
+        };
         while self.word("&&", "and") {
             let r = self.cmp()?.ok_or_else(|| self.err("expected operand"))?;
             l = Expr::Bin(Op::And, Box::new(l), Box::new(r));
@@ -432,7 +464,9 @@ impl<'a> P<'a> {
         Ok(Some(l))
     }
     fn cmp(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.add()? else { return Ok(None) };
+        let Some(mut l) = self.add()? else {
+            return Ok(None);
+        };
         loop {
             let op = if self.word("==", "eq") {
                 Op::Eq
@@ -454,7 +488,9 @@ impl<'a> P<'a> {
         }
     }
     fn add(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.mul()? else { return Ok(None) };
+        let Some(mut l) = self.mul()? else {
+            return Ok(None);
+        };
         loop {
             self.ws();
             let op = match self.peek() {
@@ -468,7 +504,9 @@ impl<'a> P<'a> {
         }
     }
     fn mul(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.unary()? else { return Ok(None) };
+        let Some(mut l) = self.unary()? else {
+            return Ok(None);
+        };
         loop {
             self.ws();
             let op = match self.peek() {
@@ -483,6 +521,15 @@ impl<'a> P<'a> {
         }
     }
     fn unary(&mut self) -> Result<Option<Expr>, CompileError> {
+        self.depth += 1;
+        if self.depth > MAX_NEST * 4 {
+            return Err(self.err("expression nested too deeply"));
+        }
+        let r = self.unary_inner();
+        self.depth -= 1;
+        r
+    }
+    fn unary_inner(&mut self) -> Result<Option<Expr>, CompileError> {
         self.ws();
         if self.peek() == Some(b'!') && self.at(1) != Some(b'=') {
             self.i += 1;
@@ -502,7 +549,9 @@ impl<'a> P<'a> {
     }
     fn primary(&mut self) -> Result<Option<Expr>, CompileError> {
         self.ws();
-        let Some(c) = self.peek() else { return Ok(None) };
+        let Some(c) = self.peek() else {
+            return Ok(None);
+        };
         match c {
             b'(' => {
                 self.i += 1;
@@ -544,9 +593,13 @@ impl<'a> P<'a> {
                 }
                 let t = std::str::from_utf8(&self.s[st..self.i]).unwrap_or("0");
                 if float {
-                    Ok(Some(Expr::Float(t.parse().map_err(|_| self.err("bad number"))?)))
+                    Ok(Some(Expr::Float(
+                        t.parse().map_err(|_| self.err("bad number"))?,
+                    )))
                 } else {
-                    Ok(Some(Expr::Int(t.parse().map_err(|_| self.err("bad number"))?)))
+                    Ok(Some(Expr::Int(
+                        t.parse().map_err(|_| self.err("bad number"))?,
+                    )))
                 }
             }
             b'[' => {
@@ -632,7 +685,7 @@ impl<'a> P<'a> {
 enum Dir {
     Node(Node),
     None,
-    End(End),
+    End(Term),
 }
 
 fn push_text(out: &mut Vec<Node>, a: usize, b: usize) {
@@ -642,5 +695,8 @@ fn push_text(out: &mut Vec<Node>, a: usize, b: usize) {
 }
 
 fn find(s: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
-    s.get(from..)?.windows(pat.len()).position(|w| w == pat).map(|p| p + from)
+    s.get(from..)?
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|p| p + from)
 }

@@ -33,7 +33,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_output: 10 * 1024 * 1024, max_steps: 1_000_000, max_iterations: 1000 }
+        Limits {
+            max_output: 10 * 1024 * 1024,
+            max_steps: 1_000_000,
+            max_iterations: 1000,
+        }
     }
 }
 
@@ -60,8 +64,19 @@ struct St<'e> {
 }
 
 /// Renders `p` into `buf`.
-pub fn render(p: &Program, env: &dyn Env, lim: Limits, buf: &mut Vec<u8>) -> Result<Output, RenderError> {
-    let mut st = St { env, vars: HashMap::new(), lim, steps: 0, out: Output::default() };
+pub fn render(
+    p: &Program,
+    env: &dyn Env,
+    lim: Limits,
+    buf: &mut Vec<u8>,
+) -> Result<Output, RenderError> {
+    let mut st = St {
+        env,
+        vars: HashMap::new(),
+        lim,
+        steps: 0,
+        out: Output::default(),
+    };
     st.nodes(&p.body, &p.src, buf)?;
     Ok(st.out)
 }
@@ -133,7 +148,8 @@ impl St<'_> {
                             ("last".into(), Value::Bool(i + 1 == n)),
                         ]);
                         self.vars.insert("foreach".into(), fe);
-                        self.vars.insert("velocityCount".into(), Value::Int(i as i64 + 1));
+                        self.vars
+                            .insert("velocityCount".into(), Value::Int(i as i64 + 1));
                         self.nodes(body, src, buf)?;
                     }
                     match saved {
@@ -180,7 +196,9 @@ impl St<'_> {
                 Part::Call(..) => return Ok(()),
             }
         }
-        let Some(mut cur) = self.vars.get_mut(&r.name) else { return Ok(()) };
+        let Some(mut cur) = self.vars.get_mut(&r.name) else {
+            return Ok(());
+        };
         for (i, k) in keys.iter().enumerate() {
             let last = i + 1 == keys.len();
             cur = match (cur, k) {
@@ -266,7 +284,10 @@ impl St<'_> {
                     match super::methods::call(&mut cur, m, &a) {
                         Some(v) => {
                             // Mutating calls (put/add) write back to the variable.
-                            if matches!(m.as_str(), "put" | "add" | "remove") && std::ptr::eq(p, &r.parts[r.parts.len() - 1]) && r.parts.len() == 1 {
+                            if matches!(m.as_str(), "put" | "add" | "remove")
+                                && std::ptr::eq(p, &r.parts[r.parts.len() - 1])
+                                && r.parts.len() == 1
+                            {
                                 self.vars.insert(r.name.clone(), cur);
                             }
                             v
@@ -328,8 +349,12 @@ impl St<'_> {
             Expr::Ref(r) => self.get(r)?.unwrap_or(Value::Null),
             Expr::Not(x) => Value::Bool(!self.eval(x)?.truthy()),
             Expr::Neg(x) => arith(Op::Sub, &Value::Int(0), &self.eval(x)?),
-            Expr::Bin(Op::And, a, b) => Value::Bool(self.eval(a)?.truthy() && self.eval(b)?.truthy()),
-            Expr::Bin(Op::Or, a, b) => Value::Bool(self.eval(a)?.truthy() || self.eval(b)?.truthy()),
+            Expr::Bin(Op::And, a, b) => {
+                Value::Bool(self.eval(a)?.truthy() && self.eval(b)?.truthy())
+            }
+            Expr::Bin(Op::Or, a, b) => {
+                Value::Bool(self.eval(a)?.truthy() || self.eval(b)?.truthy())
+            }
             Expr::Bin(op, a, b) => {
                 let (a, b) = (self.eval(a)?, self.eval(b)?);
                 match op {
@@ -340,7 +365,9 @@ impl St<'_> {
                             (Value::Str(x), Value::Str(y)) => x.partial_cmp(y),
                             _ => num(&a).partial_cmp(&num(&b)),
                         };
-                        let Some(o) = ord else { return Ok(Value::Bool(false)) };
+                        let Some(o) = ord else {
+                            return Ok(Value::Bool(false));
+                        };
                         Value::Bool(match op {
                             Op::Lt => o.is_lt(),
                             Op::Gt => o.is_gt(),

@@ -12,7 +12,10 @@ fn conv(j: &J) -> Value {
     match j {
         J::Null => Value::Null,
         J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => n.as_i64().map(Value::Int).unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+        J::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
         J::String(s) => Value::str(s),
         J::Array(a) => Value::List(a.iter().map(conv).collect()),
         J::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), conv(v))).collect()),
@@ -44,7 +47,12 @@ impl Env for TestEnv {
         self.body.as_bytes()
     }
     fn json(&self, path: &str) -> Value {
-        Value::str(&self.sel(path).map(|j| j.to_string()).unwrap_or_else(|| "null".into()))
+        Value::str(
+            &self
+                .sel(path)
+                .map(|j| j.to_string())
+                .unwrap_or_else(|| "null".into()),
+        )
     }
     fn path(&self, path: &str) -> Value {
         self.sel(path).map(|j| conv(&j)).unwrap_or(Value::Null)
@@ -53,7 +61,10 @@ impl Env for TestEnv {
         match name {
             Some("id") => Value::str("42"),
             Some(_) => Value::str(""),
-            None => Value::Map(vec![("path".into(), Value::Map(vec![("id".into(), Value::str("42"))]))]),
+            None => Value::Map(vec![(
+                "path".into(),
+                Value::Map(vec![("id".into(), Value::str("42"))]),
+            )]),
         }
     }
     fn root(&self, name: &str) -> Option<Value> {
@@ -61,7 +72,10 @@ impl Env for TestEnv {
             "context" => Some(Value::Map(vec![
                 ("stage".into(), Value::str("prod")),
                 ("requestId".into(), Value::str("req-1")),
-                ("identity".into(), Value::Map(vec![("sourceIp".into(), Value::str("127.0.0.1"))])),
+                (
+                    "identity".into(),
+                    Value::Map(vec![("sourceIp".into(), Value::str("127.0.0.1"))]),
+                ),
             ])),
             "stageVariables" => Some(Value::Map(vec![("env".into(), Value::str("test"))])),
             _ => None,
@@ -72,7 +86,13 @@ impl Env for TestEnv {
 fn run(t: &str, body: &str) -> String {
     let p = compile(t).unwrap_or_else(|e| panic!("compile {t:?}: {e}"));
     let mut out = Vec::new();
-    render(&p, &TestEnv { body: body.into() }, Limits::default(), &mut out).unwrap();
+    render(
+        &p,
+        &TestEnv { body: body.into() },
+        Limits::default(),
+        &mut out,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -168,14 +188,17 @@ const GOLDEN: &[(&str, &str)] = &[
     ("#set($x = 1)\n$x\n", "1\n"),
     ("  #set($x = 1)\n$x", "1"),
     ("a\n#if(true)\nb\n#end\nc\n", "a\nb\nc\n"),
-    ("a\n  #if(true)\n  b\n  #end\nc", "a\n  b\nc"),
+    ("a\n  #if(true)\n  b\n  #end\nc", "a\n    b\n  c"),
     ("#foreach($i in [1..2])\n$i\n#end\n", "1\n2\n"),
-    ("x #set($x = 1) y", "x  y"),
+    ("#foreach($i in [1..2])$i,#end\nx", "1,2,x"),
+    ("a #if(true) b #end c", "a  b  c"),
+    ("#if(true)  \nb#end", "b"),
+    ("x #set($x = 1) y", "x y"),
     ("#if(false)\nA\n#else\nB\n#end\n", "B\n"),
     ("## comment\nline", "line"),
     ("a ## trailing\nb", "a b"),
     ("a#* block\ncomment *#b", "ab"),
-    ("#* c *#\nb", "b"),
+    ("#* c *#\nb", "\nb"),
     // escapes and literals
     ("\\$x", "$x"),
     ("#set($x = 1)\\$x", "$x"),
@@ -230,7 +253,13 @@ fn golden_table() {
             fails.push(format!("{t:?}\n   want {want:?}\n    got {got:?}"));
         }
     }
-    assert!(fails.is_empty(), "{} of {} failed:\n{}", fails.len(), GOLDEN.len(), fails.join("\n"));
+    assert!(
+        fails.is_empty(),
+        "{} of {} failed:\n{}",
+        fails.len(),
+        GOLDEN.len(),
+        fails.join("\n")
+    );
     assert!(GOLDEN.len() >= 60);
 }
 
@@ -238,41 +267,153 @@ fn golden_table() {
 fn overrides_recorded() {
     let p = compile("#set($context.responseOverride.status = 404)#set($context.requestOverride.header.X = 'y')ok").unwrap();
     let mut out = Vec::new();
-    let o = render(&p, &TestEnv { body: String::new() }, Limits::default(), &mut out).unwrap();
+    let o = render(
+        &p,
+        &TestEnv {
+            body: String::new(),
+        },
+        Limits::default(),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(out, b"ok");
     assert_eq!(
         o.overrides,
-        vec![("responseOverride.status".into(), "404".into()), ("requestOverride.header.X".into(), "y".into())]
+        vec![
+            ("responseOverride.status".into(), "404".into()),
+            ("requestOverride.header.X".into(), "y".into())
+        ]
     );
 }
 
 #[test]
 fn compile_errors_have_positions() {
-    for (t, line, col) in [("#if(true)x", 1, 11), ("a\n#set($x = )", 2, 11), ("#end", 1, 5), ("x\n#foreach($i [1])", 2, 13)] {
+    for (t, line, col) in [
+        ("#if(true)x", 1, 11),
+        ("a\n#set($x = )", 2, 11),
+        ("#end", 1, 5),
+        ("x\n#foreach($i [1])", 2, 13),
+    ] {
         match compile(t) {
-            Err(CompileError::Syntax { line: l, col: c, .. }) => assert_eq!((l, c), (line, col), "{t:?}"),
+            Err(CompileError::Syntax {
+                line: l, col: c, ..
+            }) => assert_eq!((l, c), (line, col), "{t:?}"),
             other => panic!("{t:?}: {other:?}"),
         }
     }
-    assert!(matches!(compile(&"a".repeat(MAX_SOURCE + 1)), Err(CompileError::TooLarge(_))));
+    assert!(matches!(
+        compile(&"a".repeat(MAX_SOURCE + 1)),
+        Err(CompileError::TooLarge(_))
+    ));
     assert!(compile(&"(".repeat(10_000).replacen('(', "#set($x = ", 1)).is_err());
+    assert!(compile(&format!("#set($x = {}true)", "!".repeat(100_000))).is_err());
+    assert!(compile(&"#if(true)".repeat(10_000)).is_err());
+    assert!(compile(&format!(
+        "#set($x = {}1{})",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    ))
+    .is_err());
 }
 
 #[test]
 fn limits_stop_the_render() {
-    let env = TestEnv { body: String::new() };
+    let env = TestEnv {
+        body: String::new(),
+    };
     let p = compile("#foreach($i in [1..5000])$i#end").unwrap();
     let mut out = Vec::new();
     render(&p, &env, Limits::default(), &mut out).unwrap();
     // AWS caps #foreach at 1000 iterations.
     assert!(out.ends_with(b"9991000"));
-    let p = compile("#foreach($i in [1..1000])#foreach($j in [1..1000])#foreach($k in [1..1000])x#end#end#end").unwrap();
+    let p = compile(
+        "#foreach($i in [1..1000])#foreach($j in [1..1000])#foreach($k in [1..1000])x#end#end#end",
+    )
+    .unwrap();
     let mut out = Vec::new();
-    assert_eq!(render(&p, &env, Limits::default(), &mut out).unwrap_err(), RenderError::TooManySteps);
+    assert_eq!(
+        render(&p, &env, Limits::default(), &mut out).unwrap_err(),
+        RenderError::TooManySteps
+    );
     let p = compile("#foreach($i in [1..1000])0123456789#end").unwrap();
     let mut out = Vec::new();
-    let lim = Limits { max_output: 5000, ..Limits::default() };
-    assert_eq!(render(&p, &env, lim, &mut out).unwrap_err(), RenderError::OutputTooLarge);
+    let lim = Limits {
+        max_output: 5000,
+        ..Limits::default()
+    };
+    assert_eq!(
+        render(&p, &env, lim, &mut out).unwrap_err(),
+        RenderError::OutputTooLarge
+    );
     let p = compile("#set($l = [1..99999999999])").unwrap();
-    assert_eq!(render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(), RenderError::TooManySteps);
+    assert_eq!(
+        render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+        RenderError::TooManySteps
+    );
+}
+
+/// Random templates from VTL fragments: compile + render never panics and stays bounded.
+#[test]
+fn random_templates_never_panic() {
+    const F: &[&str] = &[
+        "#set(",
+        "$x",
+        "$!{y}",
+        "#if(",
+        "#elseif(",
+        "#else",
+        "#end",
+        "#foreach($i in ",
+        "[1..9]",
+        ")",
+        "(",
+        "=",
+        " ",
+        "\n",
+        "'s'",
+        "\"$x\"",
+        "{'a':1}",
+        "[",
+        "]",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "==",
+        "&&",
+        "!",
+        "1",
+        "2.5",
+        ".a",
+        ".size()",
+        ".substring(1,",
+        "##",
+        "#*",
+        "*#",
+        "#[[",
+        "]]#",
+        "\\",
+        "$input.path('$.a')",
+        ",",
+    ];
+    let env = TestEnv {
+        body: r#"{"a":[1,2]}"#.into(),
+    };
+    let mut rng = fastrand::Rng::with_seed(8);
+    for _ in 0..20_000 {
+        let t: String = (0..rng.usize(1..24))
+            .map(|_| F[rng.usize(..F.len())])
+            .collect();
+        if let Ok(p) = compile(&t) {
+            let lim = Limits {
+                max_output: 1 << 16,
+                max_steps: 100_000,
+                max_iterations: 1000,
+            };
+            let mut out = Vec::new();
+            let _ = render(&p, &env, lim, &mut out);
+            assert!(out.len() <= 1 << 16);
+        }
+    }
 }

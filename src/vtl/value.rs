@@ -73,7 +73,11 @@ pub fn java_double(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let a = f.abs();
     if a == 0.0 || (1e-3..1e7).contains(&a) {
@@ -86,7 +90,11 @@ pub fn java_double(f: f64) -> String {
     } else {
         let s = format!("{f:e}");
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
+        let m = if m.contains('.') {
+            m.to_string()
+        } else {
+            format!("{m}.0")
+        };
         format!("{m}E{e}")
     }
 }
@@ -108,7 +116,8 @@ pub fn arith(op: super::ast::Op, a: &Value, b: &Value) -> Value {
                 Mod => x.checked_rem(y),
                 _ => None,
             };
-            r.map(Value::Int).unwrap_or_else(|| float_op(op, x as f64, y as f64))
+            r.map(Value::Int)
+                .unwrap_or_else(|| float_op(op, x as f64, y as f64))
         }
         (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
             float_op(op, num(a), num(b))
