@@ -111,8 +111,7 @@ fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
         ("replace", [a, b]) => Value::str(&s.replace(&*a.to_text(), &b.to_text())),
         ("replaceAll", [a, b]) => {
             let re = regex::Regex::new(&a.to_text()).ok()?;
-            // Java's `$1` group syntax matches the regex crate's for plain digits.
-            Value::str(&re.replace_all(s, b.to_text().as_str()))
+            Value::str(&re.replace_all(s, java_replacement(&b.to_text())?.as_str()))
         }
         ("matches", [a]) => {
             let re = regex::Regex::new(&format!("^(?:{})$", a.to_text())).ok()?;
@@ -129,4 +128,35 @@ fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
         }
         _ => return None,
     })
+}
+
+/// Java `Matcher.replaceAll` replacement syntax -> the regex crate's: `$1` becomes `${1}` (the
+/// crate would read `$1a` as a group named `1a`), `\\x` is a literal `x`, a literal `$` is `$$`.
+/// A dangling `\\` or `$` is an error in Java, so the call fails (prints the reference).
+fn java_replacement(r: &str) -> Option<String> {
+    let mut out = String::with_capacity(r.len() + 4);
+    let mut it = r.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next()? {
+                '$' => out.push_str("$$"),
+                x => out.push(x),
+            },
+            '$' => {
+                let mut d = String::new();
+                while let Some(x) = it.peek().filter(|x| x.is_ascii_digit()) {
+                    d.push(*x);
+                    it.next();
+                }
+                if d.is_empty() {
+                    return None;
+                }
+                out.push_str("${");
+                out.push_str(&d);
+                out.push('}');
+            }
+            x => out.push(x),
+        }
+    }
+    Some(out)
 }
