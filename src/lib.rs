@@ -14,3 +14,4 @@ pub mod pipeline;
 pub mod runtime;
 pub mod settings;
 pub mod store;
+pub mod vtl;

@@ -1,0 +1,162 @@
+//! Java methods callable on values: String, List, Map subsets API Gateway templates use.
+//! Unknown methods (or wrong argument types) yield `None`, so the reference prints literally
+//! as Velocity does for a failed invocation.
+
+use std::rc::Rc;
+
+use super::value::{equals, Value};
+
+/// Calls `name(args)` on `v`; list/map mutators change `v` in place.
+pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
+    match v {
+        Value::Str(s) => string(s, name, args),
+        Value::List(l) => match (name, args) {
+            ("size", []) => Some(Value::Int(l.len() as i64)),
+            ("isEmpty", []) => Some(Value::Bool(l.is_empty())),
+            ("get", [Value::Int(i)]) => l.get(usize::try_from(*i).ok()?).cloned(),
+            ("contains", [x]) => Some(Value::Bool(l.iter().any(|y| equals(x, y)))),
+            ("add", [x]) => {
+                l.push(x.clone());
+                Some(Value::Bool(true))
+            }
+            _ => None,
+        },
+        Value::Map(m) => match (name, args) {
+            ("size", []) => Some(Value::Int(m.len() as i64)),
+            ("isEmpty", []) => Some(Value::Bool(m.is_empty())),
+            ("get", [k]) => Some(v.map_get(&k.to_text()).cloned().unwrap_or(Value::Null)),
+            ("containsKey", [k]) => {
+                let k = k.to_text();
+                Some(Value::Bool(m.iter().any(|(kk, _)| *kk == k)))
+            }
+            ("keySet", []) => Some(Value::List(m.iter().map(|(k, _)| Value::str(k)).collect())),
+            ("values", []) => Some(Value::List(m.iter().map(|(_, v)| v.clone()).collect())),
+            ("entrySet", []) => Some(Value::List(
+                m.iter()
+                    .map(|(k, v)| {
+                        Value::Map(vec![
+                            ("key".into(), Value::str(k)),
+                            ("value".into(), v.clone()),
+                        ])
+                    })
+                    .collect(),
+            )),
+            ("put", [k, x]) => {
+                let k = k.to_text();
+                let old = match m.iter().position(|(kk, _)| *kk == k) {
+                    Some(p) => std::mem::replace(&mut m[p].1, x.clone()),
+                    None => {
+                        m.push((k, x.clone()));
+                        Value::Null
+                    }
+                };
+                Some(old)
+            }
+            _ => None,
+        },
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => match (name, args) {
+            ("toString", []) => Some(Value::str(&v.to_text())),
+            _ => None,
+        },
+        Value::Null => None,
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// Java String methods; indices are in UTF-16 units in Java, chars here (equal for BMP text).
+fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
+    let chars = || s.chars().collect::<Vec<char>>();
+    Some(match (name, args) {
+        ("length", []) => Value::Int(s.chars().count() as i64),
+        ("isEmpty", []) | ("empty", []) => Value::Bool(s.is_empty()),
+        ("toString", []) => Value::Str(s.clone()),
+        ("toLowerCase", []) => Value::str(&s.to_lowercase()),
+        ("toUpperCase", []) => Value::str(&s.to_uppercase()),
+        ("trim", []) => Value::str(s.trim_matches(|c: char| c <= ' ')),
+        ("contains", [x]) => Value::Bool(s.contains(&*x.to_text())),
+        ("startsWith", [x]) => Value::Bool(s.starts_with(&*x.to_text())),
+        ("endsWith", [x]) => Value::Bool(s.ends_with(&*x.to_text())),
+        ("equals", [x]) => Value::Bool(matches!(x, Value::Str(y) if y == s)),
+        ("equalsIgnoreCase", [x]) => {
+            Value::Bool(matches!(x, Value::Str(y) if y.to_lowercase() == s.to_lowercase()))
+        }
+        ("indexOf", [x]) => {
+            let x = x.to_text();
+            Value::Int(
+                s.find(&*x)
+                    .map(|b| s[..b].chars().count() as i64)
+                    .unwrap_or(-1),
+            )
+        }
+        ("charAt", [i]) => Value::str(&chars().get(usize::try_from(int(i)?).ok()?)?.to_string()),
+        ("substring", [a]) => {
+            let c = chars();
+            let a = usize::try_from(int(a)?).ok()?;
+            Value::str(&c.get(a..)?.iter().collect::<String>())
+        }
+        ("substring", [a, b]) => {
+            let c = chars();
+            let (a, b) = (
+                usize::try_from(int(a)?).ok()?,
+                usize::try_from(int(b)?).ok()?,
+            );
+            Value::str(&c.get(a..b)?.iter().collect::<String>())
+        }
+        ("replace", [a, b]) => Value::str(&s.replace(&*a.to_text(), &b.to_text())),
+        ("replaceAll", [a, b]) => {
+            let re = regex::Regex::new(&a.to_text()).ok()?;
+            Value::str(&re.replace_all(s, java_replacement(&b.to_text())?.as_str()))
+        }
+        ("matches", [a]) => {
+            let re = regex::Regex::new(&format!("^(?:{})$", a.to_text())).ok()?;
+            Value::Bool(re.is_match(s))
+        }
+        ("split", [a]) => {
+            let re = regex::Regex::new(&a.to_text()).ok()?;
+            let mut parts: Vec<&str> = re.split(s).collect();
+            // Java drops trailing empty strings.
+            while parts.len() > 1 && parts.last() == Some(&"") {
+                parts.pop();
+            }
+            Value::List(parts.into_iter().map(Value::str).collect())
+        }
+        _ => return None,
+    })
+}
+
+/// Java `Matcher.replaceAll` replacement syntax -> the regex crate's: `$1` becomes `${1}` (the
+/// crate would read `$1a` as a group named `1a`), `\\x` is a literal `x`, a literal `$` is `$$`.
+/// A dangling `\\` or `$` is an error in Java, so the call fails (prints the reference).
+fn java_replacement(r: &str) -> Option<String> {
+    let mut out = String::with_capacity(r.len() + 4);
+    let mut it = r.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next()? {
+                '$' => out.push_str("$$"),
+                x => out.push(x),
+            },
+            '$' => {
+                let mut d = String::new();
+                while let Some(x) = it.peek().filter(|x| x.is_ascii_digit()) {
+                    d.push(*x);
+                    it.next();
+                }
+                if d.is_empty() {
+                    return None;
+                }
+                out.push_str("${");
+                out.push_str(&d);
+                out.push('}');
+            }
+            x => out.push(x),
+        }
+    }
+    Some(out)
+}

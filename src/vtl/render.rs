@@ -1,0 +1,409 @@
+//! Evaluator: walks a `Program` writing into a caller-provided buffer, bounded by `Limits`.
+//!
+//! `$input`, `$context`, `$stageVariables` come from the caller's `Env`; template variables live
+//! in a local map. `#set($context.requestOverride.…)`/`responseOverride` are recorded in
+//! `Output::overrides` for the caller to apply.
+
+use std::collections::HashMap;
+
+use super::ast::{Expr, Node, Op, Part, Ref};
+use super::parser::Program;
+use super::value::{arith, equals, num, Value};
+
+/// What the caller supplies: `$input`, `$context`, `$stageVariables`.
+pub trait Env {
+    fn body(&self) -> &[u8];
+    /// `$input.json(path)`: the selected JSON as text.
+    fn json(&self, path: &str) -> Value;
+    /// `$input.path(path)`: the selected JSON as a value.
+    fn path(&self, path: &str) -> Value;
+    /// `$input.params()` (None) or `$input.params(name)`.
+    fn params(&self, name: Option<&str>) -> Value;
+    /// `$context` / `$stageVariables` / `$util`-free roots, by name.
+    fn root(&self, name: &str) -> Option<Value>;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_output: usize,
+    pub max_steps: u64,
+    /// AWS caps `#foreach` at 1000 iterations.
+    pub max_iterations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_output: 10 * 1024 * 1024,
+            max_steps: 1_000_000,
+            max_iterations: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("template output exceeds the limit")]
+    OutputTooLarge,
+    #[error("template evaluation exceeds the step budget")]
+    TooManySteps,
+}
+
+/// Overrides recorded by the render: (`requestOverride.header.X`-style path, value).
+#[derive(Debug, Default)]
+pub struct Output {
+    pub overrides: Vec<(String, String)>,
+}
+
+struct St<'e> {
+    env: &'e dyn Env,
+    vars: HashMap<String, Value>,
+    lim: Limits,
+    steps: u64,
+    out: Output,
+}
+
+/// Renders `p` into `buf`.
+pub fn render(
+    p: &Program,
+    env: &dyn Env,
+    lim: Limits,
+    buf: &mut Vec<u8>,
+) -> Result<Output, RenderError> {
+    let mut st = St {
+        env,
+        vars: HashMap::new(),
+        lim,
+        steps: 0,
+        out: Output::default(),
+    };
+    st.nodes(&p.body, &p.src, buf)?;
+    Ok(st.out)
+}
+
+impl St<'_> {
+    fn step(&mut self) -> Result<(), RenderError> {
+        self.steps += 1;
+        if self.steps > self.lim.max_steps {
+            return Err(RenderError::TooManySteps);
+        }
+        Ok(())
+    }
+    fn emit(&self, buf: &mut Vec<u8>, b: &[u8]) -> Result<(), RenderError> {
+        if buf.len() + b.len() > self.lim.max_output {
+            return Err(RenderError::OutputTooLarge);
+        }
+        buf.extend_from_slice(b);
+        Ok(())
+    }
+
+    fn nodes(&mut self, ns: &[Node], src: &str, buf: &mut Vec<u8>) -> Result<(), RenderError> {
+        for n in ns {
+            self.step()?;
+            match n {
+                Node::Text(a, b) => self.emit(buf, &src.as_bytes()[*a..*b])?,
+                Node::Ref { r, quiet, raw } => match self.get(r)? {
+                    Some(v) if v != Value::Null => {
+                        let mut t = Vec::new();
+                        v.write(&mut t);
+                        self.emit(buf, &t)?;
+                    }
+                    _ if *quiet => {}
+                    _ => self.emit(buf, &src.as_bytes()[raw.0..raw.1])?,
+                },
+                Node::Set(r, e) => {
+                    let v = self.eval(e)?;
+                    self.set(r, v)?;
+                }
+                Node::If(arms, els) => {
+                    let mut done = false;
+                    for (c, b) in arms {
+                        if self.eval(c)?.truthy() {
+                            self.nodes(b, src, buf)?;
+                            done = true;
+                            break;
+                        }
+                    }
+                    if !done {
+                        if let Some(b) = els {
+                            self.nodes(b, src, buf)?;
+                        }
+                    }
+                }
+                Node::Foreach(var, e, body) => {
+                    let items = match self.eval(e)? {
+                        Value::List(l) => l,
+                        Value::Map(m) => m.into_iter().map(|(_, v)| v).collect(),
+                        _ => Vec::new(),
+                    };
+                    let n = items.len().min(self.lim.max_iterations);
+                    let saved = self.vars.get("foreach").cloned();
+                    for (i, it) in items.into_iter().take(n).enumerate() {
+                        self.vars.insert(var.clone(), it);
+                        let fe = Value::Map(vec![
+                            ("index".into(), Value::Int(i as i64)),
+                            ("count".into(), Value::Int(i as i64 + 1)),
+                            ("hasNext".into(), Value::Bool(i + 1 < n)),
+                            ("first".into(), Value::Bool(i == 0)),
+                            ("last".into(), Value::Bool(i + 1 == n)),
+                        ]);
+                        self.vars.insert("foreach".into(), fe);
+                        self.vars
+                            .insert("velocityCount".into(), Value::Int(i as i64 + 1));
+                        self.nodes(body, src, buf)?;
+                    }
+                    match saved {
+                        Some(s) => self.vars.insert("foreach".into(), s),
+                        None => self.vars.remove("foreach"),
+                    };
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn set(&mut self, r: &Ref, v: Value) -> Result<(), RenderError> {
+        if r.name == "context" {
+            if let Some(Part::Prop(p0)) = r.parts.first() {
+                if p0 == "requestOverride" || p0 == "responseOverride" {
+                    let mut path = p0.clone();
+                    for p in &r.parts[1..] {
+                        path.push('.');
+                        match p {
+                            Part::Prop(n) => path.push_str(n),
+                            Part::Index(e) => path.push_str(&self.eval(e)?.to_text()),
+                            Part::Call(..) => return Ok(()),
+                        }
+                    }
+                    self.out.overrides.push((path, v.to_text()));
+                    return Ok(());
+                }
+            }
+        }
+        if r.parts.is_empty() {
+            // Velocity 1.7: setting to null leaves the old value (directive.set.null.allowed off).
+            if v != Value::Null {
+                self.vars.insert(r.name.clone(), v);
+            }
+            return Ok(());
+        }
+        // `#set($m.k = v)` / `#set($m[k] = v)` on a local map or list.
+        let mut keys = Vec::new();
+        for p in &r.parts {
+            match p {
+                Part::Prop(n) => keys.push(Value::str(n)),
+                Part::Index(e) => keys.push(self.eval(e)?),
+                Part::Call(..) => return Ok(()),
+            }
+        }
+        let Some(mut cur) = self.vars.get_mut(&r.name) else {
+            return Ok(());
+        };
+        for (i, k) in keys.iter().enumerate() {
+            let last = i + 1 == keys.len();
+            cur = match (cur, k) {
+                (Value::Map(m), k) => {
+                    let ks = k.to_text();
+                    let pos = m.iter().position(|(kk, _)| *kk == ks);
+                    if last {
+                        match pos {
+                            Some(p) => m[p].1 = v,
+                            None => m.push((ks, v)),
+                        }
+                        return Ok(());
+                    }
+                    match pos {
+                        Some(p) => &mut m[p].1,
+                        None => return Ok(()),
+                    }
+                }
+                (Value::List(l), Value::Int(ix)) if *ix >= 0 && (*ix as usize) < l.len() => {
+                    if last {
+                        l[*ix as usize] = v;
+                        return Ok(());
+                    }
+                    &mut l[*ix as usize]
+                }
+                _ => return Ok(()),
+            };
+        }
+        Ok(())
+    }
+
+    /// Resolves a reference; `None` when undefined.
+    fn get(&mut self, r: &Ref) -> Result<Option<Value>, RenderError> {
+        let mut parts = &r.parts[..];
+        let mut cur = match r.name.as_str() {
+            "input" => match parts.first() {
+                Some(Part::Call(m, args)) => {
+                    let a = match args.first() {
+                        Some(e) => Some(self.eval(e)?.to_text()),
+                        None => None,
+                    };
+                    parts = &parts[1..];
+                    match (m.as_str(), a) {
+                        ("json", Some(p)) => self.env.json(&p),
+                        ("path", Some(p)) => self.env.path(&p),
+                        ("params", a) => self.env.params(a.as_deref()),
+                        _ => return Ok(None),
+                    }
+                }
+                Some(Part::Prop(b)) if b == "body" => {
+                    parts = &parts[1..];
+                    Value::str(&String::from_utf8_lossy(self.env.body()))
+                }
+                _ => return Ok(None),
+            },
+            n => match self.vars.get(n) {
+                Some(v) => v.clone(),
+                None => match self.env.root(n) {
+                    Some(v) => v,
+                    None => return Ok(None),
+                },
+            },
+        };
+        for p in parts {
+            self.step()?;
+            cur = match p {
+                Part::Prop(n) => match prop(&cur, n) {
+                    Some(v) => v,
+                    None => return Ok(None),
+                },
+                Part::Index(e) => {
+                    let k = self.eval(e)?;
+                    match index(&cur, &k) {
+                        Some(v) => v,
+                        None => return Ok(None),
+                    }
+                }
+                Part::Call(m, args) => {
+                    let mut a = Vec::with_capacity(args.len());
+                    for e in args {
+                        a.push(self.eval(e)?);
+                    }
+                    match super::methods::call(&mut cur, m, &a) {
+                        Some(v) => {
+                            // Mutating calls (put/add) write back to the variable.
+                            if matches!(m.as_str(), "put" | "add" | "remove")
+                                && std::ptr::eq(p, &r.parts[r.parts.len() - 1])
+                                && r.parts.len() == 1
+                            {
+                                self.vars.insert(r.name.clone(), cur);
+                            }
+                            v
+                        }
+                        None => return Ok(None),
+                    }
+                }
+            };
+        }
+        Ok(Some(cur))
+    }
+
+    fn eval(&mut self, e: &Expr) -> Result<Value, RenderError> {
+        self.step()?;
+        Ok(match e {
+            Expr::Null => Value::Null,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(i) => Value::Int(*i),
+            Expr::Float(f) => Value::Float(*f),
+            Expr::Str(s) => Value::str(s),
+            Expr::Interp(ns, s) => {
+                let mut b = Vec::new();
+                self.nodes(ns, s, &mut b)?;
+                Value::str(&String::from_utf8_lossy(&b))
+            }
+            Expr::List(l) => {
+                let mut v = Vec::with_capacity(l.len());
+                for x in l {
+                    v.push(self.eval(x)?);
+                }
+                Value::List(v)
+            }
+            Expr::Range(a, b) => {
+                let (Value::Int(a), Value::Int(b)) = (self.eval(a)?, self.eval(b)?) else {
+                    return Ok(Value::Null);
+                };
+                if a.abs_diff(b) > self.lim.max_steps {
+                    return Err(RenderError::TooManySteps);
+                }
+                self.steps += a.abs_diff(b);
+                if a <= b {
+                    Value::List((a..=b).map(Value::Int).collect())
+                } else {
+                    Value::List((b..=a).rev().map(Value::Int).collect())
+                }
+            }
+            Expr::Map(m) => {
+                let mut v: Vec<(String, Value)> = Vec::with_capacity(m.len());
+                for (k, x) in m {
+                    let k = self.eval(k)?.to_text();
+                    let x = self.eval(x)?;
+                    match v.iter().position(|(kk, _)| *kk == k) {
+                        Some(p) => v[p].1 = x,
+                        None => v.push((k, x)),
+                    }
+                }
+                Value::Map(v)
+            }
+            Expr::Ref(r) => self.get(r)?.unwrap_or(Value::Null),
+            Expr::Not(x) => Value::Bool(!self.eval(x)?.truthy()),
+            Expr::Neg(x) => arith(Op::Sub, &Value::Int(0), &self.eval(x)?),
+            Expr::Bin(Op::And, a, b) => {
+                Value::Bool(self.eval(a)?.truthy() && self.eval(b)?.truthy())
+            }
+            Expr::Bin(Op::Or, a, b) => {
+                Value::Bool(self.eval(a)?.truthy() || self.eval(b)?.truthy())
+            }
+            Expr::Bin(op, a, b) => {
+                let (a, b) = (self.eval(a)?, self.eval(b)?);
+                match op {
+                    Op::Eq => Value::Bool(equals(&a, &b)),
+                    Op::Ne => Value::Bool(!equals(&a, &b)),
+                    Op::Lt | Op::Gt | Op::Le | Op::Ge => {
+                        let ord = match (&a, &b) {
+                            (Value::Str(x), Value::Str(y)) => x.partial_cmp(y),
+                            _ => num(&a).partial_cmp(&num(&b)),
+                        };
+                        let Some(o) = ord else {
+                            return Ok(Value::Bool(false));
+                        };
+                        Value::Bool(match op {
+                            Op::Lt => o.is_lt(),
+                            Op::Gt => o.is_gt(),
+                            Op::Le => o.is_le(),
+                            _ => o.is_ge(),
+                        })
+                    }
+                    // `+` with a string operand concatenates, as Velocity 1.7 does.
+                    Op::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
+                        Value::str(&(a.to_text() + &b.to_text()))
+                    }
+                    _ => arith(*op, &a, &b),
+                }
+            }
+        })
+    }
+}
+
+fn prop(v: &Value, n: &str) -> Option<Value> {
+    match v {
+        Value::Map(_) => v.map_get(n).cloned(),
+        // Velocity's `$s.empty` / `$l.size` style getters.
+        _ => super::methods::call(&mut v.clone(), n, &[]).or_else(|| {
+            let g = format!("get{}{}", n[..1].to_uppercase(), &n[1..]);
+            super::methods::call(&mut v.clone(), &g, &[])
+        }),
+    }
+}
+
+fn index(v: &Value, k: &Value) -> Option<Value> {
+    match (v, k) {
+        (Value::List(l), Value::Int(i)) => {
+            let i = if *i < 0 { l.len() as i64 + i } else { *i };
+            l.get(usize::try_from(i).ok()?).cloned()
+        }
+        (Value::Map(_), k) => v.map_get(&k.to_text()).cloned(),
+        _ => None,
+    }
+}

@@ -1,0 +1,421 @@
+//! Golden table: template × body -> exact output, plus limit and error cases.
+//! `TestEnv` implements `$input.path/json` for simple `$.a.b[0]` paths only.
+
+use super::*;
+use serde_json::Value as J;
+
+pub struct TestEnv {
+    pub body: String,
+}
+
+fn conv(j: &J) -> Value {
+    match j {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+        J::String(s) => Value::str(s),
+        J::Array(a) => Value::List(a.iter().map(conv).collect()),
+        J::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), conv(v))).collect()),
+    }
+}
+
+impl TestEnv {
+    fn sel(&self, path: &str) -> Option<J> {
+        let mut cur: J = serde_json::from_str(&self.body).ok()?;
+        let rest = path.strip_prefix('$')?;
+        for seg in rest.split('.').filter(|s| !s.is_empty()) {
+            let (name, idx) = match seg.split_once('[') {
+                Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+                None => (seg, None),
+            };
+            if !name.is_empty() {
+                cur = cur.get(name)?.clone();
+            }
+            if let Some(i) = idx {
+                cur = cur.get(i)?.clone();
+            }
+        }
+        Some(cur)
+    }
+}
+
+impl Env for TestEnv {
+    fn body(&self) -> &[u8] {
+        self.body.as_bytes()
+    }
+    fn json(&self, path: &str) -> Value {
+        Value::str(
+            &self
+                .sel(path)
+                .map(|j| j.to_string())
+                .unwrap_or_else(|| "null".into()),
+        )
+    }
+    fn path(&self, path: &str) -> Value {
+        self.sel(path).map(|j| conv(&j)).unwrap_or(Value::Null)
+    }
+    fn params(&self, name: Option<&str>) -> Value {
+        match name {
+            Some("id") => Value::str("42"),
+            Some(_) => Value::str(""),
+            None => Value::Map(vec![(
+                "path".into(),
+                Value::Map(vec![("id".into(), Value::str("42"))]),
+            )]),
+        }
+    }
+    fn root(&self, name: &str) -> Option<Value> {
+        match name {
+            "context" => Some(Value::Map(vec![
+                ("stage".into(), Value::str("prod")),
+                ("requestId".into(), Value::str("req-1")),
+                (
+                    "identity".into(),
+                    Value::Map(vec![("sourceIp".into(), Value::str("127.0.0.1"))]),
+                ),
+            ])),
+            "stageVariables" => Some(Value::Map(vec![("env".into(), Value::str("test"))])),
+            _ => None,
+        }
+    }
+}
+
+fn run(t: &str, body: &str) -> String {
+    let p = compile(t).unwrap_or_else(|e| panic!("compile {t:?}: {e}"));
+    let mut out = Vec::new();
+    render(
+        &p,
+        &TestEnv { body: body.into() },
+        Limits::default(),
+        &mut out,
+    )
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+const B: &str = r#"{"name":"Rex","price":12.5,"n":3,"tags":["a","b"],"pet":{"type":"dog","id":7}}"#;
+
+/// (template, expected output). Body is `B` for every case.
+const GOLDEN: &[(&str, &str)] = &[
+    // plain text and references
+    ("hello", "hello"),
+    ("$x", "$x"),
+    ("$!x", ""),
+    ("${x}", "${x}"),
+    ("$!{x}", ""),
+    ("a$x.b c", "a$x.b c"),
+    ("#set($x = 1)$x", "1"),
+    ("#set($x = 1)${x}y", "1y"),
+    ("#set($x = 'v')$!{x}", "v"),
+    ("$", "$"),
+    ("$1", "$1"),
+    ("cost: $5.00", "cost: $5.00"),
+    ("#set($m = {'a': 1})$m.a $m['a'] $m.get('a')", "1 1 1"),
+    ("#set($m = {'a': {'b': 2}})$m.a.b", "2"),
+    ("#set($l = [1, 2, 3])$l[0] $l.get(2) $l.size()", "1 3 3"),
+    ("#set($l = [1, 2, 3])$l", "[1, 2, 3]"),
+    ("#set($m = {'a': 1, 'b': 'x'})$m", "{a=1, b=x}"),
+    ("#set($l = [1..4])$l", "[1, 2, 3, 4]"),
+    ("#set($l = [3..1])$l", "[3, 2, 1]"),
+    ("#set($s = 'abc')$s.length() $s.toUpperCase() $s.substring(1) $s.substring(0, 2)", "3 ABC bc ab"),
+    ("#set($s = ' x ')[$s.trim()]", "[x]"),
+    ("#set($s = 'a,b,,c')$s.split(',')", "[a, b, , c]"),
+    ("#set($s = 'a,b,,')$s.split(',').size()", "2"),
+    ("#set($s = 'hello')$s.indexOf('l') $s.indexOf('z') $s.charAt(1)", "2 -1 e"),
+    ("#set($s = 'hello')$s.contains('ell') $s.startsWith('he') $s.endsWith('lo')", "true true true"),
+    ("#set($s = 'a-b-c')$s.replace('-', '+') $s.replaceAll('[a-c]', 'x')", "a+b+c x-x-x"),
+    ("#set($s = 'ab-cd')$s.replaceAll('(\\w+)-(\\w+)', '$2a$1')", "cdaab"),
+    ("#set($s = 'a.b')$s.replaceAll('\\.', '\\$')", "a$b"),
+    ("#set($s = 'abc123')$s.matches('[a-z]+\\d+') $s.matches('[a-z]+')", "true false"),
+    ("#set($s = 'ab')$s.isEmpty() $s.equals('ab') $s.empty", "false true false"),
+    ("#set($s = 'ab')$s.nosuch()", "$s.nosuch()"),
+    ("#set($m = {})$m.put('k', 'v')$m.k $m.size() $m.containsKey('k')", "$m.put('k', 'v')v 1 true"),
+    ("#set($m = {'a': 1, 'b': 2})$m.keySet() #foreach($e in $m.entrySet())$e.key=$e.value;#end", "[a, b] a=1;b=2;"),
+    ("#set($l = [])$l.add(1)$l.add(2)$l $l.isEmpty() $l.contains(2)", "truetrue[1, 2] false true"),
+    // #set semantics
+    ("#set($x = 1)#set($x = $y)$x", "1"),
+    ("#set($a = 'A')#set($s = \"x${a}y $a\")$s", "xAy A"),
+    ("#set($s = 'x${a}y')$s", "x${a}y"),
+    ("#set($m = {})#set($m.k = 5)$m.k", "5"),
+    ("#set( $x = 2 )$x", "2"),
+    // arithmetic with Java semantics
+    ("#set($x = 7 / 2)$x", "3"),
+    ("#set($x = -7 / 2)$x", "-3"),
+    ("#set($x = 7 % 3)$x", "1"),
+    ("#set($x = -7 % 3)$x", "-1"),
+    ("#set($x = 7.0 / 2)$x", "3.5"),
+    ("#set($x = 1.5 + 1.5)$x", "3.0"),
+    ("#set($x = 2 * 3 + 4)$x", "10"),
+    ("#set($x = 2 * (3 + 4))$x", "14"),
+    ("#set($x = 1 / 0)$x", "$x"),
+    ("#set($x = 'a' + 1)$x", "a1"),
+    ("#set($x = 1 + 'a')$x", "1a"),
+    ("#set($x = 9223372036854775807 + 1)$x", "9.223372036854776E18"),
+    ("#set($x = 0.1 + 0.2)$x", "0.30000000000000004"),
+    ("#set($x = 10000000.0)$x", "1.0E7"),
+    ("#set($x = 0.0001)$x", "1.0E-4"),
+    ("#set($x = -5)$x", "-5"),
+    ("#set($x = 5)#set($y = -$x)$y", "-5"),
+    // comparison and logic
+    ("#if(1 < 2)y#end", "y"),
+    ("#if(2 lt 1)y#else n#end", " n"),
+    ("#if(1 == 1.0)y#end", "y"),
+    ("#if('a' == 'a' && 'b' != 'c')y#end", "y"),
+    ("#if('a' eq 'b' or 1 ge 1)y#end", "y"),
+    ("#if(!false)y#end", "y"),
+    ("#if(not true)y#else n#end", " n"),
+    ("#if($undefined)y#else n#end", " n"),
+    ("#if(!$undefined)y#end", "y"),
+    ("#if('')y#end", "y"),
+    ("#if(0)y#end", "y"),
+    ("#if($x == $null)y#end", "y"),
+    ("#if(3 > 2 and 2 > 1)y#end", "y"),
+    ("#if('b' > 'a')y#end", "y"),
+    ("#if(1 <= 1 && 2 >= 3)y#else n#end", " n"),
+    ("#set($x = 2)#if($x == 1)one#elseif($x == 2)two#else other#end", "two"),
+    ("#set($x = 3)#if($x == 1)one#elseif($x == 2)two#{else}other#{end}", "other"),
+    ("#{if}(true)y#{end}", "y"),
+    // foreach
+    ("#foreach($i in [1..3])$i#end", "123"),
+    ("#foreach($i in ['a', 'b'])$foreach.index$foreach.count$velocityCount$i#if($foreach.hasNext),#end#end", "011a,122b"),
+    ("#foreach($i in [])x#end", ""),
+    ("#foreach($i in $undefined)x#end", ""),
+    ("#foreach($i in [1..2])#foreach($j in [1..2])$i$j #end#end", "11 12 21 22 "),
+    ("#foreach($t in $input.path('$.tags'))\"$t\"#if($foreach.hasNext),#end#end", "\"a\",\"b\""),
+    ("#foreach($v in {'a': 1, 'b': 2})$v#end", "12"),
+    // gobbling of directive-only lines
+    ("#set($x = 1)\n$x\n", "1\n"),
+    ("  #set($x = 1)\n$x", "1"),
+    ("a\n#if(true)\nb\n#end\nc\n", "a\nb\nc\n"),
+    ("a\n  #if(true)\n  b\n  #end\nc", "a\n    b\n  c"),
+    ("#foreach($i in [1..2])\n$i\n#end\n", "1\n2\n"),
+    ("#foreach($i in [1..2])$i,#end\nx", "1,2,x"),
+    ("a #if(true) b #end c", "a  b  c"),
+    ("#if(true)  \nb#end", "b"),
+    ("x #set($x = 1) y", "x y"),
+    ("#if(false)\nA\n#else\nB\n#end\n", "B\n"),
+    ("## comment\nline", "line"),
+    ("a ## trailing\nb", "a b"),
+    ("a#* block\ncomment *#b", "ab"),
+    ("#* c *#\nb", "\nb"),
+    // escapes and literals
+    ("\\$x", "$x"),
+    ("#set($x = 1)\\$x", "$x"),
+    ("\\#if", "#if"),
+    ("a\\b", "a\\b"),
+    ("#[[#if($x) $y]]#", "#if($x) $y"),
+    ("#foo bar", "#foo bar"),
+    ("# not", "# not"),
+    ("#set($b = true)$b", "true"),
+    ("#set($n = 3.25)$n", "3.25"),
+    ("#set($n = 100)$n", "100"),
+    // $input, $context, $stageVariables
+    ("$input.path('$.name')", "Rex"),
+    ("$input.path('$.price')", "12.5"),
+    ("$input.path('$.n')", "3"),
+    ("$input.path('$.tags[1]')", "b"),
+    ("$input.path('$.pet').type", "dog"),
+    ("$input.json('$.pet')", "{\"type\":\"dog\",\"id\":7}"),
+    ("$input.json('$.tags')", "[\"a\",\"b\"]"),
+    ("$input.json('$')", B),
+    ("$input.body", B),
+    ("$input.params('id')", "42"),
+    ("$input.params().path.id", "42"),
+    ("$context.stage $context.requestId $context.identity.sourceIp", "prod req-1 127.0.0.1"),
+    ("$stageVariables.env", "test"),
+    ("$context.nosuch", "$context.nosuch"),
+    ("$!context.nosuch", ""),
+    ("#set($p = $input.path('$.n') * 2)$p", "6"),
+    ("#if($input.path('$.n') > 2)big#end", "big"),
+    ("#set($pet = $input.path('$.pet'))$pet.id", "7"),
+    // developer-guide style templates (PetStore)
+    (
+        "#set($inputRoot = $input.path('$'))\n{\n  \"petName\": \"$inputRoot.name\",\n  \"petType\": \"$inputRoot.pet.type\"\n}",
+        "{\n  \"petName\": \"Rex\",\n  \"petType\": \"dog\"\n}",
+    ),
+    (
+        "#set($inputRoot = $input.path('$'))\n[\n#foreach($elem in $inputRoot.tags)\n  {\"tag\": \"$elem\"}#if($foreach.hasNext),#end\n\n#end\n]",
+        "[\n  {\"tag\": \"a\"},\n  {\"tag\": \"b\"}\n]",
+    ),
+    (
+        "{\n  \"stage\": \"$context.stage\",\n  \"id\": \"$input.params('id')\"\n}",
+        "{\n  \"stage\": \"prod\",\n  \"id\": \"42\"\n}",
+    ),
+];
+
+#[test]
+fn golden_table() {
+    let mut fails = Vec::new();
+    for (t, want) in GOLDEN {
+        let got = run(t, B);
+        if got != *want {
+            fails.push(format!("{t:?}\n   want {want:?}\n    got {got:?}"));
+        }
+    }
+    assert!(
+        fails.is_empty(),
+        "{} of {} failed:\n{}",
+        fails.len(),
+        GOLDEN.len(),
+        fails.join("\n")
+    );
+    assert!(GOLDEN.len() >= 60);
+}
+
+#[test]
+fn overrides_recorded() {
+    let p = compile("#set($context.responseOverride.status = 404)#set($context.requestOverride.header.X = 'y')ok").unwrap();
+    let mut out = Vec::new();
+    let o = render(
+        &p,
+        &TestEnv {
+            body: String::new(),
+        },
+        Limits::default(),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out, b"ok");
+    assert_eq!(
+        o.overrides,
+        vec![
+            ("responseOverride.status".into(), "404".into()),
+            ("requestOverride.header.X".into(), "y".into())
+        ]
+    );
+}
+
+#[test]
+fn compile_errors_have_positions() {
+    for (t, line, col) in [
+        ("#if(true)x", 1, 11),
+        ("a\n#set($x = )", 2, 11),
+        ("#end", 1, 5),
+        ("x\n#foreach($i [1])", 2, 13),
+    ] {
+        match compile(t) {
+            Err(CompileError::Syntax {
+                line: l, col: c, ..
+            }) => assert_eq!((l, c), (line, col), "{t:?}"),
+            other => panic!("{t:?}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        compile(&"a".repeat(MAX_SOURCE + 1)),
+        Err(CompileError::TooLarge(_))
+    ));
+    assert!(compile(&"(".repeat(10_000).replacen('(', "#set($x = ", 1)).is_err());
+    assert!(compile(&format!("#set($x = {}true)", "!".repeat(100_000))).is_err());
+    assert!(compile(&"#if(true)".repeat(10_000)).is_err());
+    assert!(compile(&format!(
+        "#set($x = {}1{})",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    ))
+    .is_err());
+}
+
+#[test]
+fn limits_stop_the_render() {
+    let env = TestEnv {
+        body: String::new(),
+    };
+    let p = compile("#foreach($i in [1..5000])$i#end").unwrap();
+    let mut out = Vec::new();
+    render(&p, &env, Limits::default(), &mut out).unwrap();
+    // AWS caps #foreach at 1000 iterations.
+    assert!(out.ends_with(b"9991000"));
+    let p = compile(
+        "#foreach($i in [1..1000])#foreach($j in [1..1000])#foreach($k in [1..1000])x#end#end#end",
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        render(&p, &env, Limits::default(), &mut out).unwrap_err(),
+        RenderError::TooManySteps
+    );
+    let p = compile("#foreach($i in [1..1000])0123456789#end").unwrap();
+    let mut out = Vec::new();
+    let lim = Limits {
+        max_output: 5000,
+        ..Limits::default()
+    };
+    assert_eq!(
+        render(&p, &env, lim, &mut out).unwrap_err(),
+        RenderError::OutputTooLarge
+    );
+    let p = compile("#set($l = [1..99999999999])").unwrap();
+    assert_eq!(
+        render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+        RenderError::TooManySteps
+    );
+}
+
+/// Random templates from VTL fragments: compile + render never panics and stays bounded.
+#[test]
+fn random_templates_never_panic() {
+    const F: &[&str] = &[
+        "#set(",
+        "$x",
+        "$!{y}",
+        "#if(",
+        "#elseif(",
+        "#else",
+        "#end",
+        "#foreach($i in ",
+        "[1..9]",
+        ")",
+        "(",
+        "=",
+        " ",
+        "\n",
+        "'s'",
+        "\"$x\"",
+        "{'a':1}",
+        "[",
+        "]",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "==",
+        "&&",
+        "!",
+        "1",
+        "2.5",
+        ".a",
+        ".size()",
+        ".substring(1,",
+        "##",
+        "#*",
+        "*#",
+        "#[[",
+        "]]#",
+        "\\",
+        "$input.path('$.a')",
+        ",",
+    ];
+    let env = TestEnv {
+        body: r#"{"a":[1,2]}"#.into(),
+    };
+    let mut rng = fastrand::Rng::with_seed(8);
+    for _ in 0..20_000 {
+        let t: String = (0..rng.usize(1..24))
+            .map(|_| F[rng.usize(..F.len())])
+            .collect();
+        if let Ok(p) = compile(&t) {
+            let lim = Limits {
+                max_output: 1 << 16,
+                max_steps: 100_000,
+                max_iterations: 1000,
+            };
+            let mut out = Vec::new();
+            let _ = render(&p, &env, lim, &mut out);
+            assert!(out.len() <= 1 << 16);
+        }
+    }
+}
