@@ -5,43 +5,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tollgate::deploy::snapshot::{ParamSource, UriPart};
-use tollgate::http::uri::Form;
-use tollgate::pipeline::params::{query_first, query_pairs};
-use tollgate::pipeline::target::{put, render, Place, Template, ValueError, Values};
-
-struct Client<'a> {
-    capture: &'a [u8],
-    query: &'a [u8],
-    header: &'a [u8],
-}
-
-impl Values for Client<'_> {
-    fn put(&self, src: &ParamSource, place: Place, out: &mut Vec<u8>) -> Result<bool, ValueError> {
-        let (value, form) = match src {
-            ParamSource::PathCapture(_) => (self.capture, Form::Path),
-            ParamSource::Query(n) => match query_first(self.query, n.as_bytes()) {
-                Some(v) => (v, Form::Query),
-                None => return Ok(false),
-            },
-            ParamSource::Header(_) => (self.header, Form::Plain),
-            _ => return Ok(false),
-        };
-        put(out, value, form, place)?;
-        Ok(true)
-    }
-
-    fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8])) {
-        for (n, v) in query_pairs(self.query) {
-            if n == name {
-                f(v);
-            }
-        }
-    }
-
-    fn client_query(&self) -> &[u8] {
-        self.query
-    }
-}
+use tollgate::pipeline::params::query_first;
+use tollgate::pipeline::target::{render, RawValues, Template};
 
 fn bench(c: &mut Criterion) {
     let path = [
@@ -61,7 +26,7 @@ fn bench(c: &mut Criterion) {
         query_params: &params,
         pass_client_query: false,
     };
-    let v = Client {
+    let v = RawValues {
         capture: b"reports/2026/q3%20summary.pdf",
         query: b"q=annual+report&x=1",
         header: b"tenant-42",

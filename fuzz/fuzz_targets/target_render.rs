@@ -9,43 +9,8 @@ use tollgate::deploy::snapshot::{ParamSource, UriPart};
 use tollgate::http::request::{parse, RequestHead};
 use tollgate::http::uri::{self, Form};
 use tollgate::http::Limits;
-use tollgate::pipeline::params::{query_first, query_pairs};
-use tollgate::pipeline::target::{put, render, Place, Template, ValueError, Values};
-
-struct Fuzzed<'a> {
-    capture: &'a [u8],
-    query: &'a [u8],
-    header: &'a [u8],
-}
-
-impl Values for Fuzzed<'_> {
-    fn put(&self, src: &ParamSource, place: Place, out: &mut Vec<u8>) -> Result<bool, ValueError> {
-        let (value, form) = match src {
-            ParamSource::PathCapture(_) => (self.capture, Form::Path),
-            ParamSource::Query(n) => match query_first(self.query, n.as_bytes()) {
-                Some(v) => (v, Form::Query),
-                None => return Ok(false),
-            },
-            ParamSource::Header(_) => (self.header, Form::Plain),
-            ParamSource::Literal(v) => (v.as_bytes(), Form::Plain),
-            _ => return Ok(false),
-        };
-        put(out, value, form, place)?;
-        Ok(true)
-    }
-
-    fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8])) {
-        for (n, v) in query_pairs(self.query) {
-            if n == name {
-                f(v);
-            }
-        }
-    }
-
-    fn client_query(&self) -> &[u8] {
-        self.query
-    }
-}
+use tollgate::pipeline::params::query_pairs;
+use tollgate::pipeline::target::{render, RawValues, Template};
 
 const PREFIXES: [&str; 4] = ["/", "/base/", "/a/b-c/", "/v1/x%20y/"];
 
@@ -107,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
         query_params: &params,
         pass_client_query,
     };
-    let values = Fuzzed {
+    let values = RawValues {
         capture,
         query,
         header,

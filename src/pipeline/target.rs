@@ -17,6 +17,7 @@
 //!   sending), and a silently rewritten path would reach a different resource than the one the
 //!   method was authorised for.
 
+use super::params;
 use crate::deploy::snapshot::{IntegrationRuntime, ParamSource, UriPart};
 use crate::http::response;
 use crate::http::uri::{self, Form};
@@ -84,6 +85,44 @@ pub trait Values {
     fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8]));
     /// The client's raw query string (HTTP_PROXY passes it on).
     fn client_query(&self) -> &[u8];
+}
+
+/// Values from raw client bytes without a request around them: one path capture (path text),
+/// a query string and one header value, for every capture, query and header source. The fuzz
+/// target and the benchmark render through it.
+pub struct RawValues<'a> {
+    pub capture: &'a [u8],
+    pub query: &'a [u8],
+    pub header: &'a [u8],
+}
+
+impl Values for RawValues<'_> {
+    fn put(&self, src: &ParamSource, place: Place, out: &mut Vec<u8>) -> Result<bool, ValueError> {
+        let (value, form) = match src {
+            ParamSource::PathCapture(_) => (self.capture, Form::Path),
+            ParamSource::Query(n) => match params::query_first(self.query, n.as_bytes()) {
+                Some(v) => (v, Form::Query),
+                None => return Ok(false),
+            },
+            ParamSource::Header(_) => (self.header, Form::Plain),
+            ParamSource::Literal(v) => (v.as_bytes(), Form::Plain),
+            _ => return Ok(false),
+        };
+        put(out, value, form, place)?;
+        Ok(true)
+    }
+
+    fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8])) {
+        for (n, v) in params::query_pairs(self.query) {
+            if n == name {
+                f(v);
+            }
+        }
+    }
+
+    fn client_query(&self) -> &[u8] {
+        self.query
+    }
 }
 
 /// The parts of a compiled integration URI the target is rendered from.
