@@ -3,7 +3,7 @@
 //! Role: `compile` turns a path into a `Path` at deploy time; `Path::eval` runs it over a parsed
 //! body without re-parsing the path. Invariant: evaluation never panics on any document and any
 //! compiled path; a definite path (no wildcard, deep scan, filter, union or slice) yields the value
-//! itself, an indefinite one a list, as Jayway does. Not yet wired into the pipeline.
+//! itself, an indefinite one a list, as Jayway does.
 //!
 //! The document is a `serde_json::Value` for now (built with `preserve_order`, so object key
 //! order is the body's order, which `$input.json` keeps).
@@ -80,6 +80,19 @@ pub fn parse_body(body: &[u8]) -> Result<Value, serde_json::Error> {
         return Ok(Value::Object(serde_json::Map::new()));
     }
     serde_json::from_slice(body)
+}
+
+/// A body parsed on first use, at most once: every reader of one request's (or one integration
+/// response's) JSON shares the one parse. Not JSON (or empty-but-not-blank garbage) is `None`.
+#[derive(Debug, Default)]
+pub struct Doc {
+    cell: std::cell::OnceCell<Option<Value>>,
+}
+
+impl Doc {
+    pub fn get(&self, body: &[u8]) -> Option<&Value> {
+        self.cell.get_or_init(|| parse_body(body).ok()).as_ref()
+    }
 }
 
 #[cfg(test)]

@@ -77,9 +77,16 @@ pub struct Exchange<'a> {
     pub request_template: Option<usize>,
     /// Integrate: time spent waiting for the backend's response head (IntegrationLatency).
     pub integration_us: Option<u64>,
+    /// The request body as JSON, parsed on first use and then shared by every phase that reads
+    /// it (body validation, `method.request.body` mappings, `$input.path` / `$input.json`).
+    pub body_json: crate::json::Doc,
 }
 
 impl<'a> Exchange<'a> {
+    /// The request body parsed as JSON (at most once per request); `None` when it is not JSON.
+    pub fn body_json(&self) -> Option<&serde_json::Value> {
+        self.body_json.get(self.req.body)
+    }
     pub fn api(&self) -> &'a ApiRuntime {
         self.snap.api(self.route.api)
     }

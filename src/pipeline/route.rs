@@ -77,5 +77,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         },
         request_template: None,
         integration_us: None,
+        body_json: crate::json::Doc::default(),
     })
 }
