@@ -9,17 +9,7 @@ pub struct TestEnv {
 }
 
 fn conv(j: &J) -> Value {
-    match j {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => n
-            .as_i64()
-            .map(Value::Int)
-            .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
-        J::String(s) => Value::str(s),
-        J::Array(a) => Value::List(a.iter().map(conv).collect()),
-        J::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), conv(v))).collect()),
-    }
+    Value::from_json(j)
 }
 
 impl TestEnv {

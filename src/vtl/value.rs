@@ -59,6 +59,26 @@ impl Value {
         self.write(&mut v);
         String::from_utf8_lossy(&v).into_owned()
     }
+    /// A JSON value as the template sees it (what `$input.path` and `$util.parseJson` yield):
+    /// integral numbers that fit are Integer/Long, others Double, objects keep their key order.
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match j {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => n
+                .as_i64()
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0))),
+            J::String(s) => Value::str(s),
+            J::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
+            J::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
     pub fn map_get(&self, k: &str) -> Option<&Value> {
         match self {
             Value::Map(m) => m.iter().find(|(kk, _)| kk == k).map(|(_, v)| v),
