@@ -71,6 +71,7 @@ pub async fn integrate<'b>(
         status: head.status,
         head: Some(head),
         body: Body::Stream(body),
+        body_json: crate::json::Doc::default(),
     })
 }
 

@@ -108,6 +108,9 @@ pub struct IntegrationResponse<'b> {
     /// The backend's head, its spans into the body stream's buffer (`None` for MOCK).
     pub head: Option<&'b ResponseHead>,
     pub body: Body<'b>,
+    /// The body as JSON once it is in hand, parsed at most once and shared by the response
+    /// template (`$input.*`) and `integration.response.body` mappings.
+    pub body_json: crate::json::Doc,
 }
 
 pub enum Body<'b> {
@@ -124,6 +127,15 @@ impl<'b> IntegrationResponse<'b> {
             status,
             head: None,
             body: Body::InHand(b"", None),
+            body_json: crate::json::Doc::default(),
+        }
+    }
+
+    /// The body parsed as JSON (`None` while it is still streaming, or when it is not JSON).
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        match &self.body {
+            Body::InHand(b, _) => self.body_json.get(b),
+            Body::Stream(_) => None,
         }
     }
 
