@@ -86,12 +86,16 @@ pub fn parse_body(body: &[u8]) -> Result<Value, serde_json::Error> {
 /// response's) JSON shares the one parse. Not JSON (or empty-but-not-blank garbage) is `None`.
 #[derive(Debug, Default)]
 pub struct Doc {
-    cell: std::cell::OnceCell<Option<Value>>,
+    // Boxed: one pointer in every exchange and integration response, which move between phases
+    // by value; a parse allocates anyway.
+    cell: std::cell::OnceCell<Option<Box<Value>>>,
 }
 
 impl Doc {
     pub fn get(&self, body: &[u8]) -> Option<&Value> {
-        self.cell.get_or_init(|| parse_body(body).ok()).as_ref()
+        self.cell
+            .get_or_init(|| parse_body(body).ok().map(Box::new))
+            .as_deref()
     }
 }
 
