@@ -69,6 +69,26 @@ fn doc(be: &Backends) -> String {
                     "responses": {
                         "default": {"statusCode": "200"},
                         "5\\d\\d": {"statusCode": "503"}}}}},
+            "/mock": {"get": {
+                "responses": {"200": {"description": "ok", "headers": {
+                    "X-Body": {"schema": {"type": "string"}},
+                    "X-Stage": {"schema": {"type": "string"}},
+                    "X-Path": {"schema": {"type": "string"}}}}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                    "responses": {"default": {"statusCode": "200", "responseParameters": {
+                        "method.response.header.X-Body": "integration.response.body",
+                        "method.response.header.X-Stage": "stageVariables.tag",
+                        "method.response.header.X-Path": "context.resourcePath"}}}}}},
+            "/mock-undeclared": {"get": {
+                "responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {
+                    "type": "mock",
+                    "requestTemplates": {"application/json": "{\"statusCode\": 201}"},
+                    "responses": {
+                        "2\\d\\d": {"statusCode": "201"},
+                        "default": {"statusCode": "200"}}}}},
             "/declared": {"get": {
                 "responses": {"200": {"description": "ok"},
                               "503": {"description": "down", "headers": {
@@ -243,6 +263,22 @@ fn a_selected_status_without_a_method_response_is_a_500() {
         let r = env.get("/prod/declared");
         assert_eq!(r.status, 503, "{}", r.text());
         assert_eq!(r.header("X-Why"), Some("/status/503"));
+    });
+}
+
+#[test]
+fn mock_responses_map_headers_and_need_their_method_response() {
+    for_each_driver(|driver| {
+        let env = start(driver);
+        let r = env.get("/prod/mock");
+        assert_eq!(r.status, 200, "{}", r.text());
+        // A MOCK integration response has no body: nothing to map from it.
+        assert_eq!(r.header("X-Body"), None);
+        assert_eq!(r.header("X-Stage"), Some("stage-tag"));
+        assert_eq!(r.header("X-Path"), Some("/mock"));
+        let r = env.get("/prod/mock-undeclared");
+        assert_eq!(r.status, 500, "{}", r.text());
+        assert_eq!(message(&r), "Internal server error");
     });
 }
 
