@@ -14,7 +14,7 @@
 //! cannot be mapped: a second `Content-Length` would desynchronise the backend connection.
 
 use super::locate::Locate;
-use super::params::{self, ParamError, ResponseSource, Source, Target};
+use super::params::{self, ParamError, Source, Target};
 use super::policy::compile_method_policy;
 use super::template::compile_template;
 use super::uri::{self, PathPiece, UriError, Vars};
@@ -727,38 +727,16 @@ fn compile_response(
                 continue;
             }
         };
-        let invalid_source = |problems: &mut Problems| {
-            problems.push(p_at.clone(), site.resp_msg(format_args!(
-                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"
-            )));
-        };
-        let source = match params::parse_response_source(value) {
-            Ok(ResponseSource::Header(h)) => {
-                ResponseParamSource::Header(h.to_ascii_lowercase().into())
-            }
-            Ok(ResponseSource::MultiHeader(h)) => {
-                ResponseParamSource::MultiHeader(h.to_ascii_lowercase().into())
-            }
-            Ok(ResponseSource::Body(expr)) => match params::body_path(expr) {
-                Ok(p) => ResponseParamSource::Body(p),
-                Err(_) => {
-                    invalid_source(problems);
-                    continue;
-                }
-            },
-            Ok(ResponseSource::Context(c)) => ResponseParamSource::Context(c),
-            // As for requests, an undefined stage variable maps to an empty value.
-            Ok(ResponseSource::StageVar(n)) => ResponseParamSource::Literal(match site.vars {
-                Vars::Check => "".into(),
-                Vars::Stage(vars) => trim_ows(vars.get(n).map_or("", String::as_str)).into(),
-            }),
-            Ok(ResponseSource::Literal(l)) => ResponseParamSource::Literal(trim_ows(l).into()),
+        let source = match params::resolve_response_source(value, site.vars) {
+            Ok(source) => source,
             Err(ParamError::NotSupportedYet) => {
                 problems.push(p_at, site.resp_msg(not_supported_yet(value)));
                 continue;
             }
             Err(ParamError::Invalid) => {
-                invalid_source(problems);
+                problems.push(p_at, site.resp_msg(format_args!(
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"
+                )));
                 continue;
             }
         };

@@ -6,7 +6,8 @@
 //! (`method.request.body.a.b`, `integration.response.body.a.b`) into JSONPath with
 //! `body_path`, so a bad expression fails the deploy with its pointer.
 
-use crate::deploy::snapshot::{BodyPath, ContextVar};
+use super::uri::Vars;
+use crate::deploy::snapshot::{BodyPath, ContextVar, ResponseParamSource};
 
 /// Where an integration request parameter goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +206,31 @@ pub fn parse_response_source(value: &str) -> Result<ResponseSource<'_>, ParamErr
         return header(name).map(|_| ResponseSource::MultiHeader(name));
     }
     Err(ParamError::Invalid)
+}
+
+/// A response mapping source resolved against the stage: header names lower-cased, body
+/// expressions compiled (`Invalid` if the JSONPath compiler refuses one), stage variables
+/// substituted (an undefined one maps to an empty value, as for requests) and literals trimmed
+/// of the whitespace a header value does not keep. Whether a literal is a field value is the
+/// caller's check.
+pub fn resolve_response_source(
+    value: &str,
+    vars: Vars<'_>,
+) -> Result<ResponseParamSource, ParamError> {
+    let trim = |v: &str| -> Box<str> { v.trim_matches([' ', '\t']).into() };
+    Ok(match parse_response_source(value)? {
+        ResponseSource::Header(h) => ResponseParamSource::Header(h.to_ascii_lowercase().into()),
+        ResponseSource::MultiHeader(h) => {
+            ResponseParamSource::MultiHeader(h.to_ascii_lowercase().into())
+        }
+        ResponseSource::Body(expr) => ResponseParamSource::Body(body_path(expr)?),
+        ResponseSource::Context(c) => ResponseParamSource::Context(c),
+        ResponseSource::StageVar(n) => ResponseParamSource::Literal(match vars {
+            Vars::Check => "".into(),
+            Vars::Stage(vars) => trim(vars.get(n).map_or("", String::as_str)),
+        }),
+        ResponseSource::Literal(l) => ResponseParamSource::Literal(trim(l)),
+    })
 }
 
 #[cfg(test)]
