@@ -233,7 +233,26 @@ pub enum ParamSource {
     Literal(Box<str>),
     /// `context.NAME`.
     Context(ContextVar),
+    /// `method.request.body` / `method.request.body.JSONPATH`, over the one parse of the body.
+    Body(BodyPath),
 }
+
+/// A body mapping's JSONPath, compiled at deploy time. Compared by its source text (a compiled
+/// `Path` has no equality of its own), which is what the deploy compared anyway.
+#[derive(Debug, Clone)]
+pub struct BodyPath {
+    /// The expression after `...body` (`a.b`, or empty for the whole body).
+    pub expr: Box<str>,
+    pub path: crate::json::Path,
+}
+
+impl PartialEq for BodyPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
+}
+
+impl Eq for BodyPath {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContextVar {
@@ -253,9 +272,16 @@ pub enum ContextVar {
 /// Where a mapped response header comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponseParamSource {
-    /// `integration.response.header.NAME` (lower-cased).
+    /// `integration.response.header.NAME` (lower-cased; the last value, as for requests).
     Header(Box<str>),
+    /// `integration.response.multivalueheader.NAME` (lower-cased; every value, joined by `,`).
+    MultiHeader(Box<str>),
+    /// `integration.response.body` / `integration.response.body.JSONPATH`.
+    Body(BodyPath),
+    /// `'literal'` or a resolved `stageVariables.NAME`.
     Literal(Box<str>),
+    /// `context.NAME`.
+    Context(ContextVar),
 }
 
 #[derive(Debug)]
@@ -273,6 +299,9 @@ pub struct IntegrationResponseRuntime {
     /// The template used when the client's `Accept` names none of them: `application/json`,
     /// else the first (API Gateway's order), chosen at compile time.
     pub default_template: Option<usize>,
+    /// Whether the method declares a method response for `status`. Selecting a response without
+    /// one answers 500, as API Gateway does (imports may carry such responses).
+    pub has_method_response: bool,
 }
 
 /// A compiled mapping template. This is the seam for the VTL engine (its own issue): until it

@@ -4,11 +4,20 @@
 //! `%XX` and `+`), which `http::uri` encodes again for the place it goes, in one pass over the
 //! client's bytes: no allocation, no double encoding, and no delimiter smuggled into a backend's
 //! request line or header block.
+//!
+//! Body sources (`method.request.body[.PATH]`, `integration.response.body[.PATH]`) read the one
+//! parse of the body (`Exchange::body_json`, `IntegrationResponse::json`), rendered as API Gateway
+//! renders a mapped JSON value: a string unquoted, anything else as compact JSON text. A body that
+//! is blank or not JSON, or a path that finds nothing, yields no value, so the mapping is left out
+//! as for an absent header. Only routes with a body mapping parse the body; the rest stay
+//! allocation-free. The response side (`write_response_value`) writes method response headers.
 
 use super::target::{self, Place, ValueError, Values};
-use super::Exchange;
-use crate::deploy::snapshot::{ContextVar, ParamSource};
+use super::{Body, Exchange, IntegrationResponse};
+use crate::deploy::snapshot::{ContextVar, ParamSource, ResponseParamSource};
+use crate::http::response::is_valid_field_value;
 use crate::http::uri::Form;
+use serde_json::Value;
 use std::io::Write as _;
 
 /// The account id reported in `context.accountId` (Tollgate is not an AWS account).
@@ -104,21 +113,145 @@ pub fn write_value(
         }
         ParamSource::Literal(v) => joined(&mut std::iter::once(v.as_bytes()), Form::Plain, out),
         ParamSource::Context(var) => {
-            if place == Place::Header {
-                write_context(x, *var, out);
-            } else {
-                // Context values are plain text; written to a scratch tail, then encoded.
-                let mark = out.len();
-                write_context(x, *var, out);
-                let end = out.len();
-                for i in mark..end {
-                    let b = out[i];
-                    target::put(out, &[b], Form::Plain, place)?;
-                }
-                out.copy_within(end.., mark);
-                out.truncate(out.len() - (end - mark));
-            }
+            let mark = out.len();
+            write_context(x, *var, out);
+            place_tail(out, mark, place)?;
             Ok(true)
+        }
+        ParamSource::Body(b) => {
+            let mark = out.len();
+            if !write_body_text(request_json(x), &b.path, out) {
+                return Ok(false);
+            }
+            place_tail(out, mark, place)?;
+            Ok(true)
+        }
+    }
+}
+
+/// The request body's JSON for body mappings: `None` when the body is blank (the shared parse
+/// reads a blank body as `{}` for templates, but there is no value to map) or not JSON.
+fn request_json<'x>(x: &'x Exchange<'_>) -> Option<&'x Value> {
+    if is_blank(x.req.body) {
+        return None;
+    }
+    x.body_json()
+}
+
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Appends what `path` finds in `root` as mapping text (see the module doc); `false`, with
+/// nothing written, when there is no document or the path finds nothing.
+pub fn write_body_text(root: Option<&Value>, path: &crate::json::Path, out: &mut Vec<u8>) -> bool {
+    root.is_some_and(|r| crate::json::write_text(&path.eval(r), out))
+}
+
+/// Turns the plain text written at `out[mark..]` into its form for `place`: encoded for a path
+/// segment or query component, or, for a header, trimmed of surrounding whitespace and checked
+/// to be a field value (on error nothing of it is left).
+pub fn place_tail(out: &mut Vec<u8>, mark: usize, place: Place) -> Result<(), ValueError> {
+    if place == Place::Header {
+        return field_value_tail(out, mark)
+            .then_some(())
+            .ok_or(ValueError::NotFieldValue);
+    }
+    let end = out.len();
+    for i in mark..end {
+        let b = out[i];
+        target::put(out, &[b], Form::Plain, place)?;
+    }
+    out.copy_within(end.., mark);
+    out.truncate(out.len() - (end - mark));
+    Ok(())
+}
+
+/// Trims spaces and tabs around `out[mark..]` in place; `false` (and `out` cut back to `mark`)
+/// when what is left holds a byte a field value may not.
+fn field_value_tail(out: &mut Vec<u8>, mark: usize) -> bool {
+    let value = &out[mark..];
+    let start = value
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    let end = value.len()
+        - value[start..]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+    out.copy_within(mark + start..mark + end, mark);
+    out.truncate(mark + end - start);
+    if is_valid_field_value(&out[mark..]) {
+        true
+    } else {
+        out.truncate(mark);
+        false
+    }
+}
+
+/// Appends the value of a method response header mapping as a field value. `false`, with
+/// nothing written, when the integration response has no such value, or when a body value is
+/// not a valid field value (a string holding a line break): the header is then left out rather
+/// than the response failed, as for an absent header.
+pub fn write_response_value(
+    x: &Exchange<'_>,
+    src: &ResponseParamSource,
+    integration: &IntegrationResponse<'_>,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mark = out.len();
+    match src {
+        ResponseParamSource::Literal(v) => out.extend_from_slice(v.as_bytes()),
+        ResponseParamSource::Header(h) => match integration.header(h.as_bytes()) {
+            Some(v) => out.extend_from_slice(v),
+            None => return false,
+        },
+        ResponseParamSource::MultiHeader(h) => {
+            let mut first = true;
+            each_response_header(integration, h.as_bytes(), &mut |v| {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(v);
+                first = false;
+            });
+            if first {
+                return false;
+            }
+        }
+        ResponseParamSource::Context(var) => write_context(x, *var, out),
+        ResponseParamSource::Body(b) => {
+            let json = match &integration.body {
+                Body::InHand(body, _) if is_blank(body) => None,
+                _ => integration.json(),
+            };
+            if !write_body_text(json, &b.path, out) {
+                return false;
+            }
+            return field_value_tail(out, mark);
+        }
+    }
+    true
+}
+
+/// Calls `f` with every value of the integration response header `name` (lower case), in order.
+fn each_response_header(
+    integration: &IntegrationResponse<'_>,
+    name: &[u8],
+    f: &mut dyn FnMut(&[u8]),
+) {
+    let stream = match &integration.body {
+        Body::InHand(_, s) => s.as_ref(),
+        Body::Stream(s) => Some(s),
+    };
+    let (Some(head), Some(stream)) = (integration.head, stream) else {
+        return;
+    };
+    for (n, v) in head.headers(stream.head_buf()) {
+        if n.eq_ignore_ascii_case(name) {
+            f(v);
         }
     }
 }
@@ -193,6 +326,69 @@ mod tests {
             let mut out = Vec::new();
             write_ip(&mut out, ip);
             assert_eq!(String::from_utf8(out).unwrap(), ip.to_string());
+        }
+    }
+
+    /// `write_body_text` then `place_tail`, as `write_value` runs them for a body source.
+    fn body_value(body: &str, expr: &str, place: Place) -> Result<Option<String>, ValueError> {
+        let doc = crate::json::Doc::default();
+        let root = (!is_blank(body.as_bytes()))
+            .then(|| doc.get(body.as_bytes()))
+            .flatten();
+        let path = crate::json::compile_body_expression(expr).unwrap();
+        let mut out = b"prefix:".to_vec();
+        if !write_body_text(root, &path, &mut out) {
+            assert_eq!(out, b"prefix:");
+            return Ok(None);
+        }
+        place_tail(&mut out, 7, place)?;
+        Ok(Some(String::from_utf8(out[7..].to_vec()).unwrap()))
+    }
+
+    #[test]
+    fn body_values_render_as_api_gateway_maps_them() {
+        let body = r#"{"name":"Ann Lee","id":7,"ok":true,"none":null,"tags":["a","b"],
+            "pet":{"kind":"cat","age":2.5},"nl":"a\nb","pad":"  x  ","items":[{"id":1},{"id":2}]}"#;
+        let h = Place::Header;
+        type Want<'a> = Result<Option<&'a str>, ValueError>;
+        let cases: &[(&str, &str, Place, Want)] = &[
+            (body, "name", h, Ok(Some("Ann Lee"))),
+            (body, "id", h, Ok(Some("7"))),
+            (body, "ok", h, Ok(Some("true"))),
+            (body, "none", h, Ok(Some("null"))),
+            (body, "tags", h, Ok(Some(r#"["a","b"]"#))),
+            (body, "pet", h, Ok(Some(r#"{"kind":"cat","age":2.5}"#))),
+            (body, "pet.kind", h, Ok(Some("cat"))),
+            (body, "tags[1]", h, Ok(Some("b"))),
+            (body, "items[*].id", h, Ok(Some("[1,2]"))),
+            (body, "pad", h, Ok(Some("x"))),
+            (body, "missing", h, Ok(None)),
+            (body, "pet.missing.deeper", h, Ok(None)),
+            (body, "nl", h, Err(ValueError::NotFieldValue)),
+            (body, "name", Place::Query, Ok(Some("Ann%20Lee"))),
+            (body, "name", Place::Segment, Ok(Some("Ann%20Lee"))),
+            (
+                body,
+                "tags",
+                Place::Query,
+                Ok(Some("%5B%22a%22,%22b%22%5D")),
+            ),
+            (
+                r#" {"a": [1, 2], "b": "x y"} "#,
+                "",
+                h,
+                Ok(Some(r#"{"a":[1,2],"b":"x y"}"#)),
+            ),
+            (r#""just text""#, "", h, Ok(Some("just text"))),
+            ("not json", "", h, Ok(None)),
+            ("not json", "name", h, Ok(None)),
+            ("", "", h, Ok(None)),
+            ("  \r\n", "name", h, Ok(None)),
+            ("[1,2]", "name", h, Ok(None)),
+        ];
+        for (body, expr, place, want) in cases {
+            let want = (*want).map(|o| o.map(str::to_string));
+            assert_eq!(body_value(body, expr, *place), want, "{expr} over {body}");
         }
     }
 

@@ -10,6 +10,7 @@ mod gateway;
 
 pub use gateway::{ErrorSite, GatewayError};
 
+use super::params::write_response_value;
 use super::route::RouteError;
 use super::{Body, Exchange, IntegrationResponse, Outcome, Reply, Request};
 use crate::deploy::gateway_responses::ResponseType;
@@ -239,7 +240,19 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
             content_type,
             template_body,
             integration,
-        }) => mapped(x.req, resp, content_type, template_body, integration, wbuf),
+        }) if resp.has_method_response => {
+            mapped(x, resp, content_type, template_body, integration, wbuf)
+        }
+        // The selected integration response's status has no method response: API Gateway fails
+        // the call with 500 (API_CONFIGURATION_ERROR) rather than answer an undeclared status.
+        Ok(Reply::Mapped {
+            resp, integration, ..
+        }) => {
+            log_no_method_response(x.req, resp.status);
+            let mut outcome = reject(x.req, Scope::Routed(x), wbuf, Reject::Internal);
+            outcome.relay = relay_rest(integration);
+            outcome
+        }
         Ok(Reply::Proxied(integration)) => proxied(x, integration, wbuf),
         Err(r) => reject(x.req, Scope::Routed(x), wbuf, r),
     };
@@ -250,27 +263,26 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
 /// A non-proxy method response: the mapped status and headers, the template's body (or the
 /// integration body). A mapped `Content-Type` replaces the template's.
 fn mapped(
-    req: &Request<'_>,
+    x: &Exchange<'_>,
     resp: &IntegrationResponseRuntime,
     template_type: &[u8],
     template_body: Option<&[u8]>,
     integration: IntegrationResponse<'_>,
     wbuf: &mut Vec<u8>,
 ) -> Outcome {
-    fn value_of<'v>(
-        src: &'v ResponseParamSource,
-        integration: &'v IntegrationResponse<'_>,
-    ) -> Option<&'v [u8]> {
-        match src {
-            ResponseParamSource::Literal(v) => Some(v.as_bytes()),
-            ResponseParamSource::Header(h) => integration.header(h.as_bytes()),
+    let req = x.req;
+    // Literals and backend headers are borrowed; a computed type (body, context...) is rendered
+    // on its own, which allocates only for APIs that map one.
+    let mut rendered = Vec::new();
+    let content_type = match &resp.content_type {
+        None => template_type,
+        Some(ResponseParamSource::Literal(v)) => v.as_bytes(),
+        Some(ResponseParamSource::Header(h)) => {
+            integration.header(h.as_bytes()).unwrap_or(template_type)
         }
-    }
-    let content_type = resp
-        .content_type
-        .as_ref()
-        .and_then(|src| value_of(src, &integration))
-        .unwrap_or(template_type);
+        Some(src) if write_response_value(x, src, &integration, &mut rendered) => &rendered,
+        Some(_) => template_type,
+    };
     let body = match (&integration.body, template_body) {
         (_, Some(t)) => t,
         (Body::InHand(b, _), None) => b,
@@ -283,23 +295,40 @@ fn mapped(
         content_type,
         |w| {
             for (name, src) in &resp.header_params {
-                if let Some(v) = value_of(src, &integration) {
-                    response::header(w, name.as_bytes(), v);
+                let mark = w.len();
+                w.extend_from_slice(name.as_bytes());
+                w.extend_from_slice(b": ");
+                if write_response_value(x, src, &integration, w) {
+                    w.extend_from_slice(b"\r\n");
+                } else {
+                    w.truncate(mark);
                 }
             }
         },
         body,
     );
-    // The backend connection goes back through the relay, which finds nothing left to send.
+    outcome.relay = relay_rest(integration);
+    outcome
+}
+
+#[cold]
+fn log_no_method_response(req: &Request<'_>, status: u16) {
+    eprintln!(
+        "request {}: Execution failed due to configuration error: Output mapping refers to an invalid method response: {status}",
+        String::from_utf8_lossy(&req.request_id)
+    );
+}
+
+/// The backend connection goes back through the relay, which finds nothing left to send.
+fn relay_rest(integration: IntegrationResponse<'_>) -> Option<Relay> {
     let stream = match integration.body {
         Body::InHand(_, s) => s,
         Body::Stream(s) => Some(s),
     };
-    outcome.relay = stream.map(|body| Relay {
+    stream.map(|body| Relay {
         body,
         mode: RelayMode::Done,
-    });
-    outcome
+    })
 }
 
 /// Backend response headers not relayed: hop-by-hop and framing (we frame for the client).

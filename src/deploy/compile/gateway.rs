@@ -174,7 +174,8 @@ fn compile_source(value: &str, scope: Scope<'_>) -> Result<ValueSource, String> 
         Ok(Source::MultiQuery(n)) => ValueSource::MultiQuery(n.into()),
         Ok(Source::Path(n)) => ValueSource::Path(n.into()),
         Ok(Source::Context(c)) => scope.context(c),
-        Err(ParamError::NotSupportedYet) => {
+        // A gateway response may come before the body is read: not a source here (yet).
+        Ok(Source::Body(_)) | Err(ParamError::NotSupportedYet) => {
             return Err(format!(
                 "Mapping expression {value} is not supported by this Tollgate version yet"
             ))

@@ -14,7 +14,7 @@
 //! cannot be mapped: a second `Content-Length` would desynchronise the backend connection.
 
 use super::locate::Locate;
-use super::params::{self, ParamError, ResponseSource, Source, Target};
+use super::params::{self, ParamError, Source, Target};
 use super::policy::compile_method_policy;
 use super::template::compile_template;
 use super::uri::{self, PathPiece, UriError, Vars};
@@ -489,6 +489,14 @@ fn resolve_source(
         },
         Source::Context(c) => ParamSource::Context(c),
         Source::Literal(l) => ParamSource::Literal(l.into()),
+        // Compiled here so an expression the JSONPath compiler refuses fails the deploy.
+        Source::Body(expr) => match params::body_path(expr) {
+            Ok(p) => ParamSource::Body(p),
+            Err(_) => {
+                invalid(problems);
+                return None;
+            }
+        },
     })
 }
 
@@ -719,15 +727,26 @@ fn compile_response(
                 continue;
             }
         };
-        match params::parse_response_source(value) {
-            Ok(ResponseSource::Header(h)) => header_params.push((name.into(), ResponseParamSource::Header(h.to_ascii_lowercase().into()))),
-            Ok(ResponseSource::Literal(l)) if !is_valid_field_value(trim_ows(l).as_bytes()) => problems.push(p_at, site.resp_msg(not_field_value(key, value))),
-            Ok(ResponseSource::Literal(l)) => header_params.push((name.into(), ResponseParamSource::Literal(trim_ows(l).into()))),
-            Err(ParamError::NotSupportedYet) => problems.push(p_at, site.resp_msg(not_supported_yet(value))),
-            Err(ParamError::Invalid) => problems.push(p_at, site.resp_msg(format_args!(
-                "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"
-            ))),
+        let source = match params::resolve_response_source(value, site.vars) {
+            Ok(source) => source,
+            Err(ParamError::NotSupportedYet) => {
+                problems.push(p_at, site.resp_msg(not_supported_yet(value)));
+                continue;
+            }
+            Err(ParamError::Invalid) => {
+                problems.push(p_at, site.resp_msg(format_args!(
+                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {value}]"
+                )));
+                continue;
+            }
+        };
+        if let ResponseParamSource::Literal(l) = &source {
+            if !is_valid_field_value(l.as_bytes()) {
+                problems.push(p_at, site.resp_msg(not_field_value(key, value)));
+                continue;
+            }
         }
+        header_params.push((name.into(), source));
     }
     // A mapped Content-Type replaces the template's type; the last such mapping wins.
     let content_type = header_params
@@ -766,5 +785,6 @@ fn compile_response(
         content_type,
         templates,
         default_template,
+        has_method_response: method_response.is_some(),
     })
 }

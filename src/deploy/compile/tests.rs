@@ -277,7 +277,7 @@ fn reports_every_problem_with_model_pointers() {
         "HTTP",
         "http://{host}/x",
         &[
-            ("integration.request.header.A", "method.request.body.name"),
+            ("integration.request.header.A", "method.request.body.a..[0"),
             (
                 "integration.request.header.B",
                 "method.request.querystring.undeclared",
