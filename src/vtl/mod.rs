@@ -10,6 +10,7 @@ pub mod ast;
 pub mod methods;
 pub mod parser;
 pub mod render;
+pub mod util;
 pub mod value;
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! Lines holding only a directive (and whitespace) are gobbled whole: their indentation and their
 //! newline are not output, as Velocity does for `#set` and block directives on their own line.
 
-use super::ast::{Expr, Node, Op, Part, Ref};
+use super::ast::{Expr, Macro, Node, Op, Part, Ref};
 use super::MAX_SOURCE;
 
 /// A compiled template: the source plus its tree; text nodes point into `src`.
@@ -12,6 +12,9 @@ use super::MAX_SOURCE;
 pub struct Program {
     pub(crate) src: String,
     pub(crate) body: Vec<Node>,
+    /// Every `#macro` of the template, registered at parse time as Velocity 1.7 does, so a
+    /// call resolves by name at render time wherever the definition sits.
+    pub(crate) macros: Vec<Macro>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +38,8 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
         s: src.as_bytes(),
         i: 0,
         depth: 0,
+        macros: Vec::new(),
+        interp: false,
     };
     let (body, end) = p.block()?;
     if !matches!(end, Term::Eof) {
@@ -43,6 +48,7 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
     Ok(Program {
         src: src.to_string(),
         body,
+        macros: p.macros,
     })
 }
 
@@ -52,6 +58,8 @@ fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
         s: s.as_bytes(),
         i: 0,
         depth: 0,
+        macros: Vec::new(),
+        interp: true,
     };
     let (body, _) = p.block()?;
     Ok(body)
@@ -70,6 +78,10 @@ struct P<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    macros: Vec<Macro>,
+    /// Inside a double-quoted string: its nodes point into the string, not the program
+    /// source, so `#macro` (whose body must point into the source) is refused there.
+    interp: bool,
 }
 
 /// Nesting bound for blocks and expressions: keeps recursion far from the stack limit.
@@ -312,10 +324,117 @@ impl<'a> P<'a> {
                 }
                 Ok(Some(Dir::Node(Node::Foreach(var, e, b))))
             }
+            "break" => {
+                let mut foreach_only = false;
+                if self.peek() == Some(b'(') {
+                    self.i += 1;
+                    self.ws();
+                    match self.reference()? {
+                        Some(Node::Ref { r, .. }) => foreach_only = r.name == "foreach",
+                        _ => return Err(self.err("#break takes a scope reference")),
+                    }
+                    self.close()?;
+                }
+                self.gobble(out, t0, st, false);
+                Ok(Some(Dir::Node(Node::Break(foreach_only))))
+            }
+            "stop" => {
+                self.gobble(out, t0, st, false);
+                Ok(Some(Dir::Node(Node::Stop)))
+            }
+            "define" => {
+                self.open()?;
+                self.ws();
+                let name = match self.reference()? {
+                    Some(Node::Ref { r, .. }) if r.parts.is_empty() => r.name,
+                    _ => return Err(self.err("#define needs a $name")),
+                };
+                self.close()?;
+                self.gobble(out, t0, st, false);
+                let (b, end) = self.block()?;
+                if !matches!(end, Term::End) {
+                    return Err(self.err("#define without #end"));
+                }
+                Ok(Some(Dir::Node(Node::Define(name, b))))
+            }
+            "macro" => {
+                if self.interp {
+                    return Err(self.err("#macro inside a string literal"));
+                }
+                self.open()?;
+                self.ws();
+                let name = self
+                    .ident()
+                    .ok_or_else(|| self.err("#macro needs a name"))?;
+                let mut params = Vec::new();
+                loop {
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'$') => {
+                            self.i += 1;
+                            let p = self
+                                .ident()
+                                .ok_or_else(|| self.err("#macro parameter needs a name"))?;
+                            params.push(p);
+                        }
+                        Some(b')') => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return Err(self.err("expected $parameter or ')' in #macro")),
+                    }
+                }
+                self.gobble(out, t0, st, false);
+                let (body, end) = self.block()?;
+                if !matches!(end, Term::End) {
+                    return Err(self.err("#macro without #end"));
+                }
+                self.macros.push(Macro { name, params, body });
+                Ok(Some(Dir::None))
+            }
             _ => {
-                // Unknown directives print literally (Velocity treats `#foo` as text).
+                // `#name(args)` is a macro call (resolved at render time); any other unknown
+                // directive, or one whose arguments do not parse, prints literally as Velocity
+                // treats `#foo` as text.
+                if let Some(args) = self.call_args() {
+                    let raw = (st, self.i);
+                    self.gobble(out, t0, st, false);
+                    return Ok(Some(Dir::Node(Node::Call { name, args, raw })));
+                }
                 self.i = st;
                 Ok(None)
+            }
+        }
+    }
+
+    /// `( arg arg, arg )`: Velocity separates macro arguments by whitespace or commas.
+    fn call_args(&mut self) -> Option<Vec<Expr>> {
+        let back = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+        if self.peek() != Some(b'(') {
+            self.i = back;
+            return None;
+        }
+        self.i += 1;
+        let mut args = Vec::new();
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(b')') => {
+                    self.i += 1;
+                    return Some(args);
+                }
+                Some(b',') if !args.is_empty() => self.i += 1,
+                _ => match self.expr_opt() {
+                    Ok(Some(e)) => args.push(e),
+                    _ => {
+                        self.i = back;
+                        return None;
+                    }
+                },
             }
         }
     }
