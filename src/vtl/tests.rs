@@ -338,6 +338,23 @@ fn overrides_recorded() {
 }
 
 #[test]
+fn literal_paths_lists_constant_jsonpaths() {
+    let p = compile(concat!(
+        "#set($r = $input.path('$'))$input.json('$.a') $input.json(\"$.b\")",
+        "#if($input.path('$.c') > 1)#foreach($x in $input.path('$.d[*]'))$x#end#end",
+        "#set($k = 'e')$input.path(\"$.$k\") $input.json($k) $input.json('$.a')",
+        "#macro(m)$input.path('$.m')#end #define($d)$input.json('$.def')#end",
+        "\"${input.path('$.in')}\" #m($input.json('$.arg'))$util.urlEncode($input.path('$.u'))",
+    ))
+    .unwrap();
+    assert_eq!(
+        p.literal_paths(),
+        ["$", "$.a", "$.b", "$.c", "$.d[*]", "$.def", "$.in", "$.arg", "$.u", "$.m"]
+    );
+    assert!(compile("plain $x").unwrap().literal_paths().is_empty());
+}
+
+#[test]
 fn render_errors_are_typed() {
     let env = TestEnv {
         body: String::new(),
