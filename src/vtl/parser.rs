@@ -174,11 +174,12 @@ impl<'a> P<'a> {
         Ok((out, r))
     }
 
-    /// Velocity 1.7's gobbling, as its lexer tokens do it: `#set`, `#else`, `#elseif` eat the
-    /// spaces/tabs before them; every directive eats the rest of its line when that is only
-    /// whitespace and a newline (`#if(..)`, `#foreach(..)`, `#set(..)`, `#else`, `#end`). The
-    /// indentation before `#if`/`#foreach`/`#end` is output. AWS's PetStore template relies on
-    /// this: `},#if($foreach.hasNext),#end` + a blank line yields one newline per item.
+    /// Velocity 1.7's gobbling, as its lexer tokens (Parser.jjt) do it: only `#set` eats the
+    /// spaces/tabs before it (`SET_DIRECTIVE: (" "|"\t")* "#set"`); a directive's closing `)`
+    /// (`RPAREN`), `#else` and `#end` eat the rest of their line when that is only spaces/tabs
+    /// and a newline. The indentation before `#if`/`#elseif`/`#else`/`#foreach`/`#end` is
+    /// output. AWS's PetStore template relies on this: `},#if($foreach.hasNext),#end` + a
+    /// blank line yields one newline per item.
     fn gobble(&mut self, out: &mut Vec<Node>, t0: usize, st: usize, lead: bool) {
         let mut ls = st;
         if lead {
@@ -289,11 +290,11 @@ impl<'a> P<'a> {
                 self.open()?;
                 let c = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st, true);
+                self.gobble(out, t0, st, false);
                 Ok(Some(Dir::End(Term::ElseIf(c))))
             }
             "else" => {
-                self.gobble(out, t0, st, true);
+                self.gobble(out, t0, st, false);
                 Ok(Some(Dir::End(Term::Else)))
             }
             "end" => {
