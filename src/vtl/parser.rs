@@ -4,7 +4,7 @@
 //! Lines holding only a directive (and whitespace) are gobbled whole: their indentation and their
 //! newline are not output, as Velocity does for `#set` and block directives on their own line.
 
-use super::ast::{Expr, Macro, Node, Op, Part, Ref};
+use super::ast::{Expr, Macro, Node, Part, Ref};
 use super::MAX_SOURCE;
 
 /// A compiled template: the source plus its tree; text nodes point into `src`.
@@ -53,7 +53,7 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
 }
 
 /// Parses the inside of a double-quoted string (interpolated at render time).
-fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
+pub(super) fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
     let mut p = P {
         s: s.as_bytes(),
         i: 0,
@@ -74,10 +74,10 @@ enum Term {
     ElseIf(Expr),
 }
 
-struct P<'a> {
-    s: &'a [u8],
-    i: usize,
-    depth: usize,
+pub(super) struct P<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) i: usize,
+    pub(super) depth: usize,
     macros: Vec<Macro>,
     /// Inside a double-quoted string: its nodes point into the string, not the program
     /// source, so `#macro` (whose body must point into the source) is refused there.
@@ -85,30 +85,30 @@ struct P<'a> {
 }
 
 /// Nesting bound for blocks and expressions: keeps recursion far from the stack limit.
-const MAX_NEST: usize = 64;
+pub(super) const MAX_NEST: usize = 64;
 
 impl<'a> P<'a> {
-    fn err(&self, msg: &'static str) -> CompileError {
+    pub(super) fn err(&self, msg: &'static str) -> CompileError {
         let before = &self.s[..self.i.min(self.s.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
         CompileError::Syntax { line, col, msg }
     }
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
-    fn at(&self, k: usize) -> Option<u8> {
+    pub(super) fn at(&self, k: usize) -> Option<u8> {
         self.s.get(self.i + k).copied()
     }
-    fn starts(&self, t: &str) -> bool {
+    pub(super) fn starts(&self, t: &str) -> bool {
         self.s[self.i..].starts_with(t.as_bytes())
     }
-    fn ws(&mut self) {
+    pub(super) fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.i += 1;
         }
     }
-    fn ident(&mut self) -> Option<String> {
+    pub(super) fn ident(&mut self) -> Option<String> {
         let st = self.i;
         match self.peek() {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => self.i += 1,
@@ -448,7 +448,7 @@ impl<'a> P<'a> {
         self.i += 1;
         Ok(())
     }
-    fn close(&mut self) -> Result<(), CompileError> {
+    pub(super) fn close(&mut self) -> Result<(), CompileError> {
         self.ws();
         if self.peek() != Some(b')') {
             return Err(self.err("expected ')'"));
@@ -458,7 +458,7 @@ impl<'a> P<'a> {
     }
 
     /// `$x`, `$!x`, `${x}`, `$!{x}` with accessors; `None` when the `$` starts no reference.
-    fn reference(&mut self) -> Result<Option<Node>, CompileError> {
+    pub(super) fn reference(&mut self) -> Result<Option<Node>, CompileError> {
         let st = self.i;
         self.i += 1;
         let quiet = self.peek() == Some(b'!');
@@ -488,7 +488,7 @@ impl<'a> P<'a> {
         }))
     }
 
-    fn accessors(&mut self) -> Result<Vec<Part>, CompileError> {
+    pub(super) fn accessors(&mut self) -> Result<Vec<Part>, CompileError> {
         let mut parts = Vec::new();
         loop {
             match self.peek() {
@@ -535,275 +535,6 @@ impl<'a> P<'a> {
             }
         }
     }
-
-    fn expr(&mut self) -> Result<Expr, CompileError> {
-        self.expr_opt()?
-            .ok_or_else(|| self.err("expected an expression"))
-    }
-    fn expr_opt(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.depth += 1;
-        if self.depth > MAX_NEST {
-            return Err(self.err("expression nested too deeply"));
-        }
-        let r = self.or();
-        self.depth -= 1;
-        r
-    }
-    fn word(&mut self, sym: &str, w: &str) -> bool {
-        self.ws();
-        if self.starts(sym) {
-            self.i += sym.len();
-            return true;
-        }
-        if self.starts(w)
-            && !matches!(self.at(w.len()), Some(c) if c.is_ascii_alphanumeric() || c == b'_')
-        {
-            self.i += w.len();
-            return true;
-        }
-        false
-    }
-    fn or(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.and()? else {
-            return Ok(None);
-        };
-        while self.word("||", "or") {
-            let r = self.and()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(Op::Or, Box::new(l), Box::new(r));
-        }
-        Ok(Some(l))
-    }
-    fn and(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.cmp()? else {
-            return Ok(None);
-        };
-        while self.word("&&", "and") {
-            let r = self.cmp()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(Op::And, Box::new(l), Box::new(r));
-        }
-        Ok(Some(l))
-    }
-    fn cmp(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.add()? else {
-            return Ok(None);
-        };
-        loop {
-            let op = if self.word("==", "eq") {
-                Op::Eq
-            } else if self.word("!=", "ne") {
-                Op::Ne
-            } else if self.word("<=", "le") {
-                Op::Le
-            } else if self.word(">=", "ge") {
-                Op::Ge
-            } else if self.word("<", "lt") {
-                Op::Lt
-            } else if self.word(">", "gt") {
-                Op::Gt
-            } else {
-                return Ok(Some(l));
-            };
-            let r = self.add()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn add(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.mul()? else {
-            return Ok(None);
-        };
-        loop {
-            self.ws();
-            let op = match self.peek() {
-                Some(b'+') => Op::Add,
-                Some(b'-') => Op::Sub,
-                _ => return Ok(Some(l)),
-            };
-            self.i += 1;
-            let r = self.mul()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn mul(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.unary()? else {
-            return Ok(None);
-        };
-        loop {
-            self.ws();
-            let op = match self.peek() {
-                Some(b'*') => Op::Mul,
-                Some(b'/') => Op::Div,
-                Some(b'%') => Op::Mod,
-                _ => return Ok(Some(l)),
-            };
-            self.i += 1;
-            let r = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn unary(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.depth += 1;
-        if self.depth > MAX_NEST * 4 {
-            return Err(self.err("expression nested too deeply"));
-        }
-        let r = self.unary_inner();
-        self.depth -= 1;
-        r
-    }
-    fn unary_inner(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.ws();
-        if self.peek() == Some(b'!') && self.at(1) != Some(b'=') {
-            self.i += 1;
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Not(Box::new(e))));
-        }
-        if self.word("!", "not") {
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Not(Box::new(e))));
-        }
-        if self.peek() == Some(b'-') && !matches!(self.at(1), Some(b'0'..=b'9')) {
-            self.i += 1;
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Neg(Box::new(e))));
-        }
-        self.primary()
-    }
-    fn primary(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.ws();
-        let Some(c) = self.peek() else {
-            return Ok(None);
-        };
-        match c {
-            b'(' => {
-                self.i += 1;
-                let e = self.expr()?;
-                self.close()?;
-                Ok(Some(e))
-            }
-            b'$' => match self.reference()? {
-                Some(Node::Ref { r, .. }) => Ok(Some(Expr::Ref(r))),
-                _ => Err(self.err("bad reference")),
-            },
-            b'\'' | b'"' => {
-                let st = self.i + 1;
-                let Some(e) = self.s[st..].iter().position(|&b| b == c) else {
-                    return Err(self.err("unclosed string literal"));
-                };
-                let body = String::from_utf8_lossy(&self.s[st..st + e]).into_owned();
-                self.i = st + e + 1;
-                if c == b'\'' || !body.contains(['$', '#']) {
-                    Ok(Some(Expr::Str(body)))
-                } else {
-                    let nodes = parse_interp(&body)?;
-                    // `"$.a"` holds a `$` but no reference: it is a plain literal.
-                    if matches!(nodes[..], [Node::Text(0, e)] if e == body.len()) {
-                        return Ok(Some(Expr::Str(body)));
-                    }
-                    Ok(Some(Expr::Interp(nodes, body)))
-                }
-            }
-            b'-' | b'0'..=b'9' => {
-                let st = self.i;
-                self.i += 1;
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.i += 1;
-                }
-                let mut float = false;
-                if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
-                    float = true;
-                    self.i += 1;
-                    while matches!(self.peek(), Some(b'0'..=b'9')) {
-                        self.i += 1;
-                    }
-                }
-                let t = std::str::from_utf8(&self.s[st..self.i]).unwrap_or("0");
-                if float {
-                    Ok(Some(Expr::Float(
-                        t.parse().map_err(|_| self.err("bad number"))?,
-                    )))
-                } else {
-                    Ok(Some(Expr::Int(
-                        t.parse().map_err(|_| self.err("bad number"))?,
-                    )))
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                self.ws();
-                let mut items = Vec::new();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(Some(Expr::List(items)));
-                }
-                let first = self.expr()?;
-                self.ws();
-                if self.starts("..") {
-                    self.i += 2;
-                    let last = self.expr()?;
-                    self.ws();
-                    if self.peek() != Some(b']') {
-                        return Err(self.err("expected ']'"));
-                    }
-                    self.i += 1;
-                    return Ok(Some(Expr::Range(Box::new(first), Box::new(last))));
-                }
-                items.push(first);
-                loop {
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.i += 1;
-                            items.push(self.expr()?);
-                        }
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Some(Expr::List(items)));
-                        }
-                        _ => return Err(self.err("expected ',' or ']'")),
-                    }
-                }
-            }
-            b'{' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(Some(Expr::Map(items)));
-                }
-                loop {
-                    let k = self.expr()?;
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return Err(self.err("expected ':' in map literal"));
-                    }
-                    self.i += 1;
-                    let v = self.expr()?;
-                    items.push((k, v));
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Some(Expr::Map(items)));
-                        }
-                        _ => return Err(self.err("expected ',' or '}'")),
-                    }
-                }
-            }
-            _ => {
-                let st = self.i;
-                match self.ident().as_deref() {
-                    Some("true") => Ok(Some(Expr::Bool(true))),
-                    Some("false") => Ok(Some(Expr::Bool(false))),
-                    Some("null") => Ok(Some(Expr::Null)),
-                    _ => {
-                        self.i = st;
-                        Ok(None)
-                    }
-                }
-            }
-        }
-    }
 }
 
 enum Dir {
@@ -823,82 +554,4 @@ fn find(s: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
         .windows(pat.len())
         .position(|w| w == pat)
         .map(|p| p + from)
-}
-
-impl Program {
-    /// The literal arguments of every `$input.json(..)` / `$input.path(..)` call (single-quoted,
-    /// or double-quoted without references), in first-use order without repeats, so the deploy
-    /// step can precompile those JSONPaths once. Calls with a computed argument are not listed.
-    pub fn literal_paths(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        for n in self
-            .body
-            .iter()
-            .chain(self.macros.iter().flat_map(|m| &m.body))
-        {
-            paths_node(n, &mut out);
-        }
-        out
-    }
-}
-
-fn paths_node<'a>(n: &'a Node, out: &mut Vec<&'a str>) {
-    match n {
-        Node::Text(..) | Node::Break(_) | Node::Stop => {}
-        Node::Ref { r, .. } => paths_ref(r, out),
-        Node::Set(r, e) => {
-            paths_ref(r, out);
-            paths_expr(e, out);
-        }
-        Node::If(arms, els) => {
-            for (c, b) in arms {
-                paths_expr(c, out);
-                b.iter().for_each(|n| paths_node(n, out));
-            }
-            els.iter().flatten().for_each(|n| paths_node(n, out));
-        }
-        Node::Foreach(_, e, b) => {
-            paths_expr(e, out);
-            b.iter().for_each(|n| paths_node(n, out));
-        }
-        Node::Define(_, b) => b.iter().for_each(|n| paths_node(n, out)),
-        Node::Call { args, .. } => args.iter().for_each(|e| paths_expr(e, out)),
-    }
-}
-
-fn paths_ref<'a>(r: &'a Ref, out: &mut Vec<&'a str>) {
-    if r.name == "input" {
-        if let Some(Part::Call(m, args)) = r.parts.first() {
-            if let ("json" | "path", [Expr::Str(p)]) = (m.as_str(), &args[..]) {
-                if !out.contains(&p.as_str()) {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    for p in &r.parts {
-        match p {
-            Part::Prop(_) => {}
-            Part::Index(e) => paths_expr(e, out),
-            Part::Call(_, args) => args.iter().for_each(|e| paths_expr(e, out)),
-        }
-    }
-}
-
-fn paths_expr<'a>(e: &'a Expr, out: &mut Vec<&'a str>) {
-    match e {
-        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Float(_) | Expr::Str(_) => {}
-        Expr::Interp(ns, _) => ns.iter().for_each(|n| paths_node(n, out)),
-        Expr::List(l) => l.iter().for_each(|e| paths_expr(e, out)),
-        Expr::Range(a, b) | Expr::Bin(_, a, b) => {
-            paths_expr(a, out);
-            paths_expr(b, out);
-        }
-        Expr::Map(m) => m.iter().for_each(|(k, v)| {
-            paths_expr(k, out);
-            paths_expr(v, out);
-        }),
-        Expr::Ref(r) => paths_ref(r, out),
-        Expr::Not(x) | Expr::Neg(x) => paths_expr(x, out),
-    }
 }

@@ -138,6 +138,41 @@ impl<'p> St<'p, '_> {
         }
         Ok(())
     }
+    /// Steps for copying `v` into a container: one per node, so repeated self-insertion
+    /// (`$l.add($l)`, `[$l, $l]`) runs out of steps before it runs out of memory.
+    fn charge(&mut self, v: &Value) -> Result<(), RenderError> {
+        fn nodes(v: &Value, budget: u64) -> u64 {
+            let mut n = 1;
+            let kids: Box<dyn Iterator<Item = &Value>> = match v {
+                Value::List(l) => Box::new(l.iter()),
+                Value::Map(m) => Box::new(m.iter().map(|(_, v)| v)),
+                _ => return 1,
+            };
+            for k in kids {
+                if n > budget {
+                    break;
+                }
+                n += nodes(k, budget - n);
+            }
+            n
+        }
+        if !matches!(v, Value::List(_) | Value::Map(_)) {
+            return Ok(());
+        }
+        self.steps += nodes(v, self.lim.max_steps.saturating_sub(self.steps) + 1);
+        if self.steps > self.lim.max_steps {
+            return Err(RenderError::TooManySteps);
+        }
+        Ok(())
+    }
+    /// A string built by `+` or a method (`replace`…) is held to the output limit, so
+    /// `#set($s = $s + $s)` in a loop stops instead of doubling memory.
+    fn bound(&self, v: &Value) -> Result<(), RenderError> {
+        match v {
+            Value::Str(s) if s.len() > self.lim.max_output => Err(RenderError::OutputTooLarge),
+            _ => Ok(()),
+        }
+    }
     fn emit(&self, buf: &mut Vec<u8>, b: &[u8]) -> Result<(), RenderError> {
         if buf.len() + b.len() > self.lim.max_output {
             return Err(RenderError::OutputTooLarge);
@@ -453,8 +488,16 @@ impl<'p> St<'p, '_> {
                     for e in args {
                         a.push(self.eval(e)?);
                     }
+                    if matches!(m.as_str(), "add" | "put") {
+                        // Copying a container into a container can double a value per call:
+                        // pay for every node copied.
+                        for x in &a {
+                            self.charge(x)?;
+                        }
+                    }
                     match super::methods::call(&mut cur, m, &a) {
                         Some(v) => {
+                            self.bound(&v)?;
                             // Mutating calls (put/add) write back to the variable.
                             if matches!(m.as_str(), "put" | "add" | "remove")
                                 && std::ptr::eq(p, &r.parts[r.parts.len() - 1])
@@ -488,7 +531,9 @@ impl<'p> St<'p, '_> {
             Expr::List(l) => {
                 let mut v = Vec::with_capacity(l.len());
                 for x in l {
-                    v.push(self.eval(x)?);
+                    let x = self.eval(x)?;
+                    self.charge(&x)?;
+                    v.push(x);
                 }
                 Value::List(v)
             }
@@ -511,6 +556,7 @@ impl<'p> St<'p, '_> {
                 for (k, x) in m {
                     let k = self.eval(k)?.to_text();
                     let x = self.eval(x)?;
+                    self.charge(&x)?;
                     match v.iter().position(|(kk, _)| *kk == k) {
                         Some(p) => v[p].1 = x,
                         None => v.push((k, x)),
@@ -549,7 +595,9 @@ impl<'p> St<'p, '_> {
                     }
                     // `+` with a string operand concatenates, as Velocity 1.7 does.
                     Op::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
-                        Value::str(&(a.to_text() + &b.to_text()))
+                        let v = Value::str(&(a.to_text() + &b.to_text()));
+                        self.bound(&v)?;
+                        v
                     }
                     _ => arith(*op, &a, &b),
                 }

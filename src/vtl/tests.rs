@@ -637,6 +637,30 @@ fn limits_stop_the_render() {
         render(&p, &env, lim, &mut out).unwrap_err(),
         RenderError::OutputTooLarge
     );
+    for t in [
+        "#set($l = [1])#foreach($i in [1..64])#set($l = [$l, $l])#end",
+        "#set($l = [1])#foreach($i in [1..64])#set($x = $l.add($l))#end",
+        "#set($m = {})#foreach($i in [1..64])#set($x = $m.put($i, {'a': $m, 'b': $m}))#end",
+    ] {
+        let p = compile(t).unwrap();
+        assert_eq!(
+            render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+            RenderError::TooManySteps,
+            "{t:?}"
+        );
+    }
+    for t in [
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = $s + $s)#end",
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = $s.replace('a', $s))#end",
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = \"$s$s\")#end",
+    ] {
+        let p = compile(t).unwrap();
+        assert_eq!(
+            render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+            RenderError::OutputTooLarge,
+            "{t:?}"
+        );
+    }
     let p = compile("#set($l = [1..99999999999])").unwrap();
     assert_eq!(
         render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
