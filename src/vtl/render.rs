@@ -100,6 +100,9 @@ struct St<'p, 'e> {
     /// A pending `#break`: `Some(true)` for `#break($foreach)`.
     brk: Option<bool>,
     stopped: bool,
+    /// Running `#foreach` loops, innermost last: (index, item count); `$foreach` and
+    /// `$velocityCount` read it instead of a map rebuilt per iteration.
+    loops: Vec<(usize, usize)>,
     lim: Limits,
     steps: u64,
     out: Output,
@@ -122,6 +125,7 @@ pub fn render(
         depth: 0,
         brk: None,
         stopped: false,
+        loops: Vec::new(),
         lim,
         steps: 0,
         out: Output::default(),
@@ -196,9 +200,12 @@ impl<'p> St<'p, '_> {
                 Node::Text(a, b) => self.emit(buf, &src.as_bytes()[*a..*b])?,
                 Node::Ref { r, quiet, raw } => match self.get(r)? {
                     Some(v) if v != Value::Null => {
-                        let mut t = Vec::new();
-                        v.write(&mut t);
-                        self.emit(buf, &t)?;
+                        let at = buf.len();
+                        v.write(buf);
+                        if buf.len() > self.lim.max_output {
+                            buf.truncate(at);
+                            return Err(RenderError::OutputTooLarge);
+                        }
                     }
                     _ if *quiet => {}
                     _ => self.emit(buf, &src.as_bytes()[raw.0..raw.1])?,
@@ -229,20 +236,24 @@ impl<'p> St<'p, '_> {
                         _ => Vec::new(),
                     };
                     let n = items.len().min(self.lim.max_iterations);
-                    let saved = self.vars.get("foreach").cloned();
+                    // Velocity 1.7 restores the loop variable's previous value after the loop.
+                    let saved = self.vars.remove(var);
+                    self.loops.push((0, n));
                     for (i, it) in items.into_iter().take(n).enumerate() {
-                        self.vars.insert(var.clone(), it);
-                        let fe = Value::Map(vec![
-                            ("index".into(), Value::Int(i as i64)),
-                            ("count".into(), Value::Int(i as i64 + 1)),
-                            ("hasNext".into(), Value::Bool(i + 1 < n)),
-                            ("first".into(), Value::Bool(i == 0)),
-                            ("last".into(), Value::Bool(i + 1 == n)),
-                        ]);
-                        self.vars.insert("foreach".into(), fe);
-                        self.vars
-                            .insert("velocityCount".into(), Value::Int(i as i64 + 1));
-                        self.nodes(body, src, buf)?;
+                        match self.vars.get_mut(var) {
+                            Some(slot) => *slot = it,
+                            None => {
+                                self.vars.insert(var.clone(), it);
+                            }
+                        }
+                        if let Some(l) = self.loops.last_mut() {
+                            l.0 = i;
+                        }
+                        let r = self.nodes(body, src, buf);
+                        if r.is_err() {
+                            self.loops.pop();
+                            return r;
+                        }
                         if self.stopped {
                             break;
                         }
@@ -250,9 +261,10 @@ impl<'p> St<'p, '_> {
                             break;
                         }
                     }
+                    self.loops.pop();
                     match saved {
-                        Some(s) => self.vars.insert("foreach".into(), s),
-                        None => self.vars.remove("foreach"),
+                        Some(s) => self.vars.insert(var.clone(), s),
+                        None => self.vars.remove(var),
                     };
                 }
                 Node::Break(foreach_only) => self.brk = Some(*foreach_only),
@@ -304,6 +316,31 @@ impl<'p> St<'p, '_> {
             self.brk = None;
         }
         r
+    }
+
+    /// `$var.a.b` on a template variable, walked by reference so only the selected value is
+    /// cloned (not the whole `$inputRoot` per use). `None`: not that shape, take the general path.
+    fn get_fast(&self, r: &Ref) -> Option<Option<Value>> {
+        if matches!(
+            r.name.as_str(),
+            "input" | "util" | "foreach" | "velocityCount"
+        ) || self.active > 0
+            || !r.parts.iter().all(|p| matches!(p, Part::Prop(_)))
+        {
+            return None;
+        }
+        let mut cur = self.vars.get(&r.name)?;
+        for p in &r.parts {
+            let Part::Prop(n) = p else { return None };
+            match cur {
+                Value::Map(_) => match cur.map_get(n) {
+                    Some(v) => cur = v,
+                    None => return Some(None),
+                },
+                _ => return None,
+            }
+        }
+        Some(Some(cur.clone()))
     }
 
     /// The active frame's binding of `name`, when `name` is a parameter of the running macro.
@@ -403,6 +440,10 @@ impl<'p> St<'p, '_> {
 
     /// Resolves a reference; `None` when undefined.
     fn get(&mut self, r: &'p Ref) -> Result<Option<Value>, RenderError> {
+        if let Some(v) = self.get_fast(r) {
+            self.steps += r.parts.len() as u64;
+            return Ok(v);
+        }
         let mut parts = &r.parts[..];
         let mut cur = match r.name.as_str() {
             "input" => match parts.first() {
@@ -425,6 +466,33 @@ impl<'p> St<'p, '_> {
                 }
                 _ => return Ok(None),
             },
+            "foreach" | "velocityCount" if !self.loops.is_empty() => {
+                let (i, n) = self.loops[self.loops.len() - 1];
+                let fe = |p: &str| match p {
+                    "index" => Some(Value::Int(i as i64)),
+                    "count" => Some(Value::Int(i as i64 + 1)),
+                    "hasNext" => Some(Value::Bool(i + 1 < n)),
+                    "first" => Some(Value::Bool(i == 0)),
+                    "last" => Some(Value::Bool(i + 1 == n)),
+                    _ => None,
+                };
+                if r.name == "velocityCount" {
+                    Value::Int(i as i64 + 1)
+                } else if let Some(v) = parts.first().and_then(|p| match p {
+                    Part::Prop(p) => fe(p),
+                    _ => None,
+                }) {
+                    parts = &parts[1..];
+                    v
+                } else {
+                    let keys = ["index", "count", "hasNext", "first", "last"];
+                    Value::Map(
+                        keys.iter()
+                            .map(|k| (k.to_string(), fe(k).unwrap_or(Value::Null)))
+                            .collect(),
+                    )
+                }
+            }
             "util" => match parts.first() {
                 Some(Part::Call(m, args)) => {
                     let mut a = Vec::with_capacity(args.len());

@@ -194,6 +194,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ("#foreach($i in [1..2])#foreach($j in [1..2])$i$j #end#end", "11 12 21 22 "),
     ("#foreach($t in $input.path('$.tags'))\"$t\"#if($foreach.hasNext),#end#end", "\"a\",\"b\""),
     ("#foreach($v in {'a': 1, 'b': 2})$v#end", "12"),
+    // Velocity 1.7 restores the loop variable after the loop; `$foreach` exists only inside.
+    ("#set($i = 'x')#foreach($i in [1..2])$i#end$i", "12x"),
+    ("#foreach($i in [1..2])#end$i $foreach.count", "$i $foreach.count"),
+    ("#foreach($i in [1..2])#foreach($j in ['a'])$velocityCount$foreach.first#end$foreach.last#end", "1truefalse1truetrue"),
+    ("#foreach($i in [7])$foreach#end", "{index=0, count=1, hasNext=false, first=true, last=true}"),
     // gobbling of directive-only lines
     ("#set($x = 1)\n$x\n", "1\n"),
     ("  #set($x = 1)\n$x", "1"),
