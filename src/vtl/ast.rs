@@ -16,6 +16,27 @@ pub enum Node {
     Set(Ref, Expr),
     If(Vec<(Expr, Vec<Node>)>, Option<Vec<Node>>),
     Foreach(String, Expr, Vec<Node>),
+    /// `#break` (false: innermost #foreach, macro, #define or the template) or
+    /// `#break($foreach)` (true: innermost #foreach only).
+    Break(bool),
+    /// `#stop`: ends the whole render, keeping what was output.
+    Stop,
+    /// `#define($name) body #end`: `$name` renders `body` where it is used.
+    Define(String, Vec<Node>),
+    /// `#name(args)`: a macro call; `raw` is printed when no macro has that name.
+    Call {
+        name: String,
+        args: Vec<Expr>,
+        raw: (usize, usize),
+    },
+}
+
+/// `#macro(name $a $b) body #end`; its text nodes point into the program source.
+#[derive(Debug, Clone)]
+pub struct Macro {
+    pub name: String,
+    pub params: Vec<String>,
+    pub body: Vec<Node>,
 }
 
 /// A reference: `$name` followed by property, index and method accessors.

@@ -8,6 +8,10 @@ use super::value::{equals, Value};
 
 /// Calls `name(args)` on `v`; list/map mutators change `v` in place.
 pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
+    // `Object.toString()`, which templates use to test a whole map or list as text.
+    if let ("toString", [], false) = (name, args, *v == Value::Null) {
+        return Some(Value::str(&v.to_text()));
+    }
     match v {
         Value::Str(s) => string(s, name, args),
         Value::List(l) => match (name, args) {

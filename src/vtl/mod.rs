@@ -4,12 +4,16 @@
 //! and rendered per request by `render.rs` into a caller-provided buffer. The caller supplies
 //! `$input`, `$context`, `$stageVariables` through the `Env` trait. Rendering is bounded by
 //! `Limits` (output bytes, steps, depth): exceeding one stops with a typed `RenderError`, never a
-//! panic or a hang. Not yet wired into the pipeline.
+//! panic or a hang. `$util` is evaluated here (`util.rs`); `expr.rs` holds the expression grammar and
+//! `paths.rs` the deploy-time introspection (`Program::literal_paths`).
 
 pub mod ast;
+mod expr;
 pub mod methods;
 pub mod parser;
+mod paths;
 pub mod render;
+pub mod util;
 pub mod value;
 
 #[cfg(test)]

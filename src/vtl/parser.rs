@@ -4,7 +4,7 @@
 //! Lines holding only a directive (and whitespace) are gobbled whole: their indentation and their
 //! newline are not output, as Velocity does for `#set` and block directives on their own line.
 
-use super::ast::{Expr, Node, Op, Part, Ref};
+use super::ast::{Expr, Macro, Node, Part, Ref};
 use super::MAX_SOURCE;
 
 /// A compiled template: the source plus its tree; text nodes point into `src`.
@@ -12,6 +12,9 @@ use super::MAX_SOURCE;
 pub struct Program {
     pub(crate) src: String,
     pub(crate) body: Vec<Node>,
+    /// Every `#macro` of the template, registered at parse time as Velocity 1.7 does, so a
+    /// call resolves by name at render time wherever the definition sits.
+    pub(crate) macros: Vec<Macro>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,6 +38,8 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
         s: src.as_bytes(),
         i: 0,
         depth: 0,
+        macros: Vec::new(),
+        interp: false,
     };
     let (body, end) = p.block()?;
     if !matches!(end, Term::Eof) {
@@ -43,15 +48,18 @@ pub fn compile(src: &str) -> Result<Program, CompileError> {
     Ok(Program {
         src: src.to_string(),
         body,
+        macros: p.macros,
     })
 }
 
 /// Parses the inside of a double-quoted string (interpolated at render time).
-fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
+pub(super) fn parse_interp(s: &str) -> Result<Vec<Node>, CompileError> {
     let mut p = P {
         s: s.as_bytes(),
         i: 0,
         depth: 0,
+        macros: Vec::new(),
+        interp: true,
     };
     let (body, _) = p.block()?;
     Ok(body)
@@ -66,37 +74,41 @@ enum Term {
     ElseIf(Expr),
 }
 
-struct P<'a> {
-    s: &'a [u8],
-    i: usize,
-    depth: usize,
+pub(super) struct P<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) i: usize,
+    pub(super) depth: usize,
+    macros: Vec<Macro>,
+    /// Inside a double-quoted string: its nodes point into the string, not the program
+    /// source, so `#macro` (whose body must point into the source) is refused there.
+    interp: bool,
 }
 
 /// Nesting bound for blocks and expressions: keeps recursion far from the stack limit.
-const MAX_NEST: usize = 64;
+pub(super) const MAX_NEST: usize = 64;
 
 impl<'a> P<'a> {
-    fn err(&self, msg: &'static str) -> CompileError {
+    pub(super) fn err(&self, msg: &'static str) -> CompileError {
         let before = &self.s[..self.i.min(self.s.len())];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
         let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
         CompileError::Syntax { line, col, msg }
     }
-    fn peek(&self) -> Option<u8> {
+    pub(super) fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
-    fn at(&self, k: usize) -> Option<u8> {
+    pub(super) fn at(&self, k: usize) -> Option<u8> {
         self.s.get(self.i + k).copied()
     }
-    fn starts(&self, t: &str) -> bool {
+    pub(super) fn starts(&self, t: &str) -> bool {
         self.s[self.i..].starts_with(t.as_bytes())
     }
-    fn ws(&mut self) {
+    pub(super) fn ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.i += 1;
         }
     }
-    fn ident(&mut self) -> Option<String> {
+    pub(super) fn ident(&mut self) -> Option<String> {
         let st = self.i;
         match self.peek() {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => self.i += 1,
@@ -162,11 +174,12 @@ impl<'a> P<'a> {
         Ok((out, r))
     }
 
-    /// Velocity 1.7's gobbling, as its lexer tokens do it: `#set`, `#else`, `#elseif` eat the
-    /// spaces/tabs before them; every directive eats the rest of its line when that is only
-    /// whitespace and a newline (`#if(..)`, `#foreach(..)`, `#set(..)`, `#else`, `#end`). The
-    /// indentation before `#if`/`#foreach`/`#end` is output. AWS's PetStore template relies on
-    /// this: `},#if($foreach.hasNext),#end` + a blank line yields one newline per item.
+    /// Velocity 1.7's gobbling, as its lexer tokens (Parser.jjt) do it: only `#set` eats the
+    /// spaces/tabs before it (`SET_DIRECTIVE: (" "|"\t")* "#set"`); a directive's closing `)`
+    /// (`RPAREN`), `#else` and `#end` eat the rest of their line when that is only spaces/tabs
+    /// and a newline. The indentation before `#if`/`#elseif`/`#else`/`#foreach`/`#end` is
+    /// output. AWS's PetStore template relies on this: `},#if($foreach.hasNext),#end` + a
+    /// blank line yields one newline per item.
     fn gobble(&mut self, out: &mut Vec<Node>, t0: usize, st: usize, lead: bool) {
         let mut ls = st;
         if lead {
@@ -277,11 +290,11 @@ impl<'a> P<'a> {
                 self.open()?;
                 let c = self.expr()?;
                 self.close()?;
-                self.gobble(out, t0, st, true);
+                self.gobble(out, t0, st, false);
                 Ok(Some(Dir::End(Term::ElseIf(c))))
             }
             "else" => {
-                self.gobble(out, t0, st, true);
+                self.gobble(out, t0, st, false);
                 Ok(Some(Dir::End(Term::Else)))
             }
             "end" => {
@@ -312,10 +325,117 @@ impl<'a> P<'a> {
                 }
                 Ok(Some(Dir::Node(Node::Foreach(var, e, b))))
             }
+            "break" => {
+                let mut foreach_only = false;
+                if self.peek() == Some(b'(') {
+                    self.i += 1;
+                    self.ws();
+                    match self.reference()? {
+                        Some(Node::Ref { r, .. }) => foreach_only = r.name == "foreach",
+                        _ => return Err(self.err("#break takes a scope reference")),
+                    }
+                    self.close()?;
+                }
+                self.gobble(out, t0, st, false);
+                Ok(Some(Dir::Node(Node::Break(foreach_only))))
+            }
+            "stop" => {
+                self.gobble(out, t0, st, false);
+                Ok(Some(Dir::Node(Node::Stop)))
+            }
+            "define" => {
+                self.open()?;
+                self.ws();
+                let name = match self.reference()? {
+                    Some(Node::Ref { r, .. }) if r.parts.is_empty() => r.name,
+                    _ => return Err(self.err("#define needs a $name")),
+                };
+                self.close()?;
+                self.gobble(out, t0, st, false);
+                let (b, end) = self.block()?;
+                if !matches!(end, Term::End) {
+                    return Err(self.err("#define without #end"));
+                }
+                Ok(Some(Dir::Node(Node::Define(name, b))))
+            }
+            "macro" => {
+                if self.interp {
+                    return Err(self.err("#macro inside a string literal"));
+                }
+                self.open()?;
+                self.ws();
+                let name = self
+                    .ident()
+                    .ok_or_else(|| self.err("#macro needs a name"))?;
+                let mut params = Vec::new();
+                loop {
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'$') => {
+                            self.i += 1;
+                            let p = self
+                                .ident()
+                                .ok_or_else(|| self.err("#macro parameter needs a name"))?;
+                            params.push(p);
+                        }
+                        Some(b')') => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return Err(self.err("expected $parameter or ')' in #macro")),
+                    }
+                }
+                self.gobble(out, t0, st, false);
+                let (body, end) = self.block()?;
+                if !matches!(end, Term::End) {
+                    return Err(self.err("#macro without #end"));
+                }
+                self.macros.push(Macro { name, params, body });
+                Ok(Some(Dir::None))
+            }
             _ => {
-                // Unknown directives print literally (Velocity treats `#foo` as text).
+                // `#name(args)` is a macro call (resolved at render time); any other unknown
+                // directive, or one whose arguments do not parse, prints literally as Velocity
+                // treats `#foo` as text.
+                if let Some(args) = self.call_args() {
+                    let raw = (st, self.i);
+                    self.gobble(out, t0, st, false);
+                    return Ok(Some(Dir::Node(Node::Call { name, args, raw })));
+                }
                 self.i = st;
                 Ok(None)
+            }
+        }
+    }
+
+    /// `( arg arg, arg )`: Velocity separates macro arguments by whitespace or commas.
+    fn call_args(&mut self) -> Option<Vec<Expr>> {
+        let back = self.i;
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+        if self.peek() != Some(b'(') {
+            self.i = back;
+            return None;
+        }
+        self.i += 1;
+        let mut args = Vec::new();
+        loop {
+            self.ws();
+            match self.peek() {
+                Some(b')') => {
+                    self.i += 1;
+                    return Some(args);
+                }
+                Some(b',') if !args.is_empty() => self.i += 1,
+                _ => match self.expr_opt() {
+                    Ok(Some(e)) => args.push(e),
+                    _ => {
+                        self.i = back;
+                        return None;
+                    }
+                },
             }
         }
     }
@@ -328,7 +448,7 @@ impl<'a> P<'a> {
         self.i += 1;
         Ok(())
     }
-    fn close(&mut self) -> Result<(), CompileError> {
+    pub(super) fn close(&mut self) -> Result<(), CompileError> {
         self.ws();
         if self.peek() != Some(b')') {
             return Err(self.err("expected ')'"));
@@ -338,7 +458,7 @@ impl<'a> P<'a> {
     }
 
     /// `$x`, `$!x`, `${x}`, `$!{x}` with accessors; `None` when the `$` starts no reference.
-    fn reference(&mut self) -> Result<Option<Node>, CompileError> {
+    pub(super) fn reference(&mut self) -> Result<Option<Node>, CompileError> {
         let st = self.i;
         self.i += 1;
         let quiet = self.peek() == Some(b'!');
@@ -368,7 +488,7 @@ impl<'a> P<'a> {
         }))
     }
 
-    fn accessors(&mut self) -> Result<Vec<Part>, CompileError> {
+    pub(super) fn accessors(&mut self) -> Result<Vec<Part>, CompileError> {
         let mut parts = Vec::new();
         loop {
             match self.peek() {
@@ -412,271 +532,6 @@ impl<'a> P<'a> {
                     parts.push(Part::Index(e));
                 }
                 _ => return Ok(parts),
-            }
-        }
-    }
-
-    fn expr(&mut self) -> Result<Expr, CompileError> {
-        self.expr_opt()?
-            .ok_or_else(|| self.err("expected an expression"))
-    }
-    fn expr_opt(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.depth += 1;
-        if self.depth > MAX_NEST {
-            return Err(self.err("expression nested too deeply"));
-        }
-        let r = self.or();
-        self.depth -= 1;
-        r
-    }
-    fn word(&mut self, sym: &str, w: &str) -> bool {
-        self.ws();
-        if self.starts(sym) {
-            self.i += sym.len();
-            return true;
-        }
-        if self.starts(w)
-            && !matches!(self.at(w.len()), Some(c) if c.is_ascii_alphanumeric() || c == b'_')
-        {
-            self.i += w.len();
-            return true;
-        }
-        false
-    }
-    fn or(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.and()? else {
-            return Ok(None);
-        };
-        while self.word("||", "or") {
-            let r = self.and()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(Op::Or, Box::new(l), Box::new(r));
-        }
-        Ok(Some(l))
-    }
-    fn and(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.cmp()? else {
-            return Ok(None);
-        };
-        while self.word("&&", "and") {
-            let r = self.cmp()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(Op::And, Box::new(l), Box::new(r));
-        }
-        Ok(Some(l))
-    }
-    fn cmp(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.add()? else {
-            return Ok(None);
-        };
-        loop {
-            let op = if self.word("==", "eq") {
-                Op::Eq
-            } else if self.word("!=", "ne") {
-                Op::Ne
-            } else if self.word("<=", "le") {
-                Op::Le
-            } else if self.word(">=", "ge") {
-                Op::Ge
-            } else if self.word("<", "lt") {
-                Op::Lt
-            } else if self.word(">", "gt") {
-                Op::Gt
-            } else {
-                return Ok(Some(l));
-            };
-            let r = self.add()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn add(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.mul()? else {
-            return Ok(None);
-        };
-        loop {
-            self.ws();
-            let op = match self.peek() {
-                Some(b'+') => Op::Add,
-                Some(b'-') => Op::Sub,
-                _ => return Ok(Some(l)),
-            };
-            self.i += 1;
-            let r = self.mul()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn mul(&mut self) -> Result<Option<Expr>, CompileError> {
-        let Some(mut l) = self.unary()? else {
-            return Ok(None);
-        };
-        loop {
-            self.ws();
-            let op = match self.peek() {
-                Some(b'*') => Op::Mul,
-                Some(b'/') => Op::Div,
-                Some(b'%') => Op::Mod,
-                _ => return Ok(Some(l)),
-            };
-            self.i += 1;
-            let r = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            l = Expr::Bin(op, Box::new(l), Box::new(r));
-        }
-    }
-    fn unary(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.depth += 1;
-        if self.depth > MAX_NEST * 4 {
-            return Err(self.err("expression nested too deeply"));
-        }
-        let r = self.unary_inner();
-        self.depth -= 1;
-        r
-    }
-    fn unary_inner(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.ws();
-        if self.peek() == Some(b'!') && self.at(1) != Some(b'=') {
-            self.i += 1;
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Not(Box::new(e))));
-        }
-        if self.word("!", "not") {
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Not(Box::new(e))));
-        }
-        if self.peek() == Some(b'-') && !matches!(self.at(1), Some(b'0'..=b'9')) {
-            self.i += 1;
-            let e = self.unary()?.ok_or_else(|| self.err("expected operand"))?;
-            return Ok(Some(Expr::Neg(Box::new(e))));
-        }
-        self.primary()
-    }
-    fn primary(&mut self) -> Result<Option<Expr>, CompileError> {
-        self.ws();
-        let Some(c) = self.peek() else {
-            return Ok(None);
-        };
-        match c {
-            b'(' => {
-                self.i += 1;
-                let e = self.expr()?;
-                self.close()?;
-                Ok(Some(e))
-            }
-            b'$' => match self.reference()? {
-                Some(Node::Ref { r, .. }) => Ok(Some(Expr::Ref(r))),
-                _ => Err(self.err("bad reference")),
-            },
-            b'\'' | b'"' => {
-                let st = self.i + 1;
-                let Some(e) = self.s[st..].iter().position(|&b| b == c) else {
-                    return Err(self.err("unclosed string literal"));
-                };
-                let body = String::from_utf8_lossy(&self.s[st..st + e]).into_owned();
-                self.i = st + e + 1;
-                if c == b'\'' || !body.contains(['$', '#']) {
-                    Ok(Some(Expr::Str(body)))
-                } else {
-                    let nodes = parse_interp(&body)?;
-                    Ok(Some(Expr::Interp(nodes, body)))
-                }
-            }
-            b'-' | b'0'..=b'9' => {
-                let st = self.i;
-                self.i += 1;
-                while matches!(self.peek(), Some(b'0'..=b'9')) {
-                    self.i += 1;
-                }
-                let mut float = false;
-                if self.peek() == Some(b'.') && matches!(self.at(1), Some(b'0'..=b'9')) {
-                    float = true;
-                    self.i += 1;
-                    while matches!(self.peek(), Some(b'0'..=b'9')) {
-                        self.i += 1;
-                    }
-                }
-                let t = std::str::from_utf8(&self.s[st..self.i]).unwrap_or("0");
-                if float {
-                    Ok(Some(Expr::Float(
-                        t.parse().map_err(|_| self.err("bad number"))?,
-                    )))
-                } else {
-                    Ok(Some(Expr::Int(
-                        t.parse().map_err(|_| self.err("bad number"))?,
-                    )))
-                }
-            }
-            b'[' => {
-                self.i += 1;
-                self.ws();
-                let mut items = Vec::new();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(Some(Expr::List(items)));
-                }
-                let first = self.expr()?;
-                self.ws();
-                if self.starts("..") {
-                    self.i += 2;
-                    let last = self.expr()?;
-                    self.ws();
-                    if self.peek() != Some(b']') {
-                        return Err(self.err("expected ']'"));
-                    }
-                    self.i += 1;
-                    return Ok(Some(Expr::Range(Box::new(first), Box::new(last))));
-                }
-                items.push(first);
-                loop {
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => {
-                            self.i += 1;
-                            items.push(self.expr()?);
-                        }
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Some(Expr::List(items)));
-                        }
-                        _ => return Err(self.err("expected ',' or ']'")),
-                    }
-                }
-            }
-            b'{' => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(Some(Expr::Map(items)));
-                }
-                loop {
-                    let k = self.expr()?;
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return Err(self.err("expected ':' in map literal"));
-                    }
-                    self.i += 1;
-                    let v = self.expr()?;
-                    items.push((k, v));
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Some(Expr::Map(items)));
-                        }
-                        _ => return Err(self.err("expected ',' or '}'")),
-                    }
-                }
-            }
-            _ => {
-                let st = self.i;
-                match self.ident().as_deref() {
-                    Some("true") => Ok(Some(Expr::Bool(true))),
-                    Some("false") => Ok(Some(Expr::Bool(false))),
-                    Some("null") => Ok(Some(Expr::Null)),
-                    _ => {
-                        self.i = st;
-                        Ok(None)
-                    }
-                }
             }
         }
     }

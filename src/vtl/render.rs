@@ -1,13 +1,19 @@
 //! Evaluator: walks a `Program` writing into a caller-provided buffer, bounded by `Limits`.
 //!
-//! `$input`, `$context`, `$stageVariables` come from the caller's `Env`; template variables live
-//! in a local map. `#set($context.requestOverride.…)`/`responseOverride` are recorded in
-//! `Output::overrides` for the caller to apply.
+//! `$input`, `$context`, `$stageVariables` come from the caller's `Env`; `$util` is evaluated
+//! here (`util.rs`); template variables live in a local map. `#set($context.requestOverride.…)`
+//! /`responseOverride` are recorded in `Output::overrides` for the caller to apply.
+//!
+//! Control flow: `#break` and `#stop` set a flag that every node loop checks after each node,
+//! so they unwind without a special return type; `#foreach` (and, for a plain `#break`, a
+//! macro call or `#define` render) clears it. Macro arguments are bound by name as in Velocity
+//! 1.7: a parameter re-evaluates its argument expression, in the caller's scope, at each use.
 
 use std::collections::HashMap;
 
 use super::ast::{Expr, Node, Op, Part, Ref};
 use super::parser::Program;
+use super::util::{self, UtilError};
 use super::value::{arith, equals, num, Value};
 
 /// What the caller supplies: `$input`, `$context`, `$stageVariables`.
@@ -29,6 +35,8 @@ pub struct Limits {
     pub max_steps: u64,
     /// AWS caps `#foreach` at 1000 iterations.
     pub max_iterations: usize,
+    /// Nesting of macro calls and `#define` renders (Velocity's `velocimacro.max.depth`, 20).
+    pub max_depth: usize,
 }
 
 impl Default for Limits {
@@ -37,6 +45,7 @@ impl Default for Limits {
             max_output: 10 * 1024 * 1024,
             max_steps: 1_000_000,
             max_iterations: 1000,
+            max_depth: 20,
         }
     }
 }
@@ -47,6 +56,18 @@ pub enum RenderError {
     OutputTooLarge,
     #[error("template evaluation exceeds the step budget")]
     TooManySteps,
+    #[error("macro or #define nesting exceeds the depth limit")]
+    TooDeep,
+    /// A `$util` function threw (invalid JSON, URL escape or base64), which aborts a Velocity
+    /// render; AWS answers 500.
+    #[error("$util function failed: {0:?}")]
+    Util(UtilError),
+}
+
+impl From<UtilError> for RenderError {
+    fn from(e: UtilError) -> Self {
+        RenderError::Util(e)
+    }
 }
 
 /// Overrides recorded by the render: (`requestOverride.header.X`-style path, value).
@@ -55,9 +76,33 @@ pub struct Output {
     pub overrides: Vec<(String, String)>,
 }
 
-struct St<'e> {
+/// How a macro parameter is bound: its argument expression and the frame it is evaluated in
+/// (by name), or a value `#set` inside the macro gave it.
+enum Bind<'p> {
+    Expr(&'p Expr, usize),
+    Val(Value),
+}
+
+struct Frame<'p> {
+    binds: Vec<(&'p str, Bind<'p>)>,
+}
+
+struct St<'p, 'e> {
+    prog: &'p Program,
     env: &'e dyn Env,
     vars: HashMap<String, Value>,
+    /// `#define`d names: the body and the source its text nodes point into.
+    defines: HashMap<String, (&'p [Node], &'p str)>,
+    frames: Vec<Frame<'p>>,
+    /// The frame references resolve in: 0 is the template, `k` is `frames[k - 1]`.
+    active: usize,
+    depth: usize,
+    /// A pending `#break`: `Some(true)` for `#break($foreach)`.
+    brk: Option<bool>,
+    stopped: bool,
+    /// Running `#foreach` loops, innermost last: (index, item count); `$foreach` and
+    /// `$velocityCount` read it instead of a map rebuilt per iteration.
+    loops: Vec<(usize, usize)>,
     lim: Limits,
     steps: u64,
     out: Output,
@@ -71,8 +116,16 @@ pub fn render(
     buf: &mut Vec<u8>,
 ) -> Result<Output, RenderError> {
     let mut st = St {
+        prog: p,
         env,
         vars: HashMap::new(),
+        defines: HashMap::new(),
+        frames: Vec::new(),
+        active: 0,
+        depth: 0,
+        brk: None,
+        stopped: false,
+        loops: Vec::new(),
         lim,
         steps: 0,
         out: Output::default(),
@@ -81,13 +134,48 @@ pub fn render(
     Ok(st.out)
 }
 
-impl St<'_> {
+impl<'p> St<'p, '_> {
     fn step(&mut self) -> Result<(), RenderError> {
         self.steps += 1;
         if self.steps > self.lim.max_steps {
             return Err(RenderError::TooManySteps);
         }
         Ok(())
+    }
+    /// Steps for copying `v` into a container: one per node, so repeated self-insertion
+    /// (`$l.add($l)`, `[$l, $l]`) runs out of steps before it runs out of memory.
+    fn charge(&mut self, v: &Value) -> Result<(), RenderError> {
+        fn nodes(v: &Value, budget: u64) -> u64 {
+            let mut n = 1;
+            let kids: Box<dyn Iterator<Item = &Value>> = match v {
+                Value::List(l) => Box::new(l.iter()),
+                Value::Map(m) => Box::new(m.iter().map(|(_, v)| v)),
+                _ => return 1,
+            };
+            for k in kids {
+                if n > budget {
+                    break;
+                }
+                n += nodes(k, budget - n);
+            }
+            n
+        }
+        if !matches!(v, Value::List(_) | Value::Map(_)) {
+            return Ok(());
+        }
+        self.steps += nodes(v, self.lim.max_steps.saturating_sub(self.steps) + 1);
+        if self.steps > self.lim.max_steps {
+            return Err(RenderError::TooManySteps);
+        }
+        Ok(())
+    }
+    /// A string built by `+` or a method (`replace`…) is held to the output limit, so
+    /// `#set($s = $s + $s)` in a loop stops instead of doubling memory.
+    fn bound(&self, v: &Value) -> Result<(), RenderError> {
+        match v {
+            Value::Str(s) if s.len() > self.lim.max_output => Err(RenderError::OutputTooLarge),
+            _ => Ok(()),
+        }
     }
     fn emit(&self, buf: &mut Vec<u8>, b: &[u8]) -> Result<(), RenderError> {
         if buf.len() + b.len() > self.lim.max_output {
@@ -97,16 +185,27 @@ impl St<'_> {
         Ok(())
     }
 
-    fn nodes(&mut self, ns: &[Node], src: &str, buf: &mut Vec<u8>) -> Result<(), RenderError> {
+    fn nodes(
+        &mut self,
+        ns: &'p [Node],
+        src: &'p str,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), RenderError> {
         for n in ns {
+            if self.stopped || self.brk.is_some() {
+                return Ok(());
+            }
             self.step()?;
             match n {
                 Node::Text(a, b) => self.emit(buf, &src.as_bytes()[*a..*b])?,
                 Node::Ref { r, quiet, raw } => match self.get(r)? {
                     Some(v) if v != Value::Null => {
-                        let mut t = Vec::new();
-                        v.write(&mut t);
-                        self.emit(buf, &t)?;
+                        let at = buf.len();
+                        v.write(buf);
+                        if buf.len() > self.lim.max_output {
+                            buf.truncate(at);
+                            return Err(RenderError::OutputTooLarge);
+                        }
                     }
                     _ if *quiet => {}
                     _ => self.emit(buf, &src.as_bytes()[raw.0..raw.1])?,
@@ -137,32 +236,120 @@ impl St<'_> {
                         _ => Vec::new(),
                     };
                     let n = items.len().min(self.lim.max_iterations);
-                    let saved = self.vars.get("foreach").cloned();
+                    // Velocity 1.7 restores the loop variable's previous value after the loop.
+                    let saved = self.vars.remove(var);
+                    self.loops.push((0, n));
                     for (i, it) in items.into_iter().take(n).enumerate() {
-                        self.vars.insert(var.clone(), it);
-                        let fe = Value::Map(vec![
-                            ("index".into(), Value::Int(i as i64)),
-                            ("count".into(), Value::Int(i as i64 + 1)),
-                            ("hasNext".into(), Value::Bool(i + 1 < n)),
-                            ("first".into(), Value::Bool(i == 0)),
-                            ("last".into(), Value::Bool(i + 1 == n)),
-                        ]);
-                        self.vars.insert("foreach".into(), fe);
-                        self.vars
-                            .insert("velocityCount".into(), Value::Int(i as i64 + 1));
-                        self.nodes(body, src, buf)?;
+                        match self.vars.get_mut(var) {
+                            Some(slot) => *slot = it,
+                            None => {
+                                self.vars.insert(var.clone(), it);
+                            }
+                        }
+                        if let Some(l) = self.loops.last_mut() {
+                            l.0 = i;
+                        }
+                        let r = self.nodes(body, src, buf);
+                        if r.is_err() {
+                            self.loops.pop();
+                            return r;
+                        }
+                        if self.stopped {
+                            break;
+                        }
+                        if self.brk.take().is_some() {
+                            break;
+                        }
                     }
+                    self.loops.pop();
                     match saved {
-                        Some(s) => self.vars.insert("foreach".into(), s),
-                        None => self.vars.remove("foreach"),
+                        Some(s) => self.vars.insert(var.clone(), s),
+                        None => self.vars.remove(var),
                     };
+                }
+                Node::Break(foreach_only) => self.brk = Some(*foreach_only),
+                Node::Stop => self.stopped = true,
+                Node::Define(name, body) => {
+                    self.vars.remove(name);
+                    self.defines.insert(name.clone(), (body, src));
+                }
+                Node::Call { name, args, raw } => {
+                    let prog = self.prog;
+                    match prog.macros.iter().rev().find(|m| m.name == *name) {
+                        None => self.emit(buf, &src.as_bytes()[raw.0..raw.1])?,
+                        Some(m) => {
+                            let binds = m
+                                .params
+                                .iter()
+                                .zip(args)
+                                .map(|(p, e)| (p.as_str(), Bind::Expr(e, self.active)))
+                                .collect();
+                            self.frames.push(Frame { binds });
+                            let caller = self.active;
+                            self.active = self.frames.len();
+                            let r = self.nested(&m.body, &prog.src, buf);
+                            self.frames.pop();
+                            self.active = caller;
+                            r?;
+                        }
+                    }
                 }
             }
         }
         Ok(())
     }
 
-    fn set(&mut self, r: &Ref, v: Value) -> Result<(), RenderError> {
+    /// Renders a macro or `#define` body one level deeper; a plain `#break` ends only it.
+    fn nested(
+        &mut self,
+        ns: &'p [Node],
+        src: &'p str,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), RenderError> {
+        if self.depth >= self.lim.max_depth {
+            return Err(RenderError::TooDeep);
+        }
+        self.depth += 1;
+        let r = self.nodes(ns, src, buf);
+        self.depth -= 1;
+        if self.brk == Some(false) {
+            self.brk = None;
+        }
+        r
+    }
+
+    /// `$var.a.b` on a template variable, walked by reference so only the selected value is
+    /// cloned (not the whole `$inputRoot` per use). `None`: not that shape, take the general path.
+    fn get_fast(&self, r: &Ref) -> Option<Option<Value>> {
+        if matches!(
+            r.name.as_str(),
+            "input" | "util" | "foreach" | "velocityCount"
+        ) || self.active > 0
+            || !r.parts.iter().all(|p| matches!(p, Part::Prop(_)))
+        {
+            return None;
+        }
+        let mut cur = self.vars.get(&r.name)?;
+        for p in &r.parts {
+            let Part::Prop(n) = p else { return None };
+            match cur {
+                Value::Map(_) => match cur.map_get(n) {
+                    Some(v) => cur = v,
+                    None => return Some(None),
+                },
+                _ => return None,
+            }
+        }
+        Some(Some(cur.clone()))
+    }
+
+    /// The active frame's binding of `name`, when `name` is a parameter of the running macro.
+    fn param(&self, name: &str) -> Option<&Bind<'p>> {
+        let f = self.frames.get(self.active.checked_sub(1)?)?;
+        f.binds.iter().find(|(n, _)| *n == name).map(|(_, b)| b)
+    }
+
+    fn set(&mut self, r: &'p Ref, v: Value) -> Result<(), RenderError> {
         if r.name == "context" {
             if let Some(Part::Prop(p0)) = r.parts.first() {
                 if p0 == "requestOverride" || p0 == "responseOverride" {
@@ -182,9 +369,30 @@ impl St<'_> {
         }
         if r.parts.is_empty() {
             // Velocity 1.7: setting to null leaves the old value (directive.set.null.allowed off).
-            if v != Value::Null {
-                self.vars.insert(r.name.clone(), v);
+            if v == Value::Null {
+                return Ok(());
             }
+            match self.param(&r.name) {
+                // A parameter bound to a plain `$x` sets `$x` in the caller's scope, as
+                // Velocity's by-name proxy does; any other parameter takes the value locally.
+                Some(Bind::Expr(Expr::Ref(rr), caller)) if rr.parts.is_empty() => {
+                    let (rr, caller): (&'p Ref, usize) = (rr, *caller);
+                    let saved = std::mem::replace(&mut self.active, caller);
+                    let res = self.set(rr, v);
+                    self.active = saved;
+                    return res;
+                }
+                Some(_) => {
+                    let f = &mut self.frames[self.active - 1];
+                    if let Some(b) = f.binds.iter_mut().find(|(n, _)| *n == r.name) {
+                        b.1 = Bind::Val(v);
+                    }
+                    return Ok(());
+                }
+                None => {}
+            }
+            self.defines.remove(&r.name);
+            self.vars.insert(r.name.clone(), v);
             return Ok(());
         }
         // `#set($m.k = v)` / `#set($m[k] = v)` on a local map or list.
@@ -231,7 +439,11 @@ impl St<'_> {
     }
 
     /// Resolves a reference; `None` when undefined.
-    fn get(&mut self, r: &Ref) -> Result<Option<Value>, RenderError> {
+    fn get(&mut self, r: &'p Ref) -> Result<Option<Value>, RenderError> {
+        if let Some(v) = self.get_fast(r) {
+            self.steps += r.parts.len() as u64;
+            return Ok(v);
+        }
         let mut parts = &r.parts[..];
         let mut cur = match r.name.as_str() {
             "input" => match parts.first() {
@@ -254,13 +466,76 @@ impl St<'_> {
                 }
                 _ => return Ok(None),
             },
-            n => match self.vars.get(n) {
-                Some(v) => v.clone(),
-                None => match self.env.root(n) {
-                    Some(v) => v,
-                    None => return Ok(None),
-                },
+            "foreach" | "velocityCount" if !self.loops.is_empty() => {
+                let (i, n) = self.loops[self.loops.len() - 1];
+                let fe = |p: &str| match p {
+                    "index" => Some(Value::Int(i as i64)),
+                    "count" => Some(Value::Int(i as i64 + 1)),
+                    "hasNext" => Some(Value::Bool(i + 1 < n)),
+                    "first" => Some(Value::Bool(i == 0)),
+                    "last" => Some(Value::Bool(i + 1 == n)),
+                    _ => None,
+                };
+                if r.name == "velocityCount" {
+                    Value::Int(i as i64 + 1)
+                } else if let Some(v) = parts.first().and_then(|p| match p {
+                    Part::Prop(p) => fe(p),
+                    _ => None,
+                }) {
+                    parts = &parts[1..];
+                    v
+                } else {
+                    let keys = ["index", "count", "hasNext", "first", "last"];
+                    Value::Map(
+                        keys.iter()
+                            .map(|k| (k.to_string(), fe(k).unwrap_or(Value::Null)))
+                            .collect(),
+                    )
+                }
+            }
+            "util" => match parts.first() {
+                Some(Part::Call(m, args)) => {
+                    let mut a = Vec::with_capacity(args.len());
+                    for e in args {
+                        a.push(self.eval(e)?);
+                    }
+                    parts = &parts[1..];
+                    match util::call(m, &a)? {
+                        Some(v) => v,
+                        None => return Ok(None),
+                    }
+                }
+                _ => return Ok(None),
             },
+            n => {
+                if let Some(b) = self.param(n) {
+                    match b {
+                        Bind::Val(v) => v.clone(),
+                        Bind::Expr(e, caller) => {
+                            let (e, caller) = (*e, *caller);
+                            let saved = std::mem::replace(&mut self.active, caller);
+                            let v = self.eval(e);
+                            self.active = saved;
+                            match v? {
+                                Value::Null => return Ok(None),
+                                v => v,
+                            }
+                        }
+                    }
+                } else if let Some(&(body, src)) = self.defines.get(n) {
+                    let mut b = Vec::new();
+                    self.nested(body, src, &mut b)?;
+                    Value::str(&String::from_utf8_lossy(&b))
+                } else {
+                    match self.vars.get(n) {
+                        Some(v) => v.clone(),
+                        None => match self.env.root(n) {
+                            Some(v) => v,
+                            None => return Ok(None),
+                        },
+                    }
+                }
+            }
         };
         for p in parts {
             self.step()?;
@@ -281,8 +556,16 @@ impl St<'_> {
                     for e in args {
                         a.push(self.eval(e)?);
                     }
+                    if matches!(m.as_str(), "add" | "put") {
+                        // Copying a container into a container can double a value per call:
+                        // pay for every node copied.
+                        for x in &a {
+                            self.charge(x)?;
+                        }
+                    }
                     match super::methods::call(&mut cur, m, &a) {
                         Some(v) => {
+                            self.bound(&v)?;
                             // Mutating calls (put/add) write back to the variable.
                             if matches!(m.as_str(), "put" | "add" | "remove")
                                 && std::ptr::eq(p, &r.parts[r.parts.len() - 1])
@@ -300,7 +583,7 @@ impl St<'_> {
         Ok(Some(cur))
     }
 
-    fn eval(&mut self, e: &Expr) -> Result<Value, RenderError> {
+    fn eval(&mut self, e: &'p Expr) -> Result<Value, RenderError> {
         self.step()?;
         Ok(match e {
             Expr::Null => Value::Null,
@@ -316,7 +599,9 @@ impl St<'_> {
             Expr::List(l) => {
                 let mut v = Vec::with_capacity(l.len());
                 for x in l {
-                    v.push(self.eval(x)?);
+                    let x = self.eval(x)?;
+                    self.charge(&x)?;
+                    v.push(x);
                 }
                 Value::List(v)
             }
@@ -339,6 +624,7 @@ impl St<'_> {
                 for (k, x) in m {
                     let k = self.eval(k)?.to_text();
                     let x = self.eval(x)?;
+                    self.charge(&x)?;
                     match v.iter().position(|(kk, _)| *kk == k) {
                         Some(p) => v[p].1 = x,
                         None => v.push((k, x)),
@@ -377,7 +663,9 @@ impl St<'_> {
                     }
                     // `+` with a string operand concatenates, as Velocity 1.7 does.
                     Op::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
-                        Value::str(&(a.to_text() + &b.to_text()))
+                        let v = Value::str(&(a.to_text() + &b.to_text()));
+                        self.bound(&v)?;
+                        v
                     }
                     _ => arith(*op, &a, &b),
                 }

@@ -47,14 +47,31 @@ impl Env for TestEnv {
     fn path(&self, path: &str) -> Value {
         self.sel(path).map(|j| conv(&j)).unwrap_or(Value::Null)
     }
+    /// Path `id=42`, query `q=a b`, header `Accept=*/*`; by name: path, then query, then
+    /// header, and `""` when absent, as AWS resolves `$input.params(name)`.
     fn params(&self, name: Option<&str>) -> Value {
-        match name {
-            Some("id") => Value::str("42"),
-            Some(_) => Value::str(""),
-            None => Value::Map(vec![(
+        let all = Value::Map(vec![
+            (
                 "path".into(),
                 Value::Map(vec![("id".into(), Value::str("42"))]),
-            )]),
+            ),
+            (
+                "querystring".into(),
+                Value::Map(vec![("q".into(), Value::str("a b"))]),
+            ),
+            (
+                "header".into(),
+                Value::Map(vec![("Accept".into(), Value::str("*/*"))]),
+            ),
+        ]);
+        match name {
+            None => all,
+            Some(n) => {
+                let Value::Map(m) = &all else { unreachable!() };
+                m.iter()
+                    .find_map(|(_, v)| v.map_get(n).cloned())
+                    .unwrap_or_else(|| Value::str(""))
+            }
         }
     }
     fn root(&self, name: &str) -> Option<Value> {
@@ -76,13 +93,14 @@ impl Env for TestEnv {
 fn run(t: &str, body: &str) -> String {
     let p = compile(t).unwrap_or_else(|e| panic!("compile {t:?}: {e}"));
     let mut out = Vec::new();
-    render(
+    if let Err(e) = render(
         &p,
         &TestEnv { body: body.into() },
         Limits::default(),
         &mut out,
-    )
-    .unwrap();
+    ) {
+        return format!("<render error {e:?}>");
+    }
     String::from_utf8(out).unwrap()
 }
 
@@ -176,6 +194,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ("#foreach($i in [1..2])#foreach($j in [1..2])$i$j #end#end", "11 12 21 22 "),
     ("#foreach($t in $input.path('$.tags'))\"$t\"#if($foreach.hasNext),#end#end", "\"a\",\"b\""),
     ("#foreach($v in {'a': 1, 'b': 2})$v#end", "12"),
+    // Velocity 1.7 restores the loop variable after the loop; `$foreach` exists only inside.
+    ("#set($i = 'x')#foreach($i in [1..2])$i#end$i", "12x"),
+    ("#foreach($i in [1..2])#end$i $foreach.count", "$i $foreach.count"),
+    ("#foreach($i in [1..2])#foreach($j in ['a'])$velocityCount$foreach.first#end$foreach.last#end", "1truefalse1truetrue"),
+    ("#foreach($i in [7])$foreach#end", "{index=0, count=1, hasNext=false, first=true, last=true}"),
     // gobbling of directive-only lines
     ("#set($x = 1)\n$x\n", "1\n"),
     ("  #set($x = 1)\n$x", "1"),
@@ -221,6 +244,127 @@ const GOLDEN: &[(&str, &str)] = &[
     ("#set($p = $input.path('$.n') * 2)$p", "6"),
     ("#if($input.path('$.n') > 2)big#end", "big"),
     ("#set($pet = $input.path('$.pet'))$pet.id", "7"),
+    // $util (escapeJavaScript is commons-lang 2.6: `'` -> `\'`, `/` -> `\/`, non-ASCII -> \uXXXX;
+    // AWS documents that the `\'` is not valid JSON. velocityjs-based emulators leave `/` and
+    // non-ASCII alone; AWS follows commons-lang.)
+    ("#set($s = \"it's\")$util.escapeJavaScript(\"$s\") $util.escapeJavaScript('a \"q\"')", "it\\'s a \\\"q\\\""),
+    ("$util.escapeJavaScript('a/b\\c')", "a\\/b\\\\c"),
+    ("#set($s = \"l1\nl2\")$util.escapeJavaScript($s)", "l1\\nl2"),
+    ("$util.escapeJavaScript('é€')", "\\u00E9\\u20AC"),
+    ("$util.escapeJavaScript($input.path('$.name'))", "Rex"),
+    ("$util.escapeJavaScript($input.json('$.pet'))", "{\\\"type\\\":\\\"dog\\\",\\\"id\\\":7}"),
+    ("$util.escapeJavaScript($nosuch)", "$util.escapeJavaScript($nosuch)"),
+    ("$!util.escapeJavaScript($nosuch)", ""),
+    ("$util.escapeJavaScript(12)", "12"),
+    ("#set($o = $util.parseJson('{\"a\":{\"b\":[1,2.5,\"x\"]},\"t\":true}'))$o.a.b[1] $o.a.b.size() $o.t $o", "2.5 3 true {a={b=[1, 2.5, x]}, t=true}"),
+    ("#set($o = $util.parseJson($input.json('$.pet')))$o.type", "dog"),
+    ("#set($o = $util.parseJson('\"s\"'))$o", "s"),
+    ("#set($l = $util.parseJson('[3,4]'))#foreach($x in $l)$x#end", "34"),
+    ("$util.urlEncode('a b&c=d/é*-._~')", "a+b%26c%3Dd%2F%C3%A9*-._%7E"),
+    ("$util.urlDecode('a+b%26c%3Dd%2F%C3%A9')", "a b&c=d/é"),
+    ("$util.urlDecode($util.urlEncode('x y+z'))", "x y+z"),
+    ("$util.base64Encode('hello é')", "aGVsbG8gw6k="),
+    ("$util.base64Decode('aGVsbG8gw6k=')", "hello é"),
+    ("$util.base64Decode('aGVsbG8')", "hello"),
+    ("$util.base64Decode($util.base64Encode($input.body))", B),
+    ("$util.nosuch('x')", "$util.nosuch('x')"),
+    ("$util", "$util"),
+    ("$util.escapeJavaScript('a').length()", "1"),
+    // #break, #stop
+    ("#foreach($i in [1..5])$i#if($i == 3)#break#end#end", "123"),
+    ("#foreach($i in [1..3])#foreach($j in [1..3])$j#break#end$i;#end", "11;12;13;"),
+    ("#foreach($i in [1..3])#foreach($j in [1..3])$j#break($foreach)#end$i;#end", "11;12;13;"),
+    ("#foreach($i in [1..3])$i#if($foreach.count == 2)#break($foreach)#end#end.", "12."),
+    ("a#stop b", "a"),
+    ("#foreach($i in [1..5])$i#if($i == 2)#stop#end#end tail", "12"),
+    ("a\n#stop\nb", "a\n"),
+    ("x#break y", "x"),
+    // #define
+    ("#define($d)D$x#end#set($x = 1)$d $d", "D1 D1"),
+    ("#define($d)\n<$i>\n#end\n#foreach($i in [1..2])$d#end", "<1>\n<2>\n"),
+    ("#set($d = 'v')#define($d)blk#end$d", "blk"),
+    ("#define($d)blk#end#set($d = 'v')$d", "v"),
+    ("#define($d)abc#end$d.length() \"$d!\"", "3 \"abc!\""),
+    // #macro
+    ("#macro(greet $n)Hi $n!#end#greet('Rex')", "Hi Rex!"),
+    ("#macro(add $a $b)#set($r = $a + $b)$r#end#add(1 2) #add(3, 4)", "3 7"),
+    ("#macro(m)M#end#m()#m()", "MM"),
+    ("#m('x')#macro(m $a)<$a>#end", "<x>"),
+    ("#nosuch('x') #nosuch", "#nosuch('x') #nosuch"),
+    ("#macro(pr $a)$a#end#pr($undefined)", "$a"),
+    ("#macro(m $a)$a$a#end#set($c = 0)#m(\"$c\")", "00"),
+    ("#macro(m $a $b)[$a|$b]#end#m(1)", "[1|$b]"),
+    ("#macro(outer $x)(#inner($x))#end#macro(inner $y)$y$y#end#outer('k')", "(kk)"),
+    ("#macro(setx $v)#set($v = 9)#end#set($q = 1)#setx($q)$q", "9"),
+    ("#macro(lst $l)#foreach($e in $l)$e,#end#end#lst($input.path('$.tags'))", "a,b,"),
+    ("#macro(m $a)#if($a > 1)big#{else}small#end#end#m(5) #m(0)", "big small"),
+    ("#macro(m)a#break b#end#m()c", "ac"),
+    ("#macro(down $n)$n#if($n > 0)#set($k = $n - 1)#down($k)#end#end#down(3)", "3210"),
+    ("#macro(m $a)\n<$a>\n#end\n#m(1)\n#m(2)\n", "<1>\n<2>\n"),
+    ("#macro( spaced $a )$a#end#spaced( 'ok' )", "ok"),
+    // more references: formal, quiet, chained, indexed, negative index, map by variable key
+    ("#set($m = {'k': 'v'})#set($key = 'k')$m[$key] $m.get($key)", "v v"),
+    ("#set($l = ['a', 'b', 'c'])$l[-1]", "c"),
+    ("#set($l = ['a'])$l[5]", "$l[5]"),
+    ("${input.path('$.name')}s", "Rexs"),
+    ("$!{input.path('$.nosuch')}|", "|"),
+    ("$input.path('$.nosuch')|", "$input.path('$.nosuch')|"),
+    ("$input.path('$.name').length()", "3"),
+    ("$input.path('$.tags').size() $input.path('$.tags')[0]", "2 a"),
+    ("$input.path('$.pet').keySet()", "[type, id]"),
+    ("$input.path('$.pet').containsKey('id')", "true"),
+    ("$input.params('q') $input.params('Accept') [$input.params('none')]", "a b */* []"),
+    ("$input.params().querystring.q $input.params().header.Accept", "a b */*"),
+    ("#foreach($t in $input.params().keySet())$t #end", "path querystring header "),
+    ("$input.body.length()", "78"),
+    ("$input.json('$.name') $input.json('$.n') $input.json('$.price')", "\"Rex\" 3 12.5"),
+    ("$context.identity.sourceIp.startsWith('127.')", "true"),
+    ("$stageVariables.nosuch|$!stageVariables.nosuch|", "$stageVariables.nosuch||"),
+    ("#set($x = $context.stage + '-' + $stageVariables.env)$x", "prod-test"),
+    ("$x.y.z", "$x.y.z"),
+    ("#set($x = 'a')$x.", "a."),
+    ("#set($x = 'a')$x.1", "a.1"),
+    ("#set($x = 'a')$x()", "a()"),
+    ("#set($x = 'a')email@$x.com", "email@$x.com"),
+    ("#set($x = 'a'){$x}", "{a}"),
+    ("#set($x = 'a')$x-b", "$x-b"),
+    ("#set($x_1 = 'u')$x_1", "u"),
+    // operators and Java number semantics
+    ("#set($x = 10 - 3 - 2)$x", "5"),
+    ("#set($x = 2 + 3 * 4 - 6 / 2)$x", "11"),
+    ("#set($x = 5 % 2 == 1)$x", "true"),
+    ("#set($x = 1.0 * 3)$x", "3.0"),
+    ("#set($x = 3 / 2.0)$x", "1.5"),
+    ("#set($x = 100000000 * 100)$x", "10000000000"),
+    ("#set($x = 5.0 % 0)$x", "$x"),
+    ("#set($x = 2147483647 + 1)$x", "2147483648"),
+    ("#if(2 == '2')y#else n#end", "y"),
+    ("#if('1.0' == 1)y#else n#end", " n"),
+    ("#if(true == 'true')y#end", "y"),
+    ("#if([1, 2] == [1, 2])y#end", "y"),
+    ("#if($input.path('$.price') >= 12.5 && $input.path('$.n') != 4)y#end", "y"),
+    ("#if(!($input.path('$.n') < 3))y#end", "y"),
+    ("#if(1 > 'a')y#else n#end", " n"),
+    ("#if(false || !false && false)y#else n#end", " n"),
+    ("#set($s = 'x' + 1 + 2)$s", "x12"),
+    ("#set($s = 1 + 2 + 'x')$s", "3x"),
+    // gobbling (Velocity 1.7 Parser.jjt: RPAREN eats trailing spaces + newline, #set eats
+    // leading spaces/tabs, #else/#end eat trailing spaces + newline)
+    ("a\n\t#set($x = 1)\t\nb", "a\nb"),
+    ("#if(true)a\n#elseif(false)b\n#end", "a\n"),
+    ("  #if(false)a\n  #elseif(true)\n  b\n  #end\n", "    b\n  "),
+    ("#foreach($i in [1..2])\n  $i\n#end", "  1\n  2\n"),
+    ("#if(true) \t\nx#end", "x"),
+    ("#if(true)x#end \t\ny", "xy"),
+    ("#if(true)x#end z\ny", "x z\ny"),
+    ("#set($x = 1)\r\n$x", "1"),
+    ("#[[\n#if]]#\nx", "\n#if\nx"),
+    ("a ##c\n  b", "a   b"),
+    // `)` is followed by a space and a comment, not a newline: the space stays.
+    ("#set($x = 1) ## note\n$x", " 1"),
+    ("#macro(m)\nbody\n#end\n#m()\n", "body\n"),
+    ("\\#set($x = 1)$x", "#set($x = 1)$x"),
+    ("\\${x}", "${x}"),
     // developer-guide style templates (PetStore)
     (
         "#set($inputRoot = $input.path('$'))\n{\n  \"petName\": \"$inputRoot.name\",\n  \"petType\": \"$inputRoot.pet.type\"\n}",
@@ -236,6 +380,113 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
 ];
 
+/// AWS developer-guide mapping-template examples (and other whole templates): (template,
+/// body, output). Whitespace is Velocity 1.7's: directive lines' newlines are gobbled, their
+/// indentation is not (velocityjs trims whole directive lines; AWS follows Velocity 1.7).
+const DOCS: &[(&str, &str, &str)] = &[
+    // PetStore GET /pets integration response ("Mapping template examples").
+    (
+        "#set($inputRoot = $input.path('$'))\n[\n#foreach($elem in $inputRoot)\n  {\n    \"number\": $elem.id,\n    \"class\": \"$elem.type\",\n    \"salesPrice\": $elem.price\n  }#if($foreach.hasNext),#end\n\n#end\n]",
+        r#"[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat","price":124.99},{"id":3,"type":"fish","price":0.99}]"#,
+        "[\n  {\n    \"number\": 1,\n    \"class\": \"dog\",\n    \"salesPrice\": 249.99\n  },\n  {\n    \"number\": 2,\n    \"class\": \"cat\",\n    \"salesPrice\": 124.99\n  },\n  {\n    \"number\": 3,\n    \"class\": \"fish\",\n    \"salesPrice\": 0.99\n  }\n]",
+    ),
+    // PetStore POST /pets request body rearrangement.
+    (
+        "#set($inputRoot = $input.path('$'))\n{\n  \"type\" : \"$inputRoot.type\",\n  \"price\" : $inputRoot.price\n}",
+        r#"{"type":"dog","price":249.99}"#,
+        "{\n  \"type\" : \"dog\",\n  \"price\" : 249.99\n}",
+    ),
+    // Photo album example: the response flattened to the fields a client needs.
+    (
+        "#set($inputRoot = $input.path('$'))\n{\n  \"photos\": [\n#foreach($elem in $inputRoot.photos.photo)\n    {\n      \"id\": \"$elem.id\",\n      \"title\": \"$elem.title\",\n      \"ispublic\": $elem.ispublic\n    }#if($foreach.hasNext),#end\n\t\t\n#end\n  ]\n}",
+        r#"{"photos":{"page":1,"pages":"1234","perpage":100,"total":"123398","photo":[{"id":"12345678901","owner":"23456789@A12","title":"Sample photo 1","ispublic":true},{"id":"23456789012","owner":"34567890@B23","title":"Sample photo 2","ispublic":false}]}}"#,
+        "{\n  \"photos\": [\n    {\n      \"id\": \"12345678901\",\n      \"title\": \"Sample photo 1\",\n      \"ispublic\": true\n    },\t\t\n    {\n      \"id\": \"23456789012\",\n      \"title\": \"Sample photo 2\",\n      \"ispublic\": false\n    }\t\t\n  ]\n}",
+    ),
+    // Photo album: $input.json keeps the JSON text of a subtree.
+    (
+        "{\n  \"photos\": $input.json('$.photos.photo')\n}",
+        r#"{"photos":{"photo":[{"id":"1","title":"t"}]}}"#,
+        "{\n  \"photos\": [{\"id\":\"1\",\"title\":\"t\"}]\n}",
+    ),
+    // The "$input.params()" example: every parameter of every type, escaped.
+    (
+        "#set($allParams = $input.params())\n{\n\"params\" : {\n#foreach($type in $allParams.keySet())\n    #set($params = $allParams.get($type))\n\"$type\" : {\n    #foreach($paramName in $params.keySet())\n    \"$paramName\" : \"$util.escapeJavaScript($params.get($paramName))\"\n        #if($foreach.hasNext),#end\n    #end\n}\n    #if($foreach.hasNext),#end\n#end\n}\n}",
+        "",
+        "{\n\"params\" : {\n\"path\" : {\n        \"id\" : \"42\"\n            }\n    ,\"querystring\" : {\n        \"q\" : \"a b\"\n            }\n    ,\"header\" : {\n        \"Accept\" : \"*\\/*\"\n            }\n    }\n}",
+    ),
+    // $util.escapeJavaScript of the whole body into a JSON string field (AWS's example).
+    (
+        "{\"input\": \"$util.escapeJavaScript($input.json('$'))\"}",
+        r#"{"a":"x/y"}"#,
+        r#"{"input": "{\"a\":\"x\/y\"}"}"#,
+    ),
+    // $util.parseJson on a string field holding JSON (AWS's example shape).
+    (
+        "#set($body = $util.parseJson($input.path('$.payload')))\n#if($body.status == \"available\")\n{\"status\": \"sold\", \"id\": $body.id}\n#else\n{\"status\": \"$body.status\"}\n#end",
+        r#"{"payload":"{\"status\":\"available\",\"id\":5}"}"#,
+        "{\"status\": \"sold\", \"id\": 5}\n",
+    ),
+    // Kinesis PutRecord: base64 of a JSON subtree.
+    (
+        "{\n  \"StreamName\": \"$input.path('$.stream')\",\n  \"Data\": \"$util.base64Encode($input.json('$.Data'))\",\n  \"PartitionKey\": \"$input.path('$.key')\"\n}",
+        r#"{"stream":"s1","Data":{"x":1},"key":"k"}"#,
+        "{\n  \"StreamName\": \"s1\",\n  \"Data\": \"eyJ4IjoxfQ==\",\n  \"PartitionKey\": \"k\"\n}",
+    ),
+    // Form-encoded body to JSON (a widely copied template).
+    (
+        "{\n#foreach($kv in $input.body.split('&'))\n#set($p = $kv.split('='))\n  \"$util.urlDecode($p[0])\": \"$util.urlDecode($p[1])\"#if($foreach.hasNext),#end\n\n#end\n}",
+        "name=Rex+Dog&kind=d%C3%B6g",
+        "{\n  \"name\": \"Rex Dog\",\n  \"kind\": \"d\u{f6}g\"\n}",
+    ),
+    // SQS SendMessage style: URL-encoded body as a query parameter.
+    (
+        "Action=SendMessage&MessageBody=$util.urlEncode($input.body)",
+        r#"{"a": 1}"#,
+        "Action=SendMessage&MessageBody=%7B%22a%22%3A+1%7D",
+    ),
+    // Response override from a template (documented override example).
+    (
+        "#set($inputRoot = $input.path('$'))\n#if($inputRoot.toString().contains(\"error\"))\n#set($context.responseOverride.status = 400)\n{\"message\": \"$inputRoot.errorMessage\"}\n#else\n$input.json('$')\n#end",
+        r#"{"errorMessage":"bad error"}"#,
+        "{\"message\": \"bad error\"}\n",
+    ),
+    // A missing optional field checked before use.
+    (
+        "#set($b = $input.path('$'))\n{\n#if($b.limit)\n  \"limit\": $b.limit,\n#end\n  \"user\": \"$b.user\"\n}",
+        r#"{"user":"u1"}"#,
+        "{\n  \"user\": \"u1\"\n}",
+    ),
+    (
+        "#set($b = $input.path('$'))\n{\n#if($b.limit)\n  \"limit\": $b.limit,\n#end\n  \"user\": \"$b.user\"\n}",
+        r#"{"user":"u1","limit":10}"#,
+        "{\n  \"limit\": 10,\n  \"user\": \"u1\"\n}",
+    ),
+    // Nested foreach over maps keeps JSON key order (LinkedHashMap).
+    (
+        "#foreach($k in $input.path('$').keySet())$k=$input.path('$').get($k);#end",
+        r#"{"z":1,"a":2,"m":3}"#,
+        "z=1;a=2;m=3;",
+    ),
+    // Numbers keep their Java type: integral JSON numbers are Integer/Long, others Double.
+    (
+        "#set($b = $input.path('$'))$b.i $b.f $b.e $b.big $b.neg #set($s = $b.i + $b.f)$s",
+        r#"{"i":3,"f":1.5,"e":1e3,"big":12345678901234,"neg":-0.5}"#,
+        // `#set` eats the space before it (Velocity 1.7's SET_DIRECTIVE token).
+        "3 1.5 1000.0 12345678901234 -0.54.5",
+    ),
+    // Indented #if/#else: the indentation before each directive is output (Velocity 1.7).
+    (
+        "#set($b = $input.path('$'))\n  #if($b.ok)\n    yes\n  #else\n    no\n  #end\nend",
+        r#"{"ok":false}"#,
+        "      no\n  end",
+    ),
+    (
+        "#set($b = $input.path('$'))\n  #if($b.ok)\n    yes\n  #else\n    no\n  #end\nend",
+        r#"{"ok":true}"#,
+        "      yes\n  end",
+    ),
+];
+
 #[test]
 fn golden_table() {
     let mut fails = Vec::new();
@@ -245,14 +496,20 @@ fn golden_table() {
             fails.push(format!("{t:?}\n   want {want:?}\n    got {got:?}"));
         }
     }
+    for (t, body, want) in DOCS {
+        let got = run(t, body);
+        if got != *want {
+            fails.push(format!("{t:?}\n   want {want:?}\n    got {got:?}"));
+        }
+    }
     assert!(
         fails.is_empty(),
         "{} of {} failed:\n{}",
         fails.len(),
-        GOLDEN.len(),
+        GOLDEN.len() + DOCS.len(),
         fails.join("\n")
     );
-    assert!(GOLDEN.len() >= 60);
+    assert!(GOLDEN.len() + DOCS.len() >= 220);
 }
 
 #[test]
@@ -279,12 +536,59 @@ fn overrides_recorded() {
 }
 
 #[test]
+fn literal_paths_lists_constant_jsonpaths() {
+    let p = compile(concat!(
+        "#set($r = $input.path('$'))$input.json('$.a') $input.json(\"$.b\")",
+        "#if($input.path('$.c') > 1)#foreach($x in $input.path('$.d[*]'))$x#end#end",
+        "#set($k = 'e')$input.path(\"$.$k\") $input.json($k) $input.json('$.a')",
+        "#macro(m)$input.path('$.m')#end #define($d)$input.json('$.def')#end",
+        "\"${input.path('$.in')}\" #m($input.json('$.arg'))$util.urlEncode($input.path('$.u'))",
+    ))
+    .unwrap();
+    assert_eq!(
+        p.literal_paths(),
+        ["$", "$.a", "$.b", "$.c", "$.d[*]", "$.def", "$.in", "$.arg", "$.u", "$.m"]
+    );
+    assert!(compile("plain $x").unwrap().literal_paths().is_empty());
+}
+
+#[test]
+fn render_errors_are_typed() {
+    let env = TestEnv {
+        body: String::new(),
+    };
+    for (t, want) in [
+        ("#macro(r)x#r()#end#r()", RenderError::TooDeep),
+        ("#define($d)$d#end#set($x = \"$d\")", RenderError::TooDeep),
+        (
+            "$util.parseJson('{')",
+            RenderError::Util(util::UtilError::InvalidJson),
+        ),
+        (
+            "$util.urlDecode('%zz')",
+            RenderError::Util(util::UtilError::InvalidUrlEncoding),
+        ),
+        (
+            "$util.base64Decode('*')",
+            RenderError::Util(util::UtilError::InvalidBase64),
+        ),
+    ] {
+        let p = compile(t).unwrap();
+        let got = render(&p, &env, Limits::default(), &mut Vec::new());
+        assert_eq!(got.unwrap_err(), want, "{t:?}");
+    }
+}
+
+#[test]
 fn compile_errors_have_positions() {
     for (t, line, col) in [
         ("#if(true)x", 1, 11),
         ("a\n#set($x = )", 2, 11),
         ("#end", 1, 5),
         ("x\n#foreach($i [1])", 2, 13),
+        ("#macro(m $a)x", 1, 14),
+        ("#define($d)x", 1, 13),
+        ("#break(1)", 1, 8),
     ] {
         match compile(t) {
             Err(CompileError::Syntax {
@@ -293,6 +597,7 @@ fn compile_errors_have_positions() {
             other => panic!("{t:?}: {other:?}"),
         }
     }
+    assert!(compile("#set($s = \"#macro(m)x#end\")").is_err());
     assert!(matches!(
         compile(&"a".repeat(MAX_SOURCE + 1)),
         Err(CompileError::TooLarge(_))
@@ -337,6 +642,30 @@ fn limits_stop_the_render() {
         render(&p, &env, lim, &mut out).unwrap_err(),
         RenderError::OutputTooLarge
     );
+    for t in [
+        "#set($l = [1])#foreach($i in [1..64])#set($l = [$l, $l])#end",
+        "#set($l = [1])#foreach($i in [1..64])#set($x = $l.add($l))#end",
+        "#set($m = {})#foreach($i in [1..64])#set($x = $m.put($i, {'a': $m, 'b': $m}))#end",
+    ] {
+        let p = compile(t).unwrap();
+        assert_eq!(
+            render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+            RenderError::TooManySteps,
+            "{t:?}"
+        );
+    }
+    for t in [
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = $s + $s)#end",
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = $s.replace('a', $s))#end",
+        "#set($s = 'ab')#foreach($i in [1..64])#set($s = \"$s$s\")#end",
+    ] {
+        let p = compile(t).unwrap();
+        assert_eq!(
+            render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
+            RenderError::OutputTooLarge,
+            "{t:?}"
+        );
+    }
     let p = compile("#set($l = [1..99999999999])").unwrap();
     assert_eq!(
         render(&p, &env, Limits::default(), &mut Vec::new()).unwrap_err(),
@@ -402,6 +731,7 @@ fn random_templates_never_panic() {
                 max_output: 1 << 16,
                 max_steps: 100_000,
                 max_iterations: 1000,
+                max_depth: 8,
             };
             let mut out = Vec::new();
             let _ = render(&p, &env, lim, &mut out);
