@@ -32,6 +32,8 @@ pub struct WorkSet {
     pub ubuf: Vec<u8>,
     /// A de-chunked request body.
     pub body: Vec<u8>,
+    /// A mapping template's output (empty until a templated method is served).
+    pub tbuf: Vec<u8>,
     pub head: RequestHead,
     pub uhead: ResponseHead,
     /// The one timer that bounds the connection's reads and flushes, re-armed per wait
@@ -47,6 +49,7 @@ impl WorkSet {
             wbuf: Vec::with_capacity(INITIAL),
             ubuf: Vec::with_capacity(INITIAL),
             body: Vec::new(),
+            tbuf: Vec::new(),
             head: RequestHead::new(),
             uhead: ResponseHead::new(),
             timer: None,
@@ -60,6 +63,7 @@ impl WorkSet {
             (&mut self.wbuf, INITIAL),
             (&mut self.ubuf, INITIAL),
             (&mut self.body, 0),
+            (&mut self.tbuf, 0),
         ] {
             buf.clear();
             if buf.capacity() > KEEP_CAPACITY {

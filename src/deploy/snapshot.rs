@@ -110,6 +110,9 @@ pub struct StageRuntime {
     /// The deployed API's request validators; `RequestValidation::validator` indexes it.
     pub validators: Vec<ValidatorRuntime>,
     pub settings: StageSettings,
+    /// The stage's variables, for `$stageVariables` in mapping templates (mappings and URIs have
+    /// them substituted at compile time).
+    pub variables: Vec<(Box<str>, Box<str>)>,
 }
 
 #[derive(Debug)]
@@ -118,6 +121,8 @@ pub struct MethodRuntime {
     pub http_method: Box<str>,
     /// The resource path as declared (`/pets/{petId}`), the `Resource` metric dimension.
     pub resource_path: Box<str>,
+    /// The resource's id (`$context.resourceId`).
+    pub resource_id: Box<str>,
     /// Names of the path parameters, in the order the router captures them.
     pub path_params: Box<[Box<str>]>,
     /// Policy for the later phases (data only for now; see `deploy::policy`). Only
@@ -304,16 +309,55 @@ pub struct IntegrationResponseRuntime {
     pub has_method_response: bool,
 }
 
-/// A compiled mapping template. This is the seam for the VTL engine (its own issue): until it
-/// lands, templates that are plain text or the identity `$input.json('$')` / `$input.body` compile
-/// here, and any other Velocity source is a compile error naming where it is.
+/// A compiled mapping template. The two shapes that need no engine stay fast paths: plain text is
+/// copied, the identity is the payload itself; everything else runs on the Velocity engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Template {
     /// Text with no Velocity directives: rendered as is.
     Static(Box<str>),
     /// `$input.body` or `$input.json('$')`: the payload unchanged.
     Passthrough,
+    /// A Velocity program (shared: a snapshot is cloned per stage, the program is not).
+    Vtl(std::sync::Arc<Velocity>),
 }
+
+/// The `statusCode` a MOCK request template's output names, when that output is JSON with a
+/// valid one: read once at compile time from a static template, per request from a rendered one.
+pub fn mock_status_code(output: &[u8]) -> Option<u16> {
+    let v: serde_json::Value = serde_json::from_slice(output).ok()?;
+    let code = match v.get("statusCode")? {
+        serde_json::Value::Number(n) => n.as_u64()?,
+        serde_json::Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    u16::try_from(code).ok().filter(|c| (100..=599).contains(c))
+}
+
+/// A Velocity template compiled at deploy time, with the JSONPaths its `$input.json` /
+/// `$input.path` calls name literally compiled alongside, so the request path never parses one.
+#[derive(Debug)]
+pub struct Velocity {
+    pub program: crate::vtl::Program,
+    pub paths: Vec<(Box<str>, crate::json::Path)>,
+}
+
+impl Velocity {
+    /// The precompiled path for `text`, if the template names it literally.
+    pub fn path(&self, text: &str) -> Option<&crate::json::Path> {
+        self.paths
+            .iter()
+            .find(|(t, _)| &**t == text)
+            .map(|(_, p)| p)
+    }
+}
+
+// Two compiled templates are the same template when their sources are (tests compare snapshots).
+impl PartialEq for Velocity {
+    fn eq(&self, other: &Velocity) -> bool {
+        self.program.source() == other.program.source()
+    }
+}
+impl Eq for Velocity {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scheme {

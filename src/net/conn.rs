@@ -310,6 +310,7 @@ impl Conn<'_> {
             let bufs = Buffers {
                 wbuf: &mut self.w.wbuf,
                 ubuf: &mut self.w.ubuf,
+                tbuf: &mut self.w.tbuf,
                 uhead: &mut self.w.uhead,
             };
             let mut outcome = pipeline::run(&req, core, self.snap, bufs).await;

@@ -26,9 +26,10 @@ pub async fn integrate<'b>(
     let integ = x.integration();
     if integ.kind == IntegrationKind::Mock {
         // 0: the template named no statusCode, so the default response answers.
-        let status = x
-            .request_template
-            .and_then(|i| integ.mock_status.get(i).copied().flatten());
+        let status = x.mock_status.or_else(|| {
+            x.request_template
+                .and_then(|i| integ.mock_status.get(i).copied().flatten())
+        });
         return Ok(IntegrationResponse::local(status.unwrap_or(0)));
     }
     let up_id = integ.upstream.ok_or(Reject::Internal)?;

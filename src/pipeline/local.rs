@@ -58,9 +58,11 @@ pub async fn serve_one(
     let mut wbuf = Vec::new();
     let mut ubuf = Vec::new();
     let mut uhead = Box::new(ResponseHead::new());
+    let mut tbuf = Vec::new();
     let bufs = Buffers {
         wbuf: &mut wbuf,
         ubuf: &mut ubuf,
+        tbuf: &mut tbuf,
         uhead: &mut uhead,
     };
     let mut outcome = super::run(&req, core, snap, bufs).await;

@@ -17,6 +17,7 @@
 
 pub mod integrate;
 pub mod local;
+pub mod mapping;
 pub mod params;
 pub mod respond;
 pub mod route;
@@ -77,6 +78,8 @@ pub struct Exchange<'a> {
     pub request_template: Option<usize>,
     /// Integrate: time spent waiting for the backend's response head (IntegrationLatency).
     pub integration_us: Option<u64>,
+    /// Transform request: the `statusCode` a rendered MOCK request template named.
+    pub mock_status: Option<u16>,
     /// The request body as JSON, parsed on first use and then shared by every phase that reads
     /// it (body validation, `method.request.body` mappings, `$input.path` / `$input.json`).
     pub body_json: crate::json::Doc,
@@ -158,6 +161,8 @@ pub enum Reply<'b> {
         /// integration response's body passes through).
         content_type: &'b [u8],
         template_body: Option<&'b [u8]>,
+        /// What a rendered response template set on `$context.responseOverride`.
+        overrides: mapping::Overrides,
         integration: IntegrationResponse<'b>,
     },
     /// HTTP_PROXY: the backend's response as it is, its body streamed.
@@ -170,6 +175,8 @@ pub struct Buffers<'b> {
     pub wbuf: &'b mut Vec<u8>,
     /// The backend request, then a buffered backend body.
     pub ubuf: &'b mut Vec<u8>,
+    /// A mapping template's output: the integration request body, or the method response body.
+    pub tbuf: &'b mut Vec<u8>,
     /// The backend response head (1.7 KB: kept out of the per-request future so it is neither
     /// copied nor zeroed per request).
     pub uhead: &'b mut ResponseHead,
@@ -189,7 +196,12 @@ pub struct Outcome {
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
-    let Buffers { wbuf, ubuf, uhead } = bufs;
+    let Buffers {
+        wbuf,
+        ubuf,
+        tbuf,
+        uhead,
+    } = bufs;
     let mut x = match route::route(req, snap) {
         Ok(x) => x,
         Err(e) => {
@@ -201,9 +213,9 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     // its own issue.
     let reply = async {
         validate::validate(&x)?;
-        transform::request(&mut x, ubuf, core.config.limits.max_integration_head)?;
+        transform::request(&mut x, ubuf, tbuf, core.config.limits.max_integration_head)?;
         let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
-        transform::response(&mut x, integrated, core.config.limits.max_body, ubuf).await
+        transform::response(&mut x, integrated, core.config.limits.max_body, ubuf, tbuf).await
     }
     .await;
     let failed = reply.is_err();

@@ -10,6 +10,7 @@ mod gateway;
 
 pub use gateway::{ErrorSite, GatewayError};
 
+use super::mapping::Overrides;
 use super::params::write_response_value;
 use super::route::RouteError;
 use super::{Body, Exchange, IntegrationResponse, Outcome, Reply, Request};
@@ -42,6 +43,8 @@ pub enum Reject {
     /// BAD_REQUEST_PARAMETERS from the request validator: bit `i` marks the method's `i`-th
     /// required parameter as missing (the renderer names them).
     MissingRequiredParameters { missing: u64 },
+    /// BAD_REQUEST_BODY: a request template reads the body as JSON and it is not JSON.
+    UnparsableBody,
     /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
     BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
@@ -112,6 +115,10 @@ impl Reject {
             Reject::BadRequestParameters { message } => GatewayError {
                 message: Some(message),
                 ..of(ResponseType::BadRequestParameters)
+            },
+            Reject::UnparsableBody => GatewayError {
+                message: Some("Could not parse request body into json"),
+                ..of(ResponseType::BadRequestBody)
             },
             Reject::BadRequest { status, message } => {
                 let response_type = match status {
@@ -239,10 +246,17 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
             resp,
             content_type,
             template_body,
+            overrides,
             integration,
-        }) if resp.has_method_response => {
-            mapped(x, resp, content_type, template_body, integration, wbuf)
-        }
+        }) if resp.has_method_response => mapped(
+            x,
+            resp,
+            content_type,
+            template_body,
+            &overrides,
+            integration,
+            wbuf,
+        ),
         // The selected integration response's status has no method response: API Gateway fails
         // the call with 500 (API_CONFIGURATION_ERROR) rather than answer an undeclared status.
         Ok(Reply::Mapped {
@@ -267,6 +281,7 @@ fn mapped(
     resp: &IntegrationResponseRuntime,
     template_type: &[u8],
     template_body: Option<&[u8]>,
+    overrides: &Overrides,
     integration: IntegrationResponse<'_>,
     wbuf: &mut Vec<u8>,
 ) -> Outcome {
@@ -288,13 +303,22 @@ fn mapped(
         (Body::InHand(b, _), None) => b,
         (Body::Stream(_), None) => &[],
     };
+    let content_type = overrides
+        .header("content-type")
+        .map_or(content_type, str::as_bytes);
     let mut outcome = fixed(
         req,
         wbuf,
-        resp.status,
+        overrides.status.unwrap_or(resp.status),
         content_type,
         |w| {
+            for (name, value) in &overrides.headers {
+                write_override_header(name, value, w);
+            }
             for (name, src) in &resp.header_params {
+                if overrides.header(name).is_some() {
+                    continue;
+                }
                 let mark = w.len();
                 w.extend_from_slice(name.as_bytes());
                 w.extend_from_slice(b": ");
@@ -309,6 +333,27 @@ fn mapped(
     );
     outcome.relay = relay_rest(integration);
     outcome
+}
+
+/// `$context.responseOverride.header.NAME`. A name the gateway frames itself, or a name or value
+/// that cannot be a header, is left out rather than failing a response the backend gave.
+fn write_override_header(name: &str, value: &str, w: &mut Vec<u8>) {
+    let value = value.trim_matches([' ', '\t']);
+    let framing = [
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "date",
+    ]
+    .iter()
+    .any(|f| f.eq_ignore_ascii_case(name));
+    if !framing
+        && response::is_valid_field_name(name.as_bytes())
+        && response::is_valid_field_value(value.as_bytes())
+    {
+        response::header(w, name.as_bytes(), value.as_bytes());
+    }
 }
 
 #[cold]

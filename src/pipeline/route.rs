@@ -77,6 +77,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         },
         request_template: None,
         integration_us: None,
+        mock_status: None,
         body_json: crate::json::Doc::default(),
     })
 }

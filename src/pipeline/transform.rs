@@ -19,13 +19,14 @@
 //! other underscore name (`X_Custom`) is passed unchanged, as API Gateway does, so backends that
 //! rely on such names keep working.
 
+use super::mapping::{self, Failure, Overrides, Side};
 use super::params::write_value;
 use super::respond::Reject;
 use super::target::{self, Place, TargetError, ValueError};
 use super::{Body, Exchange, IntegrationResponse, Reply, Request};
 use crate::deploy::snapshot::{
-    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime,
-    PassthroughBehavior, Template, Upstream,
+    mock_status_code, BackendMethod, IntegrationKind, IntegrationResponseRuntime,
+    IntegrationRuntime, PassthroughBehavior, Template, Upstream, Velocity,
 };
 use crate::http::response;
 use std::io::Write as _;
@@ -89,7 +90,8 @@ fn request_body<'a>(
         let (key, t) = &integ.request_templates[i];
         let body = match t {
             Template::Static(s) => s.as_bytes(),
-            Template::Passthrough => req.body,
+            // A Velocity template's output replaces this once rendered.
+            Template::Passthrough | Template::Vtl(_) => req.body,
         };
         return Ok(Selected {
             body,
@@ -115,28 +117,99 @@ fn request_body<'a>(
 
 /// Phase "transform request": for MOCK, the request template (it selects the mock's status);
 /// for HTTP and HTTP_PROXY, the backend request written into `out`.
-pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>, max_head: usize) -> Result<(), Reject> {
+pub fn request(
+    x: &mut Exchange<'_>,
+    out: &mut Vec<u8>,
+    tbuf: &mut Vec<u8>,
+    max_head: usize,
+) -> Result<(), Reject> {
     let integ = x.integration();
     if let Some(why) = &integ.config_error {
         log_config_error(x.req, why);
         return Err(Reject::Internal);
     }
+    let none = Overrides::default();
     match integ.kind {
         IntegrationKind::Mock => {
-            x.request_template = request_body(x.req, integ)?.template;
+            let sel = request_body(x.req, integ)?;
+            x.request_template = sel.template;
+            if let Some(t) = velocity(integ, sel.template) {
+                // A MOCK's template only selects its status; overrides have nothing to act on.
+                render_request(x, t, tbuf)?;
+                x.mock_status = mock_status_code(tbuf);
+            }
         }
         IntegrationKind::HttpProxy => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
-            build_request(x, up, true, x.req.body, None, max_head, out)?;
+            let body = Payload {
+                body: x.req.body,
+                content_type: None,
+                overrides: &none,
+            };
+            build_request(x, up, true, body, max_head, out)?;
         }
         IntegrationKind::Http => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let sel = request_body(x.req, integ)?;
             x.request_template = sel.template;
-            build_request(x, up, false, sel.body, sel.content_type, max_head, out)?;
+            match velocity(integ, sel.template) {
+                Some(t) => {
+                    let ov = render_request(x, t, tbuf)?;
+                    let body = Payload {
+                        body: tbuf,
+                        content_type: sel.content_type,
+                        overrides: &ov,
+                    };
+                    build_request(x, up, false, body, max_head, out)?;
+                }
+                None => {
+                    let body = Payload {
+                        body: sel.body,
+                        content_type: sel.content_type,
+                        overrides: &none,
+                    };
+                    build_request(x, up, false, body, max_head, out)?
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// The integration request's body, its content type, and what its template overrode.
+struct Payload<'p> {
+    body: &'p [u8],
+    content_type: Option<&'p [u8]>,
+    overrides: &'p Overrides,
+}
+
+/// The selected request template when it is a Velocity program.
+fn velocity(integ: &IntegrationRuntime, template: Option<usize>) -> Option<&Velocity> {
+    match &integ.request_templates.get(template?)?.1 {
+        Template::Vtl(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Renders a request template into `tbuf`. A body the template reads as JSON but that is not
+/// JSON is the client's error (400, as API Gateway answers it); a template that runs past its
+/// limits is the API's (500).
+fn render_request(x: &Exchange<'_>, t: &Velocity, tbuf: &mut Vec<u8>) -> Result<Overrides, Reject> {
+    mapping::render(x, t, Side::Request, x.req.body, x.body_json(), tbuf).map_err(|f| match f {
+        Failure::BadJson => Reject::UnparsableBody,
+        Failure::Limit(e) => {
+            log_render_failure(x.req, &e);
+            Reject::Internal
+        }
+    })
+}
+
+#[cold]
+fn log_render_failure(req: &Request<'_>, e: &dyn std::fmt::Display) {
+    eprintln!(
+        "request {}: Execution failed due to a mapping template error: {e}",
+        String::from_utf8_lossy(&req.request_id)
+    );
 }
 
 #[cold]
@@ -218,11 +291,15 @@ fn build_request(
     x: &Exchange<'_>,
     up: &Upstream,
     proxy: bool,
-    body: &[u8],
-    content_type: Option<&[u8]>,
+    payload: Payload<'_>,
     max_head: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), Reject> {
+    let Payload {
+        body,
+        content_type,
+        overrides,
+    } = payload;
     let ex = x.req;
     let integ = x.integration();
     out.clear();
@@ -231,11 +308,13 @@ fn build_request(
         BackendMethod::Client => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
     }
     out.push(b' ');
+    let target_at = out.len();
     target::render(&target::Template::of(integ, proxy), x, out).map_err(|e| match e {
         TargetError::DotSegment => Reject::BadRequestParameters {
             message: "Invalid request parameter: a path value may not be a '.' or '..' segment",
         },
     })?;
+    write_query_overrides(&overrides.query, target_at, out);
     out.extend_from_slice(b" HTTP/1.1\r\n");
     write_host(x, integ, up, out)?;
     if proxy {
@@ -252,7 +331,7 @@ fn build_request(
         }
     }
     for (name, src) in &integ.header_params {
-        if name.eq_ignore_ascii_case("host") {
+        if name.eq_ignore_ascii_case("host") || overrides.header(name).is_some() {
             continue;
         }
         let mark = out.len();
@@ -262,6 +341,9 @@ fn build_request(
             true => out.extend_from_slice(b"\r\n"),
             false => out.truncate(mark),
         }
+    }
+    for (name, value) in &overrides.headers {
+        write_override_header(name, value, out)?;
     }
     out.extend_from_slice(b"X-Forwarded-For: ");
     if let Some(prior) = ex.header(b"x-forwarded-for") {
@@ -278,6 +360,42 @@ fn build_request(
     out.extend_from_slice(b"\r\n");
     head_within(out.len(), max_head)?;
     out.extend_from_slice(body);
+    Ok(())
+}
+
+/// `$context.requestOverride.querystring.NAME`: added to the integration request's query, each
+/// encoded as one component.
+fn write_query_overrides(query: &[(String, String)], target_at: usize, out: &mut Vec<u8>) {
+    use crate::http::uri::{push_query_component, Form};
+    for (name, value) in query {
+        let sep = if out[target_at..].contains(&b'?') {
+            b'&'
+        } else {
+            b'?'
+        };
+        out.push(sep);
+        push_query_component(out, name.as_bytes(), Form::Plain);
+        out.push(b'=');
+        push_query_component(out, value.as_bytes(), Form::Plain);
+    }
+}
+
+/// `$context.requestOverride.header.NAME`: a header the template sets. The name must be a
+/// token and not one the gateway frames itself; the value a field value (trimmed).
+fn write_override_header(name: &str, value: &str, out: &mut Vec<u8>) -> Result<(), Reject> {
+    let value = value.trim_matches([' ', '\t']);
+    let framing = DROP_REQUEST
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(name.as_bytes()));
+    if framing
+        || !crate::http::response::is_valid_field_name(name.as_bytes())
+        || !crate::http::response::is_valid_field_value(value.as_bytes())
+    {
+        return Err(Reject::BadRequestParameters {
+            message: "Invalid request parameter: a header set by the mapping template is not a valid header",
+        });
+    }
+    response::header(out, name.as_bytes(), value.as_bytes());
     Ok(())
 }
 
@@ -337,6 +455,7 @@ pub async fn response<'b>(
     mut integrated: IntegrationResponse<'b>,
     max_body: usize,
     ubuf: &'b mut Vec<u8>,
+    tbuf: &'b mut Vec<u8>,
 ) -> Result<Reply<'b>, Reject> {
     let integ = x.integration();
     let resp = match integ.kind {
@@ -358,15 +477,32 @@ pub async fn response<'b>(
     };
     // API Gateway answers 500 when no integration response matches and there is no default.
     let resp = resp.ok_or(Reject::Internal)?;
+    let mut overrides = Overrides::default();
     let (content_type, template_body): (&[u8], _) = match response_template(x.req, resp) {
         Some((k, Template::Static(s))) => (k.as_bytes(), Some(s.as_bytes())),
         Some((k, Template::Passthrough)) => (k.as_bytes(), None),
+        Some((k, Template::Vtl(t))) => {
+            let body = match &integrated.body {
+                Body::InHand(b, _) => *b,
+                Body::Stream(_) => &[],
+            };
+            // A backend body the template cannot read, or a runaway template: the API's
+            // failure, 500 as API Gateway answers it.
+            overrides = mapping::render(x, t, Side::Response, body, integrated.json(), tbuf)
+                .map_err(|f| {
+                    log_render_failure(x.req, &f);
+                    Reject::Internal
+                })?;
+            let tbuf: &'b Vec<u8> = tbuf;
+            (k.as_bytes(), Some(&tbuf[..]))
+        }
         None => (b"application/json", None),
     };
     Ok(Reply::Mapped {
         resp,
         content_type,
         template_body,
+        overrides,
         integration: integrated,
     })
 }

@@ -555,3 +555,10 @@ fn find(s: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
         .position(|w| w == pat)
         .map(|p| p + from)
 }
+
+impl Program {
+    /// The template's source text.
+    pub fn source(&self) -> &str {
+        &self.src
+    }
+}

@@ -9,7 +9,9 @@
 
 use super::locate::Locate;
 use super::params::{parse_source, ParamError, Source};
-use super::template::{compile_template, NEEDS_ENGINE};
+use super::template::compile_template;
+
+const NEEDS_ENGINE: &str = "mapping templates with Velocity expressions need the template engine, which this Tollgate version does not have yet";
 use super::uri::Vars;
 use crate::deploy::gateway_responses::{
     CustomResponse, GatewayResponses, Piece, ResponseType, ValueSource,

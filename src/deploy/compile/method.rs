@@ -152,6 +152,12 @@ pub fn compile_method(
     Some(MethodRuntime {
         http_method: site.method.into(),
         resource_path: site.path.into(),
+        resource_id: api
+            .resources
+            .get(site.res)
+            .map(|r| r.id.as_str())
+            .unwrap_or_default()
+            .into(),
         path_params: site.params.iter().map(|&p| p.into()).collect(),
         authorization: policy.authorization,
         api_key: policy.api_key,
@@ -293,8 +299,11 @@ fn compile_integration(
         request_templates
             .iter()
             .map(|(_, t)| match t {
-                Template::Static(text) => mock_status_code(text),
-                Template::Passthrough => None,
+                Template::Static(text) => {
+                    crate::deploy::snapshot::mock_status_code(text.as_bytes())
+                }
+                // Rendered per request; transform reads the statusCode from the output.
+                Template::Passthrough | Template::Vtl(_) => None,
             })
             .collect()
     } else {
@@ -336,17 +345,6 @@ fn check_content_handling(
             );
         }
     }
-}
-
-/// The `statusCode` a static MOCK request template yields, if it is JSON that has one.
-fn mock_status_code(text: &str) -> Option<u16> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let code = match v.get("statusCode")? {
-        serde_json::Value::Number(n) => n.as_u64()?,
-        serde_json::Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    u16::try_from(code).ok().filter(|c| (100..=599).contains(c))
 }
 
 #[derive(Default)]

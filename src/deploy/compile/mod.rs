@@ -150,6 +150,11 @@ fn compile_stage_with(
         gateway_responses,
         validators: policy::validator_table(api),
         settings: stage_settings,
+        variables: stage
+            .variables
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+            .collect(),
     })
 }
 

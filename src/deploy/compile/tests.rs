@@ -287,7 +287,11 @@ fn reports_every_problem_with_model_pointers() {
     );
     bad.timeout_in_millis = Some(30_000);
     bad.passthrough_behavior = Some("SOMETIMES".into());
-    bad.request_templates = [("application/json".to_string(), "#set($x = 1)".to_string())].into();
+    bad.request_templates = [(
+        "application/json".to_string(),
+        "#if($x)never closed".to_string(),
+    )]
+    .into();
     bad.integration_responses = [(
         "2000".to_string(),
         IntegrationResponse {
