@@ -26,7 +26,10 @@ const KNOWN: [&str; 15] = [
     "tlsConfig",
     "responses",
 ];
-const KNOWN_RESPONSE: [&str; 4] = [
+// `selectionPattern` is the response's key in OpenAPI; one written inside the response is
+// ignored with a warning (kept as an extra it would collide with the stored field).
+const KNOWN_RESPONSE: [&str; 5] = [
+    "selectionPattern",
     "statusCode",
     "responseParameters",
     "responseTemplates",
@@ -100,6 +103,12 @@ pub fn import_integration(
                     "Integration response for status code {status} is defined more than once; only the first one is imported"
                 ));
                 continue;
+            }
+            if r.contains_key("selectionPattern") {
+                cx.warn(
+                    &join(&r_at, "selectionPattern"),
+                    format!("selectionPattern inside an integration response is ignored: the response's key ({pattern}) is its selection pattern"),
+                );
             }
             let response = IntegrationResponse {
                 status_code: status.clone(),
