@@ -106,7 +106,7 @@ pub fn import_integration(
             }
             if r.contains_key("selectionPattern") {
                 cx.warn(
-                    &join(&r_at, "selectionPattern"),
+                    join(&r_at, "selectionPattern"),
                     format!("selectionPattern inside an integration response is ignored: the response's key ({pattern}) is its selection pattern"),
                 );
             }
