@@ -315,6 +315,8 @@ pub enum Piece {
     MessageString,
     /// `$context.error.responseType`.
     ResponseType,
+    /// A template that needs the Velocity engine: the whole template, rendered per error.
+    Vtl(std::sync::Arc<crate::deploy::snapshot::Velocity>),
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ fn compile_one(
             );
             continue;
         }
-        match compile_body(src, scope) {
+        match compile_gateway_template(src, scope) {
             Ok(pieces) => out.templates.push((content_type.as_str().into(), pieces)),
             Err(msg) => problems.push(join(&templates_at, content_type), msg),
         }
@@ -186,6 +186,20 @@ fn compile_source(value: &str, scope: Scope<'_>) -> Result<ValueSource, String> 
             return Err(format!("Invalid mapping expression specified: {value}"))
         }
     })
+}
+
+/// A gateway response template: text and the references `compile_body` knows are rendered
+/// without the engine (and without allocating); anything else is a Velocity program, whose
+/// syntax errors fail the deploy.
+pub fn compile_gateway_template(src: &str, scope: Scope<'_>) -> Result<Vec<Piece>, String> {
+    if let Ok(pieces) = compile_body(src, scope) {
+        return Ok(pieces);
+    }
+    match compile_template(src)? {
+        crate::deploy::snapshot::Template::Vtl(v) => Ok(vec![Piece::Vtl(v)]),
+        // Plain text and the identity compile_body takes; kept for completeness.
+        _ => Ok(vec![Piece::Text(src.into())]),
+    }
 }
 
 /// Splits a template into text and the references the renderer substitutes; refuses the rest.

@@ -9,6 +9,7 @@
 
 pub mod context;
 pub mod env;
+pub mod gateway;
 
 use crate::deploy::snapshot::Velocity;
 use crate::pipeline::Exchange;

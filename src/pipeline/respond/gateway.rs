@@ -10,11 +10,14 @@ use crate::deploy::gateway_responses::{
     GatewayResponses, Piece, ResponseType, ValueSource, AWS_DEFAULTS,
 };
 use crate::deploy::snapshot::ContextVar;
+use crate::deploy::snapshot::Velocity;
 use crate::deploy::Snapshot;
 use crate::http::request::RequestHead;
 use crate::http::response;
+use crate::pipeline::mapping::gateway::GatewayEnv;
 use crate::pipeline::params::{query_pairs, write_ip, ACCOUNT_ID};
 use crate::pipeline::Exchange;
+use crate::vtl::{self, Value};
 use std::io::Write as _;
 use std::net::IpAddr;
 
@@ -200,6 +203,34 @@ fn write_piece(p: &Piece, err: &GatewayError, site: &ErrorSite<'_>, out: &mut Ve
         Piece::Value(src) => {
             write_value(src, site, out);
         }
+        Piece::Vtl(t) => write_velocity(t, err, site, out),
+    }
+}
+
+/// Renders a Velocity gateway template. If it fails (a runaway template), the error's default
+/// body is sent instead: the client still learns what went wrong.
+fn write_velocity(t: &Velocity, err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
+    let text = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut v = Vec::new();
+        f(&mut v);
+        Value::str(&String::from_utf8_lossy(&v))
+    };
+    let error = Value::Map(vec![
+        ("message".into(), text(&|v| write_message(err, site, v))),
+        (
+            "messageString".into(),
+            text(&|v| write_message_string(err, site, v)),
+        ),
+        ("responseType".into(), Value::str(err.response_type.name())),
+        ("validationErrorString".into(), Value::str("")),
+    ]);
+    let env = GatewayEnv::new(site, t, error);
+    let mark = out.len();
+    if vtl::render(&t.program, &env, vtl::Limits::default(), out).is_err() {
+        out.truncate(mark);
+        out.extend_from_slice(b"{\"message\":");
+        write_message_string(err, site, out);
+        out.push(b'}');
     }
 }
 

@@ -195,7 +195,7 @@ fn refuses_what_cannot_be_served_with_pointers() {
             "QUOTA_EXCEEDED",
             None,
             &[],
-            &[("application/json", "#if($x)y#end")],
+            &[("application/json", "#if($x)y")],
         ),
     ])
     .unwrap_err();
@@ -214,7 +214,9 @@ fn refuses_what_cannot_be_served_with_pointers() {
         "{err}"
     );
     assert!(
-        err.0[6].message.contains("template engine"),
+        err.0[6]
+            .message
+            .contains("Invalid mapping template specified"),
         "{}",
         err.0[6].message
     );
@@ -230,7 +232,7 @@ fn a_stage_with_a_bad_gateway_response_does_not_deploy_and_import_checks_it() {
         "DEFAULT_4XX",
         None,
         &[],
-        &[("application/json", "$input.path('$')")],
+        &[("application/json", "#foreach($x in $input.path('$'))")],
     ));
     assert!(crate::deploy::compile::check_api(&api).is_err());
     let stage = crate::deploy::model::Stage::default();
@@ -240,5 +242,26 @@ fn a_stage_with_a_bad_gateway_response_does_not_deploy_and_import_checks_it() {
         &mut crate::deploy::compile::UpstreamInterner::default(),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("template engine"), "{err}");
+    assert!(err.to_string().contains("#foreach without #end"), "{err}");
+}
+
+#[test]
+fn velocity_templates_compile_to_one_program() {
+    let vars = BTreeMap::new();
+    let s = scope(&vars);
+    for src in [
+        "#set($x = 1)$x",
+        "$context.error.message #if(true)x#end",
+        "$context.authorizer.principalId",
+        "$input.params('id')",
+    ] {
+        let got = compile_gateway_template(src, s).unwrap();
+        assert!(matches!(got[..], [Piece::Vtl(_)]), "{src:?}: {got:?}");
+    }
+    assert_eq!(
+        compile_gateway_template("$context.error.message", s).unwrap(),
+        vec![Piece::Message]
+    );
+    let e = compile_gateway_template("#if(true)x", s).unwrap_err();
+    assert!(e.contains("Invalid mapping template specified"), "{e}");
 }
