@@ -79,6 +79,44 @@ pub struct RequestValidation {
     /// Declared required parameters, in declaration order (checked when the validator has
     /// `validate_parameters`).
     pub required: Box<[RequiredParam]>,
+    /// The method's `requestModels`, resolved (checked when the validator has `validate_body`).
+    pub body: BodyModels,
+}
+
+/// Index into `StageRuntime::models` (= the model's position in the API's models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelIdx(pub u32);
+
+/// A method's `requestModels`: media type (lower case, without parameters) -> model, and the
+/// `$default` model for any other media type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyModels {
+    pub by_type: Box<[(Box<str>, ModelIdx)]>,
+    pub default: Option<ModelIdx>,
+}
+
+impl BodyModels {
+    /// The model for a request's `Content-Type` value (`None`: the header is absent, which AWS
+    /// treats as `application/json`): its media type matched case-insensitively with parameters
+    /// stripped, else `$default`, else none (the body is not validated, as on AWS).
+    pub fn select(&self, content_type: Option<&[u8]>) -> Option<ModelIdx> {
+        let media = content_type.map_or(&b"application/json"[..], media_type);
+        self.by_type
+            .iter()
+            .find(|(t, _)| t.as_bytes().eq_ignore_ascii_case(media))
+            .map(|(_, m)| *m)
+            .or(self.default)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = ModelIdx> + '_ {
+        self.by_type.iter().map(|(_, m)| *m).chain(self.default)
+    }
+}
+
+/// `Application/JSON; charset=utf-8` -> `Application/JSON` (parameters and spaces dropped).
+pub fn media_type(v: &[u8]) -> &[u8] {
+    let end = v.iter().position(|&b| b == b';').unwrap_or(v.len());
+    v[..end].trim_ascii()
 }
 
 /// The stage's `methodSettings` for one method: its own entry (`~1pets/GET`) member by member,
