@@ -131,7 +131,12 @@ fn check_body(x: &Exchange<'_>) -> Result<(), Reject> {
 /// ([\"name\"])]`).
 #[cold]
 pub fn write_validation_error_string(x: &Exchange<'_>, model: ModelIdx, out: &mut Vec<u8>) {
-    let Some(compiled) = x.stage().models.get(model.0 as usize).and_then(Option::as_ref) else {
+    let Some(compiled) = x
+        .stage()
+        .models
+        .get(model.0 as usize)
+        .and_then(Option::as_ref)
+    else {
         return;
     };
     let text = match instance(x) {

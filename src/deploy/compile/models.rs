@@ -1,8 +1,8 @@
 //! Compiles the models that request validators check bodies against into JSON Schema
 //! (draft-04) validators, once per deployment: `validateRequestBody`'s half of the compiler.
 //!
-//! Only models some body-validating method names in `requestModels` (directly, or through a
-//! `$ref` from such a model) are compiled; a model used by several methods is compiled once and
+//! Only models some body-validating method names in `requestModels`, and the models they reach
+//! through `$ref`, are compiled; a model used by several methods is compiled once and
 //! shared by index (`ModelIdx` = the model's position in `RestApi::models`). A model that is
 //! documentation only is never judged here, as AWS does not judge it at deployment either.
 //!
@@ -55,7 +55,7 @@ fn invalid(name: &str, detail: impl std::fmt::Display) -> String {
     format!("Invalid model schema specified for model '{name}': {detail}")
 }
 
-/// Compiles every model in `used` (and checks those they reference); `None` entries elsewhere.
+/// Compiles every model in `used` and those they reference; `None` entries elsewhere.
 pub fn compile_models(
     api: &RestApi,
     used: &BTreeSet<ModelIdx>,
@@ -119,9 +119,10 @@ pub fn compile_models(
             return out.into();
         }
     };
-    for idx in used {
-        let i = idx.0 as usize;
-        let Some(doc) = &docs[i] else { continue };
+    // Every reachable model is compiled, so a broken one is named itself (besides the used
+    // models that refer to it).
+    for (i, doc) in docs.iter().enumerate() {
+        let Some(doc) = doc else { continue };
         let name = &api.models[i].name;
         let built = jsonschema::options()
             .with_draft(Draft::Draft4)
@@ -163,9 +164,7 @@ fn rewrite_refs(v: &mut Value, whole: &Value, api: &RestApi, refs: &mut Vec<Stri
                 }
             }
         }
-        Value::Array(a) => a
-            .iter_mut()
-            .for_each(|c| rewrite_refs(c, whole, api, refs)),
+        Value::Array(a) => a.iter_mut().for_each(|c| rewrite_refs(c, whole, api, refs)),
         _ => {}
     }
 }

@@ -76,7 +76,10 @@ fn a_model_s_own_definitions_stay_local() {
 #[test]
 fn invalid_models_are_refused_with_their_location() {
     let cases = [
-        (json!({"type": 5}), "Invalid model schema specified for model 'M'"),
+        (
+            json!({"type": 5}),
+            "Invalid model schema specified for model 'M'",
+        ),
         (
             json!({"properties": {"x": {"$ref": "#/definitions/Nope"}}}),
             "does not exist",
@@ -85,8 +88,14 @@ fn invalid_models_are_refused_with_their_location() {
             json!({"$ref": "https://example.com/schema.json"}),
             "unresolvable $ref 'https://example.com/schema.json'",
         ),
-        (json!({"pattern": "(unclosed"}), "Invalid model schema specified"),
-        (json!({"pattern": "(?=lookahead)"}), "Invalid model schema specified"),
+        (
+            json!({"pattern": "(unclosed"}),
+            "Invalid model schema specified",
+        ),
+        (
+            json!({"pattern": "(?=lookahead)"}),
+            "Invalid model schema specified",
+        ),
     ];
     for (schema, want) in cases {
         let a = api(&[("M", schema.clone())]);
@@ -94,7 +103,10 @@ fn invalid_models_are_refused_with_their_location() {
         assert!(models[0].is_none(), "{schema}");
         assert_eq!(problems.0.len(), 1, "{schema}: {problems:?}");
         assert_eq!(problems.0[0].pointer, "/models/0/schema");
-        assert!(problems.0[0].message.contains(want), "{schema}: {problems:?}");
+        assert!(
+            problems.0[0].message.contains(want),
+            "{schema}: {problems:?}"
+        );
     }
     let mut a = api(&[("M", json!({}))]);
     a.models[0].schema = Some("{not json".into());
