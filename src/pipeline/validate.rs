@@ -25,6 +25,8 @@
 
 mod messages;
 
+pub use messages::error_string;
+
 use super::params::query_pairs;
 use super::respond::Reject;
 use super::Exchange;
