@@ -201,3 +201,34 @@ pub struct StageSettings {
     pub cache_cluster_mib: Option<u32>,
     pub tracing_enabled: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_models_select_by_media_type_then_default() {
+        let m = BodyModels {
+            by_type: vec![
+                ("application/json".into(), ModelIdx(0)),
+                ("application/xml".into(), ModelIdx(1)),
+            ]
+            .into(),
+            default: Some(ModelIdx(2)),
+        };
+        let cases: [(Option<&[u8]>, Option<u32>); 6] = [
+            (None, Some(0)),
+            (Some(b"application/json"), Some(0)),
+            (Some(b"Application/JSON; charset=UTF-8"), Some(0)),
+            (Some(b"  application/xml  "), Some(1)),
+            (Some(b"text/plain"), Some(2)),
+            (Some(b""), Some(2)),
+        ];
+        for (ct, want) in cases {
+            assert_eq!(m.select(ct), want.map(ModelIdx), "{ct:?}");
+        }
+        let no_default = BodyModels { default: None, ..m };
+        assert_eq!(no_default.select(Some(b"text/plain")), None);
+        assert_eq!(BodyModels::default().select(None), None);
+    }
+}
