@@ -68,7 +68,7 @@ fn api() -> RestApi {
 }
 
 fn body() -> Value {
-    let tags: Vec<Value> = (0..8)
+    let tags: Vec<Value> = (0..16)
         .map(|i| json!({"id": i, "name": format!("tag-number-{i}")}))
         .collect();
     json!({

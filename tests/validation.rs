@@ -124,7 +124,8 @@ fn a_customised_bad_request_parameters_response_prints_the_names() {
 }
 
 /// An API whose POST /pets validates bodies: `application/json` against `Pet` (which refers to
-/// `Tag`), `$default` against `Note`, nothing for other types on /loose (no `$default` there).
+/// `Tag`), `$default` against `Note`, nothing for other types on /loose (no `$default` there),
+/// AWS's `Empty` model on /bare (no model at all).
 fn body_doc(be: &Backends) -> serde_json::Value {
     let echo = be.echo.hostport();
     let op = |content: serde_json::Value| {
@@ -161,7 +162,8 @@ fn body_doc(be: &Backends) -> serde_json::Value {
         }},
         "paths": {
             "/pets": {"post": op(json!({"application/json": schema("Pet"), "$default": schema("Note")}))},
-            "/loose": {"post": op(json!({"application/json": schema("Pet")}))}
+            "/loose": {"post": op(json!({"application/json": schema("Pet")}))},
+            "/bare": {"post": op(json!({}))}
         }
     })
 }
@@ -224,6 +226,13 @@ fn request_bodies_are_validated_against_the_method_s_models() {
         let r = post("/prod/loose", &[("Content-Type", "text/plain")], "anything");
         assert_eq!(echoed(&r)["path"], "/pets");
         assert_eq!(post("/prod/loose", &[], "anything").status, 400);
+        // No model at all: AWS's `Empty` model (any object; an empty body counts as `{}`).
+        for body in ["", r#"{"any": 1}"#] {
+            assert_eq!(echoed(&post("/prod/bare", &json_ct, body))["path"], "/pets");
+        }
+        for body in ["[1]", "\"text\"", "nope"] {
+            assert_eq!(post("/prod/bare", &json_ct, body).status, 400, "{body}");
+        }
     });
 }
 

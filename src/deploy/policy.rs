@@ -87,6 +87,12 @@ pub struct RequestValidation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModelIdx(pub u32);
 
+impl ModelIdx {
+    /// AWS's built-in `Empty` model (`{"type": "object"}`), which a body-validating method
+    /// with no `requestModels` at all validates against (LocalStack, checked against AWS).
+    pub const EMPTY: ModelIdx = ModelIdx(u32::MAX);
+}
+
 /// A method's `requestModels`: media type (lower case, without parameters) -> model, and the
 /// `$default` model for any other media type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,8 +104,12 @@ pub struct BodyModels {
 impl BodyModels {
     /// The model for a request's `Content-Type` value (`None`: the header is absent, which AWS
     /// treats as `application/json`): its media type matched case-insensitively with parameters
-    /// stripped, else `$default`, else none (the body is not validated, as on AWS).
+    /// stripped, else `$default`, else none (the body is not validated, as on AWS). A method
+    /// without any model validates against `ModelIdx::EMPTY`.
     pub fn select(&self, content_type: Option<&[u8]>) -> Option<ModelIdx> {
+        if self.by_type.is_empty() && self.default.is_none() {
+            return Some(ModelIdx::EMPTY);
+        }
         let media = content_type.map_or(&b"application/json"[..], media_type);
         self.by_type
             .iter()
@@ -229,6 +239,6 @@ mod tests {
         }
         let no_default = BodyModels { default: None, ..m };
         assert_eq!(no_default.select(Some(b"text/plain")), None);
-        assert_eq!(BodyModels::default().select(None), None);
+        assert_eq!(BodyModels::default().select(None), Some(ModelIdx::EMPTY));
     }
 }

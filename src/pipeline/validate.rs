@@ -10,16 +10,19 @@
 //! names from the compiled method: the check allocates nothing, pass or fail.
 //!
 //! `validateRequestBody` (checked after the parameters, as AWS does) picks the method's model
-//! for the request's `Content-Type` (`BodyModels::select`: media type, case-insensitive, `$default`
-//! otherwise; no header means `application/json`) and validates the body, parsed once by
-//! `Exchange::body_json`, against the model compiled at deployment. A content type with neither
-//! its own model nor `$default` is not validated: AWS passes such a request through to the
-//! integration (the behaviour its users report and document working around). An empty body is
-//! validated as `{}` (LocalStack's reading of AWS, checked against AWS: a GET with no body
-//! passes a body validator whose model requires nothing); a body that is not JSON fails with
-//! `[Unknown error parsing request body]`, the text AWS logs. A failure answers 400
-//! BAD_REQUEST_BODY `{"message": "Invalid request body"}`; only the model travels in the
-//! `Reject`, and the renderer asks `write_validation_error_string` for
+//! for the request's `Content-Type` (`BodyModels::select`: media type, case-insensitive, else
+//! `$default`; no header means `application/json`) and validates the body, parsed once by
+//! `Exchange::body_json`, against the model compiled at deployment. Choices, with why:
+//! - a content type with neither its own model nor `$default` is not validated: AWS passes such
+//!   a request through to the integration (what its users report and document working around);
+//! - a method with no `requestModels` at all is validated against AWS's `Empty` model
+//!   (`{"type": "object"}`), as LocalStack found AWS doing;
+//! - an empty body is validated as `{}` (LocalStack, checked against AWS: a GET without a body
+//!   passes a body validator whose model requires nothing);
+//! - a body that is not JSON fails with `[Unknown error parsing request body]`, the text AWS logs.
+//!
+//! A failure answers 400 BAD_REQUEST_BODY `{"message": "Invalid request body"}`. Only the model
+//! travels in the `Reject`; the renderer asks `write_validation_error_string` for
 //! `$context.error.validationErrorString`, so the error text is built (and allocated) only on
 //! that failure path.
 
@@ -119,13 +122,26 @@ fn check_body(x: &Exchange<'_>) -> Result<(), Reject> {
         return Ok(());
     };
     // Compiled for every model a body-validating method selects; absent only if that ever broke.
-    let Some(compiled) = x.stage().models[model.0 as usize].as_ref() else {
+    let Some(validator) = model_validator(x, model) else {
         return Err(Reject::Internal);
     };
     match instance(x) {
-        Some(v) if compiled.validator.is_valid(v) => Ok(()),
+        Some(v) if validator.is_valid(v) => Ok(()),
         _ => Err(Reject::InvalidBody { model }),
     }
+}
+
+/// AWS's `Empty` model, for a body-validating method that names no model.
+static EMPTY_MODEL: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
+    jsonschema::draft4::new(&serde_json::json!({"type": "object"})).expect("a valid schema")
+});
+
+fn model_validator<'x>(x: &'x Exchange<'_>, model: ModelIdx) -> Option<&'x jsonschema::Validator> {
+    if model == ModelIdx::EMPTY {
+        return Some(&EMPTY_MODEL);
+    }
+    let compiled = x.stage().models.get(model.0 as usize)?.as_ref()?;
+    Some(&compiled.validator)
 }
 
 /// Writes `$context.error.validationErrorString` for a body `model` refused, escaped for the
@@ -133,16 +149,11 @@ fn check_body(x: &Exchange<'_>) -> Result<(), Reject> {
 /// ([\"name\"])]`).
 #[cold]
 pub fn write_validation_error_string(x: &Exchange<'_>, model: ModelIdx, out: &mut Vec<u8>) {
-    let Some(compiled) = x
-        .stage()
-        .models
-        .get(model.0 as usize)
-        .and_then(Option::as_ref)
-    else {
+    let Some(validator) = model_validator(x, model) else {
         return;
     };
     let text = match instance(x) {
-        Some(v) => messages::error_string(&compiled.validator, v),
+        Some(v) => messages::error_string(validator, v),
         None => messages::UNPARSEABLE.to_string(),
     };
     crate::http::response::json_escape(out, &text);

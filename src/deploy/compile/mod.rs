@@ -169,6 +169,7 @@ fn body_models_used(
                 .is_some_and(|v| api.request_validators[v.0 as usize].validate_request_body)
         })
         .flat_map(|m| m.validation.body.all())
+        .filter(|m| *m != crate::deploy::policy::ModelIdx::EMPTY)
         .collect()
 }
 
