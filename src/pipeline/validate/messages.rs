@@ -260,6 +260,31 @@ mod tests {
                 json!([1]),
                 "[array is too short: must have at least 2 elements but instance has 1 elements]",
             ),
+            (
+                json!({"minimum": 1, "exclusiveMinimum": true}),
+                json!(1),
+                "[numeric instance is not strictly greater than the required minimum 1]",
+            ),
+            (
+                json!({"maximum": 5, "exclusiveMaximum": true}),
+                json!(5),
+                "[numeric instance is not strictly lower than the required maximum 5]",
+            ),
+            (
+                json!({"maxItems": 1}),
+                json!([1, 2]),
+                "[array is too long: must have at most 1 elements but instance has 2 elements]",
+            ),
+            (
+                json!({"uniqueItems": true}),
+                json!([1, 1]),
+                "[array must not contain duplicate elements]",
+            ),
+            (
+                json!({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+                json!(true),
+                "[instance failed to match at least one required schema among 2]",
+            ),
         ];
         for (schema, body, want) in cases {
             assert_eq!(errors(schema.clone(), body), want, "{schema}");
