@@ -315,6 +315,8 @@ pub enum Piece {
     MessageString,
     /// `$context.error.responseType`.
     ResponseType,
+    /// `$context.error.validationErrorString` (request body validation's messages).
+    ValidationErrorString,
 }
 
 #[cfg(test)]

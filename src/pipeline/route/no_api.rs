@@ -124,6 +124,7 @@ mod tests {
                     router: Router::default(),
                     gateway_responses: Default::default(),
                     validators: Vec::new(),
+                    models: Box::default(),
                     settings: Default::default(),
                     methods: Vec::new(),
                 })
