@@ -293,3 +293,52 @@ fn a_template_that_does_not_parse_fails_the_import_with_its_location() {
         );
     });
 }
+
+#[test]
+fn gateway_responses_render_velocity_with_the_error() {
+    for_each_driver(|driver| {
+        let be = Backends::start();
+        let gw = Gateway::start(Opts::new(driver));
+        let mut d: Value = serde_json::from_str(&doc(&be)).unwrap();
+        d["x-amazon-apigateway-gateway-responses"] = json!({
+            "DEFAULT_4XX": {
+                "responseParameters": {
+                    "gatewayresponse.header.Access-Control-Allow-Origin": "'*'"
+                },
+                "responseTemplates": {"application/json": concat!(
+                    "{\"error\": $context.error.messageString, ",
+                    "\"type\": \"$context.error.responseType\"",
+                    "#if($context.error.responseType == 'UNSUPPORTED_MEDIA_TYPE'), ",
+                    "\"resource\": \"$context.resourcePath\", \"stage\": \"$stageVariables.env\"#end",
+                    ", \"id\": \"$input.params('id')\"}"
+                )}
+            }
+        });
+        let api = gw.import(&d.to_string());
+        gw.deploy(&api, "prod", &[("env", "staging")]);
+        // Routed: the method's context and parameters are there.
+        let r = gw.call_h(
+            &api,
+            "POST",
+            "/prod/pets/9",
+            &[("Content-Type", "text/csv")],
+            b"a,b",
+        );
+        assert_eq!(r.status, 415, "{}", r.text());
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            r.json(),
+            json!({"error": "Unsupported Media Type", "type": "UNSUPPORTED_MEDIA_TYPE",
+                   "resource": "/pets/{id}", "stage": "staging", "id": "9"})
+        );
+        // Not routed: only the error and the request id.
+        let r = gw.call(&api, "GET", "/prod/nowhere", b"");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            r.json(),
+            json!({"error": "Missing Authentication Token",
+                   "type": "MISSING_AUTHENTICATION_TOKEN", "id": ""})
+        );
+    });
+}

@@ -317,6 +317,8 @@ pub enum Piece {
     ResponseType,
     /// A template that needs the Velocity engine: the whole template, rendered per error.
     Vtl(std::sync::Arc<crate::deploy::snapshot::Velocity>),
+    /// `$context.error.validationErrorString` (request body validation's messages).
+    ValidationErrorString,
 }
 
 #[cfg(test)]

@@ -79,6 +79,54 @@ pub struct RequestValidation {
     /// Declared required parameters, in declaration order (checked when the validator has
     /// `validate_parameters`).
     pub required: Box<[RequiredParam]>,
+    /// The method's `requestModels`, resolved (checked when the validator has `validate_body`).
+    pub body: BodyModels,
+}
+
+/// Index into `StageRuntime::models` (= the model's position in the API's models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelIdx(pub u32);
+
+impl ModelIdx {
+    /// AWS's built-in `Empty` model (`{"type": "object"}`), which a body-validating method
+    /// with no `requestModels` at all validates against (LocalStack, checked against AWS).
+    pub const EMPTY: ModelIdx = ModelIdx(u32::MAX);
+}
+
+/// A method's `requestModels`: media type (lower case, without parameters) -> model, and the
+/// `$default` model for any other media type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyModels {
+    pub by_type: Box<[(Box<str>, ModelIdx)]>,
+    pub default: Option<ModelIdx>,
+}
+
+impl BodyModels {
+    /// The model for a request's `Content-Type` value (`None`: the header is absent, which AWS
+    /// treats as `application/json`): its media type matched case-insensitively with parameters
+    /// stripped, else `$default`, else none (the body is not validated, as on AWS). A method
+    /// without any model validates against `ModelIdx::EMPTY`.
+    pub fn select(&self, content_type: Option<&[u8]>) -> Option<ModelIdx> {
+        if self.by_type.is_empty() && self.default.is_none() {
+            return Some(ModelIdx::EMPTY);
+        }
+        let media = content_type.map_or(&b"application/json"[..], media_type);
+        self.by_type
+            .iter()
+            .find(|(t, _)| t.as_bytes().eq_ignore_ascii_case(media))
+            .map(|(_, m)| *m)
+            .or(self.default)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = ModelIdx> + '_ {
+        self.by_type.iter().map(|(_, m)| *m).chain(self.default)
+    }
+}
+
+/// `Application/JSON; charset=utf-8` -> `Application/JSON` (parameters and spaces dropped).
+pub fn media_type(v: &[u8]) -> &[u8] {
+    let end = v.iter().position(|&b| b == b';').unwrap_or(v.len());
+    v[..end].trim_ascii()
 }
 
 /// The stage's `methodSettings` for one method: its own entry (`~1pets/GET`) member by member,
@@ -162,4 +210,35 @@ pub struct StageSettings {
     /// `cacheClusterSize` in MiB (`0.5` GB -> 512); `None` when not set.
     pub cache_cluster_mib: Option<u32>,
     pub tracing_enabled: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_models_select_by_media_type_then_default() {
+        let m = BodyModels {
+            by_type: vec![
+                ("application/json".into(), ModelIdx(0)),
+                ("application/xml".into(), ModelIdx(1)),
+            ]
+            .into(),
+            default: Some(ModelIdx(2)),
+        };
+        let cases: [(Option<&[u8]>, Option<u32>); 6] = [
+            (None, Some(0)),
+            (Some(b"application/json"), Some(0)),
+            (Some(b"Application/JSON; charset=UTF-8"), Some(0)),
+            (Some(b"  application/xml  "), Some(1)),
+            (Some(b"text/plain"), Some(2)),
+            (Some(b""), Some(2)),
+        ];
+        for (ct, want) in cases {
+            assert_eq!(m.select(ct), want.map(ModelIdx), "{ct:?}");
+        }
+        let no_default = BodyModels { default: None, ..m };
+        assert_eq!(no_default.select(Some(b"text/plain")), None);
+        assert_eq!(BodyModels::default().select(None), Some(ModelIdx::EMPTY));
+    }
 }

@@ -109,6 +109,9 @@ pub struct StageRuntime {
     pub gateway_responses: GatewayResponses,
     /// The deployed API's request validators; `RequestValidation::validator` indexes it.
     pub validators: Vec<ValidatorRuntime>,
+    /// The deployed API's models compiled for body validation (`ModelIdx` indexes it); `None`
+    /// for a model no body-validating method uses.
+    pub models: Box<[Option<crate::deploy::compile::models::CompiledModel>]>,
     pub settings: StageSettings,
     /// The stage's variables, for `$stageVariables` in mapping templates (mappings and URIs have
     /// them substituted at compile time).

@@ -45,6 +45,11 @@ pub enum Reject {
     MissingRequiredParameters { missing: u64 },
     /// BAD_REQUEST_BODY: a request template reads the body as JSON and it is not JSON.
     UnparsableBody,
+    /// BAD_REQUEST_BODY from the request validator: the body is not valid for `model` (the
+    /// renderer writes `$context.error.validationErrorString` from it).
+    InvalidBody {
+        model: crate::deploy::policy::ModelIdx,
+    },
     /// BAD_REQUEST_PARAMETERS: a request value that cannot be mapped where the API puts it.
     BadRequestParameters { message: &'static str },
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
@@ -112,6 +117,10 @@ impl Reject {
                 missing_params: missing,
                 ..of(ResponseType::BadRequestParameters)
             },
+            Reject::InvalidBody { model } => GatewayError {
+                body_model: Some(model),
+                ..of(ResponseType::BadRequestBody)
+            },
             Reject::BadRequestParameters { message } => GatewayError {
                 message: Some(message),
                 ..of(ResponseType::BadRequestParameters)
@@ -132,6 +141,7 @@ impl Reject {
                     message: Some(message),
                     error_type: None,
                     missing_params: 0,
+                    body_model: None,
                 }
             }
         }

@@ -4,7 +4,7 @@
 //!
 //! Templates are the seam for the VTL engine: the references API Gateway's own default body and
 //! typical CORS/error bodies use (`$context.error.messageString`, `$context.error.message`,
-//! `$context.error.responseType`, `$context.requestId`, `$stageVariables.NAME`, ...) are
+//! `$context.error.responseType`, `$context.error.validationErrorString`, `$context.requestId`, `$stageVariables.NAME`, ...) are
 //! substituted by the renderer; any other Velocity is refused here, like mapping templates.
 
 use super::locate::Locate;
@@ -284,6 +284,7 @@ fn reference(name: &str, scope: Scope<'_>) -> Result<Option<Piece>, String> {
         "error.message" => Piece::Message,
         "error.messageString" => Piece::MessageString,
         "error.responseType" => Piece::ResponseType,
+        "error.validationErrorString" => Piece::ValidationErrorString,
         "extendedRequestId" => Piece::Value(ValueSource::Context(ContextVar::RequestId)),
         _ => match parse_source(&format!("context.{ctx}")) {
             Ok(Source::Context(c)) => Piece::Value(scope.context(c)),

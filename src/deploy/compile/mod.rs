@@ -11,6 +11,7 @@
 pub mod gateway;
 mod locate;
 mod method;
+pub mod models;
 pub mod params;
 mod policy;
 pub mod settings;
@@ -128,6 +129,7 @@ fn compile_stage_with(
             return Err(problems);
         }
     };
+    let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
             stage,
@@ -149,6 +151,7 @@ fn compile_stage_with(
         methods,
         gateway_responses,
         validators: policy::validator_table(api),
+        models,
         settings: stage_settings,
         variables: stage
             .variables
@@ -156,6 +159,23 @@ fn compile_stage_with(
             .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
             .collect(),
     })
+}
+
+/// Every model a method whose validator checks bodies selects by content type.
+fn body_models_used(
+    api: &RestApi,
+    methods: &[MethodRuntime],
+) -> std::collections::BTreeSet<crate::deploy::policy::ModelIdx> {
+    methods
+        .iter()
+        .filter(|m| {
+            m.validation
+                .validator
+                .is_some_and(|v| api.request_validators[v.0 as usize].validate_request_body)
+        })
+        .flat_map(|m| m.validation.body.all())
+        .filter(|m| *m != crate::deploy::policy::ModelIdx::EMPTY)
+        .collect()
 }
 
 /// Runs `methods` and compiles the gateway responses; fails with both sets of problems.

@@ -8,8 +8,8 @@
 use super::method::Site;
 use crate::deploy::model::{Method, RestApi};
 use crate::deploy::policy::{
-    ApiKeySource, AuthorizationPlan, KeyRequirement, ParamLocation, RequestValidation,
-    RequiredParam, ValidatorIdx, ValidatorRuntime,
+    media_type, ApiKeySource, AuthorizationPlan, BodyModels, KeyRequirement, ModelIdx,
+    ParamLocation, RequestValidation, RequiredParam, ValidatorIdx, ValidatorRuntime,
 };
 use crate::deploy::problem::Problems;
 
@@ -148,9 +148,56 @@ fn request_validation(
         .filter(|(_, &required)| required)
         .filter_map(|(key, _)| required_param(key))
         .collect();
+    let validates_body =
+        validator.is_some_and(|v| api.request_validators[v.0 as usize].validate_request_body);
+    let body = body_models(api, site, m, validates_body, problems)?;
     Some(RequestValidation {
         validator,
         required,
+        body,
+    })
+}
+
+/// Resolves `requestModels` by name. A missing model only matters (and is refused) when the
+/// method's validator checks bodies: otherwise the models are documentation.
+fn body_models(
+    api: &RestApi,
+    site: &Site<'_>,
+    m: &Method,
+    validates_body: bool,
+    problems: &mut Problems,
+) -> Option<BodyModels> {
+    let mut by_type = Vec::new();
+    let mut default = None;
+    let mut ok = true;
+    for (content_type, name) in &m.request_models {
+        let Some(i) = api.models.iter().position(|x| &x.name == name) else {
+            if validates_body {
+                problems.push(
+                    crate::deploy::problem::join(
+                        &(site.loc.method(site.res, site.method) + "/requestModels"),
+                        content_type,
+                    ),
+                    method_msg(
+                        site,
+                        format_args!("Invalid model identifier specified: {name}"),
+                    ),
+                );
+                ok = false;
+            }
+            continue;
+        };
+        let idx = ModelIdx(i as u32);
+        if content_type == "$default" {
+            default = Some(idx);
+        } else {
+            let media = String::from_utf8_lossy(media_type(content_type.as_bytes()));
+            by_type.push((media.to_ascii_lowercase().into_boxed_str(), idx));
+        }
+    }
+    ok.then(|| BodyModels {
+        by_type: by_type.into(),
+        default,
     })
 }
 

@@ -32,6 +32,9 @@ pub struct GatewayError {
     /// Set by the request validator: which required parameters are missing. The message is then
     /// `"{message}: [a, b]"`, the names read from the routed method.
     pub missing_params: u64,
+    /// Set by the body validator: the model the body failed, from which
+    /// `$context.error.validationErrorString` is written.
+    pub body_model: Option<crate::deploy::policy::ModelIdx>,
 }
 
 impl GatewayError {
@@ -44,6 +47,7 @@ impl GatewayError {
             message: d.message,
             error_type: d.error_type,
             missing_params: 0,
+            body_model: None,
         }
     }
 }
@@ -194,12 +198,20 @@ fn write_message(err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// `$context.error.validationErrorString`: empty unless the body validator refused the request.
+fn write_validation_error_string(err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
+    if let (Some(model), Some(x)) = (err.body_model, site.routed) {
+        crate::pipeline::validate::write_validation_error_string(x, model, out);
+    }
+}
+
 fn write_piece(p: &Piece, err: &GatewayError, site: &ErrorSite<'_>, out: &mut Vec<u8>) {
     match p {
         Piece::Text(t) => out.extend_from_slice(t.as_bytes()),
         Piece::Message => write_message(err, site, out),
         Piece::MessageString => write_message_string(err, site, out),
         Piece::ResponseType => out.extend_from_slice(err.response_type.name().as_bytes()),
+        Piece::ValidationErrorString => write_validation_error_string(err, site, out),
         Piece::Value(src) => {
             write_value(src, site, out);
         }
@@ -222,7 +234,10 @@ fn write_velocity(t: &Velocity, err: &GatewayError, site: &ErrorSite<'_>, out: &
             text(&|v| write_message_string(err, site, v)),
         ),
         ("responseType".into(), Value::str(err.response_type.name())),
-        ("validationErrorString".into(), Value::str("")),
+        (
+            "validationErrorString".into(),
+            text(&|v| write_validation_error_string(err, site, v)),
+        ),
     ]);
     let env = GatewayEnv::new(site, t, error);
     let mark = out.len();

@@ -125,6 +125,7 @@ mod tests {
                     gateway_responses: Default::default(),
                     validators: Vec::new(),
                     variables: Vec::new(),
+                    models: Box::default(),
                     settings: Default::default(),
                     methods: Vec::new(),
                 })

@@ -151,7 +151,10 @@ fn template_references() {
         ("#set($x = 1)$x", Err("engine")),
         ("$context.error.message #if(true)x#end", Err("engine")),
         ("$context.authorizer.principalId", Err("not supported")),
-        ("$context.error.validationErrorString", Err("not supported")),
+        (
+            "$context.error.validationErrorString",
+            Ok(vec![Piece::ValidationErrorString]),
+        ),
     ];
     for (src, want) in cases {
         match (compile_body(src, s), want) {

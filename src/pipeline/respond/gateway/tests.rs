@@ -167,6 +167,7 @@ fn customisations_apply_by_type_then_family() {
         message: Some("Request Header Fields Too Large"),
         error_type: None,
         missing_params: 0,
+        body_model: None,
     };
     // (error, status, Access-Control-Allow-Origin, X-Own)
     let cases = [
