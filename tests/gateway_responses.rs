@@ -311,25 +311,33 @@ fn default_4xx_cors_header_applies_until_a_type_is_customised_and_redeployed() {
 }
 
 #[test]
-fn velocity_in_a_gateway_response_template_is_refused_with_a_clear_message() {
+fn velocity_gateway_templates_are_accepted_and_syntax_errors_refused_with_a_pointer() {
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver));
         let be = Backends::start();
         let api = gw.import(&doc(&be, Value::Null));
-        let body = json!({"responseTemplates":
-            {"application/json": "#if($context.error.message)x#end"}});
-        let r = gw.admin(
-            "PUT",
-            &format!("/restapis/{api}/gatewayresponses/DEFAULT_5XX"),
-            body.to_string().as_bytes(),
-        );
-        // Refused as soon as the API is checked, as mapping templates are.
+        let put = |template: &str| {
+            let body = json!({"responseTemplates": {"application/json": template}});
+            gw.admin(
+                "PUT",
+                &format!("/restapis/{api}/gatewayresponses/DEFAULT_5XX"),
+                body.to_string().as_bytes(),
+            )
+        };
+        let r = put("#if($context.error.message)x#end");
+        assert_eq!(r.status, 201, "{}", r.text());
+        // A template that does not parse is refused as soon as the API is checked.
+        let r = put("#if($context.error.message)x");
         assert_eq!(r.status, 400, "{}", r.text());
-        assert!(message(&r).contains("template engine"), "{}", r.text());
+        assert!(
+            message(&r).contains("Invalid mapping template specified"),
+            "{}",
+            r.text()
+        );
         // And an import carrying one is refused with a pointer to it.
         let d = doc(
             &be,
-            json!({"DEFAULT_5XX": {"responseTemplates": {"application/json": "$input.body"}}}),
+            json!({"DEFAULT_5XX": {"responseTemplates": {"application/json": "#foreach($x in [1])"}}}),
         );
         let r = gw.admin("POST", "/restapis?mode=import", d.as_bytes());
         assert_eq!(r.status, 400, "{}", r.text());
