@@ -659,3 +659,99 @@ fn aws_cli_export_reimports_into_the_identical_api() {
         }
     }
 }
+
+#[test]
+fn aws_cli_builds_a_templated_mock_method_that_serves() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let api = aws.run(&["create-rest-api", "--name", "templated"]);
+        let id = api["id"].as_str().unwrap().to_string();
+        let root = aws.run(&["get-resources", "--rest-api-id", &id])["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = aws.run(&[
+            "create-resource",
+            "--rest-api-id",
+            &id,
+            "--parent-id",
+            &root,
+            "--path-part",
+            "pets",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let on = |extra: &[&str]| {
+            let mut args = vec![
+                "--rest-api-id",
+                &id,
+                "--resource-id",
+                &res,
+                "--http-method",
+                "GET",
+            ];
+            args.extend_from_slice(extra);
+            args.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+        };
+        let run = |cmd: &str, extra: &[&str]| {
+            let mut args = vec![cmd.to_string()];
+            args.extend(on(extra));
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            aws.run(&refs)
+        };
+        run("put-method", &["--authorization-type", "NONE"]);
+        run(
+            "put-integration",
+            &[
+                "--type",
+                "MOCK",
+                "--request-templates",
+                r##"{"application/json": "#if($input.params('name') == 'none'){\"statusCode\": 404}#else{\"statusCode\": 200}#end"}"##,
+            ],
+        );
+        for status in ["200", "404"] {
+            run("put-method-response", &["--status-code", status]);
+        }
+        run(
+            "put-integration-response",
+            &[
+                "--status-code",
+                "200",
+                "--response-templates",
+                r##"{"application/json": "#set($n = $input.params('name')){\"hello\": \"$n.toUpperCase()\", \"stage\": \"$context.stage\"}"}"##,
+            ],
+        );
+        run(
+            "put-integration-response",
+            &[
+                "--status-code",
+                "404",
+                "--selection-pattern",
+                "404",
+                "--response-templates",
+                r#"{"application/json": "{\"message\": \"no such pet\"}"}"#,
+            ],
+        );
+        aws.run(&[
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+        ]);
+        let r = gw.call(&id, "GET", "/prod/pets?name=rex", b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            r.json(),
+            serde_json::json!({"hello": "REX", "stage": "prod"})
+        );
+        let r = gw.call(&id, "GET", "/prod/pets?name=none", b"");
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert_eq!(r.json(), serde_json::json!({"message": "no such pet"}));
+    });
+}
