@@ -449,14 +449,20 @@ impl<'p> St<'p, '_> {
             "input" => match parts.first() {
                 Some(Part::Call(m, args)) => {
                     let a = match args.first() {
-                        Some(e) => Some(self.eval(e)?.to_text()),
+                        Some(e) => Some(self.eval(e)?),
                         None => None,
                     };
                     parts = &parts[1..];
-                    match (m.as_str(), a) {
-                        ("json", Some(p)) => self.env.json(&p),
-                        ("path", Some(p)) => self.env.path(&p),
-                        ("params", a) => self.env.params(a.as_deref()),
+                    // A string argument is passed as is; others by their `toString`.
+                    let text = match &a {
+                        Some(Value::Str(s)) => Some(std::borrow::Cow::Borrowed(&**s)),
+                        Some(v) => Some(std::borrow::Cow::Owned(v.to_text())),
+                        None => None,
+                    };
+                    match (m.as_str(), text.as_deref()) {
+                        ("json", Some(p)) => self.env.json(p),
+                        ("path", Some(p)) => self.env.path(p),
+                        ("params", a) => self.env.params(a),
                         _ => return Ok(None),
                     }
                 }
@@ -590,7 +596,7 @@ impl<'p> St<'p, '_> {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::str(s),
+            Expr::Str(s) => Value::Str(s.clone()),
             Expr::Interp(ns, s) => {
                 let mut b = Vec::new();
                 self.nodes(ns, s, &mut b)?;
