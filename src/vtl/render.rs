@@ -27,6 +27,12 @@ pub trait Env {
     fn params(&self, name: Option<&str>) -> Value;
     /// `$context` / `$stageVariables` / `$util`-free roots, by name.
     fn root(&self, name: &str) -> Option<Value>;
+    /// `$name.prop` on a root (`$context.requestId`): an `Env` that keeps its roots may answer
+    /// the one field without building the whole map per reference. The default goes through
+    /// `root`; only map roots have fields.
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+        self.root(name)?.map_get(prop).cloned()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -535,9 +541,18 @@ impl<'p> St<'p, '_> {
                 } else {
                     match self.vars.get(n) {
                         Some(v) => v.clone(),
-                        None => match self.env.root(n) {
-                            Some(v) => v,
-                            None => return Ok(None),
+                        None => match parts.first() {
+                            Some(Part::Prop(p)) => {
+                                parts = &parts[1..];
+                                match self.env.root_prop(n, p) {
+                                    Some(v) => v,
+                                    None => return Ok(None),
+                                }
+                            }
+                            _ => match self.env.root(n) {
+                                Some(v) => v,
+                                None => return Ok(None),
+                            },
                         },
                     }
                 }
