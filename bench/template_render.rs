@@ -89,6 +89,11 @@ impl Env for JsonEnv {
     fn root(&self, name: &str) -> Option<Value> {
         (name == "context").then(|| self.context.clone())
     }
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+        (name == "context")
+            .then(|| self.context.map_get(prop).cloned())
+            .flatten()
+    }
 }
 
 const REQUEST: &str = r#"#set($inputRoot = $input.path('$'))

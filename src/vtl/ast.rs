@@ -59,8 +59,9 @@ pub enum Expr {
     Bool(bool),
     Int(i64),
     Float(f64),
-    /// Single-quoted: literal.
-    Str(String),
+    /// Single-quoted (or double-quoted without references): literal, shared so evaluating it
+    /// allocates nothing.
+    Str(std::rc::Rc<str>),
     /// Double-quoted: interpolated at render time.
     Interp(Vec<Node>, String),
     List(Vec<Expr>),

@@ -161,12 +161,12 @@ impl P<'_> {
                 let body = String::from_utf8_lossy(&self.s[st..st + e]).into_owned();
                 self.i = st + e + 1;
                 if c == b'\'' || !body.contains(['$', '#']) {
-                    Ok(Some(Expr::Str(body)))
+                    Ok(Some(Expr::Str(body.into())))
                 } else {
                     let nodes = parse_interp(&body)?;
                     // `"$.a"` holds a `$` but no reference: it is a plain literal.
                     if matches!(nodes[..], [Node::Text(0, e)] if e == body.len()) {
-                        return Ok(Some(Expr::Str(body)));
+                        return Ok(Some(Expr::Str(body.into())));
                     }
                     Ok(Some(Expr::Interp(nodes, body)))
                 }

@@ -49,7 +49,7 @@ fn paths_ref<'a>(r: &'a Ref, out: &mut Vec<&'a str>) {
     if r.name == "input" {
         if let Some(Part::Call(m, args)) = r.parts.first() {
             if let ("json" | "path", [Expr::Str(p)]) = (m.as_str(), &args[..]) {
-                if !out.contains(&p.as_str()) {
+                if !out.contains(&&**p) {
                     out.push(p);
                 }
             }

@@ -27,6 +27,12 @@ pub trait Env {
     fn params(&self, name: Option<&str>) -> Value;
     /// `$context` / `$stageVariables` / `$util`-free roots, by name.
     fn root(&self, name: &str) -> Option<Value>;
+    /// `$name.prop` on a root (`$context.requestId`): an `Env` that keeps its roots may answer
+    /// the one field without building the whole map per reference. The default goes through
+    /// `root`; only map roots have fields.
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+        self.root(name)?.map_get(prop).cloned()
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -449,14 +455,20 @@ impl<'p> St<'p, '_> {
             "input" => match parts.first() {
                 Some(Part::Call(m, args)) => {
                     let a = match args.first() {
-                        Some(e) => Some(self.eval(e)?.to_text()),
+                        Some(e) => Some(self.eval(e)?),
                         None => None,
                     };
                     parts = &parts[1..];
-                    match (m.as_str(), a) {
-                        ("json", Some(p)) => self.env.json(&p),
-                        ("path", Some(p)) => self.env.path(&p),
-                        ("params", a) => self.env.params(a.as_deref()),
+                    // A string argument is passed as is; others by their `toString`.
+                    let text = match &a {
+                        Some(Value::Str(s)) => Some(std::borrow::Cow::Borrowed(&**s)),
+                        Some(v) => Some(std::borrow::Cow::Owned(v.to_text())),
+                        None => None,
+                    };
+                    match (m.as_str(), text.as_deref()) {
+                        ("json", Some(p)) => self.env.json(p),
+                        ("path", Some(p)) => self.env.path(p),
+                        ("params", a) => self.env.params(a),
                         _ => return Ok(None),
                     }
                 }
@@ -529,9 +541,18 @@ impl<'p> St<'p, '_> {
                 } else {
                     match self.vars.get(n) {
                         Some(v) => v.clone(),
-                        None => match self.env.root(n) {
-                            Some(v) => v,
-                            None => return Ok(None),
+                        None => match parts.first() {
+                            Some(Part::Prop(p)) => {
+                                parts = &parts[1..];
+                                match self.env.root_prop(n, p) {
+                                    Some(v) => v,
+                                    None => return Ok(None),
+                                }
+                            }
+                            _ => match self.env.root(n) {
+                                Some(v) => v,
+                                None => return Ok(None),
+                            },
                         },
                     }
                 }
@@ -590,7 +611,7 @@ impl<'p> St<'p, '_> {
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(i) => Value::Int(*i),
             Expr::Float(f) => Value::Float(*f),
-            Expr::Str(s) => Value::str(s),
+            Expr::Str(s) => Value::Str(s.clone()),
             Expr::Interp(ns, s) => {
                 let mut b = Vec::new();
                 self.nodes(ns, s, &mut b)?;

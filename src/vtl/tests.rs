@@ -110,6 +110,8 @@ const B: &str = r#"{"name":"Rex","price":12.5,"n":3,"tags":["a","b"],"pet":{"typ
 const GOLDEN: &[(&str, &str)] = &[
     // plain text and references
     ("hello", "hello"),
+    // An undefined reference prints its source text (AWS's documented behaviour, and Velocity
+    // 1.7's); `$!x` prints nothing.
     ("$x", "$x"),
     ("$!x", ""),
     ("${x}", "${x}"),
@@ -144,6 +146,8 @@ const GOLDEN: &[(&str, &str)] = &[
     ("#set($m = {'a': 1, 'b': 2})$m.keySet() #foreach($e in $m.entrySet())$e.key=$e.value;#end", "[a, b] a=1;b=2;"),
     ("#set($l = [])$l.add(1)$l.add(2)$l $l.isEmpty() $l.contains(2)", "truetrue[1, 2] false true"),
     // #set semantics
+    // Velocity 1.7 (directive.set.null.allowed=false) keeps the old value on a null #set;
+    // engines that assign null instead (velocityjs does) print `$x` here. AWS runs 1.7.
     ("#set($x = 1)#set($x = $y)$x", "1"),
     ("#set($a = 'A')#set($s = \"x${a}y $a\")$s", "xAy A"),
     ("#set($s = 'x${a}y')$s", "x${a}y"),
