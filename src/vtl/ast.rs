@@ -60,8 +60,8 @@ pub enum Expr {
     Int(i64),
     Float(f64),
     /// Single-quoted (or double-quoted without references): literal, shared so evaluating it
-    /// allocates nothing.
-    Str(std::rc::Rc<str>),
+    /// allocates nothing. `Arc`, not `Rc`: compiled programs live in snapshots every worker reads.
+    Str(std::sync::Arc<str>),
     /// Double-quoted: interpolated at render time.
     Interp(Vec<Node>, String),
     List(Vec<Expr>),

@@ -2,7 +2,7 @@
 //! Unknown methods (or wrong argument types) yield `None`, so the reference prints literally
 //! as Velocity does for a failed invocation.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::value::{equals, Value};
 
@@ -74,7 +74,7 @@ fn int(v: &Value) -> Option<i64> {
 }
 
 /// Java String methods; indices are in UTF-16 units in Java, chars here (equal for BMP text).
-fn string(s: &Rc<str>, name: &str, args: &[Value]) -> Option<Value> {
+fn string(s: &Arc<str>, name: &str, args: &[Value]) -> Option<Value> {
     let chars = || s.chars().collect::<Vec<char>>();
     Some(match (name, args) {
         ("length", []) => Value::Int(s.chars().count() as i64),

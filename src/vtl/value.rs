@@ -1,7 +1,7 @@
 //! Runtime values with Java semantics: Integer/Long/Double arithmetic, Java-style `toString`,
 //! ordered maps (insertion order, as AWS's LinkedHashMap-backed JSON maps print).
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -9,14 +9,14 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    Str(Arc<str>),
     List(Vec<Value>),
     Map(Vec<(String, Value)>),
 }
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Rc::from(s))
+        Value::Str(Arc::from(s))
     }
     /// Velocity truthiness: null and false are false, everything else true.
     pub fn truthy(&self) -> bool {

@@ -43,6 +43,10 @@ impl<'a, 'x> TemplateEnv<'a, 'x> {
         }
     }
 
+    fn context(&self) -> &Value {
+        self.context.get_or_init(|| context::context(self.x))
+    }
+
     fn select<T>(&self, path: &str, f: impl FnOnce(Found<'_>) -> T) -> Option<T> {
         let Some(doc) = self.json else {
             self.bad_json.set(true);
@@ -153,13 +157,18 @@ impl Env for TemplateEnv<'_, '_> {
         }
     }
 
+    /// `$context.x` reads the one field from the map built once per render, instead of copying
+    /// the whole map per reference.
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+        match name {
+            "context" => self.context().map_get(prop).cloned(),
+            _ => self.root(name)?.map_get(prop).cloned(),
+        }
+    }
+
     fn root(&self, name: &str) -> Option<Value> {
         match name {
-            "context" => Some(
-                self.context
-                    .get_or_init(|| context::context(self.x))
-                    .clone(),
-            ),
+            "context" => Some(self.context().clone()),
             "stageVariables" => Some(Value::Map(
                 self.x
                     .stage()

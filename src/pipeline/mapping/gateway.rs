@@ -47,6 +47,14 @@ impl Env for GatewayEnv<'_, '_> {
             None => Value::Map(Vec::new()),
         }
     }
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+        match (name, prop, &self.routed) {
+            ("context", "error", _) => Some(self.error.clone()),
+            (_, _, Some(e)) => e.root_prop(name, prop),
+            _ => self.root(name)?.map_get(prop).cloned(),
+        }
+    }
+
     fn root(&self, name: &str) -> Option<Value> {
         let routed = self.routed.as_ref().and_then(|e| e.root(name));
         if name != "context" {
