@@ -203,6 +203,8 @@ pub struct IntegrationRuntime {
     /// Set when the method compiled but cannot be called on this stage (a stage variable the
     /// integration URI needs is missing): each call answers 500 and logs this, as AWS does.
     pub config_error: Option<Box<str>>,
+    /// Binary media types, compression and the request's `contentHandling`.
+    pub content: crate::pipeline::content::ContentPlan,
 }
 
 #[derive(Debug)]
@@ -273,6 +275,8 @@ pub struct IntegrationResponseRuntime {
     /// The template used when the client's `Accept` names none of them: `application/json`,
     /// else the first (API Gateway's order), chosen at compile time.
     pub default_template: Option<usize>,
+    /// The response's `contentHandling` (see `pipeline::content::binary`).
+    pub content_handling: crate::pipeline::content::ContentHandling,
 }
 
 /// A compiled mapping template. This is the seam for the VTL engine (its own issue): until it

@@ -239,7 +239,7 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
             content_type,
             template_body,
             integration,
-        }) => mapped(x.req, resp, content_type, template_body, integration, wbuf),
+        }) => mapped(x, resp, content_type, template_body, integration, wbuf),
         Ok(Reply::Proxied(integration)) => proxied(x, integration, wbuf),
         Err(r) => reject(x.req, Scope::Routed(x), wbuf, r),
     };
@@ -250,7 +250,7 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
 /// A non-proxy method response: the mapped status and headers, the template's body (or the
 /// integration body). A mapped `Content-Type` replaces the template's.
 fn mapped(
-    req: &Request<'_>,
+    x: &Exchange<'_>,
     resp: &IntegrationResponseRuntime,
     template_type: &[u8],
     template_body: Option<&[u8]>,
@@ -276,6 +276,12 @@ fn mapped(
         (Body::InHand(b, _), None) => b,
         (Body::Stream(_), None) => &[],
     };
+    let req = x.req;
+    let templated = template_body.is_some();
+    let body = match super::content::method_response_body(x, resp, &integration, templated, body) {
+        Ok(b) => b,
+        Err(r) => return reject(req, Scope::Routed(x), wbuf, r),
+    };
     let mut outcome = fixed(
         req,
         wbuf,
@@ -287,8 +293,9 @@ fn mapped(
                     response::header(w, name.as_bytes(), v);
                 }
             }
+            body.write_headers(w);
         },
-        body,
+        &body.body,
     );
     // The backend connection goes back through the relay, which finds nothing left to send.
     let stream = match integration.body {

@@ -133,7 +133,12 @@ pub fn request(x: &mut Exchange<'_>, out: &mut Vec<u8>, max_head: usize) -> Resu
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let sel = request_body(x.req, integ)?;
             x.request_template = sel.template;
-            build_request(x, up, false, sel.body, sel.content_type, max_head, out)?;
+            // contentHandling converts the payload only where no template rewrote it.
+            let body = match sel.template {
+                None => super::content::integration_body(x, sel.body)?,
+                Some(_) => super::content::Payload::Same(sel.body),
+            };
+            build_request(x, up, false, &body, sel.content_type, max_head, out)?;
         }
     }
     Ok(())
@@ -240,7 +245,10 @@ fn build_request(
     write_host(x, integ, up, out)?;
     if proxy {
         for (n, v) in ex.head.headers(ex.buf) {
-            if shadows_gateway_header(integ, n) || listed_in_connection(ex, n) {
+            if shadows_gateway_header(integ, n)
+                || listed_in_connection(ex, n)
+                || super::content::drops_forwarded_header(x, n)
+            {
                 continue;
             }
             response::header(out, n, v);
