@@ -1,4 +1,5 @@
-//! `binaryMediaTypes` compiled into matchers: `*/*`, `type/*` and exact media types, compared
+//! `binaryMediaTypes` compiled into matchers: `*/*`, a trailing wildcard (`image/*`,
+//! `application/octet-*`) and exact media types, compared
 //! ASCII case-insensitively on the media type alone (parameters such as `; charset=` ignored),
 //! as API Gateway compares them.
 //!
@@ -9,7 +10,8 @@
 pub struct MediaTypes {
     /// `*/*` is listed: every payload that has a media type is binary.
     any: bool,
-    /// `type/*` patterns, stored as `type/` (lower case).
+    /// Patterns ending in `*` (`image/*`, `application/vnd.*`), stored without it (lower
+    /// case): the wildcard stands for one or more characters.
     prefixes: Vec<Box<[u8]>>,
     /// Exact media types (lower case).
     exact: Vec<Box<[u8]>>,
@@ -30,7 +32,7 @@ impl MediaTypes {
             let p = pattern.as_ref().trim().to_ascii_lowercase();
             if p == "*/*" {
                 out.any = true;
-            } else if let Some(prefix) = p.strip_suffix('*').filter(|s| s.ends_with('/')) {
+            } else if let Some(prefix) = p.strip_suffix('*').filter(|s| !s.contains('*')) {
                 out.prefixes.push(prefix.as_bytes().into());
             } else if !p.is_empty() {
                 out.exact.push(p.into_bytes().into());
@@ -71,7 +73,9 @@ mod tests {
 
     #[test]
     fn exact_wildcard_and_any_match_case_insensitively() {
-        let m = MediaTypes::compile(&["image/png", "Application/*"]);
+        let m = MediaTypes::compile(&["image/png", "Application/*", "text/x-*"]);
+        assert!(m.matches(Some(b"text/x-bin")));
+        assert!(!m.matches(Some(b"text/x-")));
         assert!(m.matches(Some(b"image/png")));
         assert!(m.matches(Some(b"IMAGE/PNG; charset=binary")));
         assert!(m.matches(Some(b"application/octet-stream")));
