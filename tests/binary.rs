@@ -1,8 +1,8 @@
 //! Binary payloads and compression against the real binary: `binaryMediaTypes` with HTTP_PROXY
 //! and HTTP integrations (bytes with NUL and high bytes unchanged), `contentHandling`
 //! CONVERT_TO_TEXT / CONVERT_TO_BINARY on requests and responses, `minimumCompressionSize`
-//! (gzip and deflate responses above the threshold, none below it or when the client's first
-//! choice is unsupported), and compressed request bodies (decoded before the backend, 400 for a
+//! (gzip and deflate responses above the threshold, MOCK, HTTP and HTTP_PROXY, none below it or
+//! when the client's first choice is unsupported), and compressed request bodies (decoded before the backend, 400 for a
 //! corrupt stream, 413 when decoded past the body limit). Each test runs on both drivers.
 
 mod common;
@@ -346,6 +346,38 @@ fn responses_at_or_over_the_minimum_size_are_compressed() {
         );
         assert_eq!(r.header("content-encoding"), None);
         assert_eq!(r.text(), "{\"ok\":true}");
+
+        // HTTP_PROXY: a backend body of known length is compressed too; a small one is not.
+        let text = b"{\"k\":\"value\"}".repeat(100);
+        let r = gw.call_h(
+            &api,
+            "POST",
+            "/prod/proxy",
+            &[
+                ("Content-Type", "application/json"),
+                ("Accept-Encoding", "gzip"),
+            ],
+            &text,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+        assert_eq!(
+            r.header("x-seen-length"),
+            Some(text.len().to_string().as_str())
+        );
+        assert_eq!(gunzip(&r.body), text);
+        let r = gw.call_h(
+            &api,
+            "POST",
+            "/prod/proxy",
+            &[
+                ("Content-Type", "application/json"),
+                ("Accept-Encoding", "gzip"),
+            ],
+            b"{}",
+        );
+        assert_eq!(r.header("content-encoding"), None);
+        assert_eq!(r.body, b"{}");
 
         // Binary conversion first, then compression.
         let png = png().repeat(8);

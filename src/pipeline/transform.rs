@@ -348,7 +348,18 @@ pub async fn response<'b>(
 ) -> Result<Reply<'b>, Reject> {
     let integ = x.integration();
     let resp = match integ.kind {
-        IntegrationKind::HttpProxy => return Ok(Reply::Proxied(integrated)),
+        IntegrationKind::HttpProxy => {
+            // Compression needs the whole body (see `content::compresses_proxied`).
+            if super::content::compresses_proxied(x, &integrated, max_body) {
+                if let Body::Stream(mut stream) = integrated.body {
+                    if let Err(e) = stream.collect(max_body, ubuf).await {
+                        return Err(Reject::from(&e));
+                    }
+                    integrated.body = Body::InHand(ubuf, Some(stream));
+                }
+            }
+            return Ok(Reply::Proxied(integrated));
+        }
         IntegrationKind::Mock if integrated.status == 0 => {
             // No statusCode from the request template: the default response.
             integ.default_response.map(|i| &integ.responses[i])

@@ -194,6 +194,52 @@ pub fn integration_body<'a>(x: &Exchange<'_>, body: &'a [u8]) -> Result<Payload<
     )
 }
 
+/// Hook in transform response (HTTP_PROXY): whether the backend's response is to be read whole
+/// and compressed. Only a body of known length (`Content-Length`) between the threshold and the
+/// gateway's body limit, not already encoded, to a client that accepts gzip or deflate; a
+/// chunked or until-close body streams through uncompressed (API Gateway buffers every response;
+/// Tollgate streams those, and compressing a stream would need a streaming encoder per
+/// connection, left for later).
+pub fn compresses_proxied(
+    x: &Exchange<'_>,
+    integration: &IntegrationResponse<'_>,
+    max_body: usize,
+) -> bool {
+    let Some(min) = x.integration().content.min_compression else {
+        return false;
+    };
+    let super::Body::Stream(stream) = &integration.body else {
+        return false;
+    };
+    let crate::http::Framing::ContentLength(n) = stream.framing() else {
+        return false;
+    };
+    n >= u64::from(min)
+        && n <= max_body as u64
+        && !x.req.is_head()
+        && !matches!(integration.status, 204 | 304)
+        && integration.header(b"content-encoding").is_none()
+        && compress::negotiate(x.req.header(b"accept-encoding")).is_some()
+}
+
+/// Hook in respond (HTTP_PROXY, after `compresses_proxied`): the backend's body compressed.
+pub fn proxied_body<'b>(x: &Exchange<'_>, body: &'b [u8]) -> Encoded<'b> {
+    match compress::negotiate(x.req.header(b"accept-encoding")) {
+        Some(coding) => {
+            let mut out = Scratch::take(&COMPRESSED);
+            compress::compress(coding, body, &mut out.buf);
+            Encoded {
+                body: Payload::Converted(out),
+                coding: Some(coding),
+            }
+        }
+        None => Encoded {
+            body: Payload::Same(body),
+            coding: None,
+        },
+    }
+}
+
 /// A method response body ready to send, and its `Content-Encoding`.
 pub struct Encoded<'b> {
     pub body: Payload<'b>,
