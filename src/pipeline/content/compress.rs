@@ -7,8 +7,9 @@
 //! `q`, the first listed on a tie; `*` stands for gzip) must be one API Gateway supports, else
 //! the response is not compressed.
 //!
-//! Invariant: the deflate state (about 300 KB for miniz) is created once per core and reset per
-//! payload, so compressing allocates nothing once warm but the output's growth; decoding stops
+//! Invariant: the deflate and inflate states (about 300 KB for miniz's compressor) are created
+//! once per core and reset per payload, so neither direction allocates once warm but the
+//! output's growth; decoding stops
 //! as soon as the output passes its limit, so a small "zip bomb" costs at most that limit.
 
 use flate2::{Compress, Compression, Crc, Decompress, FlushCompress, FlushDecompress, Status};
@@ -93,6 +94,19 @@ thread_local! {
     /// Raw deflate (gzip wraps it itself) and zlib, kept per core and reset per payload.
     static RAW: RefCell<Option<Compress>> = const { RefCell::new(None) };
     static ZLIB: RefCell<Option<Compress>> = const { RefCell::new(None) };
+    /// The inflate state (raw for gzip, zlib for deflate), reset per request body.
+    static INFLATE_RAW: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+    static INFLATE_ZLIB: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this core's inflate state for the format, reset.
+fn with_inflater<R>(zlib: bool, f: impl FnOnce(&mut Decompress) -> R) -> R {
+    let slot = if zlib { &INFLATE_ZLIB } else { &INFLATE_RAW };
+    slot.with_borrow_mut(|d| {
+        let d = d.get_or_insert_with(|| Decompress::new(zlib));
+        d.reset(zlib);
+        f(d)
+    })
 }
 
 /// Level 6, zlib's default: API Gateway does not say which it uses.
@@ -230,8 +244,7 @@ pub fn decompress(
     match coding {
         Coding::Gzip => {
             let at = gzip_header_len(input)?;
-            let mut d = Decompress::new(false);
-            let used = run_inflate(&mut d, &input[at..], limit, out)?;
+            let used = with_inflater(false, |d| run_inflate(d, &input[at..], limit, out))?;
             let trailer = input.get(at + used..).ok_or(InflateError::Corrupt)?;
             let [c0, c1, c2, c3, s0, s1, s2, s3] = *trailer else {
                 return Err(InflateError::Corrupt);
@@ -246,8 +259,7 @@ pub fn decompress(
             }
         }
         Coding::Deflate => {
-            let mut d = Decompress::new(true);
-            let used = run_inflate(&mut d, input, limit, out)?;
+            let used = with_inflater(true, |d| run_inflate(d, input, limit, out))?;
             if used != input.len() {
                 return Err(InflateError::Corrupt);
             }
