@@ -211,6 +211,8 @@ pub struct IntegrationRuntime {
     /// Set when the method compiled but cannot be called on this stage (a stage variable the
     /// integration URI needs is missing): each call answers 500 and logs this, as AWS does.
     pub config_error: Option<Box<str>>,
+    /// Binary media types, compression and the request's `contentHandling`.
+    pub content: crate::pipeline::content::ContentPlan,
 }
 
 #[derive(Debug)]
@@ -310,6 +312,8 @@ pub struct IntegrationResponseRuntime {
     /// Whether the method declares a method response for `status`. Selecting a response without
     /// one answers 500, as API Gateway does (imports may carry such responses).
     pub has_method_response: bool,
+    /// The response's `contentHandling` (see `pipeline::content::binary`).
+    pub content_handling: crate::pipeline::content::ContentHandling,
 }
 
 /// A compiled mapping template. The two shapes that need no engine stay fast paths: plain text is

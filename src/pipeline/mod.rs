@@ -15,6 +15,7 @@
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
+pub mod content;
 pub mod integrate;
 pub mod local;
 pub mod mapping;
@@ -202,6 +203,8 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         tbuf,
         uhead,
     } = bufs;
+    // A compressed body decoded for every later phase (declared first: the exchange borrows it).
+    let (inflated, decoded_req);
     let mut x = match route::route(req, snap) {
         Ok(x) => x,
         Err(e) => {
@@ -209,9 +212,26 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };
+    let inflate = match content::inflate_request(&x, core.config.limits.max_body) {
+        Ok(Some(body)) => {
+            inflated = body;
+            decoded_req = Request {
+                body: &inflated,
+                ..*req
+            };
+            x = Exchange {
+                req: &decoded_req,
+                ..x
+            };
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(r) => Err(r),
+    };
     // Authorize, API key and throttle come before validate, and cache lookup after it, each with
     // its own issue.
     let reply = async {
+        inflate?;
         validate::validate(&x)?;
         transform::request(&mut x, ubuf, tbuf, core.config.limits.max_integration_head)?;
         let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;

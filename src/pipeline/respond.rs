@@ -18,6 +18,7 @@ use crate::deploy::gateway_responses::ResponseType;
 use crate::deploy::snapshot::{IntegrationResponseRuntime, ResponseParamSource};
 use crate::deploy::Snapshot;
 use crate::http::body::BodyError;
+use crate::http::upstream::ResponseHead;
 use crate::http::{response, Framing, HeadError};
 use crate::net::relay::{Relay, RelayMode};
 use crate::net::upstream::UpstreamError;
@@ -316,6 +317,11 @@ fn mapped(
     let content_type = overrides
         .header("content-type")
         .map_or(content_type, str::as_bytes);
+    let templated = template_body.is_some();
+    let body = match super::content::method_response_body(x, resp, &integration, templated, body) {
+        Ok(b) => b,
+        Err(r) => return reject(req, Scope::Routed(x), wbuf, r),
+    };
     let mut outcome = fixed(
         req,
         wbuf,
@@ -338,8 +344,9 @@ fn mapped(
                     w.truncate(mark);
                 }
             }
+            body.write_headers(w);
         },
-        body,
+        &body.body,
     );
     outcome.relay = relay_rest(integration);
     outcome
@@ -398,6 +405,50 @@ const DROP_RESPONSE: &[&[u8]] = &[
     b"content-length",
 ];
 
+/// The backend's headers, less hop-by-hop and framing, with API Gateway's remapped names.
+fn proxied_headers(head: Option<&ResponseHead>, head_buf: &[u8], wbuf: &mut Vec<u8>) {
+    let Some(head) = head else { return };
+    for (n, v) in head.headers(head_buf) {
+        if DROP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+            continue;
+        }
+        if REMAP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
+            wbuf.extend_from_slice(b"x-amzn-Remapped-");
+        }
+        response::header(wbuf, n, v);
+    }
+}
+
+/// HTTP_PROXY with compression: the backend's head as `proxied` writes it, its body (read
+/// whole) compressed, framed by length. The backend connection goes back through the relay.
+fn proxied_compressed(
+    x: &Exchange<'_>,
+    status: u16,
+    head: Option<&ResponseHead>,
+    bytes: &[u8],
+    stream: crate::net::upstream::BodyStream,
+    wbuf: &mut Vec<u8>,
+) -> Outcome {
+    let req = x.req;
+    let close = !req.keep_alive;
+    head_start(req, wbuf, status);
+    proxied_headers(head, stream.head_buf(), wbuf);
+    let body = super::content::proxied_body(x, bytes);
+    body.write_headers(wbuf);
+    head_end_sized(wbuf, body.body.len(), close);
+    wbuf.extend_from_slice(&body.body);
+    Outcome {
+        status,
+        close,
+        integration_us: None,
+        relay: Some(Relay {
+            body: stream,
+            mode: RelayMode::Done,
+        }),
+        slot: None,
+    }
+}
+
 /// Backend headers API Gateway relays under `x-amzn-Remapped-{name}` because it sets its own.
 const REMAP_RESPONSE: &[&[u8]] = &[
     b"date",
@@ -415,9 +466,14 @@ fn proxied(x: &Exchange<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Ve
     let IntegrationResponse {
         status, head, body, ..
     } = integration;
-    let Body::Stream(body) = body else {
-        // Only a backend response is proxied; an in-hand body has nothing left to stream.
-        return reject(req, Scope::Routed(x), wbuf, Reject::Internal);
+    let body = match body {
+        Body::Stream(body) => body,
+        // Read whole to be compressed (`content::compresses_proxied`).
+        Body::InHand(bytes, Some(stream)) => {
+            return proxied_compressed(x, status, head, bytes, stream, wbuf)
+        }
+        // Only a backend response is proxied.
+        Body::InHand(_, None) => return reject(req, Scope::Routed(x), wbuf, Reject::Internal),
     };
     let framing = if req.is_head() {
         Framing::None
@@ -428,17 +484,7 @@ fn proxied(x: &Exchange<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Ve
     let mut close = !req.keep_alive
         || (!chunked_client && matches!(framing, Framing::Chunked | Framing::UntilClose));
     head_start(req, wbuf, status);
-    if let Some(head) = head {
-        for (n, v) in head.headers(body.head_buf()) {
-            if DROP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
-                continue;
-            }
-            if REMAP_RESPONSE.iter().any(|d| n.eq_ignore_ascii_case(d)) {
-                wbuf.extend_from_slice(b"x-amzn-Remapped-");
-            }
-            response::header(wbuf, n, v);
-        }
-    }
+    proxied_headers(head, body.head_buf(), wbuf);
     let mode = match framing {
         Framing::None => {
             if req.is_head() {

@@ -163,8 +163,10 @@ pub fn request(
                     build_request(x, up, false, body, max_head, out)?;
                 }
                 None => {
+                    // contentHandling converts the payload only where no template rewrote it.
+                    let converted = super::content::integration_body(x, sel.body)?;
                     let body = Payload {
-                        body: sel.body,
+                        body: &converted,
                         content_type: sel.content_type,
                         overrides: &none,
                     };
@@ -319,7 +321,10 @@ fn build_request(
     write_host(x, integ, up, out)?;
     if proxy {
         for (n, v) in ex.head.headers(ex.buf) {
-            if shadows_gateway_header(integ, n) || listed_in_connection(ex, n) {
+            if shadows_gateway_header(integ, n)
+                || listed_in_connection(ex, n)
+                || super::content::drops_forwarded_header(x, n)
+            {
                 continue;
             }
             response::header(out, n, v);
@@ -459,7 +464,18 @@ pub async fn response<'b>(
 ) -> Result<Reply<'b>, Reject> {
     let integ = x.integration();
     let resp = match integ.kind {
-        IntegrationKind::HttpProxy => return Ok(Reply::Proxied(integrated)),
+        IntegrationKind::HttpProxy => {
+            // Compression needs the whole body (see `content::compresses_proxied`).
+            if super::content::compresses_proxied(x, &integrated, max_body) {
+                if let Body::Stream(mut stream) = integrated.body {
+                    if let Err(e) = stream.collect(max_body, ubuf).await {
+                        return Err(Reject::from(&e));
+                    }
+                    integrated.body = Body::InHand(ubuf, Some(stream));
+                }
+            }
+            return Ok(Reply::Proxied(integrated));
+        }
         IntegrationKind::Mock if integrated.status == 0 => {
             // No statusCode from the request template: the default response.
             integ.default_response.map(|i| &integ.responses[i])

@@ -27,6 +27,7 @@ use crate::deploy::snapshot::{
     ParamSource, PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
 };
 use crate::http::response::is_valid_field_value;
+use crate::pipeline::content::{ContentHandling, ContentPlan};
 use std::time::Duration;
 
 /// The method being compiled and how to point at it.
@@ -144,7 +145,14 @@ pub fn compile_method(
         );
         return None;
     };
-    let integration = compile_integration(site, m, integ, upstreams, problems);
+    let integration = compile_integration(site, m, integ, upstreams, problems).map(|mut i| {
+        i.content = ContentPlan::compile(
+            &api.binary_media_types,
+            api.minimum_compression_size,
+            integ.content_handling.as_deref(),
+        );
+        i
+    });
     if problems.0.len() != before {
         return None;
     }
@@ -326,6 +334,8 @@ fn compile_integration(
         default_response,
         mock_status,
         config_error,
+        // Filled in by `compile_method`, which has the API.
+        content: ContentPlan::default(),
     })
 }
 
@@ -784,5 +794,6 @@ fn compile_response(
         templates,
         default_template,
         has_method_response: method_response.is_some(),
+        content_handling: ContentHandling::parse(ir.content_handling.as_deref()),
     })
 }

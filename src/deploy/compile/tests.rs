@@ -636,3 +636,44 @@ fn values_that_end_in_a_header_line_are_field_values() {
         .1
         .contains("a path or query string value may not contain"));
 }
+
+#[test]
+fn binary_media_types_compression_and_content_handling_reach_the_integration() {
+    use crate::pipeline::content::{ContentHandling, ContentPlan, MediaTypes};
+    let mut integ = http("HTTP", "http://example.com/x", &[]);
+    integ.content_handling = Some("CONVERT_TO_TEXT".into());
+    integ.integration_responses = BTreeMap::from([(
+        "200".to_string(),
+        IntegrationResponse {
+            status_code: "200".into(),
+            content_handling: Some("CONVERT_TO_BINARY".into()),
+            ..Default::default()
+        },
+    )]);
+    let mut m = method(integ, &[]);
+    m.method_responses = BTreeMap::from([(
+        "200".to_string(),
+        MethodResponse {
+            status_code: "200".into(),
+            ..Default::default()
+        },
+    )]);
+    let mut a = api(vec![resource("/img", vec![("GET", m)])]);
+    a.binary_media_types = vec!["image/*".into()];
+    a.minimum_compression_size = Some(1024);
+    let st = compile_stage(&a, &stage(&[]), &mut UpstreamInterner::default()).unwrap();
+    let i = &st.methods[0].integration;
+    assert_eq!(
+        i.content,
+        ContentPlan {
+            binary: MediaTypes::compile(&["image/*"]),
+            min_compression: Some(1024),
+            handling: ContentHandling::ConvertToText,
+        }
+    );
+    assert!(i.content.binary.matches(Some(b"image/png")));
+    assert_eq!(
+        i.responses[0].content_handling,
+        ContentHandling::ConvertToBinary
+    );
+}
