@@ -161,7 +161,10 @@ impl Env for TemplateEnv<'_, '_> {
     /// the whole map per reference.
     fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
         match name {
-            "context" => self.context().map_get(prop).cloned(),
+            "context" => match self.context.get() {
+                Some(map) => map.map_get(prop).cloned(),
+                None => context::prop(self.x, prop),
+            },
             _ => self.root(name)?.map_get(prop).cloned(),
         }
     }
