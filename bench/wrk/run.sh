@@ -13,6 +13,10 @@
 #   bench/wrk/run.sh                       # 3 rounds x 10 s
 #   ROUNDS=5 DURATION=20 bench/wrk/run.sh
 #   bench/wrk/run.sh --callgrind           # userspace instructions per request (valgrind)
+#   MAPPED=1 bench/wrk/run.sh              # adds tollgate-DRIVER-mapped: POST /mapped, a body
+#                                          # validated against a model and reshaped by a request
+#                                          # template (api.yaml.tmpl), reported against the plain
+#                                          # proxy of the same driver
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
@@ -177,6 +181,9 @@ TOML
 # the same drivers to the same interleaved rounds.
 tollgate_targets() {
     for d in $DRIVERS; do echo "tollgate-$d $d $TOLLGATE"; done
+    if [ "${MAPPED:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-mapped $d $TOLLGATE"; done
+    fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
     fi
@@ -187,7 +194,9 @@ run_wrk() {
     local name=$1 url=$2 pid=$3 round=$4 out=$WORK/wrk-$1-$4.txt
     local before=0 after=0
     [ "$pid" != - ] && before=$(cpu_ticks "$pid")
-    timeout $((DURATION + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out"
+    local script=()
+    [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+    timeout $((DURATION + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${script[@]}" "$url" >"$out"
     [ "$pid" != - ] && after=$(cpu_ticks "$pid")
     local reqs rps p50 p99 bad
     reqs=$(awk '/requests in/ {print $1}' "$out")
@@ -222,12 +231,15 @@ if [ "$MODE" = wrk ]; then
     TG_NAMES=()
     while read -r name driver bin; do
         start_tollgate "$name" "$driver" "$bin"
-        TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/bench"
+        path=bench; [[ $name == *-mapped ]] && path=mapped
+        TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
     log "warm-up"
-    for target in "http://127.0.0.1:$NGINX_PORT/prod/bench" "${TG_URLS[@]}"; do
-        timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "$target" >/dev/null
+    timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/prod/bench" >/dev/null
+    for name in "${TG_NAMES[@]}"; do
+        script=(); [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+        timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "${script[@]}" "${TG_URLS[$name]}" >/dev/null
     done
     for round in $(seq "$ROUNDS"); do
         run_wrk backend-direct "http://127.0.0.1:$BACKEND_PORT/bench" - "$round"
@@ -253,6 +265,14 @@ if [ "$MODE" = wrk ]; then
             echo "| $name | $rps | $p50 | $p99 | $cpu | $(ratio "$rps" "$nginx_rps") | $(ratio "$p99" "$nginx_p99") | $(ratio "$cpu" "$nginx_cpu") |"
         fi
     done
+    if [ "${MAPPED:-0}" = 1 ]; then
+        echo
+        echo "| mapped route (validator + request template) vs plain proxy, same driver | req/s | CPU/req |"
+        echo "|---|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-mapped" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-mapped" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
     exit 0
 fi
 
@@ -264,10 +284,11 @@ command -v callgrind_control >/dev/null || { log "callgrind_control missing (val
 start_backend
 
 callgrind_ir() { # name pid url
-    local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt
-    timeout 60 taskset -c 0 wrk -t1 -c4 -d2s "$url" >/dev/null
+    local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt script=()
+    [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+    timeout 60 taskset -c 0 wrk -t1 -c4 -d2s "${script[@]}" "$url" >/dev/null
     callgrind_control -z "$pid" >/dev/null
-    timeout $((CG_DURATION + 60)) taskset -c 0 wrk -t1 -c4 -d"${CG_DURATION}s" "$url" >"$out"
+    timeout $((CG_DURATION + 60)) taskset -c 0 wrk -t1 -c4 -d"${CG_DURATION}s" "${script[@]}" "$url" >"$out"
     callgrind_control -d "$pid" >/dev/null
     sleep 1
     local reqs dump ir
@@ -288,5 +309,6 @@ start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
-    callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/bench"
+    path=bench; [[ $name == *-mapped ]] && path=mapped
+    callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/$path"
 done < <(tollgate_targets)
