@@ -101,6 +101,14 @@ fn mock(body: &str, resp_handling: Option<&str>) -> Value {
             "responses": {"default": resp}}})
 }
 
+/// CONVERT_TO_TEXT with a request template for the binary type: the template sees base64.
+fn templated(backend: &str) -> Value {
+    let mut m = http(backend, Some("CONVERT_TO_TEXT"), Some("text/plain"), None);
+    m["x-amazon-apigateway-integration"]["requestTemplates"] =
+        json!({"image/png": "{\"image\": \"$input.body\", \"size\": $input.body.length()}"});
+    m
+}
+
 fn doc(backend: &str, compression: Option<u32>) -> String {
     let proxy = json!({"responses": {"200": {"description": "ok"}},
         "x-amazon-apigateway-integration": {"type": "http_proxy", "httpMethod": "POST",
@@ -115,6 +123,7 @@ fn doc(backend: &str, compression: Option<u32>) -> String {
             "/totext": {"post": http(backend, Some("CONVERT_TO_TEXT"), Some("text/plain"), None)},
             "/tobinary": {"post": http(backend, Some("CONVERT_TO_BINARY"), Some("application/octet-stream"), None)},
             "/resptext": {"post": http(backend, None, Some("image/png"), Some("CONVERT_TO_TEXT"))},
+            "/templated": {"post": templated(backend)},
             "/mockbinary": {"get": mock("aGVsbG8sIHdvcmxk", Some("CONVERT_TO_BINARY"))},
             "/big": {"get": mock(&format!("{{\"pad\":\"{}\"}}", "x".repeat(2000)), None)},
             "/small": {"get": mock("{\"ok\":true}", None)}
@@ -495,5 +504,28 @@ fn compressed_request_bodies_are_decoded_before_the_backend() {
             &bomb,
         );
         assert_eq!(r.status, 413, "{}", r.text());
+    });
+}
+
+#[test]
+fn a_request_template_sees_a_binary_payload_as_base64_with_convert_to_text() {
+    for_each_driver(|driver| {
+        let (gw, api) = start(driver, None);
+        let png = png();
+        let r = gw.call_h(
+            &api,
+            "POST",
+            "/prod/templated",
+            &[("Content-Type", "image/png"), ("Accept", "text/plain")],
+            &png,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let encoded = b64(&png);
+        assert_eq!(
+            r.json(),
+            json!({"image": encoded, "size": encoded.len()}),
+            "{}",
+            r.text()
+        );
     });
 }

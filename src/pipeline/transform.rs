@@ -135,7 +135,7 @@ pub fn request(
             x.request_template = sel.template;
             if let Some(t) = velocity(integ, sel.template) {
                 // A MOCK's template only selects its status; overrides have nothing to act on.
-                render_request(x, t, tbuf)?;
+                render_request(x, t, &super::content::Payload::Same(x.req.body), tbuf)?;
                 x.mock_status = mock_status_code(tbuf);
             }
         }
@@ -154,7 +154,8 @@ pub fn request(
             x.request_template = sel.template;
             match velocity(integ, sel.template) {
                 Some(t) => {
-                    let ov = render_request(x, t, tbuf)?;
+                    let input = super::content::template_input(x, x.req.body)?;
+                    let ov = render_request(x, t, &input, tbuf)?;
                     let body = Payload {
                         body: tbuf,
                         content_type: sel.content_type,
@@ -196,8 +197,18 @@ fn velocity(integ: &IntegrationRuntime, template: Option<usize>) -> Option<&Velo
 /// Renders a request template into `tbuf`. A body the template reads as JSON but that is not
 /// JSON is the client's error (400, as API Gateway answers it); a template that runs past its
 /// limits is the API's (500).
-fn render_request(x: &Exchange<'_>, t: &Velocity, tbuf: &mut Vec<u8>) -> Result<Overrides, Reject> {
-    mapping::render(x, t, Side::Request, x.req.body, x.body_json(), tbuf).map_err(|f| match f {
+fn render_request(
+    x: &Exchange<'_>,
+    t: &Velocity,
+    input: &super::content::Payload<'_>,
+    tbuf: &mut Vec<u8>,
+) -> Result<Overrides, Reject> {
+    // A converted (base64) payload is not the parsed body: it has no JSON to read.
+    let (body, json) = match input {
+        super::content::Payload::Same(b) => (*b, x.body_json()),
+        converted => (&converted[..], None),
+    };
+    mapping::render(x, t, Side::Request, body, json, tbuf).map_err(|f| match f {
         Failure::BadJson => Reject::UnparsableBody,
         Failure::Limit(e) => {
             log_render_failure(x.req, &e);

@@ -173,6 +173,17 @@ pub fn inflate_request(x: &Exchange<'_>, max_body: usize) -> Result<Option<Scrat
     }
 }
 
+/// Hook in transform request (HTTP, a request template selected): what the template sees as
+/// `$input.body`. With CONVERT_TO_TEXT a binary payload reaches the template as base64, as on API
+/// Gateway; any other handling applies to a payload, not to a template's input.
+pub fn template_input<'a>(x: &Exchange<'_>, body: &'a [u8]) -> Result<Payload<'a>, Reject> {
+    if x.integration().content.handling == ContentHandling::ConvertToText {
+        integration_body(x, body)
+    } else {
+        Ok(Payload::Same(body))
+    }
+}
+
 /// Hook for HTTP_PROXY's header copy: once the body was decoded (`inflate_request`), the
 /// client's `Content-Encoding` no longer describes it and is not forwarded.
 pub fn drops_forwarded_header(x: &Exchange<'_>, lower_or_not: &[u8]) -> bool {
