@@ -169,7 +169,7 @@ pub fn place_tail(out: &mut Vec<u8>, mark: usize, place: Place) -> Result<(), Va
 
 /// Trims spaces and tabs around `out[mark..]` in place; `false` (and `out` cut back to `mark`)
 /// when what is left holds a byte a field value may not.
-fn field_value_tail(out: &mut Vec<u8>, mark: usize) -> bool {
+pub(crate) fn field_value_tail(out: &mut Vec<u8>, mark: usize) -> bool {
     let value = &out[mark..];
     let start = value
         .iter()

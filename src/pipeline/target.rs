@@ -19,7 +19,6 @@
 
 use super::params;
 use crate::deploy::snapshot::{IntegrationRuntime, ParamSource, UriPart};
-use crate::http::response;
 use crate::http::uri::{self, Form};
 
 /// Where a mapped value is written.
@@ -54,21 +53,7 @@ pub fn put(out: &mut Vec<u8>, piece: &[u8], form: Form, place: Place) -> Result<
             out.extend(uri::decoded(piece, form));
             // Surrounding whitespace is not part of a field value (RFC 9110 §5.5): dropped, not
             // refused, since `?q=a+` is an ordinary request.
-            let value = &out[mark..];
-            let start = value
-                .iter()
-                .take_while(|&&b| b == b' ' || b == b'\t')
-                .count();
-            let end = value.len()
-                - value[start..]
-                    .iter()
-                    .rev()
-                    .take_while(|&&b| b == b' ' || b == b'\t')
-                    .count();
-            out.copy_within(mark + start..mark + end, mark);
-            out.truncate(mark + end - start);
-            if !response::is_valid_field_value(&out[mark..]) {
-                out.truncate(mark);
+            if !params::field_value_tail(out, mark) {
                 return Err(ValueError::NotFieldValue);
             }
         }
