@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 const PET_REQUEST: &str = r##"#set($pet = $input.path('$'))
 #set($context.requestOverride.header.X-Tenant = "t-$pet.type")
 #set($context.requestOverride.querystring.kind = $pet.type)
+#set($context.requestOverride.path.id = "pet $pet.type/1")
 {
   "kind": "$pet.type",
   "price": $pet.price,
@@ -150,7 +151,8 @@ fn the_backend_receives_the_rendered_body() {
                 "responses": {"200": {"description": "ok"}},
                 "x-amazon-apigateway-integration": {
                     "type": "http", "httpMethod": "POST",
-                    "uri": format!("http://{echo}/store"),
+                    "uri": format!("http://{echo}/store/{{id}}"),
+                    "requestParameters": {"integration.request.path.id": "method.request.path.id"},
                     "passthroughBehavior": "when_no_templates",
                     "requestTemplates": {
                         "application/json": PET_REQUEST,
@@ -173,6 +175,8 @@ fn the_backend_receives_the_rendered_body() {
         let echo = r.json();
         assert_eq!(echo["headers"]["x-tenant"], "t-dog");
         assert_eq!(echo["query"], "kind=dog");
+        // The path override replaces the mapped `{id}`, encoded as one segment.
+        assert_eq!(echo["path"], "/store/pet%20dog%2F1");
         assert_eq!(echo["headers"]["content-type"], "application/json");
         let sent: Value = serde_json::from_str(echo["body"].as_str().unwrap())
             .unwrap_or_else(|e| panic!("backend body is not JSON ({e}): {}", echo["body"]));
@@ -192,6 +196,7 @@ fn the_backend_receives_the_rendered_body() {
         );
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json()["body"], "<pet id=\"7\"><name>Rex</name></pet>");
+        assert_eq!(r.json()["path"], "/store/7");
     });
 }
 

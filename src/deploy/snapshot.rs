@@ -222,7 +222,12 @@ pub enum UriPart {
     Literal(Box<str>),
     /// A `{name}` in the URI, filled from the request per `source` and encoded as one segment, or
     /// as a run of segments when `greedy` (the source is the resource's `{name+}` capture).
-    Param { source: ParamSource, greedy: bool },
+    /// `name` is the URI's `{name}`, which `$context.requestOverride.path.NAME` replaces.
+    Param {
+        name: Box<str>,
+        source: ParamSource,
+        greedy: bool,
+    },
 }
 
 /// Where a mapped request value comes from. Stage variables are resolved at compile time into

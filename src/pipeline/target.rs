@@ -70,6 +70,10 @@ pub trait Values {
     fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8]));
     /// The client's raw query string (HTTP_PROXY passes it on).
     fn client_query(&self) -> &[u8];
+    /// A request template's `$context.requestOverride.path.NAME`, which replaces the mapped value.
+    fn path_override(&self, _name: &str) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// Values from raw client bytes without a request around them: one path capture (path text),
@@ -145,7 +149,11 @@ pub fn render(t: &Template<'_>, v: &impl Values, out: &mut Vec<u8>) -> Result<()
     for part in t.path {
         match part {
             UriPart::Literal(s) => out.extend_from_slice(s.as_bytes()),
-            UriPart::Param { source, greedy } => {
+            UriPart::Param {
+                name,
+                source,
+                greedy,
+            } => {
                 has_values = true;
                 let place = if *greedy {
                     Place::Segments
@@ -153,7 +161,14 @@ pub fn render(t: &Template<'_>, v: &impl Values, out: &mut Vec<u8>) -> Result<()
                     Place::Segment
                 };
                 // Path places never fail; an absent value leaves its segment empty, as on AWS.
-                let _ = v.put(source, place, out);
+                match v.path_override(name) {
+                    Some(value) => {
+                        let _ = put(out, value, Form::Plain, place);
+                    }
+                    None => {
+                        let _ = v.put(source, place, out);
+                    }
+                }
             }
         }
     }

@@ -26,7 +26,7 @@ use super::target::{self, Place, TargetError, ValueError};
 use super::{Body, Exchange, IntegrationResponse, Reply, Request};
 use crate::deploy::snapshot::{
     mock_status_code, BackendMethod, IntegrationKind, IntegrationResponseRuntime,
-    IntegrationRuntime, PassthroughBehavior, Template, Upstream, Velocity,
+    IntegrationRuntime, ParamSource, PassthroughBehavior, Template, Upstream, Velocity,
 };
 use crate::http::response;
 use std::io::Write as _;
@@ -179,6 +179,28 @@ pub fn request(
     Ok(())
 }
 
+/// The exchange's values with a request template's `requestOverride.path.*` in front.
+struct Overridden<'a, 'x> {
+    x: &'a Exchange<'x>,
+    overrides: &'a Overrides,
+}
+
+impl target::Values for Overridden<'_, '_> {
+    fn put(&self, src: &ParamSource, place: Place, out: &mut Vec<u8>) -> Result<bool, ValueError> {
+        self.x.put(src, place, out)
+    }
+    fn each_query(&self, name: &[u8], f: &mut dyn FnMut(&[u8])) {
+        self.x.each_query(name, f)
+    }
+    fn client_query(&self) -> &[u8] {
+        self.x.client_query()
+    }
+    fn path_override(&self, name: &str) -> Option<&[u8]> {
+        let found = self.overrides.path.iter().rev().find(|(n, _)| n == name);
+        found.map(|(_, v)| v.as_bytes())
+    }
+}
+
 /// The integration request's body, its content type, and what its template overrode.
 struct Payload<'p> {
     body: &'p [u8],
@@ -322,7 +344,8 @@ fn build_request(
     }
     out.push(b' ');
     let target_at = out.len();
-    target::render(&target::Template::of(integ, proxy), x, out).map_err(|e| match e {
+    let values = Overridden { x, overrides };
+    target::render(&target::Template::of(integ, proxy), &values, out).map_err(|e| match e {
         TargetError::DotSegment => Reject::BadRequestParameters {
             message: "Invalid request parameter: a path value may not be a '.' or '..' segment",
         },

@@ -619,6 +619,7 @@ fn compile_uri(
                     });
                 match source {
                     Some(source) => path.push(UriPart::Param {
+                        name: (*name).into(),
                         greedy: matches!(source, ParamSource::PathCapture(i) if Some(i) == greedy_capture),
                         source,
                     }),

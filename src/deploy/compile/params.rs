@@ -430,7 +430,7 @@ mod tests {
                 ParamSource::Body(b) => b.expr.to_string(),
                 other => panic!("{other:?}"),
             };
-            let UriPart::Param { source, greedy } = &i.path[1] else {
+            let UriPart::Param { source, greedy, .. } = &i.path[1] else {
                 panic!("{:?}", i.path)
             };
             assert_eq!((body(source).as_str(), *greedy), ("items[0].id", false));

@@ -132,7 +132,8 @@ fn compiles_http_method_with_mappings() {
         &i.path[1],
         UriPart::Param {
             source: ParamSource::PathCapture(0),
-            greedy: false
+            greedy: false,
+            ..
         }
     ));
     assert_eq!(i.fixed_query.as_deref(), Some("fixed=1"));
@@ -394,7 +395,8 @@ fn undefined_stage_variables_fail_the_method_at_run_time_not_the_deploy() {
         st.methods[0].integration.path[1],
         UriPart::Param {
             source: ParamSource::PathCapture(0),
-            greedy: true
+            greedy: true,
+            ..
         }
     ));
 }

@@ -31,6 +31,8 @@ pub struct Overrides {
     pub headers: Vec<(String, String)>,
     /// `querystring.NAME` values (request templates).
     pub query: Vec<(String, String)>,
+    /// `path.NAME` values (request templates): replace the integration URI's `{NAME}`.
+    pub path: Vec<(String, String)>,
     /// `status` (response templates).
     pub status: Option<u16>,
 }
@@ -48,6 +50,9 @@ impl Overrides {
             } else if let Some(name) = rest.strip_prefix("querystring.") {
                 o.query.retain(|(n, _)| n != name);
                 o.query.push((name.to_string(), value));
+            } else if let Some(name) = rest.strip_prefix("path.") {
+                o.path.retain(|(n, _)| n != name);
+                o.path.push((name.to_string(), value));
             } else if rest == "status" {
                 // API Gateway ignores a status that is not a valid HTTP status code.
                 o.status = value
@@ -122,6 +127,7 @@ mod tests {
                 ("requestOverride.header.X-A".into(), "1".into()),
                 ("requestOverride.header.x-a".into(), "2".into()),
                 ("requestOverride.querystring.q".into(), "v".into()),
+                ("requestOverride.path.id".into(), "a/b".into()),
                 ("responseOverride.status".into(), "418".into()),
             ],
         };
@@ -129,6 +135,7 @@ mod tests {
         assert_eq!(o.headers, vec![("x-a".to_string(), "2".to_string())]);
         assert_eq!(o.header("X-A"), Some("2"));
         assert_eq!(o.query, vec![("q".to_string(), "v".to_string())]);
+        assert_eq!(o.path, vec![("id".to_string(), "a/b".to_string())]);
         assert_eq!(o.status, None);
         let out = vtl::render::Output {
             overrides: vec![("responseOverride.status".into(), "418".into())],

@@ -54,6 +54,7 @@ fn lit(s: &str) -> UriPart {
 
 fn cap(i: u8, greedy: bool) -> UriPart {
     UriPart::Param {
+        name: "p".into(),
         source: ParamSource::PathCapture(i),
         greedy,
     }
