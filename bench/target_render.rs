@@ -12,6 +12,7 @@ fn bench(c: &mut Criterion) {
     let path = [
         UriPart::Literal("/static/".into()),
         UriPart::Param {
+            name: "proxy".into(),
             source: ParamSource::PathCapture(0),
             greedy: true,
         },

@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let mut path = vec![
         UriPart::Literal(prefix.into()),
         UriPart::Param {
+            name: "proxy".into(),
             source: ParamSource::PathCapture(0),
             greedy,
         },
