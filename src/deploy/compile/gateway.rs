@@ -125,10 +125,8 @@ fn compile_one(
             );
             continue;
         }
-        match compile_gateway_template(src, scope) {
-            Ok(pieces) => out.templates.push((content_type.as_str().into(), pieces)),
-            Err(msg) => problems.push(join(&templates_at, content_type), msg),
-        }
+        let pieces = compile_gateway_template(src, scope);
+        out.templates.push((content_type.as_str().into(), pieces));
     }
     (problems.0.len() == before).then_some(out)
 }
@@ -188,18 +186,47 @@ fn compile_source(value: &str, scope: Scope<'_>) -> Result<ValueSource, String> 
     })
 }
 
-/// A gateway response template: text and the references `compile_body` knows are rendered
-/// without the engine (and without allocating); anything else is a Velocity program, whose
-/// syntax errors fail the deploy.
-pub fn compile_gateway_template(src: &str, scope: Scope<'_>) -> Result<Vec<Piece>, String> {
+/// A gateway response template. AWS documents these as simple variable substitution, not
+/// Velocity: text and the references `compile_body` knows are rendered that way, without the
+/// engine and without allocating. A template that uses more (directives, other variables) and is
+/// valid Velocity runs on the engine, as the templates issue asks. One that is not valid Velocity
+/// is substituted as AWS does, its directive-like text printed as written: a definition AWS
+/// accepts is never refused here.
+pub fn compile_gateway_template(src: &str, scope: Scope<'_>) -> Vec<Piece> {
     if let Ok(pieces) = compile_body(src, scope) {
-        return Ok(pieces);
+        return pieces;
     }
-    match compile_template(src)? {
-        crate::deploy::snapshot::Template::Vtl(v) => Ok(vec![Piece::Vtl(v)]),
-        // Plain text and the identity compile_body takes; kept for completeness.
-        _ => Ok(vec![Piece::Text(src.into())]),
+    match compile_template(src) {
+        Ok(crate::deploy::snapshot::Template::Vtl(v)) => vec![Piece::Vtl(v)],
+        _ => substitute(src, scope),
     }
+}
+
+/// AWS's simple substitution: the references this renderer knows are replaced, everything else
+/// (unknown references, directive-like text) is kept as written.
+fn substitute(src: &str, scope: Scope<'_>) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut text_start = 0;
+    let mut i = 0;
+    let b = src.as_bytes();
+    while i < b.len() {
+        let found = (b[i] == b'$').then(|| reference_at(&src[i..])).flatten();
+        let Some((Ok(Some(piece)), len)) = found.map(|(name, len)| (reference(name, scope), len))
+        else {
+            i += 1;
+            continue;
+        };
+        if text_start < i {
+            pieces.push(Piece::Text(src[text_start..i].into()));
+        }
+        pieces.push(piece);
+        i += len;
+        text_start = i;
+    }
+    if text_start < src.len() {
+        pieces.push(Piece::Text(src[text_start..].into()));
+    }
+    pieces
 }
 
 /// Splits a template into text and the references the renderer substitutes; refuses the rest.
