@@ -54,12 +54,12 @@ impl Overrides {
                 o.path.retain(|(n, _)| n != name);
                 o.path.push((name.to_string(), value));
             } else if rest == "status" {
-                // API Gateway ignores a status that is not a valid HTTP status code.
+                // A status that is not a final HTTP status is ignored: a 1xx cannot end a response.
                 o.status = value
                     .trim()
                     .parse()
                     .ok()
-                    .filter(|s| (100..=599).contains(s));
+                    .filter(|s| (200..=599).contains(s));
             }
         }
         o
