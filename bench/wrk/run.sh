@@ -15,7 +15,7 @@
 #   bench/wrk/run.sh --callgrind           # userspace instructions per request (valgrind)
 #   MAPPED=1 bench/wrk/run.sh              # adds tollgate-DRIVER-mapped: POST /mapped, a body
 #                                          # validated against a model and reshaped by a request
-#                                          # template (api.yaml.tmpl), reported against the plain
+#                                          # template (api-mapped.yaml.tmpl), reported against the plain
 #                                          # proxy of the same driver
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
@@ -127,7 +127,11 @@ start_tollgate() {
     local name=$1 driver=$2 bin=$3; shift 3
     local dir=$WORK/$name
     mkdir -p "$dir/data"
-    render "$HERE/api.yaml.tmpl" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
+    # The mapped API only for the mapped targets, so a BASELINE build without templates still
+    # serves the plain one.
+    local api=api.yaml.tmpl
+    [[ $name == *-mapped ]] && api=api-mapped.yaml.tmpl
+    render "$HERE/$api" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
     cat >"$dir/tollgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
