@@ -110,7 +110,7 @@ impl BodyModels {
         if self.by_type.is_empty() && self.default.is_none() {
             return Some(ModelIdx::EMPTY);
         }
-        let media = content_type.map_or(&b"application/json"[..], media_type);
+        let media = content_type.map_or(&b"application/json"[..], crate::http::media_type);
         self.by_type
             .iter()
             .find(|(t, _)| t.as_bytes().eq_ignore_ascii_case(media))
@@ -121,12 +121,6 @@ impl BodyModels {
     pub fn all(&self) -> impl Iterator<Item = ModelIdx> + '_ {
         self.by_type.iter().map(|(_, m)| *m).chain(self.default)
     }
-}
-
-/// `Application/JSON; charset=utf-8` -> `Application/JSON` (parameters and spaces dropped).
-pub fn media_type(v: &[u8]) -> &[u8] {
-    let end = v.iter().position(|&b| b == b';').unwrap_or(v.len());
-    v[..end].trim_ascii()
 }
 
 /// The stage's `methodSettings` for one method: its own entry (`~1pets/GET`) member by member,

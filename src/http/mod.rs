@@ -40,6 +40,13 @@ pub struct HeaderSpan {
     pub value: Span,
 }
 
+/// The media type of a `Content-Type` value or one `Accept` item: parameters cut, surrounding
+/// whitespace trimmed, case kept (`Application/JSON; charset=utf-8` -> `Application/JSON`).
+pub fn media_type(value: &[u8]) -> &[u8] {
+    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
+    value[..end].trim_ascii()
+}
+
 /// The value of header `name_lowercase` (ASCII case-insensitive) among parsed `headers`; when a
 /// header is repeated the last line wins. Shared by request and backend-response heads.
 #[inline]

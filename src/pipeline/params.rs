@@ -280,7 +280,7 @@ pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
     }
 }
 
-fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>) {
+pub(crate) fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>) {
     let ex = x.req;
     match var {
         ContextVar::RequestId => out.extend_from_slice(&ex.request_id),

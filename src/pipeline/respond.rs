@@ -355,22 +355,14 @@ fn mapped(
 /// `$context.responseOverride.header.NAME`. A name the gateway frames itself, or a name or value
 /// that cannot be a header, is left out rather than failing a response the backend gave.
 fn write_override_header(name: &str, value: &str, w: &mut Vec<u8>) {
-    let value = value.trim_matches([' ', '\t']);
-    let framing = [
-        "content-type",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "date",
-    ]
-    .iter()
-    .any(|f| f.eq_ignore_ascii_case(name));
-    if !framing
-        && response::is_valid_field_name(name.as_bytes())
-        && response::is_valid_field_value(value.as_bytes())
-    {
-        response::header(w, name.as_bytes(), value.as_bytes());
-    }
+    const FRAMING: &[&[u8]] = &[
+        b"content-type",
+        b"content-length",
+        b"transfer-encoding",
+        b"connection",
+        b"date",
+    ];
+    super::mapping::write_override_header(name, value, FRAMING, w);
 }
 
 #[cold]

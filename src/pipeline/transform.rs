@@ -51,9 +51,9 @@ const DROP_REQUEST: &[&[u8]] = &[
 /// The request content type without parameters, lower-cased into `out` (API Gateway matches
 /// templates case-insensitively on the media type alone). Empty when absent.
 fn media_type<'o>(value: Option<&[u8]>, out: &'o mut [u8; 128]) -> &'o [u8] {
-    let Some(v) = value else { return &out[..0] };
-    let end = v.iter().position(|&b| b == b';').unwrap_or(v.len());
-    let v = v[..end].trim_ascii();
+    let Some(v) = value.map(crate::http::media_type) else {
+        return &out[..0];
+    };
     let n = v.len().min(out.len());
     for (o, b) in out.iter_mut().zip(&v[..n]) {
         *o = b.to_ascii_lowercase();
@@ -422,20 +422,13 @@ fn write_query_overrides(query: &[(String, String)], target_at: usize, out: &mut
 /// `$context.requestOverride.header.NAME`: a header the template sets. The name must be a
 /// token and not one the gateway frames itself; the value a field value (trimmed).
 fn write_override_header(name: &str, value: &str, out: &mut Vec<u8>) -> Result<(), Reject> {
-    let value = value.trim_matches([' ', '\t']);
-    let framing = DROP_REQUEST
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(name.as_bytes()));
-    if framing
-        || !crate::http::response::is_valid_field_name(name.as_bytes())
-        || !crate::http::response::is_valid_field_value(value.as_bytes())
-    {
-        return Err(Reject::BadRequestParameters {
+    if mapping::write_override_header(name, value, DROP_REQUEST, out) {
+        Ok(())
+    } else {
+        Err(Reject::BadRequestParameters {
             message: "Invalid request parameter: a header set by the mapping template is not a valid header",
-        });
+        })
     }
-    response::header(out, name.as_bytes(), value.as_bytes());
-    Ok(())
 }
 
 /// Mappings may fan one client value out into many integration headers, so the rendered head is

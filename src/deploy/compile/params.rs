@@ -73,7 +73,8 @@ pub fn literal(value: &str) -> Option<&str> {
         .filter(|_| value.len() >= 2)
 }
 
-fn context_var(name: &str) -> Option<ContextVar> {
+/// `context.NAME` mapping sources (and the template context's fields of the same names).
+pub fn context_var(name: &str) -> Option<ContextVar> {
     Some(match name {
         "requestId" => ContextVar::RequestId,
         "apiId" => ContextVar::ApiId,

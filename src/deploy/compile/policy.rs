@@ -8,8 +8,8 @@
 use super::method::Site;
 use crate::deploy::model::{Method, RestApi};
 use crate::deploy::policy::{
-    media_type, ApiKeySource, AuthorizationPlan, BodyModels, KeyRequirement, ModelIdx,
-    ParamLocation, RequestValidation, RequiredParam, ValidatorIdx, ValidatorRuntime,
+    ApiKeySource, AuthorizationPlan, BodyModels, KeyRequirement, ModelIdx, ParamLocation,
+    RequestValidation, RequiredParam, ValidatorIdx, ValidatorRuntime,
 };
 use crate::deploy::problem::Problems;
 
@@ -191,7 +191,7 @@ fn body_models(
         if content_type == "$default" {
             default = Some(idx);
         } else {
-            let media = String::from_utf8_lossy(media_type(content_type.as_bytes()));
+            let media = String::from_utf8_lossy(crate::http::media_type(content_type.as_bytes()));
             by_type.push((media.to_ascii_lowercase().into_boxed_str(), idx));
         }
     }

@@ -67,104 +67,37 @@ pub fn response_conversion(
     }
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// The `base64` crate (which `$util.base64*` uses too): standard alphabet, padding optional on
+// decode but canonical when present, non-zero trailing bits refused.
+use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
+use base64::Engine as _;
 
 /// Appends the base64 of `input` to `out`.
 pub fn encode(input: &[u8], out: &mut Vec<u8>) {
-    out.reserve(input.len().div_ceil(3) * 4);
-    let mut chunks = input.chunks_exact(3);
-    for c in &mut chunks {
-        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
-        out.extend_from_slice(&[
-            ALPHABET[(n >> 18) as usize & 63],
-            ALPHABET[(n >> 12) as usize & 63],
-            ALPHABET[(n >> 6) as usize & 63],
-            ALPHABET[n as usize & 63],
-        ]);
-    }
-    match *chunks.remainder() {
-        [a] => {
-            let n = u32::from(a) << 16;
-            out.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                b'=',
-                b'=',
-            ]);
-        }
-        [a, b] => {
-            let n = u32::from(a) << 16 | u32::from(b) << 8;
-            out.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                ALPHABET[(n >> 6) as usize & 63],
-                b'=',
-            ]);
-        }
-        _ => {}
-    }
+    let mark = out.len();
+    out.resize(mark + input.len().div_ceil(3) * 4, 0);
+    // The slice was sized for padded output, so encoding into it cannot run out of room.
+    let n = STANDARD.encode_slice(input, &mut out[mark..]).unwrap_or(0);
+    out.truncate(mark + n);
 }
 
 /// The payload is not base64.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotBase64;
 
-fn sextet(b: u8) -> Result<u32, NotBase64> {
-    Ok(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return Err(NotBase64),
-    } as u32)
-}
-
 /// Appends the bytes `input` encodes to `out`; on error `out` is left as it was.
 pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), NotBase64> {
-    let mark = out.len();
-    let r = decode_into(input, out);
-    if r.is_err() {
-        out.truncate(mark);
-    }
-    r
-}
-
-fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), NotBase64> {
-    let body = match input {
-        [rest @ .., b'=', b'='] => rest,
-        [rest @ .., b'='] => rest,
-        _ => input,
-    };
-    // Padding, when present, must complete the last quantum.
-    if body.len() != input.len() && input.len() % 4 != 0 {
+    // Padding, when present, must complete the last quantum (the engine would take `Zg=`).
+    if input.last() == Some(&b'=') && input.len() % 4 != 0 {
         return Err(NotBase64);
     }
-    out.reserve(body.len() / 4 * 3 + 2);
-    let mut chunks = body.chunks_exact(4);
-    for c in &mut chunks {
-        let n = sextet(c[0])? << 18 | sextet(c[1])? << 12 | sextet(c[2])? << 6 | sextet(c[3])?;
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    }
-    match *chunks.remainder() {
-        [] => {}
-        [a, b] => {
-            let n = sextet(a)? << 18 | sextet(b)? << 12;
-            if n & 0xffff != 0 {
-                return Err(NotBase64);
-            }
-            out.push((n >> 16) as u8);
-        }
-        [a, b, c] => {
-            let n = sextet(a)? << 18 | sextet(b)? << 12 | sextet(c)? << 6;
-            if n & 0xff != 0 {
-                return Err(NotBase64);
-            }
-            out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8]);
-        }
-        _ => return Err(NotBase64),
-    }
-    Ok(())
+    let mark = out.len();
+    STANDARD_PAD_INDIFFERENT
+        .decode_vec(input, out)
+        .map_err(|_| {
+            out.truncate(mark);
+            NotBase64
+        })
 }
 
 #[cfg(test)]

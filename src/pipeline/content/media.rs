@@ -17,12 +17,6 @@ pub struct MediaTypes {
     exact: Vec<Box<[u8]>>,
 }
 
-/// The media type of a `Content-Type` or one `Accept` item: parameters cut, whitespace trimmed.
-pub fn essence(value: &[u8]) -> &[u8] {
-    let end = value.iter().position(|&b| b == b';').unwrap_or(value.len());
-    value[..end].trim_ascii()
-}
-
 impl MediaTypes {
     /// Compiles the API's list. AWS stores the patterns as given; an entry without `/` can
     /// match nothing but an identical (odd) media type, which is what an exact pattern does.
@@ -48,7 +42,7 @@ impl MediaTypes {
     /// Whether a `Content-Type` (or `Accept` item) names a binary media type. An absent or empty
     /// value is text: there is no media type to match.
     pub fn matches(&self, value: Option<&[u8]>) -> bool {
-        let Some(v) = value.map(essence).filter(|v| !v.is_empty()) else {
+        let Some(v) = value.map(crate::http::media_type).filter(|v| !v.is_empty()) else {
             return false;
         };
         if self.any {

@@ -4,7 +4,9 @@
 //! as API Gateway gives them for a request that had none, so a template that prints them renders
 //! the same text.
 
-use crate::pipeline::params::{write_ip, ACCOUNT_ID};
+use crate::deploy::compile::params::context_var;
+use crate::deploy::snapshot::ContextVar;
+use crate::pipeline::params::write_context;
 use crate::pipeline::Exchange;
 use crate::vtl::Value;
 
@@ -82,47 +84,41 @@ pub fn context(x: &Exchange<'_>) -> Value {
 }
 
 /// One `$context.NAME`, computed alone: a template reads a few fields, and building the whole
-/// map for each would cost more than the rest of the render.
+/// map for each would cost more than the rest of the render. The variables parameter mappings
+/// also read (`context.NAME` sources) come from their one table, `params::write_context`.
 pub fn prop(x: &Exchange<'_>, name: &str) -> Option<Value> {
     let req = x.req;
-    let host = || req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
     Some(match name {
-        "accountId" => Value::str(ACCOUNT_ID),
-        "apiId" => Value::str(&x.api().id),
         "authorizer" => Value::Map(Vec::new()),
         "deploymentId" => Value::str(&x.stage().deployment_id),
-        "domainName" => text(host()),
-        "domainPrefix" => text(host().split(|&b| b == b'.').next().unwrap_or_default()),
-        "extendedRequestId" | "requestId" => text(&req.request_id),
-        "httpMethod" => text(req.head.method_span.get(req.buf)),
+        "domainPrefix" => {
+            let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
+            text(host.split(|&b| b == b'.').next().unwrap_or_default())
+        }
+        "extendedRequestId" => text(&req.request_id),
         "identity" => Value::Map(
             IDENTITY
                 .iter()
                 .map(|&n| (n.to_string(), identity(x, n)))
                 .collect(),
         ),
-        "path" => text(req.head.path.get(req.buf)),
-        "protocol" => Value::str(if req.head.minor_version == 0 {
-            "HTTP/1.0"
-        } else {
-            "HTTP/1.1"
-        }),
         "requestTime" => Value::str(&request_time(req.epoch_ms)),
         "requestTimeEpoch" => Value::Int(req.epoch_ms as i64),
         "resourceId" => Value::str(&x.method().resource_id),
-        "resourcePath" => Value::str(&x.method().resource_path),
-        "stage" => Value::str(&x.stage().name),
-        _ => return None,
+        _ => mapped(x, context_var(name)?),
     })
+}
+
+/// A variable from the parameter mappings' table, as text.
+fn mapped(x: &Exchange<'_>, var: ContextVar) -> Value {
+    let mut out = Vec::new();
+    write_context(x, var, &mut out);
+    text(&out)
 }
 
 fn identity(x: &Exchange<'_>, name: &str) -> Value {
     match name {
-        "sourceIp" => {
-            let mut ip = Vec::new();
-            write_ip(&mut ip, x.req.peer);
-            text(&ip)
-        }
+        "sourceIp" => mapped(x, ContextVar::SourceIp),
         "userAgent" => text(x.req.header(b"user-agent").unwrap_or_default()),
         _ => Value::str(""),
     }

@@ -75,6 +75,28 @@ impl Overrides {
     }
 }
 
+/// Writes a header a template set (`requestOverride` / `responseOverride`), its value trimmed,
+/// unless the name is one of `framing` (headers the gateway sets itself) or the name or value
+/// cannot be a header; `false` then, with nothing written.
+pub fn write_override_header(
+    name: &str,
+    value: &str,
+    framing: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> bool {
+    use crate::http::response;
+    let value = value.trim_matches([' ', '\t']);
+    let ok = !framing
+        .iter()
+        .any(|f| f.eq_ignore_ascii_case(name.as_bytes()))
+        && response::is_valid_field_name(name.as_bytes())
+        && response::is_valid_field_value(value.as_bytes());
+    if ok {
+        response::header(out, name.as_bytes(), value.as_bytes());
+    }
+    ok
+}
+
 /// Which side of the integration a template maps: decides the override prefix it may set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
