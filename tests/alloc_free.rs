@@ -19,7 +19,7 @@ static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
 
 fn api_doc(port: u16) -> String {
     format!(
-        r#"{{"openapi":"3.0.1","info":{{"title":"alloc","version":"1"}},
+        r##"{{"openapi":"3.0.1","info":{{"title":"alloc","version":"1"}},
         "paths":{{"/items/{{id}}":{{"get":{{
           "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
@@ -37,17 +37,30 @@ fn api_doc(port: u16) -> String {
               "integration.request.querystring.h":"method.request.header.X-H",
               "integration.request.querystring.m":"method.request.multivaluequerystring.m",
               "integration.request.header.X-Q":"method.request.querystring.q"}}}}}}}},
+        "/pets":{{"post":{{
+          "x-amazon-apigateway-request-validator":"body",
+          "requestBody":{{"content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/Pet"}}}}}}}},
+          "responses":{{"200":{{"description":"ok"}}}},
+          "x-amazon-apigateway-integration":{{"type":"http","httpMethod":"POST",
+            "uri":"http://127.0.0.1:{port}/pets","passthroughBehavior":"never",
+            "requestTemplates":{{"application/json":"#set($pet = $input.path('$'))\n{{\"petType\": \"$pet.type\", \"price\": $pet.price, \"name\": \"$util.escapeJavaScript($pet.name)\", \"owner\": $input.json('$.owner'), \"tags\": [#foreach($t in $pet.tags)\"$t\"#if($foreach.hasNext),#end#end], \"stage\": \"$context.stage\", \"requestId\": \"$context.requestId\"}}"}},
+            "responses":{{"default":{{"statusCode":"200"}}}}}}}}}},
         "/mock":{{"get":{{
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"mock",
             "requestTemplates":{{"application/json":"{{\"statusCode\": 200}}"}},
             "responses":{{"default":{{"statusCode":"200",
               "responseTemplates":{{"application/json":"{{\"mock\":true}}"}}}}}}}}}}}}}},
+        "x-amazon-apigateway-request-validators":{{"body":{{"validateRequestBody":true}}}},
+        "components":{{"schemas":{{"Pet":{{"type":"object","required":["type","price"],
+          "properties":{{"type":{{"type":"string","enum":["dog","cat"]}},"price":{{"type":"number","minimum":0}},
+            "name":{{"type":"string","maxLength":64}},"tags":{{"type":"array","items":{{"type":"string"}}}},
+            "owner":{{"type":"object","properties":{{"id":{{"type":"integer"}}}}}}}}}}}}}},
         "x-amazon-apigateway-gateway-responses":{{"DEFAULT_4XX":{{
           "responseParameters":{{"gatewayresponse.header.Access-Control-Allow-Origin":"'*'",
             "gatewayresponse.header.X-Agent":"method.request.header.User-Agent"}},
           "responseTemplates":{{"application/json":
-            "{{\"message\":$context.error.messageString,\"type\":\"$context.error.responseType\"}}"}}}}}}}}"#
+            "{{\"message\":$context.error.messageString,\"type\":\"$context.error.responseType\"}}"}}}}}}}}"##
     )
 }
 
@@ -125,6 +138,21 @@ fn mapped_requests_do_not_allocate_io_uring() {
 #[test]
 fn mapped_requests_do_not_allocate_epoll() {
     run_driver(Epoll, MAPPED, "HTTP/1.1 200");
+}
+
+/// A JSON body validated against a model and reshaped by a request template (`$input.path`,
+/// `$input.json`, `#foreach`, `$util`, `$context`) into an HTTP integration request: the body is
+/// parsed once into the core's pooled tape and every value is read in place.
+const TEMPLATED: &[u8] = b"POST /prod/pets HTTP/1.1\r\nHost: gw.local\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"type\":\"dog\",\"price\":249.99,\"name\":\"Rex\",\"tags\":[\"good\",\"small\"],\"owner\":{\"id\":7,\"email\":\"a@x.io\"}}";
+
+#[test]
+fn templated_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, TEMPLATED, "HTTP/1.1 200");
+}
+
+#[test]
+fn templated_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, TEMPLATED, "HTTP/1.1 200");
 }
 
 #[test]

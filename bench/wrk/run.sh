@@ -302,7 +302,7 @@ callgrind_ir() { # name pid url
     awk -v ir="$ir" -v n="$reqs" -v name="$name" 'BEGIN {printf "| %s | %d | %d | %.0f |\n", name, n, ir, ir / n}'
 }
 
-VG=(valgrind --tool=callgrind --dump-instr=no --collect-atstart=yes)
+VG=(valgrind --tool=callgrind --dump-instr=no --collect-atstart=yes --compress-strings=no --compress-pos=no)
 echo
 machine_info
 echo "- callgrind: wrk -t1 -c4 -d${CG_DURATION}s after a 2 s warm-up, counters zeroed in between"

@@ -4,13 +4,19 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tollgate::json::Parsed;
 use tollgate::vtl::{compile, render, Env, Limits, Value};
 
 struct FuzzEnv<'a> {
     body: &'a [u8],
+    /// A parsed document, so borrowed values (`Value::Json`, `Text`, `JsonText`) meet every
+    /// directive and method as well as owned ones.
+    parsed: Parsed,
 }
 
-fn doc() -> Value {
+const DOC: &[u8] = br#"{"name":"Rex","n":3,"f":-2.5,"tags":["a",null,true],"pet":{"id":9223372036854775807}}"#;
+
+fn doc() -> Value<'static> {
     Value::Map(vec![
         ("name".into(), Value::str("Rex")),
         ("n".into(), Value::Int(3)),
@@ -30,20 +36,22 @@ impl Env for FuzzEnv<'_> {
     fn body(&self) -> &[u8] {
         self.body
     }
-    fn json(&self, path: &str) -> Value {
+    fn json(&self, path: &str) -> Value<'_> {
         match path {
             "$" => Value::str(&String::from_utf8_lossy(self.body)),
-            _ => Value::str("{\"a\":[1,2.5,\"x\"]}"),
+            "$.tags" => Value::JsonText(self.parsed.root().field("tags").unwrap()),
+            _ => Value::JsonText(self.parsed.root()),
         }
     }
-    fn path(&self, path: &str) -> Value {
+    fn path(&self, path: &str) -> Value<'_> {
         match path {
-            "$" => doc(),
-            p if p.len() % 2 == 0 => Value::List(vec![doc(), Value::str(p)]),
+            "$" => Value::from_node(self.parsed.root()),
+            "$.owned" => doc(),
+            p if p.len() % 2 == 0 => Value::List(vec![doc(), Value::str(p), Value::from_node(self.parsed.root())]),
             _ => Value::Null,
         }
     }
-    fn params(&self, name: Option<&str>) -> Value {
+    fn params(&self, name: Option<&str>) -> Value<'_> {
         match name {
             Some(n) => Value::str(n),
             None => Value::Map(vec![(
@@ -52,7 +60,7 @@ impl Env for FuzzEnv<'_> {
             )]),
         }
     }
-    fn root(&self, name: &str) -> Option<Value> {
+    fn root(&self, name: &str) -> Option<Value<'_>> {
         match name {
             "context" => Some(Value::Map(vec![("stage".into(), Value::str("prod"))])),
             "stageVariables" => Some(doc()),
@@ -81,6 +89,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let env = FuzzEnv {
         body: data.get(split + 1..).unwrap_or(&[]),
+        parsed: Parsed::parse(DOC).expect("a JSON document"),
     };
     let mut out = Vec::new();
     let _ = render(&program, &env, LIMITS, &mut out);

@@ -4,9 +4,8 @@
 //! as `$..a..b..c` over a large body is cut short rather than run away); a definite path is
 //! walked without allocating, and filters are evaluated by callbacks, not by building lists.
 
-use serde_json::Value;
-
 use super::path::{Expr, Op, Operand, Path, Sel, Step};
+use super::tape::{Kind, Node};
 
 /// Node visits allowed per evaluation: far above any sane path over a 10 MB body.
 const BUDGET: usize = 4_000_000;
@@ -15,13 +14,13 @@ const BUDGET: usize = 4_000_000;
 /// document order (Jayway's order for deep scans: a node, then its children).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Found<'a> {
-    One(Option<&'a Value>),
-    Many(Vec<&'a Value>),
+    One(Option<Node<'a>>),
+    Many(Vec<Node<'a>>),
 }
 
 impl Path {
     /// Evaluates the path over `root`.
-    pub fn eval<'a>(&self, root: &'a Value) -> Found<'a> {
+    pub fn eval<'a>(&self, root: Node<'a>) -> Found<'a> {
         if self.definite {
             return Found::One(self.eval_definite(root));
         }
@@ -38,7 +37,7 @@ impl Path {
     }
 
     /// Evaluates a definite path without allocating; `None` for an indefinite path or a miss.
-    pub fn eval_definite<'a>(&self, root: &'a Value) -> Option<&'a Value> {
+    pub fn eval_definite<'a>(&self, root: Node<'a>) -> Option<Node<'a>> {
         if !self.definite {
             return None;
         }
@@ -50,38 +49,28 @@ impl Path {
     }
 }
 
-fn key<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
-    v.as_object().and_then(|m| m.get(k))
+fn key<'a>(v: Node<'a>, k: &str) -> Option<Node<'a>> {
+    v.field(k)
 }
 
-fn index(v: &Value, i: i64) -> Option<&Value> {
-    let a = v.as_array()?;
-    let i = if i < 0 {
-        i.checked_add(a.len() as i64)?
-    } else {
-        i
-    };
-    usize::try_from(i).ok().and_then(|i| a.get(i))
+fn index(v: Node<'_>, i: i64) -> Option<Node<'_>> {
+    v.index(i)
 }
 
 struct Cx<'a> {
-    root: &'a Value,
+    root: Node<'a>,
     budget: usize,
 }
 
 /// Children of a container in document order.
-fn children(v: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
-    match v {
-        Value::Array(a) => Box::new(a.iter()),
-        Value::Object(m) => Box::new(m.values()),
-        _ => Box::new(std::iter::empty()),
-    }
+fn children(v: Node<'_>) -> super::tape::Elements<'_> {
+    v.children()
 }
 
 impl<'a> Cx<'a> {
     /// Calls `f` on every value `steps` selects from `v`; `f` returns false to stop. Returns false
     /// when stopped (by `f` or by the budget).
-    fn walk(&mut self, steps: &[Step], v: &'a Value, f: &mut dyn FnMut(&'a Value) -> bool) -> bool {
+    fn walk(&mut self, steps: &[Step], v: Node<'a>, f: &mut dyn FnMut(Node<'a>) -> bool) -> bool {
         if self.budget == 0 {
             return false;
         }
@@ -97,8 +86,8 @@ impl<'a> Cx<'a> {
         &mut self,
         step: &Step,
         rest: &[Step],
-        v: &'a Value,
-        f: &mut dyn FnMut(&'a Value) -> bool,
+        v: Node<'a>,
+        f: &mut dyn FnMut(Node<'a>) -> bool,
     ) -> bool {
         match step {
             Step::Key(k) => key(v, k).is_none_or(|c| self.walk(rest, c, f)),
@@ -112,13 +101,24 @@ impl<'a> Cx<'a> {
                 c.is_none_or(|c| self.walk(rest, c, f))
             }),
             Step::Slice(start, end, stepn) => {
-                let Some(a) = v.as_array() else { return true };
-                slice_indexes(a.len(), *start, *end, *stepn).all(|i| self.walk(rest, &a[i], f))
+                if !v.is_array() {
+                    return true;
+                }
+                // Indexes ascend, so one pass over the elements serves them all.
+                let mut els = v.elements().enumerate();
+                slice_indexes(v.size().unwrap_or(0), *start, *end, *stepn).all(|i| {
+                    match els.find(|(j, _)| *j == i) {
+                        Some((_, c)) => self.walk(rest, c, f),
+                        None => true,
+                    }
+                })
             }
-            Step::Filter(e) => match v {
-                Value::Array(a) => a.iter().all(|c| !self.test(e, c) || self.walk(rest, c, f)),
+            Step::Filter(e) => match v.kind() {
+                Kind::Array => v
+                    .elements()
+                    .all(|c| !self.test(e, c) || self.walk(rest, c, f)),
                 // Jayway applies a filter on an object to the object itself.
-                Value::Object(_) => !self.test(e, v) || self.walk(rest, v, f),
+                Kind::Object => !self.test(e, v) || self.walk(rest, v, f),
                 _ => true,
             },
             Step::Deep(inner) => self.deep(inner, rest, v, f),
@@ -129,8 +129,8 @@ impl<'a> Cx<'a> {
         &mut self,
         inner: &Step,
         rest: &[Step],
-        v: &'a Value,
-        f: &mut dyn FnMut(&'a Value) -> bool,
+        v: Node<'a>,
+        f: &mut dyn FnMut(Node<'a>) -> bool,
     ) -> bool {
         if !v.is_array() && !v.is_object() {
             return true;
@@ -142,8 +142,10 @@ impl<'a> Cx<'a> {
         let here = match inner {
             // A deep-scan filter selects among array elements only, so an object matching the
             // filter is not reported twice (once as an element, once as itself).
-            Step::Filter(e) => match v {
-                Value::Array(a) => a.iter().all(|c| !self.test(e, c) || self.walk(rest, c, f)),
+            Step::Filter(e) => match v.kind() {
+                Kind::Array => v
+                    .elements()
+                    .all(|c| !self.test(e, c) || self.walk(rest, c, f)),
                 _ => true,
             },
             _ => self.step(inner, rest, v, f),
@@ -152,14 +154,14 @@ impl<'a> Cx<'a> {
     }
 
     /// Evaluates a filter predicate with `@` = `cur`.
-    fn test(&mut self, e: &Expr, cur: &'a Value) -> bool {
+    fn test(&mut self, e: &Expr, cur: Node<'a>) -> bool {
         match e {
             Expr::Or(a, b) => self.test(a, cur) || self.test(b, cur),
             Expr::And(a, b) => self.test(a, cur) && self.test(b, cur),
             Expr::Not(a) => !self.test(a, cur),
             Expr::Exists(o) => self.first(o, cur).is_some(),
             Expr::Match(o, re) => {
-                matches!(self.first(o, cur), Some(Lit::V(Value::String(s)))if re.is_match(s))
+                matches!(self.first(o, cur), Some(Lit::V(v)) if v.as_str().is_some_and(|s| re.is_match(s)))
             }
             Expr::Cmp(l, op, r) => {
                 let (Some(l), Some(r)) = (self.first(l, cur), self.first(r, cur)) else {
@@ -172,7 +174,7 @@ impl<'a> Cx<'a> {
     }
 
     /// The first value an operand denotes.
-    fn first<'b>(&mut self, o: &'b Operand, cur: &'a Value) -> Option<Lit<'b>>
+    fn first<'b>(&mut self, o: &'b Operand, cur: Node<'a>) -> Option<Lit<'b>>
     where
         'a: 'b,
     {
@@ -194,7 +196,7 @@ impl<'a> Cx<'a> {
 }
 
 enum Lit<'a> {
-    V(&'a Value),
+    V(Node<'a>),
     Str(&'a str),
     Num(f64),
     Bool(bool),
@@ -206,7 +208,7 @@ enum Scalar<'a> {
     Num(f64),
     Bool(bool),
     Null,
-    Other(&'a Value),
+    Other(Node<'a>),
 }
 
 fn scalar<'a>(l: &Lit<'a>) -> Scalar<'a> {
@@ -215,11 +217,13 @@ fn scalar<'a>(l: &Lit<'a>) -> Scalar<'a> {
         Lit::Num(n) => Scalar::Num(n),
         Lit::Bool(b) => Scalar::Bool(b),
         Lit::Null => Scalar::Null,
-        Lit::V(v) => match v {
-            Value::String(s) => Scalar::Str(s),
-            Value::Number(n) => n.as_f64().map_or(Scalar::Other(v), Scalar::Num),
-            Value::Bool(b) => Scalar::Bool(*b),
-            Value::Null => Scalar::Null,
+        Lit::V(v) => match v.kind() {
+            Kind::Str(s) => Scalar::Str(s),
+            Kind::I64(_) | Kind::U64(_) | Kind::F64(_) => {
+                v.as_f64().map_or(Scalar::Other(v), Scalar::Num)
+            }
+            Kind::Bool(b) => Scalar::Bool(b),
+            Kind::Null => Scalar::Null,
             _ => Scalar::Other(v),
         },
     }
@@ -232,7 +236,7 @@ fn compare(l: &Lit<'_>, op: Op, r: &Lit<'_>) -> bool {
         (Scalar::Str(a), Scalar::Str(b)) => Some(a.cmp(b)),
         (Scalar::Bool(a), Scalar::Bool(b)) => (a == b).then_some(Ordering::Equal),
         (Scalar::Null, Scalar::Null) => Some(Ordering::Equal),
-        (Scalar::Other(a), Scalar::Other(b)) => (a == b).then_some(Ordering::Equal),
+        (Scalar::Other(a), Scalar::Other(b)) => a.json_eq(b).then_some(Ordering::Equal),
         _ => None,
     };
     match op {

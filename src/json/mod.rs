@@ -5,16 +5,17 @@
 //! compiled path; a definite path (no wildcard, deep scan, filter, union or slice) yields the value
 //! itself, an indefinite one a list, as Jayway does.
 //!
-//! The document is a `serde_json::Value` for now (built with `preserve_order`, so object key
-//! order is the body's order, which `$input.json` keeps).
+//! The document is a tape (`tape.rs`): simd-json's parse, in buffers each core reuses; object
+//! key order is the body's order, which `$input.json` keeps.
 
 mod eval;
 mod path;
+pub mod schema;
+mod tape;
 
 pub use eval::Found;
 pub use path::{compile, Path, PathError};
-
-use serde_json::Value;
+pub use tape::{Doc, Elements, Kind, Members, Node, NotJson, Parsed, MAX_DEPTH};
 
 /// `$input.json(path)`: JSON text of the result, compact, keys in document order, numbers as
 /// serde_json prints them. A definite path that finds nothing writes `""`: API Gateway's
@@ -37,9 +38,8 @@ pub fn write_json(found: &Found<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn write_value(v: &Value, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail and a Value always serialises.
-    let _ = serde_json::to_writer(&mut *out, v);
+fn write_value(v: &Node<'_>, out: &mut Vec<u8>) {
+    v.write_json(out)
 }
 
 /// A `method.request.body.a.b` / `integration.response.body.a.b` mapping value and
@@ -48,8 +48,8 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
 pub fn write_text(found: &Found<'_>, out: &mut Vec<u8>) -> bool {
     match found {
         Found::One(None) => false,
-        Found::One(Some(Value::String(s))) => {
-            out.extend_from_slice(s.as_bytes());
+        Found::One(Some(v)) if v.as_str().is_some() => {
+            out.extend_from_slice(v.as_str().unwrap_or_default().as_bytes());
             true
         }
         other => {
@@ -72,31 +72,10 @@ pub fn compile_body_expression(rest: &str) -> Result<Path, PathError> {
     }
 }
 
-/// Parses a body for path evaluation. Invalid JSON is an error; API Gateway's `$input.json` /
-/// `$input.path` then fail the template (the caller answers 500 InternalServerError, not done here).
-pub fn parse_body(body: &[u8]) -> Result<Value, serde_json::Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        // An empty body behaves as an empty object in API Gateway templates.
-        return Ok(Value::Object(serde_json::Map::new()));
-    }
-    serde_json::from_slice(body)
-}
-
-/// A body parsed on first use, at most once: every reader of one request's (or one integration
-/// response's) JSON shares the one parse. Not JSON (or empty-but-not-blank garbage) is `None`.
-#[derive(Debug, Default)]
-pub struct Doc {
-    // Boxed: one pointer in every exchange and integration response, which move between phases
-    // by value; a parse allocates anyway.
-    cell: std::cell::OnceCell<Option<Box<Value>>>,
-}
-
-impl Doc {
-    pub fn get(&self, body: &[u8]) -> Option<&Value> {
-        self.cell
-            .get_or_init(|| parse_body(body).ok().map(Box::new))
-            .as_deref()
-    }
+/// Parses a body for path evaluation (blank is an empty object). Invalid JSON is an error;
+/// API Gateway's `$input.json` / `$input.path` then fail the template (the caller answers 500).
+pub fn parse_body(body: &[u8]) -> Result<Parsed, NotJson> {
+    Parsed::parse(body)
 }
 
 #[cfg(test)]

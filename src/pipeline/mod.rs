@@ -88,7 +88,7 @@ pub struct Exchange<'a> {
 
 impl<'a> Exchange<'a> {
     /// The request body parsed as JSON (at most once per request); `None` when it is not JSON.
-    pub fn body_json(&self) -> Option<&serde_json::Value> {
+    pub fn body_json(&self) -> Option<crate::json::Node<'_>> {
         self.body_json.get(self.req.body)
     }
     pub fn api(&self) -> &'a ApiRuntime {
@@ -136,7 +136,7 @@ impl<'b> IntegrationResponse<'b> {
     }
 
     /// The body parsed as JSON (`None` while it is still streaming, or when it is not JSON).
-    pub fn json(&self) -> Option<&serde_json::Value> {
+    pub fn json(&self) -> Option<crate::json::Node<'_>> {
         match &self.body {
             Body::InHand(b, _) => self.body_json.get(b),
             Body::Stream(_) => None,

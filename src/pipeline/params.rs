@@ -17,7 +17,7 @@ use super::{Body, Exchange, IntegrationResponse};
 use crate::deploy::snapshot::{ContextVar, ParamSource, ResponseParamSource};
 use crate::http::response::is_valid_field_value;
 use crate::http::uri::Form;
-use serde_json::Value;
+
 use std::io::Write as _;
 
 /// The account id reported in `context.accountId` (Tollgate is not an AWS account).
@@ -131,7 +131,7 @@ pub fn write_value(
 
 /// The request body's JSON for body mappings: `None` when the body is blank (the shared parse
 /// reads a blank body as `{}` for templates, but there is no value to map) or not JSON.
-fn request_json<'x>(x: &'x Exchange<'_>) -> Option<&'x Value> {
+fn request_json<'x>(x: &'x Exchange<'_>) -> Option<crate::json::Node<'x>> {
     if is_blank(x.req.body) {
         return None;
     }
@@ -144,7 +144,11 @@ fn is_blank(body: &[u8]) -> bool {
 
 /// Appends what `path` finds in `root` as mapping text (see the module doc); `false`, with
 /// nothing written, when there is no document or the path finds nothing.
-pub fn write_body_text(root: Option<&Value>, path: &crate::json::Path, out: &mut Vec<u8>) -> bool {
+pub fn write_body_text(
+    root: Option<crate::json::Node<'_>>,
+    path: &crate::json::Path,
+    out: &mut Vec<u8>,
+) -> bool {
     root.is_some_and(|r| crate::json::write_text(&path.eval(r), out))
 }
 
@@ -281,31 +285,43 @@ pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
 }
 
 pub(crate) fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>) {
+    if let Some(b) = context_bytes(x, var) {
+        out.extend_from_slice(b);
+        return;
+    }
     let ex = x.req;
     match var {
-        ContextVar::RequestId => out.extend_from_slice(&ex.request_id),
-        ContextVar::ApiId => out.extend_from_slice(x.api().id.as_bytes()),
-        ContextVar::Stage => out.extend_from_slice(x.stage().name.as_bytes()),
-        ContextVar::ResourcePath => out.extend_from_slice(x.method().resource_path.as_bytes()),
-        ContextVar::HttpMethod => out.extend_from_slice(ex.head.method_span.get(ex.buf)),
         // Writing into a Vec with spare capacity formats in place, without allocating.
         ContextVar::SourceIp => write_ip(out, ex.peer),
-        ContextVar::Path => out.extend_from_slice(ex.head.path.get(ex.buf)),
-        ContextVar::Protocol => out.extend_from_slice(if ex.head.minor_version == 0 {
-            b"HTTP/1.0"
-        } else {
-            b"HTTP/1.1"
-        }),
         ContextVar::RequestTimeEpoch => {
             let _ = write!(out, "{}", ex.epoch_ms);
         }
-        ContextVar::DomainName => {
-            if let Some(h) = ex.head.host {
-                out.extend_from_slice(h.get(ex.buf));
+        _ => {}
+    }
+}
+
+/// A context variable that is already text in the request or the snapshot, borrowed (`None`
+/// for those that must be formatted: `sourceIp`, `requestTimeEpoch`).
+pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: ContextVar) -> Option<&'x [u8]> {
+    let ex: &'x super::Request<'x> = x.req;
+    Some(match var {
+        ContextVar::RequestId => &ex.request_id[..],
+        ContextVar::ApiId => x.api().id.as_bytes(),
+        ContextVar::Stage => x.stage().name.as_bytes(),
+        ContextVar::ResourcePath => x.method().resource_path.as_bytes(),
+        ContextVar::HttpMethod => ex.head.method_span.get(ex.buf),
+        ContextVar::Path => ex.head.path.get(ex.buf),
+        ContextVar::Protocol => {
+            if ex.head.minor_version == 0 {
+                b"HTTP/1.0"
+            } else {
+                b"HTTP/1.1"
             }
         }
-        ContextVar::AccountId => out.extend_from_slice(ACCOUNT_ID.as_bytes()),
-    }
+        ContextVar::DomainName => ex.head.host.map(|h| h.get(ex.buf)).unwrap_or_default(),
+        ContextVar::AccountId => ACCOUNT_ID.as_bytes(),
+        ContextVar::SourceIp | ContextVar::RequestTimeEpoch => return None,
+    })
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ use super::params::query_pairs;
 use super::respond::Reject;
 use super::Exchange;
 use crate::deploy::policy::{ModelIdx, ParamLocation};
-use serde_json::Value;
+use crate::json::schema::Tape;
+use crate::json::Node;
+use jsonschema::Validator;
 use std::sync::LazyLock;
 
 /// Bit `i` stands for the method's `i`-th required parameter; later ones share the last bit.
@@ -105,14 +107,9 @@ pub fn write_missing(x: &Exchange<'_>, missing: u64, out: &mut Vec<u8>) {
     out.push(b']');
 }
 
-/// What an empty body is validated as.
-static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| Value::Object(Default::default()));
-
-/// The body as the model sees it: `{}` when empty, `None` when it is not JSON.
-fn instance<'x>(x: &'x Exchange<'_>) -> Option<&'x Value> {
-    if x.req.body.is_empty() {
-        return Some(&EMPTY_OBJECT);
-    }
+/// The body as the model sees it: `{}` when empty (the tape parses a blank body so), `None` when
+/// it is not JSON.
+fn instance<'x>(x: &'x Exchange<'_>) -> Option<Node<'x>> {
     x.body_json()
 }
 
@@ -126,17 +123,20 @@ fn check_body(x: &Exchange<'_>) -> Result<(), Reject> {
         return Err(Reject::Internal);
     };
     match instance(x) {
-        Some(v) if validator.is_valid(v) => Ok(()),
+        Some(v) if validator.is_valid(v.into()) => Ok(()),
         _ => Err(Reject::InvalidBody { model }),
     }
 }
 
 /// AWS's `Empty` model, for a body-validating method that names no model.
-static EMPTY_MODEL: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
-    jsonschema::draft4::new(&serde_json::json!({"type": "object"})).expect("a valid schema")
+static EMPTY_MODEL: LazyLock<Validator<Tape>> = LazyLock::new(|| {
+    jsonschema::options_for::<Tape>()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&serde_json::json!({"type": "object"}))
+        .expect("a valid schema")
 });
 
-fn model_validator<'x>(x: &'x Exchange<'_>, model: ModelIdx) -> Option<&'x jsonschema::Validator> {
+fn model_validator<'x>(x: &'x Exchange<'_>, model: ModelIdx) -> Option<&'x Validator<Tape>> {
     if model == ModelIdx::EMPTY {
         return Some(&EMPTY_MODEL);
     }
@@ -153,7 +153,7 @@ pub fn write_validation_error_string(x: &Exchange<'_>, model: ModelIdx, out: &mu
         return;
     };
     let text = match instance(x) {
-        Some(v) => messages::error_string(validator, v),
+        Some(v) => messages::error_string(validator, v.into()),
         None => messages::UNPARSEABLE.to_string(),
     };
     crate::http::response::json_escape(out, &text);

@@ -2,18 +2,48 @@
 //! Unknown methods (or wrong argument types) yield `None`, so the reference prints literally
 //! as Velocity does for a failed invocation.
 
-use std::sync::Arc;
-
 use super::value::{equals, Value};
 
-/// Calls `name(args)` on `v`; list/map mutators change `v` in place.
-pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
+/// Calls `name(args)` on `v`; list/map mutators change `v` in place (a borrowed container is
+/// copied first, see `Value::owned`).
+pub fn call<'d>(v: &mut Value<'d>, name: &str, args: &[Value<'d>]) -> Option<Value<'d>> {
     // `Object.toString()`, which templates use to test a whole map or list as text.
-    if let ("toString", [], false) = (name, args, *v == Value::Null) {
-        return Some(Value::str(&v.to_text()));
+    if let ("toString", []) = (name, args) {
+        return match v {
+            Value::Null => None,
+            Value::Str(_) | Value::Text(_) => Some(v.clone()),
+            _ => Some(Value::str(&v.to_text())),
+        };
+    }
+    match v {
+        Value::JsonText(_) => *v = v.owned(),
+        Value::Json(_) if matches!(name, "add" | "put") => *v = v.owned(),
+        _ => {}
     }
     match v {
         Value::Str(s) => string(s, name, args),
+        Value::Text(s) => string(s, name, args),
+        Value::Json(n) => {
+            let n = *n;
+            match (name, args) {
+                ("size", []) => Some(Value::Int(n.size().unwrap_or(0) as i64)),
+                ("isEmpty", []) => Some(Value::Bool(n.size() == Some(0))),
+                ("get", [Value::Int(i)]) if n.is_array() && *i >= 0 => {
+                    n.index(*i).map(Value::from_node)
+                }
+                ("get", [k]) if n.is_object() => {
+                    Some(n.field(&k.text()).map_or(Value::Null, Value::from_node))
+                }
+                ("containsKey", [k]) if n.is_object() => {
+                    Some(Value::Bool(n.field(&k.text()).is_some()))
+                }
+                ("contains", [x]) if n.is_array() => Some(Value::Bool(
+                    n.elements().any(|e| equals(x, &Value::from_node(e))),
+                )),
+                // Rarely used on request data: answered by the copied Java object.
+                _ => call(&mut v.owned(), name, args),
+            }
+        }
         Value::List(l) => match (name, args) {
             ("size", []) => Some(Value::Int(l.len() as i64)),
             ("isEmpty", []) => Some(Value::Bool(l.is_empty())),
@@ -28,7 +58,14 @@ pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
         Value::Map(m) => match (name, args) {
             ("size", []) => Some(Value::Int(m.len() as i64)),
             ("isEmpty", []) => Some(Value::Bool(m.is_empty())),
-            ("get", [k]) => Some(v.map_get(&k.to_text()).cloned().unwrap_or(Value::Null)),
+            ("get", [k]) => {
+                let k = k.text();
+                Some(
+                    m.iter()
+                        .find(|(kk, _)| **kk == *k)
+                        .map_or(Value::Null, |(_, v)| v.clone()),
+                )
+            }
             ("containsKey", [k]) => {
                 let k = k.to_text();
                 Some(Value::Bool(m.iter().any(|(kk, _)| *kk == k)))
@@ -58,15 +95,11 @@ pub fn call(v: &mut Value, name: &str, args: &[Value]) -> Option<Value> {
             }
             _ => None,
         },
-        Value::Int(_) | Value::Float(_) | Value::Bool(_) => match (name, args) {
-            ("toString", []) => Some(Value::str(&v.to_text())),
-            _ => None,
-        },
-        Value::Null => None,
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null | Value::JsonText(_) => None,
     }
 }
 
-fn int(v: &Value) -> Option<i64> {
+fn int(v: &Value<'_>) -> Option<i64> {
     match v {
         Value::Int(i) => Some(*i),
         _ => None,
@@ -74,22 +107,22 @@ fn int(v: &Value) -> Option<i64> {
 }
 
 /// Java String methods; indices are in UTF-16 units in Java, chars here (equal for BMP text).
-fn string(s: &Arc<str>, name: &str, args: &[Value]) -> Option<Value> {
+fn string<'d>(s: &str, name: &str, args: &[Value<'d>]) -> Option<Value<'d>> {
     let chars = || s.chars().collect::<Vec<char>>();
     Some(match (name, args) {
         ("length", []) => Value::Int(s.chars().count() as i64),
         ("isEmpty", []) | ("empty", []) => Value::Bool(s.is_empty()),
-        ("toString", []) => Value::Str(s.clone()),
         ("toLowerCase", []) => Value::str(&s.to_lowercase()),
         ("toUpperCase", []) => Value::str(&s.to_uppercase()),
         ("trim", []) => Value::str(s.trim_matches(|c: char| c <= ' ')),
         ("contains", [x]) => Value::Bool(s.contains(&*x.to_text())),
         ("startsWith", [x]) => Value::Bool(s.starts_with(&*x.to_text())),
         ("endsWith", [x]) => Value::Bool(s.ends_with(&*x.to_text())),
-        ("equals", [x]) => Value::Bool(matches!(x, Value::Str(y) if y == s)),
-        ("equalsIgnoreCase", [x]) => {
-            Value::Bool(matches!(x, Value::Str(y) if y.to_lowercase() == s.to_lowercase()))
-        }
+        ("equals", [x]) => Value::Bool(x.as_str() == Some(s)),
+        ("equalsIgnoreCase", [x]) => Value::Bool(
+            x.as_str()
+                .is_some_and(|y| y.to_lowercase() == s.to_lowercase()),
+        ),
         ("indexOf", [x]) => {
             let x = x.to_text();
             Value::Int(

@@ -11,27 +11,30 @@
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
 use super::ast::{Expr, Node, Op, Part, Ref};
 use super::parser::Program;
 use super::util::{self, UtilError};
 use super::value::{arith, equals, num, Value};
+use crate::json::Elements;
 
 /// What the caller supplies: `$input`, `$context`, `$stageVariables`.
 pub trait Env {
     fn body(&self) -> &[u8];
     /// `$input.json(path)`: the selected JSON as text.
-    fn json(&self, path: &str) -> Value;
+    fn json(&self, path: &str) -> Value<'_>;
     /// `$input.path(path)`: the selected JSON as a value.
-    fn path(&self, path: &str) -> Value;
+    fn path(&self, path: &str) -> Value<'_>;
     /// `$input.params()` (None) or `$input.params(name)`.
-    fn params(&self, name: Option<&str>) -> Value;
+    fn params(&self, name: Option<&str>) -> Value<'_>;
     /// `$context` / `$stageVariables` / `$util`-free roots, by name.
-    fn root(&self, name: &str) -> Option<Value>;
+    fn root(&self, name: &str) -> Option<Value<'_>>;
     /// `$name.prop` on a root (`$context.requestId`): an `Env` that keeps its roots may answer
     /// the one field without building the whole map per reference. The default goes through
     /// `root`; only map roots have fields.
-    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
-        self.root(name)?.map_get(prop).cloned()
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value<'_>> {
+        self.root(name)?.map_get(prop)
     }
 }
 
@@ -84,22 +87,22 @@ pub struct Output {
 
 /// How a macro parameter is bound: its argument expression and the frame it is evaluated in
 /// (by name), or a value `#set` inside the macro gave it.
-enum Bind<'p> {
+enum Bind<'p, 'e> {
     Expr(&'p Expr, usize),
-    Val(Value),
+    Val(Value<'e>),
 }
 
-struct Frame<'p> {
-    binds: Vec<(&'p str, Bind<'p>)>,
+struct Frame<'p, 'e> {
+    binds: Vec<(&'p str, Bind<'p, 'e>)>,
 }
 
 struct St<'p, 'e> {
     prog: &'p Program,
     env: &'e dyn Env,
-    vars: HashMap<String, Value>,
+    vars: Vars<'p, 'e>,
     /// `#define`d names: the body and the source its text nodes point into.
-    defines: HashMap<String, (&'p [Node], &'p str)>,
-    frames: Vec<Frame<'p>>,
+    defines: HashMap<&'p str, (&'p [Node], &'p str)>,
+    frames: Vec<Frame<'p, 'e>>,
     /// The frame references resolve in: 0 is the template, `k` is `frames[k - 1]`.
     active: usize,
     depth: usize,
@@ -108,7 +111,7 @@ struct St<'p, 'e> {
     stopped: bool,
     /// Running `#foreach` loops, innermost last: (index, item count); `$foreach` and
     /// `$velocityCount` read it instead of a map rebuilt per iteration.
-    loops: Vec<(usize, usize)>,
+    loops: SmallVec<[(usize, usize); 4]>,
     lim: Limits,
     steps: u64,
     out: Output,
@@ -124,14 +127,14 @@ pub fn render(
     let mut st = St {
         prog: p,
         env,
-        vars: HashMap::new(),
+        vars: Vars(SmallVec::new()),
         defines: HashMap::new(),
         frames: Vec::new(),
         active: 0,
         depth: 0,
         brk: None,
         stopped: false,
-        loops: Vec::new(),
+        loops: SmallVec::new(),
         lim,
         steps: 0,
         out: Output::default(),
@@ -140,7 +143,7 @@ pub fn render(
     Ok(st.out)
 }
 
-impl<'p> St<'p, '_> {
+impl<'p, 'e> St<'p, 'e> {
     fn step(&mut self) -> Result<(), RenderError> {
         self.steps += 1;
         if self.steps > self.lim.max_steps {
@@ -150,10 +153,10 @@ impl<'p> St<'p, '_> {
     }
     /// Steps for copying `v` into a container: one per node, so repeated self-insertion
     /// (`$l.add($l)`, `[$l, $l]`) runs out of steps before it runs out of memory.
-    fn charge(&mut self, v: &Value) -> Result<(), RenderError> {
-        fn nodes(v: &Value, budget: u64) -> u64 {
+    fn charge(&mut self, v: &Value<'_>) -> Result<(), RenderError> {
+        fn nodes(v: &Value<'_>, budget: u64) -> u64 {
             let mut n = 1;
-            let kids: Box<dyn Iterator<Item = &Value>> = match v {
+            let kids: Box<dyn Iterator<Item = &Value<'_>>> = match v {
                 Value::List(l) => Box::new(l.iter()),
                 Value::Map(m) => Box::new(m.iter().map(|(_, v)| v)),
                 _ => return 1,
@@ -177,7 +180,7 @@ impl<'p> St<'p, '_> {
     }
     /// A string built by `+` or a method (`replace`…) is held to the output limit, so
     /// `#set($s = $s + $s)` in a loop stops instead of doubling memory.
-    fn bound(&self, v: &Value) -> Result<(), RenderError> {
+    fn bound(&self, v: &Value<'_>) -> Result<(), RenderError> {
         match v {
             Value::Str(s) if s.len() > self.lim.max_output => Err(RenderError::OutputTooLarge),
             _ => Ok(()),
@@ -205,7 +208,7 @@ impl<'p> St<'p, '_> {
             match n {
                 Node::Text(a, b) => self.emit(buf, &src.as_bytes()[*a..*b])?,
                 Node::Ref { r, quiet, raw } => match self.get(r)? {
-                    Some(v) if v != Value::Null => {
+                    Some(v) if !v.is_null() => {
                         let at = buf.len();
                         v.write(buf);
                         if buf.len() > self.lim.max_output {
@@ -236,20 +239,16 @@ impl<'p> St<'p, '_> {
                     }
                 }
                 Node::Foreach(var, e, body) => {
-                    let items = match self.eval(e)? {
-                        Value::List(l) => l,
-                        Value::Map(m) => m.into_iter().map(|(_, v)| v).collect(),
-                        _ => Vec::new(),
-                    };
+                    let items = Items::of(self.eval(e)?);
                     let n = items.len().min(self.lim.max_iterations);
                     // Velocity 1.7 restores the loop variable's previous value after the loop.
-                    let saved = self.vars.remove(var);
+                    let saved = self.vars.remove(var.as_str());
                     self.loops.push((0, n));
-                    for (i, it) in items.into_iter().take(n).enumerate() {
-                        match self.vars.get_mut(var) {
+                    for (i, it) in items.take(n).enumerate() {
+                        match self.vars.get_mut(var.as_str()) {
                             Some(slot) => *slot = it,
                             None => {
-                                self.vars.insert(var.clone(), it);
+                                self.vars.insert(var.as_str(), it);
                             }
                         }
                         if let Some(l) = self.loops.last_mut() {
@@ -269,15 +268,15 @@ impl<'p> St<'p, '_> {
                     }
                     self.loops.pop();
                     match saved {
-                        Some(s) => self.vars.insert(var.clone(), s),
-                        None => self.vars.remove(var),
+                        Some(s) => self.vars.insert(var.as_str(), s),
+                        None => self.vars.remove(var.as_str()),
                     };
                 }
                 Node::Break(foreach_only) => self.brk = Some(*foreach_only),
                 Node::Stop => self.stopped = true,
                 Node::Define(name, body) => {
-                    self.vars.remove(name);
-                    self.defines.insert(name.clone(), (body, src));
+                    self.vars.remove(name.as_str());
+                    self.defines.insert(name.as_str(), (body, src));
                 }
                 Node::Call { name, args, raw } => {
                     let prog = self.prog;
@@ -326,7 +325,7 @@ impl<'p> St<'p, '_> {
 
     /// `$var.a.b` on a template variable, walked by reference so only the selected value is
     /// cloned (not the whole `$inputRoot` per use). `None`: not that shape, take the general path.
-    fn get_fast(&self, r: &Ref) -> Option<Option<Value>> {
+    fn get_fast(&self, r: &Ref) -> Option<Option<Value<'e>>> {
         if matches!(
             r.name.as_str(),
             "input" | "util" | "foreach" | "velocityCount"
@@ -335,12 +334,12 @@ impl<'p> St<'p, '_> {
         {
             return None;
         }
-        let mut cur = self.vars.get(&r.name)?;
+        let mut cur = self.vars.get(r.name.as_str())?;
         for p in &r.parts {
             let Part::Prop(n) = p else { return None };
             match cur {
-                Value::Map(_) => match cur.map_get(n) {
-                    Some(v) => cur = v,
+                Value::Map(m) => match m.iter().find(|(k, _)| k == n) {
+                    Some((_, v)) => cur = v,
                     None => return Some(None),
                 },
                 _ => return None,
@@ -350,12 +349,12 @@ impl<'p> St<'p, '_> {
     }
 
     /// The active frame's binding of `name`, when `name` is a parameter of the running macro.
-    fn param(&self, name: &str) -> Option<&Bind<'p>> {
+    fn param(&self, name: &str) -> Option<&Bind<'p, 'e>> {
         let f = self.frames.get(self.active.checked_sub(1)?)?;
         f.binds.iter().find(|(n, _)| *n == name).map(|(_, b)| b)
     }
 
-    fn set(&mut self, r: &'p Ref, v: Value) -> Result<(), RenderError> {
+    fn set(&mut self, r: &'p Ref, v: Value<'e>) -> Result<(), RenderError> {
         if r.name == "context" {
             if let Some(Part::Prop(p0)) = r.parts.first() {
                 if p0 == "requestOverride" || p0 == "responseOverride" {
@@ -375,7 +374,7 @@ impl<'p> St<'p, '_> {
         }
         if r.parts.is_empty() {
             // Velocity 1.7: setting to null leaves the old value (directive.set.null.allowed off).
-            if v == Value::Null {
+            if v.is_null() {
                 return Ok(());
             }
             match self.param(&r.name) {
@@ -397,8 +396,8 @@ impl<'p> St<'p, '_> {
                 }
                 None => {}
             }
-            self.defines.remove(&r.name);
-            self.vars.insert(r.name.clone(), v);
+            self.defines.remove(r.name.as_str());
+            self.vars.insert(r.name.as_str(), v);
             return Ok(());
         }
         // `#set($m.k = v)` / `#set($m[k] = v)` on a local map or list.
@@ -410,11 +409,15 @@ impl<'p> St<'p, '_> {
                 Part::Call(..) => return Ok(()),
             }
         }
-        let Some(mut cur) = self.vars.get_mut(&r.name) else {
+        let Some(mut cur) = self.vars.get_mut(r.name.as_str()) else {
             return Ok(());
         };
         for (i, k) in keys.iter().enumerate() {
             let last = i + 1 == keys.len();
+            // A container read from the body is copied before it changes.
+            if matches!(cur, Value::Json(_)) {
+                *cur = cur.owned();
+            }
             cur = match (cur, k) {
                 (Value::Map(m), k) => {
                     let ks = k.to_text();
@@ -445,7 +448,7 @@ impl<'p> St<'p, '_> {
     }
 
     /// Resolves a reference; `None` when undefined.
-    fn get(&mut self, r: &'p Ref) -> Result<Option<Value>, RenderError> {
+    fn get(&mut self, r: &'p Ref) -> Result<Option<Value<'e>>, RenderError> {
         if let Some(v) = self.get_fast(r) {
             self.steps += r.parts.len() as u64;
             return Ok(v);
@@ -460,11 +463,7 @@ impl<'p> St<'p, '_> {
                     };
                     parts = &parts[1..];
                     // A string argument is passed as is; others by their `toString`.
-                    let text = match &a {
-                        Some(Value::Str(s)) => Some(std::borrow::Cow::Borrowed(&**s)),
-                        Some(v) => Some(std::borrow::Cow::Owned(v.to_text())),
-                        None => None,
-                    };
+                    let text = a.as_ref().map(Value::text);
                     match (m.as_str(), text.as_deref()) {
                         ("json", Some(p)) => self.env.json(p),
                         ("path", Some(p)) => self.env.path(p),
@@ -474,7 +473,11 @@ impl<'p> St<'p, '_> {
                 }
                 Some(Part::Prop(b)) if b == "body" => {
                     parts = &parts[1..];
-                    Value::str(&String::from_utf8_lossy(self.env.body()))
+                    let env: &'e dyn Env = self.env;
+                    match std::str::from_utf8(env.body()) {
+                        Ok(s) => Value::Text(s),
+                        Err(_) => Value::str(&String::from_utf8_lossy(env.body())),
+                    }
                 }
                 _ => return Ok(None),
             },
@@ -507,7 +510,7 @@ impl<'p> St<'p, '_> {
             }
             "util" => match parts.first() {
                 Some(Part::Call(m, args)) => {
-                    let mut a = Vec::with_capacity(args.len());
+                    let mut a: Args<'e> = SmallVec::new();
                     for e in args {
                         a.push(self.eval(e)?);
                     }
@@ -573,7 +576,7 @@ impl<'p> St<'p, '_> {
                     }
                 }
                 Part::Call(m, args) => {
-                    let mut a = Vec::with_capacity(args.len());
+                    let mut a: Args<'e> = SmallVec::new();
                     for e in args {
                         a.push(self.eval(e)?);
                     }
@@ -592,7 +595,7 @@ impl<'p> St<'p, '_> {
                                 && std::ptr::eq(p, &r.parts[r.parts.len() - 1])
                                 && r.parts.len() == 1
                             {
-                                self.vars.insert(r.name.clone(), cur);
+                                self.vars.insert(r.name.as_str(), cur);
                             }
                             v
                         }
@@ -604,7 +607,7 @@ impl<'p> St<'p, '_> {
         Ok(Some(cur))
     }
 
-    fn eval(&mut self, e: &'p Expr) -> Result<Value, RenderError> {
+    fn eval(&mut self, e: &'p Expr) -> Result<Value<'e>, RenderError> {
         self.step()?;
         Ok(match e {
             Expr::Null => Value::Null,
@@ -668,8 +671,8 @@ impl<'p> St<'p, '_> {
                     Op::Eq => Value::Bool(equals(&a, &b)),
                     Op::Ne => Value::Bool(!equals(&a, &b)),
                     Op::Lt | Op::Gt | Op::Le | Op::Ge => {
-                        let ord = match (&a, &b) {
-                            (Value::Str(x), Value::Str(y)) => x.partial_cmp(y),
+                        let ord = match (a.as_str(), b.as_str()) {
+                            (Some(x), Some(y)) => x.partial_cmp(y),
                             _ => num(&a).partial_cmp(&num(&b)),
                         };
                         let Some(o) = ord else {
@@ -683,7 +686,7 @@ impl<'p> St<'p, '_> {
                         })
                     }
                     // `+` with a string operand concatenates, as Velocity 1.7 does.
-                    Op::Add if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) => {
+                    Op::Add if a.is_string() || b.is_string() => {
                         let v = Value::str(&(a.to_text() + &b.to_text()));
                         self.bound(&v)?;
                         v
@@ -695,9 +698,9 @@ impl<'p> St<'p, '_> {
     }
 }
 
-fn prop(v: &Value, n: &str) -> Option<Value> {
+fn prop<'d>(v: &Value<'d>, n: &str) -> Option<Value<'d>> {
     match v {
-        Value::Map(_) => v.map_get(n).cloned(),
+        _ if v.is_map() => v.map_get(n),
         // Velocity's `$s.empty` / `$l.size` style getters.
         _ => super::methods::call(&mut v.clone(), n, &[]).or_else(|| {
             let g = format!("get{}{}", n[..1].to_uppercase(), &n[1..]);
@@ -706,13 +709,82 @@ fn prop(v: &Value, n: &str) -> Option<Value> {
     }
 }
 
-fn index(v: &Value, k: &Value) -> Option<Value> {
+fn index<'d>(v: &Value<'d>, k: &Value<'d>) -> Option<Value<'d>> {
     match (v, k) {
         (Value::List(l), Value::Int(i)) => {
             let i = if *i < 0 { l.len() as i64 + i } else { *i };
             l.get(usize::try_from(i).ok()?).cloned()
         }
-        (Value::Map(_), k) => v.map_get(&k.to_text()).cloned(),
+        (Value::Json(n), Value::Int(i)) if n.is_array() => n.index(*i).map(Value::from_node),
+        (v, k) if v.is_map() => v.map_get(&k.text()),
         _ => None,
+    }
+}
+
+/// A call's arguments: inline for the one or two every `$util` and Java method takes.
+type Args<'e> = SmallVec<[Value<'e>; 2]>;
+
+/// Template variables: few per template, so a linear scan over inline storage beats hashing
+/// and allocates nothing until a template sets more than eight.
+struct Vars<'p, 'e>(SmallVec<[(&'p str, Value<'e>); 8]>);
+
+impl<'p, 'e> Vars<'p, 'e> {
+    fn get(&self, k: &str) -> Option<&Value<'e>> {
+        self.0.iter().find(|(n, _)| *n == k).map(|(_, v)| v)
+    }
+    fn get_mut(&mut self, k: &str) -> Option<&mut Value<'e>> {
+        self.0.iter_mut().find(|(n, _)| *n == k).map(|(_, v)| v)
+    }
+    fn insert(&mut self, k: &'p str, v: Value<'e>) -> Option<Value<'e>> {
+        match self.get_mut(k) {
+            Some(slot) => Some(std::mem::replace(slot, v)),
+            None => {
+                self.0.push((k, v));
+                None
+            }
+        }
+    }
+    fn remove(&mut self, k: &str) -> Option<Value<'e>> {
+        let at = self.0.iter().position(|(n, _)| *n == k)?;
+        Some(self.0.remove(at).1)
+    }
+}
+
+/// What `#foreach` walks: a list's items, a map's values, a parsed array's elements or a parsed
+/// object's values (read in place, one at a time).
+enum Items<'d> {
+    Owned(std::vec::IntoIter<Value<'d>>),
+    Parsed(Elements<'d>),
+}
+
+impl<'d> Items<'d> {
+    fn of(v: Value<'d>) -> Items<'d> {
+        match v {
+            Value::List(l) => Items::Owned(l.into_iter()),
+            Value::Map(m) => Items::Owned(
+                m.into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+            Value::Json(n) => Items::Parsed(n.children()),
+            _ => Items::Owned(Vec::new().into_iter()),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Items::Owned(i) => i.len(),
+            Items::Parsed(e) => e.len(),
+        }
+    }
+}
+
+impl<'d> Iterator for Items<'d> {
+    type Item = Value<'d>;
+    fn next(&mut self) -> Option<Value<'d>> {
+        match self {
+            Items::Owned(i) => i.next(),
+            Items::Parsed(e) => e.next().map(Value::from_node),
+        }
     }
 }

@@ -2,33 +2,22 @@
 //! `TestEnv` implements `$input.path/json` for simple `$.a.b[0]` paths only.
 
 use super::*;
-use serde_json::Value as J;
 
 pub struct TestEnv {
     pub body: String,
-}
-
-fn conv(j: &J) -> Value {
-    Value::from_json(j)
+    doc: Option<crate::json::Parsed>,
 }
 
 impl TestEnv {
-    fn sel(&self, path: &str) -> Option<J> {
-        let mut cur: J = serde_json::from_str(&self.body).ok()?;
-        let rest = path.strip_prefix('$')?;
-        for seg in rest.split('.').filter(|s| !s.is_empty()) {
-            let (name, idx) = match seg.split_once('[') {
-                Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
-                None => (seg, None),
-            };
-            if !name.is_empty() {
-                cur = cur.get(name)?.clone();
-            }
-            if let Some(i) = idx {
-                cur = cur.get(i)?.clone();
-            }
+    pub fn new(body: &str) -> Self {
+        TestEnv {
+            body: body.into(),
+            doc: crate::json::Parsed::parse(body.as_bytes()).ok(),
         }
-        Some(cur)
+    }
+    fn sel(&self, path: &str) -> Option<crate::json::Node<'_>> {
+        let p = crate::json::compile(path).ok()?;
+        p.eval_definite(self.doc.as_ref()?.root())
     }
 }
 
@@ -36,20 +25,15 @@ impl Env for TestEnv {
     fn body(&self) -> &[u8] {
         self.body.as_bytes()
     }
-    fn json(&self, path: &str) -> Value {
-        Value::str(
-            &self
-                .sel(path)
-                .map(|j| j.to_string())
-                .unwrap_or_else(|| "null".into()),
-        )
+    fn json(&self, path: &str) -> Value<'_> {
+        self.sel(path).map_or(Value::str("null"), Value::JsonText)
     }
-    fn path(&self, path: &str) -> Value {
-        self.sel(path).map(|j| conv(&j)).unwrap_or(Value::Null)
+    fn path(&self, path: &str) -> Value<'_> {
+        self.sel(path).map_or(Value::Null, Value::from_node)
     }
     /// Path `id=42`, query `q=a b`, header `Accept=*/*`; by name: path, then query, then
     /// header, and `""` when absent, as AWS resolves `$input.params(name)`.
-    fn params(&self, name: Option<&str>) -> Value {
+    fn params(&self, name: Option<&str>) -> Value<'_> {
         let all = Value::Map(vec![
             (
                 "path".into(),
@@ -69,12 +53,12 @@ impl Env for TestEnv {
             Some(n) => {
                 let Value::Map(m) = &all else { unreachable!() };
                 m.iter()
-                    .find_map(|(_, v)| v.map_get(n).cloned())
+                    .find_map(|(_, v)| v.map_get(n))
                     .unwrap_or_else(|| Value::str(""))
             }
         }
     }
-    fn root(&self, name: &str) -> Option<Value> {
+    fn root(&self, name: &str) -> Option<Value<'_>> {
         match name {
             "context" => Some(Value::Map(vec![
                 ("stage".into(), Value::str("prod")),
@@ -93,12 +77,7 @@ impl Env for TestEnv {
 fn run(t: &str, body: &str) -> String {
     let p = compile(t).unwrap_or_else(|e| panic!("compile {t:?}: {e}"));
     let mut out = Vec::new();
-    if let Err(e) = render(
-        &p,
-        &TestEnv { body: body.into() },
-        Limits::default(),
-        &mut out,
-    ) {
+    if let Err(e) = render(&p, &TestEnv::new(body), Limits::default(), &mut out) {
         return format!("<render error {e:?}>");
     }
     String::from_utf8(out).unwrap()
@@ -488,6 +467,50 @@ const DOCS: &[(&str, &str, &str)] = &[
         "#set($b = $input.path('$'))\n  #if($b.ok)\n    yes\n  #else\n    no\n  #end\nend",
         r#"{"ok":true}"#,
         "      yes\n  end",
+    ),    // Values read in place from the body's parse (`Value::Json`, `Text`, `JsonText`) behave
+    // as the Java objects Jackson would have built.
+    (
+        "#set($m = $input.path('$'))$m.put('z', 9)$m.z $m.size() $input.path('$').size() $input.path('$').z",
+        r#"{"a":1,"b":[1,2]}"#,
+        // put on a parsed map copies it: the next `$input.path('$')` is the body again.
+        "$m.put('z', 9)9 3 2 $input.path('$').z",
+    ),
+    (
+        "#set($m = $input.path('$'))#set($m.a = 5)#set($m.b[0] = 'x')$m $input.path('$.b')",
+        r#"{"a":1,"b":[1,2]}"#,
+        "{a=5, b=[x, 2]} [1, 2]",
+    ),
+    (
+        "#set($l = $input.path('$.l'))$l.add(3)$l $l.contains(3) $input.path('$.l').contains(3)",
+        r#"{"l":[1,2]}"#,
+        "true[1, 2, 3] true false",
+    ),
+    (
+        "#foreach($v in $input.path('$'))$v#if($foreach.hasNext),#end#end|#foreach($k in $input.path('$').keySet())$k#end",
+        r#"{"a":"x","b":{"c":[1]},"d":null}"#,
+        // A null value prints its reference, as any null does.
+        "x,{c=[1]},$v|abd",
+    ),
+    (
+        "#set($j = $input.json('$.o'))$j $j.length() $j.contains('\"k\"') #if($j == '{\"k\":\"v\"}')eq#end",
+        r#"{"o": {"k" : "v"}}"#,
+        r#"{"k":"v"} 9 true eq"#,
+    ),
+    (
+        "#set($s = $input.path('$.s'))#if($s == 'dog')1#end#if($s.equals('dog'))2#end#if($s < 'e')3#end$s.toUpperCase() $s.length() #set($t = $s + '!')$t",
+        r#"{"s":"dog"}"#,
+        "123DOG 3dog!",
+    ),
+    (
+        "$input.path('$.o').get('k') $input.path('$.o').containsKey('k') $input.path('$.a').get(1) $input.path('$.a')[-1] $input.path('$.o')['k'] $input.path('$.a').isEmpty()",
+        r#"{"o":{"k":"v","k":"w"},"a":[1,2,3]}"#,
+        // A repeated key: the last value, as Jackson keeps it.
+        "w true 2 3 w false",
+    ),
+    (
+        "#set($a = $input.path('$'))#set($b = $input.path('$'))#if($a == $b)same#end $util.escapeJavaScript($a.q) $util.urlEncode($a.u)",
+        r#"{"q":"it's","u":"a b"}"#,
+        "same it\\'s a+b",
     ),
 ];
 
@@ -520,15 +543,7 @@ fn golden_table() {
 fn overrides_recorded() {
     let p = compile("#set($context.responseOverride.status = 404)#set($context.requestOverride.header.X = 'y')ok").unwrap();
     let mut out = Vec::new();
-    let o = render(
-        &p,
-        &TestEnv {
-            body: String::new(),
-        },
-        Limits::default(),
-        &mut out,
-    )
-    .unwrap();
+    let o = render(&p, &TestEnv::new(""), Limits::default(), &mut out).unwrap();
     assert_eq!(out, b"ok");
     assert_eq!(
         o.overrides,
@@ -558,9 +573,7 @@ fn literal_paths_lists_constant_jsonpaths() {
 
 #[test]
 fn render_errors_are_typed() {
-    let env = TestEnv {
-        body: String::new(),
-    };
+    let env = TestEnv::new("");
     for (t, want) in [
         ("#macro(r)x#r()#end#r()", RenderError::TooDeep),
         ("#define($d)$d#end#set($x = \"$d\")", RenderError::TooDeep),
@@ -619,9 +632,7 @@ fn compile_errors_have_positions() {
 
 #[test]
 fn limits_stop_the_render() {
-    let env = TestEnv {
-        body: String::new(),
-    };
+    let env = TestEnv::new("");
     let p = compile("#foreach($i in [1..5000])$i#end").unwrap();
     let mut out = Vec::new();
     render(&p, &env, Limits::default(), &mut out).unwrap();
@@ -722,9 +733,7 @@ fn random_templates_never_panic() {
         "$input.path('$.a')",
         ",",
     ];
-    let env = TestEnv {
-        body: r#"{"a":[1,2]}"#.into(),
-    };
+    let env = TestEnv::new(r#"{"a":[1,2]}"#);
     let mut rng = fastrand::Rng::with_seed(8);
     for _ in 0..20_000 {
         let t: String = (0..rng.usize(1..24))

@@ -21,15 +21,17 @@ pub enum UtilError {
 
 /// Calls `$util.name(arg)`. `Ok(None)`: no such function, or a null argument (the reference
 /// then prints literally, as Velocity does for a null result or an unknown method).
-pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, UtilError> {
+pub fn call<'d>(name: &str, args: &[Value<'d>]) -> Result<Option<Value<'d>>, UtilError> {
     let [arg] = args else {
         return Ok(None);
     };
-    if *arg == Value::Null {
+    if arg.is_null() {
         return Ok(None);
     }
-    let s = arg.to_text();
+    let s = arg.text();
     Ok(Some(match name {
+        // Text with nothing to escape comes back as it went in (borrowed: no copy).
+        "escapeJavaScript" if arg.as_str().is_some() && !s.chars().any(js_escaped) => arg.clone(),
         "escapeJavaScript" => Value::str(&escape_javascript(&s)),
         // AWS: "Takes 'stringified' JSON and returns an object representation of the result."
         // Invalid JSON throws in Jackson, so the render fails (500) rather than yielding null.
@@ -37,9 +39,11 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, UtilError> {
             Ok(j) => Value::from_json(&j),
             Err(_) => return Err(UtilError::InvalidJson),
         },
+        "urlEncode" if arg.as_str().is_some() && s.bytes().all(url_unreserved) => arg.clone(),
         "urlEncode" => Value::str(&url_encode(&s)),
+        "urlDecode" if arg.as_str().is_some() && !s.contains(['%', '+']) => arg.clone(),
         "urlDecode" => Value::str(&url_decode(&s)?),
-        "base64Encode" => Value::str(&base64::engine::general_purpose::STANDARD.encode(&s)),
+        "base64Encode" => Value::str(&base64::engine::general_purpose::STANDARD.encode(&*s)),
         // Padding is optional on decode (commons-codec, which AWS's JVM stack uses, accepts both).
         "base64Decode" => {
             let b = base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
@@ -49,6 +53,16 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, UtilError> {
         }
         _ => return Ok(None),
     }))
+}
+
+/// Whether `escapeJavaScript` rewrites `c`.
+fn js_escaped(c: char) -> bool {
+    matches!(c, '\'' | '"' | '\\' | '/') || (c as u32) < 0x20 || (c as u32) > 0x7f
+}
+
+/// Bytes `URLEncoder` keeps as they are.
+fn url_unreserved(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_')
 }
 
 /// commons-lang 2.6 `escapeJavaStyleString(str, escapeSingleQuote=true, escapeForwardSlash=true)`:
@@ -88,9 +102,7 @@ pub fn url_encode(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                o.push(b as char)
-            }
+            b if url_unreserved(b) => o.push(b as char),
             b' ' => o.push('+'),
             _ => {
                 o.push('%');

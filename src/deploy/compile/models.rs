@@ -31,7 +31,7 @@ const AWS_MODEL_URL: &str = "https://apigateway.amazonaws.com/restapis/";
 /// body-validating method needs it.
 pub struct CompiledModel {
     pub name: Box<str>,
-    pub validator: Validator,
+    pub validator: Validator<crate::json::schema::Tape>,
 }
 
 impl std::fmt::Debug for CompiledModel {
@@ -124,7 +124,7 @@ pub fn compile_models(
     for (i, doc) in docs.iter().enumerate() {
         let Some(doc) = doc else { continue };
         let name = &api.models[i].name;
-        let built = jsonschema::options()
+        let built = jsonschema::options_for::<crate::json::schema::Tape>()
             .with_draft(Draft::Draft4)
             .with_base_uri(model_url(&api.id, name))
             .with_registry(&registry)

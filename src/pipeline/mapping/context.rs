@@ -6,12 +6,16 @@
 
 use crate::deploy::compile::params::context_var;
 use crate::deploy::snapshot::ContextVar;
-use crate::pipeline::params::write_context;
+use crate::pipeline::params::{context_bytes, write_context};
 use crate::pipeline::Exchange;
 use crate::vtl::Value;
 
-fn text(b: &[u8]) -> Value {
-    Value::str(&String::from_utf8_lossy(b))
+/// Request bytes as a template string: borrowed when UTF-8 (always, for what the parser admits).
+fn text(b: &[u8]) -> Value<'_> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::Text(s),
+        Err(_) => Value::str(&String::from_utf8_lossy(b)),
+    }
 }
 
 /// `dd/MMM/yyyy:HH:mm:ss +0000`, API Gateway's `requestTime` (CLF format, UTC).
@@ -74,7 +78,7 @@ const IDENTITY: [&str; 14] = [
 ];
 
 /// The `$context` map for the routed request `x` (a template that uses `$context` whole).
-pub fn context(x: &Exchange<'_>) -> Value {
+pub fn context<'x>(x: &Exchange<'x>) -> Value<'x> {
     Value::Map(
         NAMES
             .iter()
@@ -86,11 +90,11 @@ pub fn context(x: &Exchange<'_>) -> Value {
 /// One `$context.NAME`, computed alone: a template reads a few fields, and building the whole
 /// map for each would cost more than the rest of the render. The variables parameter mappings
 /// also read (`context.NAME` sources) come from their one table, `params::write_context`.
-pub fn prop(x: &Exchange<'_>, name: &str) -> Option<Value> {
-    let req = x.req;
+pub fn prop<'x>(x: &Exchange<'x>, name: &str) -> Option<Value<'x>> {
+    let req: &'x crate::pipeline::Request<'x> = x.req;
     Some(match name {
         "authorizer" => Value::Map(Vec::new()),
-        "deploymentId" => Value::str(&x.stage().deployment_id),
+        "deploymentId" => Value::Text(&x.stage().deployment_id),
         "domainPrefix" => {
             let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
             text(host.split(|&b| b == b'.').next().unwrap_or_default())
@@ -104,19 +108,22 @@ pub fn prop(x: &Exchange<'_>, name: &str) -> Option<Value> {
         ),
         "requestTime" => Value::str(&request_time(req.epoch_ms)),
         "requestTimeEpoch" => Value::Int(req.epoch_ms as i64),
-        "resourceId" => Value::str(&x.method().resource_id),
+        "resourceId" => Value::Text(&x.method().resource_id),
         _ => mapped(x, context_var(name)?),
     })
 }
 
 /// A variable from the parameter mappings' table, as text.
-fn mapped(x: &Exchange<'_>, var: ContextVar) -> Value {
+fn mapped<'x>(x: &Exchange<'x>, var: ContextVar) -> Value<'x> {
+    if let Some(b) = context_bytes(x, var) {
+        return text(b);
+    }
     let mut out = Vec::new();
     write_context(x, var, &mut out);
-    text(&out)
+    Value::str(&String::from_utf8_lossy(&out))
 }
 
-fn identity(x: &Exchange<'_>, name: &str) -> Value {
+fn identity<'x>(x: &Exchange<'x>, name: &str) -> Value<'x> {
     match name {
         "sourceIp" => mapped(x, ContextVar::SourceIp),
         "userAgent" => text(x.req.header(b"user-agent").unwrap_or_default()),

@@ -20,10 +20,10 @@ pub struct TemplateEnv<'a, 'x> {
     x: &'a Exchange<'x>,
     tpl: &'a Velocity,
     body: &'a [u8],
-    json: Option<&'a serde_json::Value>,
+    json: Option<json::Node<'a>>,
     /// The template read JSON from a body that does not parse.
     pub bad_json: Cell<bool>,
-    context: OnceCell<Value>,
+    context: OnceCell<Value<'a>>,
 }
 
 impl<'a, 'x> TemplateEnv<'a, 'x> {
@@ -31,7 +31,7 @@ impl<'a, 'x> TemplateEnv<'a, 'x> {
         x: &'a Exchange<'x>,
         tpl: &'a Velocity,
         body: &'a [u8],
-        json: Option<&'a serde_json::Value>,
+        json: Option<json::Node<'a>>,
     ) -> Self {
         TemplateEnv {
             x,
@@ -43,11 +43,11 @@ impl<'a, 'x> TemplateEnv<'a, 'x> {
         }
     }
 
-    fn context(&self) -> &Value {
+    fn context(&self) -> &Value<'a> {
         self.context.get_or_init(|| context::context(self.x))
     }
 
-    fn select<T>(&self, path: &str, f: impl FnOnce(Found<'_>) -> T) -> Option<T> {
+    fn select<T>(&self, path: &str, f: impl FnOnce(Found<'a>) -> T) -> Option<T> {
         let Some(doc) = self.json else {
             self.bad_json.set(true);
             return None;
@@ -65,12 +65,22 @@ impl<'a, 'x> TemplateEnv<'a, 'x> {
     }
 }
 
-fn text(b: &[u8]) -> Value {
-    Value::str(&String::from_utf8_lossy(b))
+/// Request bytes as a template string, borrowed when UTF-8.
+fn text(b: &[u8]) -> Value<'_> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Value::Text(s),
+        Err(_) => Value::str(&String::from_utf8_lossy(b)),
+    }
 }
 
-fn decode(b: &[u8], form: Form) -> Value {
-    text(&decoded(b, form).collect::<Vec<u8>>())
+/// A percent-encoded parameter, decoded; borrowed when decoding would change nothing.
+fn decode(b: &[u8], form: Form) -> Value<'_> {
+    if !b.contains(&b'%') && !b.contains(&b'+') {
+        return text(b);
+    }
+    Value::str(&String::from_utf8_lossy(
+        &decoded(b, form).collect::<Vec<u8>>(),
+    ))
 }
 
 impl Env for TemplateEnv<'_, '_> {
@@ -78,20 +88,26 @@ impl Env for TemplateEnv<'_, '_> {
         self.body
     }
 
-    fn json(&self, path: &str) -> Value {
-        self.select(path, |found| {
-            let mut out = Vec::new();
-            json::write_json(&found, &mut out);
-            text(&out)
+    /// One selected value is written out as JSON only when printed (`Value::JsonText`): no
+    /// copy of the text is made.
+    fn json(&self, path: &str) -> Value<'_> {
+        self.select(path, |found| match found {
+            Found::One(Some(v)) => Value::JsonText(v),
+            Found::One(None) => Value::Text("\"\""),
+            many => {
+                let mut out = Vec::new();
+                json::write_json(&many, &mut out);
+                Value::str(&String::from_utf8_lossy(&out))
+            }
         })
         .unwrap_or(Value::Null)
     }
 
-    fn path(&self, path: &str) -> Value {
+    fn path(&self, path: &str) -> Value<'_> {
         self.select(path, |found| match found {
-            Found::One(Some(v)) => Value::from_json(v),
+            Found::One(Some(v)) => Value::from_node(v),
             Found::One(None) => Value::Null,
-            Found::Many(list) => Value::List(list.into_iter().map(Value::from_json).collect()),
+            Found::Many(list) => Value::List(list.into_iter().map(Value::from_node).collect()),
         })
         .unwrap_or(Value::Null)
     }
@@ -99,7 +115,7 @@ impl Env for TemplateEnv<'_, '_> {
     /// `$input.params()`: `{path={..}, querystring={..}, header={..}}`, values decoded;
     /// `$input.params(name)`: the path parameter, else the first query value, else the header
     /// (any case), as API Gateway searches them; an empty string when none has it.
-    fn params(&self, name: Option<&str>) -> Value {
+    fn params(&self, name: Option<&str>) -> Value<'_> {
         let x = self.x;
         let req = x.req;
         let query = req.head.query.get(req.buf);
@@ -159,17 +175,17 @@ impl Env for TemplateEnv<'_, '_> {
 
     /// `$context.x` reads the one field from the map built once per render, instead of copying
     /// the whole map per reference.
-    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value<'_>> {
         match name {
             "context" => match self.context.get() {
-                Some(map) => map.map_get(prop).cloned(),
+                Some(map) => map.map_get(prop),
                 None => context::prop(self.x, prop),
             },
-            _ => self.root(name)?.map_get(prop).cloned(),
+            _ => self.root(name)?.map_get(prop),
         }
     }
 
-    fn root(&self, name: &str) -> Option<Value> {
+    fn root(&self, name: &str) -> Option<Value<'_>> {
         match name {
             "context" => Some(self.context().clone()),
             "stageVariables" => Some(Value::Map(
@@ -177,7 +193,7 @@ impl Env for TemplateEnv<'_, '_> {
                     .stage()
                     .variables
                     .iter()
-                    .map(|(k, v)| (k.to_string(), Value::str(v)))
+                    .map(|(k, v)| (k.to_string(), Value::Text(v)))
                     .collect(),
             )),
             _ => None,

@@ -12,11 +12,11 @@ pub struct GatewayEnv<'a, 'x> {
     routed: Option<TemplateEnv<'a, 'x>>,
     request_id: &'a [u8],
     /// `$context.error`: message, messageString, responseType, validationErrorString.
-    error: Value,
+    error: Value<'static>,
 }
 
 impl<'a, 'x> GatewayEnv<'a, 'x> {
-    pub fn new(site: &'a ErrorSite<'x>, tpl: &'a Velocity, error: Value) -> Self
+    pub fn new(site: &'a ErrorSite<'x>, tpl: &'a Velocity, error: Value<'static>) -> Self
     where
         'x: 'a,
     {
@@ -34,28 +34,28 @@ impl Env for GatewayEnv<'_, '_> {
     fn body(&self) -> &[u8] {
         self.routed.as_ref().map_or(b"", |e| e.body())
     }
-    fn json(&self, path: &str) -> Value {
+    fn json(&self, path: &str) -> Value<'_> {
         self.routed.as_ref().map_or(Value::Null, |e| e.json(path))
     }
-    fn path(&self, path: &str) -> Value {
+    fn path(&self, path: &str) -> Value<'_> {
         self.routed.as_ref().map_or(Value::Null, |e| e.path(path))
     }
-    fn params(&self, name: Option<&str>) -> Value {
+    fn params(&self, name: Option<&str>) -> Value<'_> {
         match &self.routed {
             Some(e) => e.params(name),
             None if name.is_some() => Value::str(""),
             None => Value::Map(Vec::new()),
         }
     }
-    fn root_prop(&self, name: &str, prop: &str) -> Option<Value> {
+    fn root_prop(&self, name: &str, prop: &str) -> Option<Value<'_>> {
         match (name, prop, &self.routed) {
             ("context", "error", _) => Some(self.error.clone()),
             (_, _, Some(e)) => e.root_prop(name, prop),
-            _ => self.root(name)?.map_get(prop).cloned(),
+            _ => self.root(name)?.map_get(prop),
         }
     }
 
-    fn root(&self, name: &str) -> Option<Value> {
+    fn root(&self, name: &str) -> Option<Value<'_>> {
         let routed = self.routed.as_ref().and_then(|e| e.root(name));
         if name != "context" {
             return routed;

@@ -110,7 +110,7 @@ pub fn render(
     tpl: &Velocity,
     side: Side,
     body: &[u8],
-    json: Option<&serde_json::Value>,
+    json: Option<crate::json::Node<'_>>,
     out: &mut Vec<u8>,
 ) -> Result<Overrides, Failure> {
     out.clear();

@@ -6,6 +6,7 @@
 //! the text is fine: a valid body never reaches this module.
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::json::Json;
 use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
 
@@ -16,7 +17,7 @@ pub const UNPARSEABLE: &str = "[Unknown error parsing request body]";
 const MAX_MESSAGES: usize = 20;
 
 /// The validation error string for `instance` against `validator` (`[]` if it is valid).
-pub fn error_string(validator: &Validator, instance: &Value) -> String {
+pub fn error_string<'i, F: Json>(validator: &'i Validator<F>, instance: F::Node<'i>) -> String {
     let mut messages: Vec<String> = Vec::new();
     // fge reports one `required` message per object listing every missing name, sorted.
     let mut missing: Vec<(String, Vec<String>, usize)> = Vec::new();

@@ -35,8 +35,8 @@ fn compiles_only_used_models_once() {
     assert!(problems.is_empty(), "{problems:?}");
     assert!(models[0].is_some() && models[1].is_none());
     let v = &models[0].as_ref().unwrap().validator;
-    assert!(v.is_valid(&json!({"name": "rex"})));
-    assert!(!v.is_valid(&json!({})));
+    assert!(valid(v, json!({"name": "rex"})));
+    assert!(!valid(v, json!({})));
 }
 
 #[test]
@@ -56,8 +56,8 @@ fn refs_between_models_in_every_spelling() {
         let (models, problems) = compile(&a, &[0]);
         assert!(problems.is_empty(), "{r}: {problems:?}");
         let v = &models[0].as_ref().unwrap().validator;
-        assert!(v.is_valid(&json!({"tag": "abc"})), "{r}");
-        assert!(!v.is_valid(&json!({"tag": "abcd"})), "{r}");
+        assert!(valid(v, json!({"tag": "abc"})), "{r}");
+        assert!(!valid(v, json!({"tag": "abcd"})), "{r}");
     }
 }
 
@@ -70,7 +70,7 @@ fn a_model_s_own_definitions_stay_local() {
     let (models, problems) = compile(&a, &[0]);
     assert!(problems.is_empty(), "{problems:?}");
     let v = &models[0].as_ref().unwrap().validator;
-    assert!(!v.is_valid(&json!({"id": "x"})));
+    assert!(!valid(v, json!({"id": "x"})));
 }
 
 #[test]
@@ -216,4 +216,10 @@ fn models_are_only_judged_for_validators_that_check_bodies() {
             .ends_with("Invalid model identifier specified: Missing"),
         "{p:?}"
     );
+}
+
+/// Whether `v` accepts `j`, parsed as the gateway parses a body.
+fn valid(v: &jsonschema::Validator<crate::json::schema::Tape>, j: serde_json::Value) -> bool {
+    let p = crate::json::Parsed::parse(j.to_string().as_bytes()).unwrap();
+    v.is_valid(p.root().into())
 }
