@@ -336,10 +336,13 @@ pub enum Template {
 /// The `statusCode` a MOCK request template's output names, when that output is JSON with a
 /// valid one: read once at compile time from a static template, per request from a rendered one.
 pub fn mock_status_code(output: &[u8]) -> Option<u16> {
-    let v: serde_json::Value = serde_json::from_slice(output).ok()?;
-    let code = match v.get("statusCode")? {
-        serde_json::Value::Number(n) => n.as_u64()?,
-        serde_json::Value::String(s) => s.trim().parse().ok()?,
+    use crate::json::Kind;
+    // The core's pooled parse: a rendered MOCK template costs no allocation to read.
+    let doc = crate::json::Parsed::parse(output).ok()?;
+    let code: u64 = match doc.root().field("statusCode")?.kind() {
+        Kind::I64(i) => u64::try_from(i).ok()?,
+        Kind::U64(u) => u,
+        Kind::Str(s) => s.trim().parse().ok()?,
         _ => return None,
     };
     u16::try_from(code).ok().filter(|c| (100..=599).contains(c))
