@@ -5,6 +5,7 @@
 //! `admin` + `store` are the control plane that produces snapshots.
 
 pub mod admin;
+pub mod aws;
 pub mod core;
 pub mod deploy;
 pub mod http;

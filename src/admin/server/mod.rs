@@ -14,7 +14,9 @@ pub mod error;
 pub mod http;
 pub mod limits;
 pub mod routes;
-pub mod sigv4;
+// SigV4 lives with the other AWS protocol code (`crate::aws`): one signer for the admin verifier
+// and every outbound call.
+pub use crate::aws::sigv4;
 
 use crate::admin::auth::authenticate;
 use crate::admin::error::ApiError;

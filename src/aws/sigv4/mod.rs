@@ -1,5 +1,6 @@
-//! AWS Signature Version 4 verification for the admin port, computed exactly as botocore signs
-//! (`botocore/auth.py`, `SigV4Auth`), so the aws CLI and boto3 are accepted unchanged.
+//! AWS Signature Version 4, computed exactly as botocore signs (`botocore/auth.py`, `SigV4Auth`):
+//! verification for the admin port, so the aws CLI and boto3 are accepted unchanged, and
+//! (`sign.rs`) the signing of the gateway's own calls to AWS, on the same canonical rules.
 //!
 //! Role: `auth` hands a request and a secret lookup to [`verify`]; it returns who signed it or a
 //! [`SigV4Error`], which `error.rs` turns into AWS's status, `x-amzn-ErrorType` and message.
@@ -12,6 +13,7 @@
 
 mod canonical;
 mod parse;
+pub mod sign;
 pub mod time;
 
 pub use canonical::{canonical_query, canonical_request, canonical_uri, uri_encode, RequestView};
