@@ -239,9 +239,27 @@ fn secure_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The gateway's own AWS account, region, credentials and endpoints, found once (the SDKs'
+/// chain, `[aws]` first); says where credentials came from, never what they are.
+fn install_aws(settings: &Settings) {
+    let env = tollgate::aws::AwsEnv::from_section(
+        &settings.aws,
+        &tollgate::aws::credentials::process_lookup(),
+    );
+    match &env.source {
+        Some(source) => eprintln!("aws: credentials from {source:?}, region {}", env.region),
+        None => eprintln!(
+            "aws: no credentials found; AWS integrations will fail until configured ({})",
+            tollgate::aws::credentials::missing_message()
+        ),
+    }
+    tollgate::aws::install(env);
+}
+
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
     secure_data_dir(&settings.data_dir)?;
+    install_aws(&settings);
     let cell = Arc::new(SnapshotCell::default());
     let control =
         ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;

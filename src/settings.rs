@@ -107,6 +107,8 @@ pub struct Settings {
     pub admin_quotas: AdminQuotas,
     pub admin_rate_limit: AdminRateLimit,
     pub apis: Vec<BootApi>,
+    /// `[aws]`: the gateway's account, region, credentials and endpoints for its own AWS calls.
+    pub aws: crate::aws::AwsSection,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
@@ -155,6 +157,8 @@ struct FileConfig {
     storage: StorageSection,
     #[serde(default)]
     apis: Vec<BootApi>,
+    #[serde(default)]
+    aws: crate::aws::AwsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -350,6 +354,7 @@ impl Settings {
             )
             .map_err(|m| invalid("admin.rate_limit_per_second", m))?,
             apis: file.apis,
+            aws: file.aws,
             config_path: None,
         })
     }

@@ -143,6 +143,19 @@ pub enum IntegrationKind {
     Http,
     HttpProxy,
     Mock,
+    /// `AWS_PROXY` to Lambda: the request becomes a proxy event, the function's reply the
+    /// method response (`pipeline/lambda`).
+    LambdaProxy,
+}
+
+/// A signed call to an AWS service: where it goes beyond the upstream (the interned endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsCall {
+    /// The signing name (`lambda`).
+    pub service: Box<str>,
+    pub region: Box<str>,
+    /// The request path, percent-encoded (`/2015-03-31/functions/NAME/invocations`).
+    pub path: Box<str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +226,8 @@ pub struct IntegrationRuntime {
     pub config_error: Option<Box<str>>,
     /// Binary media types, compression and the request's `contentHandling`.
     pub content: crate::pipeline::content::ContentPlan,
+    /// `AWS` / `AWS_PROXY`: the service call.
+    pub aws: Option<AwsCall>,
 }
 
 #[derive(Debug)]

@@ -17,6 +17,7 @@
 
 pub mod content;
 pub mod integrate;
+pub mod lambda;
 pub mod local;
 pub mod mapping;
 pub mod params;
@@ -168,6 +169,8 @@ pub enum Reply<'b> {
     },
     /// HTTP_PROXY: the backend's response as it is, its body streamed.
     Proxied(IntegrationResponse<'b>),
+    /// AWS_PROXY to Lambda: the Invoke response (read whole), whose body is the function's reply.
+    Lambda(IntegrationResponse<'b>),
 }
 
 /// The reused per-connection buffers the phases write into.

@@ -279,6 +279,14 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
             outcome
         }
         Ok(Reply::Proxied(integration)) => proxied(x, integration, wbuf),
+        Ok(Reply::Lambda(integration)) => {
+            let mut outcome = match super::lambda::respond(x, &integration, wbuf) {
+                Ok(o) => o,
+                Err(r) => reject(x.req, Scope::Routed(x), wbuf, r),
+            };
+            outcome.relay = relay_rest(integration);
+            outcome
+        }
         Err(r) => reject(x.req, Scope::Routed(x), wbuf, r),
     };
     outcome.integration_us = x.integration_us;

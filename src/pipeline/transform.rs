@@ -139,6 +139,7 @@ pub fn request(
                 x.mock_status = mock_status_code(tbuf);
             }
         }
+        IntegrationKind::LambdaProxy => super::lambda::request(x, out, tbuf)?,
         IntegrationKind::HttpProxy => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let body = Payload {
@@ -502,6 +503,16 @@ pub async fn response<'b>(
                 }
             }
             return Ok(Reply::Proxied(integrated));
+        }
+        IntegrationKind::LambdaProxy => {
+            if let Body::Stream(mut stream) = integrated.body {
+                if let Err(e) = stream.collect(max_body, ubuf).await {
+                    return Err(Reject::from(&e));
+                }
+                integrated.body = Body::InHand(ubuf, Some(stream));
+            }
+            super::lambda::check_invoke(x, &integrated)?;
+            return Ok(Reply::Lambda(integrated));
         }
         IntegrationKind::Mock if integrated.status == 0 => {
             // No statusCode from the request template: the default response.

@@ -35,6 +35,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
             burst: 0,
         },
         apis,
+        aws: Default::default(),
         config_path: Some(data_dir.join("tollgate.toml")),
     }
 }

@@ -50,11 +50,13 @@ pub struct Outbound<'a> {
 }
 
 /// Signing keys derived recently, keyed by (day, region, service).
+/// One derived key: (day, region, service, key, the secret it was derived from). The secret is
+/// compared so a refreshed secret never signs with a stale key.
+type DerivedKey = ([u8; 8], String, String, [u8; 32], String);
+
 #[derive(Default)]
 pub struct KeyCache {
-    /// (day, region, service, key, the secret it was derived from): the secret is compared so a
-    /// refreshed secret under the same key id never signs with a stale key.
-    keys: Vec<([u8; 8], String, String, [u8; 32], String)>,
+    keys: Vec<DerivedKey>,
 }
 
 impl KeyCache {

@@ -42,7 +42,7 @@ pub struct Site<'a> {
 }
 
 impl Site<'_> {
-    fn integ(&self, field: &str) -> String {
+    pub(super) fn integ(&self, field: &str) -> String {
         let base = self.loc.integration(self.res, self.method);
         if field.is_empty() {
             base
@@ -50,7 +50,7 @@ impl Site<'_> {
             join(&base, field)
         }
     }
-    fn integ_msg(&self, msg: impl std::fmt::Display) -> String {
+    pub(super) fn integ_msg(&self, msg: impl std::fmt::Display) -> String {
         format!(
             "Unable to put integration on '{}' for resource at path '{}': {msg}",
             self.method, self.path
@@ -190,11 +190,12 @@ fn compile_integration(
         "HTTP" => Some(IntegrationKind::Http),
         "HTTP_PROXY" => Some(IntegrationKind::HttpProxy),
         "MOCK" => Some(IntegrationKind::Mock),
-        "AWS" | "AWS_PROXY" => {
+        "AWS_PROXY" => Some(IntegrationKind::LambdaProxy),
+        "AWS" => {
             problems.push(
                 site.integ("type"),
                 site.integ_msg(format_args!(
-                    "Integration type '{}' is not supported by this Tollgate version (supported: HTTP, HTTP_PROXY, MOCK)",
+                    "Integration type '{}' is not supported by this Tollgate version (supported: HTTP, HTTP_PROXY, MOCK, AWS_PROXY to Lambda)",
                     integ.kind
                 )),
             );
@@ -276,7 +277,15 @@ fn compile_integration(
 
     let mappings = compile_request_params(site, m, integ, problems);
     let mut config_error = None;
-    let (upstream, path, fixed_query) = if is_http {
+    let mut aws = None;
+    let (upstream, path, fixed_query) = if kind == Some(IntegrationKind::LambdaProxy) {
+        let up = super::aws::compile_lambda(site, integ, upstreams, problems, &mut config_error)
+            .map(|(up, call)| {
+                aws = Some(call);
+                up
+            });
+        (up, Vec::new(), None)
+    } else if is_http {
         compile_uri(
             site,
             integ,
@@ -336,6 +345,7 @@ fn compile_integration(
         config_error,
         // Filled in by `compile_method`, which has the API.
         content: ContentPlan::default(),
+        aws,
     })
 }
 

@@ -8,6 +8,7 @@
 //! Upstream ids are interned across compilations so per-core connection pools survive a
 //! redeploy.
 
+mod aws;
 pub mod gateway;
 mod locate;
 mod method;

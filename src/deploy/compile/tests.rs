@@ -339,7 +339,8 @@ fn reports_every_problem_with_model_pointers() {
         format!("{m}/requestTemplates/application~1json"),
         format!("{m}/integrationResponses/2000"),
         format!("{m}/integrationResponses/2000/selectionPattern"),
-        "/resources/1/resourceMethods/GET/methodIntegration/type".to_string(),
+        // AWS_PROXY to an ARN that names nothing.
+        "/resources/1/resourceMethods/GET/methodIntegration/uri".to_string(),
         "/resources/2/resourceMethods/GET".to_string(),
         "/resources/3/resourceMethods/GET/methodIntegration/uri".to_string(),
     ];
@@ -348,9 +349,13 @@ fn reports_every_problem_with_model_pointers() {
         want.iter().map(String::as_str).collect::<Vec<_>>(),
         "{got:#?}"
     );
-    assert!(got[10]
-        .1
-        .contains("Integration type 'AWS_PROXY' is not supported by this Tollgate version"));
+    assert!(
+        got[10]
+            .1
+            .contains("Invalid ARN specified in the request: arn:x"),
+        "{}",
+        got[10].1
+    );
     assert!(got[0]
         .1
         .contains("A sibling ({x}) of this resource already has a variable path part"));

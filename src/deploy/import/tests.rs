@@ -430,7 +430,8 @@ fn invalid_document_lists_every_problem() {
         "/paths/~1b~1{y}".to_string(),
         "/paths/~1c~1{p+}~1d".to_string(),
         "/paths/~1j~1{id}~1k~1{id}".to_string(),
-        "/paths/~1e/get/x-amazon-apigateway-integration/type".to_string(),
+        // aws_proxy whose URI names no Lambda function.
+        "/paths/~1e/get/x-amazon-apigateway-integration/uri".to_string(),
         "/paths/~1f/get/x-amazon-apigateway-integration".to_string(),
         "/paths/~1g/get/responses/20x".to_string(),
         format!("{g}/timeoutInMillis"),
@@ -450,7 +451,7 @@ fn invalid_document_lists_every_problem() {
         "{text}"
     );
     assert!(
-        text.contains("Integration type 'AWS_PROXY' is not supported by this Tollgate version"),
+        text.contains("Lambda integration URI must be arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function ARN}/invocations"),
         "{text}"
     );
     assert!(text.contains("A sibling ({x}) of this resource already has a variable path part -- only one is allowed"), "{text}");

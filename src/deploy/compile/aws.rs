@@ -1,0 +1,105 @@
+//! `AWS_PROXY` integrations to Lambda: the URI's ARN (stage variables substituted) gives the
+//! region and the function; the Lambda endpoint for that region (`crate::aws::endpoint`) is
+//! interned as the upstream, and the Invoke path is built once here.
+//!
+//! Fail closed: an integration that names `credentials` (a role to assume, or the caller's own
+//! identity) is refused until STS AssumeRole exists, rather than called with the gateway's own
+//! credentials in its place.
+
+use super::method::Site;
+use super::uri::{self, UriError};
+use super::UpstreamInterner;
+use crate::aws::arn::{self, AwsUri};
+use crate::deploy::model::Integration;
+use crate::deploy::problem::Problems;
+use crate::deploy::snapshot::{AwsCall, Upstream, UpstreamId};
+
+pub(super) fn compile_lambda(
+    site: &Site<'_>,
+    integ: &Integration,
+    upstreams: &mut UpstreamInterner,
+    problems: &mut Problems,
+    config_error: &mut Option<Box<str>>,
+) -> Option<(UpstreamId, AwsCall)> {
+    let at = site.integ("uri");
+    let Some(raw) = integ.uri.as_deref() else {
+        problems.push(
+            site.integ(""),
+            site.integ_msg(format_args!(
+                "An integration URI is required for integration type '{}'",
+                integ.kind
+            )),
+        );
+        return None;
+    };
+    if let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) {
+        problems.push(
+            site.integ("credentials"),
+            site.integ_msg(format_args!(
+                "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
+                 remove them to call with the gateway's own AWS credentials"
+            )),
+        );
+        return None;
+    }
+    let mut missing = Vec::new();
+    let text = uri::substitute(raw, site.vars, &mut missing);
+    if !missing.is_empty() {
+        *config_error = Some(
+            site.integ_msg(format_args!(
+                "Execution failed due to configuration error: stage variable(s) {} used in the integration URI are not defined on this stage",
+                missing.join(", ")
+            ))
+            .into(),
+        );
+        return None;
+    }
+    let (region, function) = match arn::parse(&text) {
+        Ok(AwsUri::Lambda { region, function }) => (region, function),
+        Ok(AwsUri::Service { service, .. }) => {
+            problems.push(
+                at,
+                site.integ_msg(format_args!(
+                    "AWS_PROXY integrations support Lambda only; '{service}' needs an AWS integration, which this Tollgate version does not serve yet"
+                )),
+            );
+            return None;
+        }
+        Err(message) => {
+            problems.push(at, site.integ_msg(message));
+            return None;
+        }
+    };
+    let env = crate::aws::env();
+    let endpoint = env.endpoints.resolve("lambda", &region);
+    let parsed = match uri::parse_uri(&endpoint) {
+        Ok(p) if p.path.trim_end_matches('/').is_empty() => p,
+        Ok(_) | Err(UriError::Invalid | UriError::ParamInHost) => {
+            // The endpoint is the operator's config, not the API's: the API stays deployable and
+            // each call says what is wrong.
+            *config_error = Some(
+                format!("Execution failed due to configuration error: invalid Lambda endpoint URL '{endpoint}'").into(),
+            );
+            return None;
+        }
+    };
+    let authority = if parsed.explicit_port {
+        format!("{}:{}", parsed.host, parsed.port)
+    } else {
+        parsed.host.clone()
+    };
+    let id = upstreams.intern(Upstream {
+        scheme: parsed.scheme,
+        host: parsed.host.into(),
+        port: parsed.port,
+        authority: authority.into(),
+    });
+    Some((
+        id,
+        AwsCall {
+            service: "lambda".into(),
+            region: region.as_str().into(),
+            path: function.invoke_path(&env.region, &env.account_id).into(),
+        },
+    ))
+}

@@ -1,0 +1,341 @@
+//! The REST (format 1.0) Lambda proxy event, written straight into the exchange's template
+//! buffer as API Gateway builds it: `resource`, `path` (the resource path with its values, no
+//! stage), `httpMethod`, `headers` / `multiValueHeaders` (the last value of a repeated name /
+//! every value, names as sent), `queryStringParameters` / `multiValueQueryStringParameters`
+//! (decoded; `null` without a query), `pathParameters` (decoded; `null` when the resource has
+//! none), `stageVariables` (`null` when the stage has none), `requestContext`, `body` (`null`
+//! when empty) and `isBase64Encoded` (a body whose `Content-Type` is one of the API's
+//! `binaryMediaTypes` goes base64-encoded).
+//!
+//! Every value is escaped as it is copied: nothing is built on the heap.
+
+use crate::deploy::snapshot::ContextVar;
+use crate::http::uri::{decoded, Form};
+use crate::pipeline::params::{context_bytes, query_pairs, write_context};
+use crate::pipeline::Exchange;
+
+/// Appends `bytes` as a JSON string (quotes included). Text that is not UTF-8 is written as the
+/// lossy conversion, so the event is always valid JSON.
+fn string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    match std::str::from_utf8(bytes) {
+        Ok(s) => crate::http::response::json_escape(out, s),
+        Err(_) => crate::http::response::json_escape(out, &String::from_utf8_lossy(bytes)),
+    }
+    out.push(b'"');
+}
+
+/// A percent-encoded value, decoded, as a JSON string.
+fn decoded_string(out: &mut Vec<u8>, raw: &[u8], form: Form) {
+    if !(raw.contains(&b'%') || form == Form::Query && raw.contains(&b'+')) {
+        return string(out, raw);
+    }
+    // Decoded into the tail of `out`, then moved into place escaped.
+    let mark = out.len();
+    out.extend(decoded(raw, form));
+    let tail = out.split_off(mark);
+    string(out, &tail);
+}
+
+fn key(out: &mut Vec<u8>, k: &str) {
+    out.push(b'"');
+    out.extend_from_slice(k.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn context_string(out: &mut Vec<u8>, x: &Exchange<'_>, var: ContextVar) {
+    match context_bytes(x, var) {
+        Some(b) => string(out, b),
+        None => {
+            out.push(b'"');
+            write_context(x, var, out);
+            out.push(b'"');
+        }
+    }
+}
+
+/// Writes the proxy event for `x` (whose body is `body`) into `out`.
+pub fn write(x: &Exchange<'_>, body: &[u8], out: &mut Vec<u8>) {
+    let req = x.req;
+    let buf = req.buf;
+    let method = x.method();
+    out.push(b'{');
+    key(out, "resource");
+    string(out, method.resource_path.as_bytes());
+    out.push(b',');
+    key(out, "path");
+    let path_end = req.head.path.end as usize;
+    let stage_less = buf.get(x.route.path_start..path_end).unwrap_or_default();
+    if stage_less.is_empty() {
+        string(out, b"/");
+    } else {
+        string(out, stage_less);
+    }
+    out.push(b',');
+    key(out, "httpMethod");
+    string(out, req.head.method_span.get(buf));
+    out.push(b',');
+    write_headers(x, out);
+    out.push(b',');
+    write_query(x, out);
+    out.push(b',');
+    key(out, "pathParameters");
+    if method.path_params.is_empty() {
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'{');
+        for (i, name) in method.path_params.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, name.as_bytes());
+            out.push(b':');
+            decoded_string(out, x.route.capture(buf, i).unwrap_or_default(), Form::Path);
+        }
+        out.push(b'}');
+    }
+    out.push(b',');
+    key(out, "stageVariables");
+    let vars = &x.stage().variables;
+    if vars.is_empty() {
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'{');
+        for (i, (k, v)) in vars.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, k.as_bytes());
+            out.push(b':');
+            string(out, v.as_bytes());
+        }
+        out.push(b'}');
+    }
+    out.push(b',');
+    write_request_context(x, out);
+    out.push(b',');
+    let binary = x
+        .integration()
+        .content
+        .binary
+        .matches(req.header(b"content-type"));
+    key(out, "body");
+    if body.is_empty() {
+        out.extend_from_slice(b"null");
+    } else if binary {
+        out.push(b'"');
+        crate::pipeline::content::binary::encode(body, out);
+        out.push(b'"');
+    } else {
+        string(out, body);
+    }
+    out.push(b',');
+    key(out, "isBase64Encoded");
+    out.extend_from_slice(if binary && !body.is_empty() {
+        b"true"
+    } else {
+        b"false"
+    });
+    out.push(b'}');
+}
+
+/// `headers` (last value per name) and `multiValueHeaders` (every value, first-seen order).
+fn write_headers(x: &Exchange<'_>, out: &mut Vec<u8>) {
+    let req = x.req;
+    let headers = || req.head.headers(req.buf);
+    let first_of = |i: usize, n: &[u8]| !headers().take(i).any(|(m, _)| m.eq_ignore_ascii_case(n));
+    key(out, "headers");
+    out.push(b'{');
+    let mut any = false;
+    for (i, (n, _)) in headers().enumerate() {
+        if !first_of(i, n) {
+            continue;
+        }
+        let last = headers()
+            .filter(|(m, _)| m.eq_ignore_ascii_case(n))
+            .last()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        string(out, n);
+        out.push(b':');
+        string(out, last);
+    }
+    out.extend_from_slice(b"},");
+    key(out, "multiValueHeaders");
+    out.push(b'{');
+    let mut any = false;
+    for (i, (n, _)) in headers().enumerate() {
+        if !first_of(i, n) {
+            continue;
+        }
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        string(out, n);
+        out.extend_from_slice(b":[");
+        for (j, (_, v)) in headers()
+            .filter(|(m, _)| m.eq_ignore_ascii_case(n))
+            .enumerate()
+        {
+            if j > 0 {
+                out.push(b',');
+            }
+            string(out, v);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// `queryStringParameters` (last value per name) and `multiValueQueryStringParameters`.
+fn write_query(x: &Exchange<'_>, out: &mut Vec<u8>) {
+    let req = x.req;
+    let query = req.head.query.get(req.buf);
+    let pairs = || query_pairs(query);
+    let first_of = |i: usize, n: &[u8]| !pairs().take(i).any(|(m, _)| m == n);
+    if pairs().next().is_none() {
+        out.extend_from_slice(
+            b"\"queryStringParameters\":null,\"multiValueQueryStringParameters\":null",
+        );
+        return;
+    }
+    key(out, "queryStringParameters");
+    out.push(b'{');
+    let mut any = false;
+    for (i, (n, _)) in pairs().enumerate() {
+        if !first_of(i, n) {
+            continue;
+        }
+        let last = pairs()
+            .filter(|(m, _)| *m == n)
+            .last()
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        decoded_string(out, n, Form::Query);
+        out.push(b':');
+        decoded_string(out, last, Form::Query);
+    }
+    out.extend_from_slice(b"},");
+    key(out, "multiValueQueryStringParameters");
+    out.push(b'{');
+    let mut any = false;
+    for (i, (n, _)) in pairs().enumerate() {
+        if !first_of(i, n) {
+            continue;
+        }
+        if any {
+            out.push(b',');
+        }
+        any = true;
+        decoded_string(out, n, Form::Query);
+        out.extend_from_slice(b":[");
+        for (j, (_, v)) in pairs().filter(|(m, _)| *m == n).enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            decoded_string(out, v, Form::Query);
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+}
+
+/// `requestContext`: the request's identity as API Gateway knows it at this point (no
+/// authorizer yet: the identity fields of features not built are `null`, as AWS gives them to
+/// an unauthenticated call).
+fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
+    let req = x.req;
+    key(out, "requestContext");
+    out.push(b'{');
+    key(out, "resourceId");
+    string(out, x.method().resource_id.as_bytes());
+    out.push(b',');
+    key(out, "resourcePath");
+    context_string(out, x, ContextVar::ResourcePath);
+    out.push(b',');
+    key(out, "httpMethod");
+    context_string(out, x, ContextVar::HttpMethod);
+    out.push(b',');
+    key(out, "extendedRequestId");
+    context_string(out, x, ContextVar::RequestId);
+    out.push(b',');
+    key(out, "requestTime");
+    string(
+        out,
+        crate::pipeline::mapping::context::request_time(req.epoch_ms).as_bytes(),
+    );
+    out.push(b',');
+    key(out, "path");
+    context_string(out, x, ContextVar::Path);
+    out.push(b',');
+    key(out, "accountId");
+    context_string(out, x, ContextVar::AccountId);
+    out.push(b',');
+    key(out, "protocol");
+    context_string(out, x, ContextVar::Protocol);
+    out.push(b',');
+    key(out, "stage");
+    context_string(out, x, ContextVar::Stage);
+    out.push(b',');
+    key(out, "domainPrefix");
+    let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
+    string(out, host.split(|&b| b == b'.').next().unwrap_or_default());
+    out.push(b',');
+    key(out, "requestTimeEpoch");
+    write_context(x, ContextVar::RequestTimeEpoch, out);
+    out.push(b',');
+    key(out, "requestId");
+    context_string(out, x, ContextVar::RequestId);
+    out.push(b',');
+    key(out, "identity");
+    out.push(b'{');
+    for (i, name) in [
+        "cognitoIdentityPoolId",
+        "accountId",
+        "cognitoIdentityId",
+        "caller",
+        "principalOrgId",
+        "accessKey",
+        "cognitoAuthenticationType",
+        "cognitoAuthenticationProvider",
+        "userArn",
+        "user",
+    ]
+    .iter()
+    .enumerate()
+    {
+        if i > 0 {
+            out.push(b',');
+        }
+        key(out, name);
+        out.extend_from_slice(b"null");
+    }
+    out.push(b',');
+    key(out, "sourceIp");
+    context_string(out, x, ContextVar::SourceIp);
+    out.push(b',');
+    key(out, "userAgent");
+    match req.header(b"user-agent") {
+        Some(ua) => string(out, ua),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b"},");
+    key(out, "domainName");
+    context_string(out, x, ContextVar::DomainName);
+    out.push(b',');
+    key(out, "deploymentId");
+    string(out, x.stage().deployment_id.as_bytes());
+    out.push(b',');
+    key(out, "apiId");
+    context_string(out, x, ContextVar::ApiId);
+    out.push(b'}');
+}

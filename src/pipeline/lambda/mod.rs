@@ -1,0 +1,257 @@
+//! `AWS_PROXY` to Lambda, the three places it differs from HTTP: transform request writes the
+//! proxy event (`event.rs`) and the signed Invoke request around it (`request`); transform
+//! response decides whether the function answered (`check_invoke`); respond turns the reply
+//! (`reply.rs`) into the method response (`respond`). Sending is the upstream client's, as for
+//! any backend.
+//!
+//! Failures, as API Gateway answers them:
+//! - a function error (Invoke's `X-Amz-Function-Error`, or, from the local emulators that answer
+//!   one with a 5xx and an `errorMessage` body but no `x-amzn-ErrorType`, the same) and a
+//!   malformed reply: 502 `{"message": "Internal server error"}`;
+//! - any other Invoke failure (throttled, no such function, access denied, service error) and
+//!   missing credentials: 500 `{"message": "Internal server error"}`;
+//! - no answer within the integration timeout: 504.
+//!
+//! Each is logged with the request id and what went wrong, never with a credential.
+
+pub mod event;
+pub mod reply;
+
+use std::cell::RefCell;
+use std::io::Write as _;
+
+use super::respond::Reject;
+use super::{Exchange, IntegrationResponse};
+use crate::aws::sigv4::sign::{sign_into, KeyCache, Outbound};
+use crate::http::response;
+
+thread_local! {
+    /// This core's derived signing keys (one per day, region and service).
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+}
+
+/// Writes the signed `POST …/invocations` request carrying `x`'s proxy event into `out`
+/// (`tbuf` holds the event while it is built).
+pub fn request(x: &Exchange<'_>, out: &mut Vec<u8>, tbuf: &mut Vec<u8>) -> Result<(), Reject> {
+    let integ = x.integration();
+    let (Some(call), Some(up_id)) = (&integ.aws, integ.upstream) else {
+        return Err(Reject::Internal);
+    };
+    let up = x.snap.upstream(up_id);
+    let env = crate::aws::env();
+    let Some(creds) = &env.credentials else {
+        log(
+            x,
+            format_args!("{}", crate::aws::credentials::missing_message()),
+        );
+        return Err(Reject::Internal);
+    };
+    tbuf.clear();
+    event::write(x, x.req.body, tbuf);
+    out.clear();
+    out.extend_from_slice(b"POST ");
+    out.extend_from_slice(call.path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(up.authority.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\nContent-Length: ");
+    let _ = write!(out, "{}", tbuf.len());
+    out.extend_from_slice(b"\r\n");
+    let req = Outbound {
+        method: "POST",
+        path: &call.path,
+        query: "",
+        host: &up.authority,
+        headers: &[],
+        payload: tbuf,
+    };
+    let now = x.req.epoch_ms / 1000;
+    KEYS.with(|k| {
+        sign_into(
+            creds,
+            &call.region,
+            &call.service,
+            &req,
+            now,
+            &mut k.borrow_mut(),
+            out,
+        )
+    });
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(tbuf);
+    Ok(())
+}
+
+/// After the Invoke response is read whole: `Ok` when the function answered, else the failure.
+pub fn check_invoke(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>) -> Result<(), Reject> {
+    let status = integrated.status;
+    if let Some(kind) = integrated.header(b"x-amz-function-error") {
+        log_function_error(x, kind, integrated);
+        return Err(Reject::IntegrationFailure);
+    }
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let function_error = integrated.header(b"x-amzn-errortype").is_none()
+        && integrated
+            .json()
+            .is_some_and(|d| d.field("errorMessage").is_some());
+    if function_error {
+        log_function_error(x, b"Unhandled", integrated);
+        return Err(Reject::IntegrationFailure);
+    }
+    log(
+        x,
+        format_args!(
+            "Lambda invocation failed with status: {status} ({})",
+            String::from_utf8_lossy(
+                integrated
+                    .header(b"x-amzn-errortype")
+                    .unwrap_or(b"no error type")
+            )
+        ),
+    );
+    Err(Reject::Internal)
+}
+
+/// The method response for the function's reply; a malformed reply is 502.
+pub fn respond(
+    x: &Exchange<'_>,
+    integrated: &IntegrationResponse<'_>,
+    wbuf: &mut Vec<u8>,
+) -> Result<super::Outcome, Reject> {
+    let r = match reply::read(integrated.json()) {
+        Ok(r) => r,
+        Err(why) => {
+            log(x, format_args!("Execution failed due to configuration error: Malformed Lambda proxy response: {why}"));
+            return Err(Reject::IntegrationFailure);
+        }
+    };
+    let req = x.req;
+    // A base64 body goes out as bytes when the client accepts one of the API's binary types
+    // (API Gateway's rule for proxy replies); otherwise as the text the function wrote.
+    let mut decoded = Vec::new();
+    let binary = r.base64
+        && x.integration()
+            .content
+            .binary
+            .matches_first_accept(req.header(b"accept"));
+    let body: &[u8] = if binary {
+        if super::content::binary::decode(r.body.as_bytes(), &mut decoded).is_err() {
+            log(x, format_args!("Execution failed due to configuration error: Malformed Lambda proxy response: body is not base64"));
+            return Err(Reject::IntegrationFailure);
+        }
+        &decoded
+    } else {
+        r.body.as_bytes()
+    };
+    let content_type = header_value(&r, "content-type").unwrap_or(b"application/json");
+    Ok(super::respond::fixed(
+        req,
+        wbuf,
+        r.status,
+        content_type,
+        |w| write_reply_headers(&r, w),
+        body,
+    ))
+}
+
+/// A reply header's (first) value, `multiValueHeaders` first as API Gateway merges them.
+fn header_value<'d>(r: &reply::LambdaReply<'d>, lower: &str) -> Option<&'d [u8]> {
+    let find = |n: Option<crate::json::Node<'d>>| {
+        n?.members()
+            .find(|(k, _)| k.eq_ignore_ascii_case(lower))
+            .map(|(_, v)| v)
+    };
+    let v = match find(r.multi_value_headers) {
+        Some(list) => list.elements().next()?,
+        None => find(r.headers)?,
+    };
+    v.as_str().map(str::as_bytes)
+}
+
+/// Headers the reply may not set: the gateway frames the response itself.
+const FRAMING: &[&str] = &[
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
+/// Set by the gateway: a reply's own goes out as `x-amzn-Remapped-NAME`.
+const REMAPPED: &[&str] = &[
+    "date",
+    "server",
+    "authorization",
+    "www-authenticate",
+    "x-amzn-requestid",
+];
+
+/// `multiValueHeaders`, then each `headers` name the former lacks (API Gateway's merge: a name in
+/// both keeps only its multi-value values). Invalid names or values are left out.
+fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
+    let mut value = Vec::new();
+    let mut emit = |name: &str, v: crate::json::Node<'_>, w: &mut Vec<u8>| {
+        if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+            return;
+        }
+        value.clear();
+        reply::write_scalar(v, &mut value);
+        let trimmed = value.trim_ascii();
+        if !response::is_valid_field_name(name.as_bytes())
+            || !response::is_valid_field_value(trimmed)
+        {
+            return;
+        }
+        if REMAPPED.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+            w.extend_from_slice(b"x-amzn-Remapped-");
+        }
+        response::header(w, name.as_bytes(), trimmed);
+    };
+    if let Some(m) = r.multi_value_headers {
+        for (name, list) in m.members() {
+            for v in list.elements() {
+                emit(name, v, w);
+            }
+        }
+    }
+    if let Some(h) = r.headers {
+        for (name, v) in h.members() {
+            let in_multi = r
+                .multi_value_headers
+                .is_some_and(|m| m.members().any(|(k, _)| k.eq_ignore_ascii_case(name)));
+            if !in_multi && v.kind() != crate::json::Kind::Null {
+                emit(name, v, w);
+            }
+        }
+    }
+}
+
+#[cold]
+fn log_function_error(x: &Exchange<'_>, kind: &[u8], integrated: &IntegrationResponse<'_>) {
+    let message = integrated
+        .json()
+        .and_then(|d| d.field("errorMessage"))
+        .and_then(|m| m.as_str())
+        .unwrap_or("");
+    log(
+        x,
+        format_args!(
+            "Lambda execution failed with status {} due to customer function error ({}): {message}",
+            integrated.status,
+            String::from_utf8_lossy(kind)
+        ),
+    );
+}
+
+#[cold]
+fn log(x: &Exchange<'_>, what: std::fmt::Arguments<'_>) {
+    eprintln!(
+        "request {}: {what}",
+        String::from_utf8_lossy(&x.req.request_id)
+    );
+}
