@@ -80,5 +80,25 @@ pub fn install(env: AwsEnv) -> bool {
 /// The process's AWS environment: the installed one, else the defaults with the process's own
 /// environment (tools and tests that never load a config).
 pub fn env() -> &'static AwsEnv {
-    ENV.get_or_init(|| AwsEnv::from_section(&AwsSection::default(), &credentials::process_lookup()))
+    ENV.get_or_init(|| {
+        #[cfg(test)]
+        {
+            // Unit tests share one process: fixed example credentials and account, never the
+            // developer's own.
+            let section = AwsSection {
+                account_id: Some("123456789012".into()),
+                region: Some("us-east-1".into()),
+                access_key_id: Some("AKIDEXAMPLE".into()),
+                secret_access_key: Some("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into()),
+                ..AwsSection::default()
+            };
+            let none = credentials::Lookup {
+                env: &|_| None,
+                home: None,
+            };
+            AwsEnv::from_section(&section, &none)
+        }
+        #[cfg(not(test))]
+        AwsEnv::from_section(&AwsSection::default(), &credentials::process_lookup())
+    })
 }

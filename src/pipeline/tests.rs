@@ -38,6 +38,10 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
        "default":{"statusCode":"200","responseParameters":{
          "method.response.header.X-Up":"integration.response.header.X-Backend",
          "method.response.header.Content-Type":"'text/plain'"}}}}}},
+ "/fn/{id}":{"x-amazon-apigateway-any-method":{
+   "parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],
+   "x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST",
+     "uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"}}},
  "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
@@ -521,4 +525,166 @@ fn values_handed_between_phases_stay_small() {
         eprintln!("{name}: {size} bytes");
         assert!(size <= max, "{name} is {size} bytes, over {max}");
     }
+}
+
+/// The Invoke response carrying `reply` (a Lambda proxy reply's JSON), with extra head lines.
+fn invoke_response(status: &str, extra: &str, reply: &str) -> MemoryStream {
+    MemoryStream::new(
+        format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        ),
+        AtEnd::Stall,
+    )
+}
+
+#[test]
+fn lambda_proxy_sends_the_event_signed_and_answers_with_the_reply() {
+    let h = Harness::new();
+    let sent = h.backend(invoke_response(
+        "200 OK",
+        "",
+        r#"{"statusCode":201,"headers":{"X-One":"1","Content-Type":"text/plain","Content-Length":"99"},"multiValueHeaders":{"X-Many":["a","b"],"X-One":["m"]},"body":"made","isBase64Encoded":false}"#,
+    ));
+    let a = h.call(
+        "POST /prod/fn/a%20b?q=1&q=2&e=x%26y HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: t/1\r\nX-Dup: 1\r\nx-dup: 2\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"k\":\"v\"}",
+    );
+    assert_eq!(a.status, 201, "{}", a.text());
+    assert_eq!(a.text(), "made");
+    assert_eq!(a.header("Content-Type"), Some("text/plain"));
+    assert_eq!(a.header("Content-Length"), Some("4"));
+    assert!(a.head.contains("X-Many: a\r\nX-Many: b\r\n"), "{}", a.head);
+    // A name in both lists keeps only its multi-value values.
+    assert!(
+        a.head.contains("X-One: m\r\n") && !a.head.contains("X-One: 1"),
+        "{}",
+        a.head
+    );
+
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let (head, body) = sent.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+        "{head}"
+    );
+    assert!(
+        head.contains("/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature="),
+        "{head}"
+    );
+    let e: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(e["resource"], "/fn/{id}");
+    assert_eq!(e["path"], "/fn/a%20b");
+    assert_eq!(e["httpMethod"], "POST");
+    assert_eq!(e["headers"]["X-Dup"], "2");
+    assert_eq!(
+        e["multiValueHeaders"]["X-Dup"],
+        serde_json::json!(["1", "2"])
+    );
+    assert_eq!(e["headers"]["User-Agent"], "t/1");
+    assert_eq!(
+        e["queryStringParameters"],
+        serde_json::json!({"q": "2", "e": "x&y"})
+    );
+    assert_eq!(
+        e["multiValueQueryStringParameters"]["q"],
+        serde_json::json!(["1", "2"])
+    );
+    assert_eq!(e["pathParameters"], serde_json::json!({"id": "a b"}));
+    assert_eq!(e["stageVariables"], serde_json::Value::Null);
+    assert_eq!(e["body"], "{\"k\":\"v\"}");
+    assert_eq!(e["isBase64Encoded"], false);
+    let rc = &e["requestContext"];
+    assert_eq!(rc["stage"], "prod");
+    assert_eq!(rc["path"], "/prod/fn/a%20b");
+    assert_eq!(rc["resourcePath"], "/fn/{id}");
+    assert_eq!(rc["apiId"], "testapi001");
+    assert_eq!(rc["deploymentId"], "d1");
+    assert_eq!(rc["identity"]["sourceIp"], "192.0.2.7");
+    assert_eq!(rc["identity"]["userAgent"], "t/1");
+    assert_eq!(rc["identity"]["user"], serde_json::Value::Null);
+    assert_eq!(rc["domainName"], "api.example.com");
+    assert_eq!(rc["domainPrefix"], "api");
+    assert!(rc["requestTimeEpoch"].is_u64());
+    assert_eq!(rc["requestId"].as_str().map(str::len), Some(36));
+}
+
+#[test]
+fn lambda_proxy_failures_answer_as_api_gateway_does() {
+    let get = "GET /prod/fn/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let cases = [
+        // A function error reported as Invoke does it.
+        (
+            invoke_response(
+                "200 OK",
+                "X-Amz-Function-Error: Unhandled\r\n",
+                r#"{"errorMessage":"boom","errorType":"Error"}"#,
+            ),
+            502,
+        ),
+        // The local emulators' function error: a 5xx with an errorMessage and no error type.
+        (
+            invoke_response(
+                "500 Internal Server Error",
+                "",
+                r#"{"errorMessage":"boom","errorType":"Error"}"#,
+            ),
+            502,
+        ),
+        // Invoke itself failed: no such function, throttled.
+        (
+            invoke_response(
+                "404 Not Found",
+                "x-amzn-ErrorType: ResourceNotFoundException\r\n",
+                r#"{"Type":"User","message":"Function not found"}"#,
+            ),
+            500,
+        ),
+        (
+            invoke_response(
+                "429 Too Many Requests",
+                "x-amzn-ErrorType: TooManyRequestsException\r\n",
+                r#"{"message":"Rate exceeded"}"#,
+            ),
+            500,
+        ),
+        // Malformed replies.
+        (invoke_response("200 OK", "", r#""just a string""#), 502),
+        (
+            invoke_response("200 OK", "", r#"{"body":"no status"}"#),
+            502,
+        ),
+        (
+            invoke_response(
+                "200 OK",
+                "",
+                r#"{"statusCode":200,"body":{"not":"a string"}}"#,
+            ),
+            502,
+        ),
+        (invoke_response("200 OK", "", "not json"), 502),
+    ];
+    for (stream, want) in cases {
+        let h = Harness::new();
+        h.backend(stream);
+        let a = h.call(get);
+        assert_eq!(a.status, want, "{}", a.text());
+        assert_eq!(a.text(), r#"{"message":"Internal server error"}"#);
+    }
+}
+
+#[test]
+fn lambda_proxy_base64_replies_stay_text_without_binary_media_types() {
+    let h = Harness::new();
+    h.backend(invoke_response(
+        "200 OK",
+        "",
+        r#"{"statusCode":200,"body":"aGk=","isBase64Encoded":true}"#,
+    ));
+    // The API has no binary media types: the text goes out as the function wrote it.
+    let a = h.call("GET /prod/fn/1 HTTP/1.1\r\nHost: x\r\nAccept: image/png\r\n\r\n");
+    assert_eq!(a.text(), "aGk=");
 }
