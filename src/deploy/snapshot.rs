@@ -146,6 +146,9 @@ pub enum IntegrationKind {
     /// `AWS_PROXY` to Lambda: the request becomes a proxy event, the function's reply the
     /// method response (`pipeline/lambda`).
     LambdaProxy,
+    /// `AWS` to Lambda (custom): the request template's output is the payload; the result (or
+    /// the function's error, selected by `errorMessage`) goes through integration responses.
+    Lambda,
 }
 
 /// A signed call to an AWS service: where it goes beyond the upstream (the interned endpoint).

@@ -42,6 +42,15 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
    "parameters":[{"name":"id","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST",
      "uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:echo/invocations"}}},
+ "/calc":{"post":{
+   "responses":{"200":{"description":"ok"},"400":{"description":"bad"}},
+   "x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST",
+     "uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:calc/invocations",
+     "passthroughBehavior":"when_no_templates",
+     "requestTemplates":{"application/json":"{\"a\": $input.json('$.a'), \"b\": $input.json('$.b'), \"op\": \"$input.params('op')\"}"},
+     "responses":{
+       "default":{"statusCode":"200","responseTemplates":{"application/json":"{\"result\": $input.json('$.sum')}"}},
+       ".*invalid.*":{"statusCode":"400","responseTemplates":{"application/json":"{\"error\": \"$input.path('$.errorMessage')\"}"}}}}}},
  "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
@@ -687,4 +696,54 @@ fn lambda_proxy_base64_replies_stay_text_without_binary_media_types() {
     // The API has no binary media types: the text goes out as the function wrote it.
     let a = h.call("GET /prod/fn/1 HTTP/1.1\r\nHost: x\r\nAccept: image/png\r\n\r\n");
     assert_eq!(a.text(), "aGk=");
+}
+
+#[test]
+fn lambda_custom_renders_the_payload_and_maps_results_and_errors() {
+    let post = "POST /prod/calc?op=add HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":1,\"b\":2}";
+    let h = Harness::new();
+    let sent = h.backend(invoke_response("200 OK", "", r#"{"sum":3}"#));
+    let a = h.call(post);
+    assert_eq!((a.status, a.text()), (200, r#"{"result": 3}"#));
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let (head, body) = sent.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("POST /2015-03-31/functions/calc/invocations HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("X-Amz-Invocation-Type: RequestResponse\r\n"),
+        "{head}"
+    );
+    assert_eq!(body, r#"{"a": 1, "b": 2, "op": "add"}"#);
+
+    // A function error selects by its errorMessage.
+    let h = Harness::new();
+    h.backend(invoke_response(
+        "200 OK",
+        "X-Amz-Function-Error: Unhandled\r\n",
+        r#"{"errorMessage":"invalid operand","errorType":"Error"}"#,
+    ));
+    let a = h.call(post);
+    assert_eq!(
+        (a.status, a.text()),
+        (400, r#"{"error": "invalid operand"}"#)
+    );
+    // One no pattern matches takes the default response, as on AWS.
+    let h = Harness::new();
+    h.backend(invoke_response(
+        "500 Internal Server Error",
+        "",
+        r#"{"errorMessage":"boom","errorType":"Error"}"#,
+    ));
+    let a = h.call(post);
+    assert_eq!(a.status, 200, "{}", a.text());
+    // Invoke itself failing is 500.
+    let h = Harness::new();
+    h.backend(invoke_response(
+        "404 Not Found",
+        "x-amzn-ErrorType: ResourceNotFoundException\r\n",
+        r#"{"message":"Function not found"}"#,
+    ));
+    assert_eq!(h.call(post).status, 500);
 }

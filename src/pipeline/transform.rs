@@ -139,7 +139,23 @@ pub fn request(
                 x.mock_status = mock_status_code(tbuf);
             }
         }
-        IntegrationKind::LambdaProxy => super::lambda::request(x, out, tbuf)?,
+        IntegrationKind::LambdaProxy => super::lambda::proxy_request(x, out, tbuf)?,
+        IntegrationKind::Lambda => {
+            let sel = request_body(x.req, integ)?;
+            x.request_template = sel.template;
+            match velocity(integ, sel.template) {
+                Some(t) => {
+                    let input = super::content::template_input(x, x.req.body)?;
+                    // Overrides have nothing to act on in an Invoke request.
+                    render_request(x, t, &input, tbuf)?;
+                    super::lambda::invoke(x, out, tbuf)?;
+                }
+                None => {
+                    let converted = super::content::integration_body(x, sel.body)?;
+                    super::lambda::invoke(x, out, &converted)?;
+                }
+            }
+        }
         IntegrationKind::HttpProxy => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let body = Payload {
@@ -513,6 +529,25 @@ pub async fn response<'b>(
             }
             super::lambda::check_invoke(x, &integrated)?;
             return Ok(Reply::Lambda(integrated));
+        }
+        IntegrationKind::Lambda => {
+            if let Body::Stream(mut stream) = integrated.body {
+                if let Err(e) = stream.collect(max_body, ubuf).await {
+                    return Err(Reject::from(&e));
+                }
+                integrated.body = Body::InHand(ubuf, Some(stream));
+            }
+            // A result takes the default response; a function error the first whose selection
+            // pattern matches its errorMessage, else the default too (as on AWS).
+            match super::lambda::invoked(x, &integrated)? {
+                super::lambda::Invoked::Returned => {
+                    integ.default_response.map(|i| &integ.responses[i])
+                }
+                super::lambda::Invoked::FunctionError(message) => {
+                    super::lambda::log_function_error(x, &integrated, message);
+                    select_response(integ, message)
+                }
+            }
         }
         IntegrationKind::Mock if integrated.status == 0 => {
             // No statusCode from the request template: the default response.

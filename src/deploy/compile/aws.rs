@@ -1,4 +1,4 @@
-//! `AWS_PROXY` integrations to Lambda: the URI's ARN (stage variables substituted) gives the
+//! `AWS_PROXY` and `AWS` integrations to Lambda: the URI's ARN (stage variables substituted) gives the
 //! region and the function; the Lambda endpoint for that region (`crate::aws::endpoint`) is
 //! interned as the upstream, and the Invoke path is built once here.
 //!
@@ -57,12 +57,12 @@ pub(super) fn compile_lambda(
     let (region, function) = match arn::parse(&text) {
         Ok(AwsUri::Lambda { region, function }) => (region, function),
         Ok(AwsUri::Service { service, .. }) => {
-            problems.push(
-                at,
-                site.integ_msg(format_args!(
-                    "AWS_PROXY integrations support Lambda only; '{service}' needs an AWS integration, which this Tollgate version does not serve yet"
-                )),
-            );
+            let msg = if integ.kind == "AWS_PROXY" {
+                format!("AWS_PROXY integrations support Lambda only, not '{service}'")
+            } else {
+                format!("AWS service integrations ('{service}') are not supported by this Tollgate version yet (supported: Lambda)")
+            };
+            problems.push(at, site.integ_msg(msg));
             return None;
         }
         Err(message) => {

@@ -191,16 +191,7 @@ fn compile_integration(
         "HTTP_PROXY" => Some(IntegrationKind::HttpProxy),
         "MOCK" => Some(IntegrationKind::Mock),
         "AWS_PROXY" => Some(IntegrationKind::LambdaProxy),
-        "AWS" => {
-            problems.push(
-                site.integ("type"),
-                site.integ_msg(format_args!(
-                    "Integration type '{}' is not supported by this Tollgate version (supported: HTTP, HTTP_PROXY, MOCK, AWS_PROXY to Lambda)",
-                    integ.kind
-                )),
-            );
-            None
-        }
+        "AWS" => Some(IntegrationKind::Lambda),
         other => {
             problems.push(
                 site.integ("type"),
@@ -278,7 +269,11 @@ fn compile_integration(
     let mappings = compile_request_params(site, m, integ, problems);
     let mut config_error = None;
     let mut aws = None;
-    let (upstream, path, fixed_query) = if kind == Some(IntegrationKind::LambdaProxy) {
+    let lambda = matches!(
+        kind,
+        Some(IntegrationKind::LambdaProxy | IntegrationKind::Lambda)
+    );
+    let (upstream, path, fixed_query) = if lambda {
         let up = super::aws::compile_lambda(site, integ, upstreams, problems, &mut config_error)
             .map(|(up, call)| {
                 aws = Some(call);

@@ -32,7 +32,27 @@ thread_local! {
 
 /// Writes the signed `POST …/invocations` request carrying `x`'s proxy event into `out`
 /// (`tbuf` holds the event while it is built).
-pub fn request(x: &Exchange<'_>, out: &mut Vec<u8>, tbuf: &mut Vec<u8>) -> Result<(), Reject> {
+pub fn proxy_request(
+    x: &Exchange<'_>,
+    out: &mut Vec<u8>,
+    tbuf: &mut Vec<u8>,
+) -> Result<(), Reject> {
+    tbuf.clear();
+    event::write(x, x.req.body, tbuf);
+    invoke(x, out, tbuf)
+}
+
+/// The Invoke headers a Lambda custom integration may map (`integration.request.header.NAME`):
+/// asynchronous invocation (`'Event'`), log tail, client context.
+const INVOKE_HEADERS: &[&str] = &[
+    "X-Amz-Invocation-Type",
+    "X-Amz-Log-Type",
+    "X-Amz-Client-Context",
+];
+
+/// Writes the signed Invoke request carrying `payload` (a proxy event, a rendered request
+/// template, or the body passed through) into `out`.
+pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(), Reject> {
     let integ = x.integration();
     let (Some(call), Some(up_id)) = (&integ.aws, integ.upstream) else {
         return Err(Reject::Internal);
@@ -46,15 +66,34 @@ pub fn request(x: &Exchange<'_>, out: &mut Vec<u8>, tbuf: &mut Vec<u8>) -> Resul
         );
         return Err(Reject::Internal);
     };
-    tbuf.clear();
-    event::write(x, x.req.body, tbuf);
     out.clear();
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(call.path.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
     out.extend_from_slice(up.authority.as_bytes());
-    out.extend_from_slice(b"\r\nContent-Type: application/json\r\nX-Amz-Invocation-Type: RequestResponse\r\nContent-Length: ");
-    let _ = write!(out, "{}", tbuf.len());
+    out.extend_from_slice(b"\r\nContent-Type: application/json\r\n");
+    let mut typed = false;
+    for (name, src) in &integ.header_params {
+        let Some(known) = INVOKE_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(name)) else {
+            continue;
+        };
+        let mark = out.len();
+        out.extend_from_slice(known.as_bytes());
+        out.extend_from_slice(b": ");
+        let at = out.len();
+        match super::target::Values::put(x, src, super::target::Place::Header, out) {
+            Ok(true) if out.len() > at => {
+                out.extend_from_slice(b"\r\n");
+                typed |= *known == INVOKE_HEADERS[0];
+            }
+            _ => out.truncate(mark),
+        }
+    }
+    if !typed {
+        out.extend_from_slice(b"X-Amz-Invocation-Type: RequestResponse\r\n");
+    }
+    out.extend_from_slice(b"Content-Length: ");
+    let _ = write!(out, "{}", payload.len());
     out.extend_from_slice(b"\r\n");
     let req = Outbound {
         method: "POST",
@@ -62,7 +101,7 @@ pub fn request(x: &Exchange<'_>, out: &mut Vec<u8>, tbuf: &mut Vec<u8>) -> Resul
         query: "",
         host: &up.authority,
         headers: &[],
-        payload: tbuf,
+        payload,
     };
     let now = x.req.epoch_ms / 1000;
     KEYS.with(|k| {
@@ -77,27 +116,42 @@ pub fn request(x: &Exchange<'_>, out: &mut Vec<u8>, tbuf: &mut Vec<u8>) -> Resul
         )
     });
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(tbuf);
+    out.extend_from_slice(payload);
     Ok(())
 }
 
-/// After the Invoke response is read whole: `Ok` when the function answered, else the failure.
-pub fn check_invoke(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>) -> Result<(), Reject> {
+/// What an Invoke response says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invoked<'d> {
+    /// The function returned; the body is its result (empty for an `Event` invocation).
+    Returned,
+    /// The function failed with this `errorMessage`; the body is its error object.
+    FunctionError(&'d str),
+}
+
+/// After the Invoke response is read whole: whether the function ran, or (Invoke itself
+/// failed: no such function, throttled, denied) the failure, logged.
+pub fn invoked<'d>(
+    x: &Exchange<'_>,
+    integrated: &'d IntegrationResponse<'_>,
+) -> Result<Invoked<'d>, Reject> {
     let status = integrated.status;
-    if let Some(kind) = integrated.header(b"x-amz-function-error") {
-        log_function_error(x, kind, integrated);
-        return Err(Reject::IntegrationFailure);
+    let message = || {
+        integrated
+            .json()
+            .and_then(|d| d.field("errorMessage"))
+            .and_then(|m| m.as_str())
+    };
+    if integrated.header(b"x-amz-function-error").is_some() {
+        return Ok(Invoked::FunctionError(message().unwrap_or("")));
     }
     if (200..300).contains(&status) {
-        return Ok(());
+        return Ok(Invoked::Returned);
     }
-    let function_error = integrated.header(b"x-amzn-errortype").is_none()
-        && integrated
-            .json()
-            .is_some_and(|d| d.field("errorMessage").is_some());
-    if function_error {
-        log_function_error(x, b"Unhandled", integrated);
-        return Err(Reject::IntegrationFailure);
+    if integrated.header(b"x-amzn-errortype").is_none() {
+        if let Some(m) = message() {
+            return Ok(Invoked::FunctionError(m));
+        }
     }
     log(
         x,
@@ -111,6 +165,28 @@ pub fn check_invoke(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>) -> R
         ),
     );
     Err(Reject::Internal)
+}
+
+/// A proxy integration after the Invoke response is read whole: `Ok` when the function
+/// answered; a function error is 502.
+pub fn check_invoke(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>) -> Result<(), Reject> {
+    if let Invoked::FunctionError(message) = invoked(x, integrated)? {
+        log_function_error(x, integrated, message);
+        return Err(Reject::IntegrationFailure);
+    }
+    Ok(())
+}
+
+/// A function error, logged as API Gateway's execution log words it.
+#[cold]
+pub fn log_function_error(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>, message: &str) {
+    log(
+        x,
+        format_args!(
+            "Lambda execution failed with status {} due to customer function error: {message}",
+            integrated.status
+        ),
+    );
 }
 
 /// The method response for the function's reply; a malformed reply is 502.
@@ -229,23 +305,6 @@ fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
             }
         }
     }
-}
-
-#[cold]
-fn log_function_error(x: &Exchange<'_>, kind: &[u8], integrated: &IntegrationResponse<'_>) {
-    let message = integrated
-        .json()
-        .and_then(|d| d.field("errorMessage"))
-        .and_then(|m| m.as_str())
-        .unwrap_or("");
-    log(
-        x,
-        format_args!(
-            "Lambda execution failed with status {} due to customer function error ({}): {message}",
-            integrated.status,
-            String::from_utf8_lossy(kind)
-        ),
-    );
 }
 
 #[cold]
