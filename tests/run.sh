@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 FUZZ_SECONDS=${TOLLGATE_FUZZ_SECONDS:-60}
-FUZZ_TARGETS=(request_head chunked openapi_import patch_ops sigv4 target_render jsonpath template_render model_compile)
+FUZZ_TARGETS=(request_head chunked openapi_import patch_ops sigv4 target_render jsonpath template_render model_compile lambda_reply)
 
 section() { printf '\n==== %s ====\n' "$*"; }
 

@@ -17,6 +17,10 @@
 #                                          # validated against a model and reshaped by a request
 #                                          # template (api-mapped.yaml.tmpl), reported against the plain
 #                                          # proxy of the same driver
+#   LAMBDA=1 bench/wrk/run.sh              # adds tollgate-DRIVER-lambda: GET /lambda, an AWS_PROXY
+#                                          # integration (event built, Invoke signed, reply mapped)
+#                                          # against the backend's fixed Invoke stub
+#                                          # (api-lambda.yaml.tmpl), reported against the plain proxy
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
@@ -129,8 +133,12 @@ start_tollgate() {
     mkdir -p "$dir/data"
     # The mapped API only for the mapped targets, so a BASELINE build without templates still
     # serves the plain one.
-    local api=api.yaml.tmpl
+    local api=api.yaml.tmpl aws=""
     [[ $name == *-mapped ]] && api=api-mapped.yaml.tmpl
+    if [[ $name == *-lambda ]]; then
+        api=api-lambda.yaml.tmpl
+        aws=$(printf '[aws]\naccount_id = "123456789012"\nregion = "us-east-1"\naccess_key_id = "AKIDBENCH"\nsecret_access_key = "bench-secret"\n[aws.endpoints]\nlambda = "http://127.0.0.1:%s"\n' "$BACKEND_PORT")
+    fi
     render "$HERE/$api" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
     cat >"$dir/tollgate.toml" <<TOML
 [server]
@@ -154,6 +162,7 @@ drain_ms = 2000
 pool_idle_per_upstream = 64
 [storage]
 data_dir = "$dir/data"
+$aws
 [[apis]]
 file = "$dir/api.yaml"
 [[apis.stages]]
@@ -187,6 +196,9 @@ tollgate_targets() {
     for d in $DRIVERS; do echo "tollgate-$d $d $TOLLGATE"; done
     if [ "${MAPPED:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-mapped $d $TOLLGATE"; done
+    fi
+    if [ "${LAMBDA:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-lambda $d $TOLLGATE"; done
     fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
@@ -235,7 +247,7 @@ if [ "$MODE" = wrk ]; then
     TG_NAMES=()
     while read -r name driver bin; do
         start_tollgate "$name" "$driver" "$bin"
-        path=bench; [[ $name == *-mapped ]] && path=mapped
+        path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda
         TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
@@ -277,6 +289,14 @@ if [ "$MODE" = wrk ]; then
             echo "| $d | $(ratio "$(col "tollgate-$d-mapped" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-mapped" 6)" "$(col "tollgate-$d" 6)") |"
         done
     fi
+    if [ "${LAMBDA:-0}" = 1 ]; then
+        echo
+        echo "| Lambda proxy route (stub function) vs plain proxy, same driver | req/s | CPU/req |"
+        echo "|---|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-lambda" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-lambda" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
     exit 0
 fi
 
@@ -313,6 +333,6 @@ start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
-    path=bench; [[ $name == *-mapped ]] && path=mapped
+    path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda
     callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/$path"
 done < <(tollgate_targets)

@@ -269,7 +269,7 @@ const REMAPPED: &[&str] = &[
 
 /// `multiValueHeaders`, then each `headers` name the former lacks (API Gateway's merge: a name in
 /// both keeps only its multi-value values). Invalid names or values are left out.
-fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
+pub fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
     let mut value = Vec::new();
     let mut emit = |name: &str, v: crate::json::Node<'_>, w: &mut Vec<u8>| {
         if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f)) {
