@@ -63,6 +63,16 @@ fi
 .venv/bin/aws --version
 export TOLLGATE_AWS_CLI="$ROOT/.venv/bin/aws"
 
+section "cargo-lambda (local Lambda Invoke API) and the fixture functions"
+# --no-deps: the Invoke emulator needs only its own binary (its ziglang dependency is for
+# cross-compiling, 400 MB).
+if [ ! -x .venv/bin/cargo-lambda ]; then
+    .venv/bin/pip install --quiet --no-deps cargo-lambda
+fi
+# Built before the tests (tests/support/lambda.rs uses the same target dir), so no test spends its
+# time compiling functions.
+(cd tests/fixtures/lambda && CARGO_TARGET_DIR="$ROOT/target/lambda-fixtures" cargo build --quiet)
+
 section "cargo-fuzz"
 if [ "$FUZZ_SECONDS" != 0 ] && ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
