@@ -151,6 +151,7 @@ mod tests {
             host: host.into(),
             port: 8080,
             authority: host.into(),
+            tls_skip_verify: false,
         }
     }
 

@@ -405,4 +405,8 @@ pub struct Upstream {
     pub port: u16,
     /// `host` or `host:port` as sent in the `Host` header.
     pub authority: Box<str>,
+    /// HTTPS: `tlsConfig.insecureSkipVerification` (the certificate need not chain to a trusted
+    /// root; its dates and name are still checked). Part of the identity: such connections are
+    /// pooled apart from verified ones.
+    pub tls_skip_verify: bool,
 }

@@ -7,4 +7,5 @@ pub mod conn;
 pub mod listener;
 pub mod relay;
 pub mod stream;
+pub mod tls;
 pub mod upstream;

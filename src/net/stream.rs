@@ -55,19 +55,24 @@ impl Rented for SliceMut<Vec<u8>> {
 }
 
 /// A stream operation in flight: the variant's own future, its buffer handed back as a `Vec`.
-pub enum Io<T, M> {
+pub enum Io<T, M, S = NoTls> {
     Tcp(T),
     Memory(M),
+    Tls(S),
 }
 
 /// The memory variant of a stream that has none (`ClientStream`); never constructed.
 type NoMemory = std::future::Pending<BufResult<usize, Vec<u8>>>;
+/// The TLS variant of a stream that has none; never constructed.
+pub type NoTls = std::future::Pending<BufResult<usize, Vec<u8>>>;
 
-impl<T, B, M> Future for Io<T, M>
+impl<T, B, M, S, C> Future for Io<T, M, S>
 where
     T: Future<Output = BufResult<usize, B>>,
     B: Rented,
     M: Future<Output = BufResult<usize, Vec<u8>>>,
+    S: Future<Output = BufResult<usize, C>>,
+    C: Rented,
 {
     type Output = BufResult<usize, Vec<u8>>;
 
@@ -81,6 +86,9 @@ where
                     .poll(cx)
                     .map(|(res, buf)| (res, buf.into_vec())),
                 Io::Memory(f) => Pin::new_unchecked(f).poll(cx),
+                Io::Tls(f) => Pin::new_unchecked(f)
+                    .poll(cx)
+                    .map(|(res, buf)| (res, buf.into_vec())),
             }
         }
     }
@@ -180,6 +188,8 @@ impl Drop for ClientStream {
 /// The gateway's connection to a backend.
 pub enum UpstreamStream {
     Tcp(TcpStream),
+    /// HTTPS (boxed: the TLS session's state is large and only HTTPS connections carry it).
+    Tls(Box<TlsConn>),
     /// A scripted in-memory backend (tests).
     Memory(MemoryStream),
 }
@@ -196,12 +206,17 @@ impl Stream for UpstreamStream {
     fn read(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
             UpstreamStream::Tcp(s) => Io::Tcp(tcp_read(s, buf)),
+            UpstreamStream::Tls(s) => {
+                let len = buf.len();
+                Io::Tls(s.stream.read(buf.slice_mut(len..)))
+            }
             UpstreamStream::Memory(m) => Io::Memory(m.read_scripted(buf)),
         }
     }
     fn write_all(&mut self, buf: Vec<u8>) -> impl Future<Output = BufResult<usize, Vec<u8>>> {
         match self {
             UpstreamStream::Tcp(s) => Io::Tcp(AsyncWriteRentExt::write_all(s, buf)),
+            UpstreamStream::Tls(s) => Io::Tls(AsyncWriteRentExt::write_all(&mut s.stream, buf)),
             UpstreamStream::Memory(m) => Io::Memory(m.write_collected(buf)),
         }
     }
@@ -209,10 +224,26 @@ impl Stream for UpstreamStream {
 
 impl Drop for UpstreamStream {
     fn drop(&mut self) {
-        if let UpstreamStream::Tcp(s) = self {
-            shutdown(s);
+        match self {
+            UpstreamStream::Tcp(s) => shutdown(s),
+            UpstreamStream::Tls(t) => {
+                // SAFETY: `t.fd` is the descriptor of the TcpStream inside `t.stream`, which is
+                // still alive (fields drop after this); shutdown(2) neither closes nor
+                // invalidates it (see `shutdown`).
+                unsafe {
+                    libc::shutdown(t.fd, libc::SHUT_RDWR);
+                }
+            }
+            UpstreamStream::Memory(_) => {}
         }
     }
+}
+
+/// An HTTPS backend connection, with its socket's descriptor kept for the close-time shutdown
+/// (`shutdown`'s reason applies: the TLS stream does not expose its socket).
+pub struct TlsConn {
+    pub fd: std::os::fd::RawFd,
+    pub stream: monoio_rustls::ClientTlsStream<TcpStream>,
 }
 
 /// What a `MemoryStream` does once its scripted input is used up.

@@ -86,7 +86,6 @@ impl From<&UpstreamError> for Reject {
     fn from(e: &UpstreamError) -> Self {
         match e {
             UpstreamError::Timeout => Reject::IntegrationTimeout,
-            UpstreamError::TlsUnsupported => Reject::Internal,
             _ => Reject::IntegrationFailure,
         }
     }

@@ -11,6 +11,7 @@ fn cell_with(hosts: &[&str]) -> Arc<SnapshotCell> {
             host: (*h).into(),
             port: 80,
             authority: (*h).into(),
+            tls_skip_verify: false,
         });
     }
     let cell = Arc::new(SnapshotCell::default());
@@ -122,6 +123,7 @@ fn a_slow_name_does_not_hold_up_the_others_and_literals_are_skipped() {
         host: "fast.test".into(),
         port: 80,
         authority: "fast.test".into(),
+        tls_skip_verify: false,
     });
     let started = Instant::now();
     cell.publish(next);

@@ -208,6 +208,8 @@ pub struct Opts {
     pub umask: Option<u32>,
     /// Leave the data dir for the gateway to create (else the harness creates it, 0700).
     pub fresh_data_dir: bool,
+    /// Extra environment for the gateway process.
+    pub env: Vec<(String, String)>,
 }
 
 impl Opts {
@@ -219,7 +221,13 @@ impl Opts {
             admin_env: true,
             umask: None,
             fresh_data_dir: false,
+            env: Vec::new(),
         }
+    }
+    /// Sets `key=value` in the gateway's environment.
+    pub fn env(mut self, key: &str, value: &str) -> Opts {
+        self.env.push((key.into(), value.into()));
+        self
     }
     /// Runs the gateway under this umask.
     pub fn umask(mut self, mask: u32) -> Opts {
@@ -317,6 +325,7 @@ impl Gateway {
                 admin_env: true,
                 umask: None,
                 fresh_data_dir: false,
+                env: Vec::new(),
             },
             tmp,
             data_dir,
@@ -355,6 +364,9 @@ impl Gateway {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr));
+        for (k, v) in &self.opts.env {
+            cmd.env(k, v);
+        }
         if self.opts.admin_env {
             cmd.env("TOLLGATE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY.id)
                 .env("TOLLGATE_ADMIN_SECRET_ACCESS_KEY", ADMIN_KEY.secret);

@@ -93,6 +93,7 @@ pub(super) fn compile_lambda(
         host: parsed.host.into(),
         port: parsed.port,
         authority: authority.into(),
+        tls_skip_verify: false,
     });
     Some((
         id,

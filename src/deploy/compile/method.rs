@@ -648,6 +648,7 @@ fn compile_uri(
         host: parsed.host.into(),
         port: parsed.port,
         authority: authority.into(),
+        tls_skip_verify: skip_verify(integ),
     });
     let query = parsed.query.map(|q| {
         let mut text = Vec::with_capacity(q.len());
@@ -655,6 +656,16 @@ fn compile_uri(
         String::from_utf8_lossy(&text).into()
     });
     (Some(id), path, query)
+}
+
+/// `tlsConfig.insecureSkipVerification` (HTTP and HTTP_PROXY integrations).
+fn skip_verify(integ: &Integration) -> bool {
+    integ
+        .tls_config
+        .as_ref()
+        .and_then(|t| t.get("insecureSkipVerification"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 /// Whether `path` has a `.` or `..` segment once its escapes are decoded: written into a target

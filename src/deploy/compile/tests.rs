@@ -183,6 +183,7 @@ fn upstream_ids_are_stable() {
         host: host.into(),
         port: 443,
         authority: host.into(),
+        tls_skip_verify: false,
     };
     let a = interner.intern(up("a"));
     let b = interner.intern(up("b"));

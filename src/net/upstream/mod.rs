@@ -45,8 +45,10 @@ pub enum UpstreamError {
     TooLarge,
     #[error("invalid chunked backend response body")]
     BadChunk,
-    #[error("https backends need the TLS client, which this build does not have yet")]
-    TlsUnsupported,
+    /// The TLS handshake failed (a certificate that does not verify, a protocol error), or the
+    /// TLS client could not be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl UpstreamError {
@@ -92,6 +94,8 @@ pub struct Client {
     connect_timeout: Duration,
     max_head: usize,
     fake: Option<FakeBackend>,
+    /// This core's TLS clients, made on the first HTTPS connection.
+    tls: std::cell::OnceCell<Result<crate::net::tls::Connectors, String>>,
 }
 
 impl Client {
@@ -107,6 +111,7 @@ impl Client {
             connect_timeout,
             max_head,
             fake: None,
+            tls: std::cell::OnceCell::new(),
         }
     }
 
@@ -187,19 +192,53 @@ impl Client {
             let stream = fake(up).map_err(UpstreamError::Connect)?;
             return Ok(UpConn::new(UpstreamStream::Memory(stream), Instant::now()));
         }
-        if up.scheme == Scheme::Https {
-            return Err(UpstreamError::TlsUnsupported);
-        }
         // A name not answered yet is awaited (never looked up here), within the connect timeout.
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
         let addr = (self.addrs.address(up_id, up, limit).await)
             .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?;
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
+        if up.scheme == Scheme::Https {
+            let tcp = monoio::time::timeout(limit, monoio::net::TcpStream::connect_addr(addr))
+                .await
+                .map_err(|_| UpstreamError::Timeout)?
+                .map_err(UpstreamError::Connect)?;
+            let _ = tcp.set_nodelay(true);
+            let stream = self.handshake(up, tcp, deadline).await?;
+            return Ok(UpConn::new(stream, Instant::now()));
+        }
         let stream = monoio::time::timeout(limit, UpstreamStream::connect_tcp(addr))
             .await
             .map_err(|_| UpstreamError::Timeout)?
             .map_err(UpstreamError::Connect)?;
         Ok(UpConn::new(stream, Instant::now()))
+    }
+
+    /// TLS over a fresh connection to `up`, within the connect timeout (and the deadline).
+    async fn handshake(
+        &self,
+        up: &Upstream,
+        tcp: monoio::net::TcpStream,
+        deadline: Instant,
+    ) -> Result<UpstreamStream, UpstreamError> {
+        use std::os::fd::AsRawFd;
+        let connectors = self
+            .tls
+            .get_or_init(|| crate::net::tls::Connectors::new().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| UpstreamError::Tls(e.clone()))?;
+        let name = crate::net::tls::server_name(&up.host)
+            .map_err(|_| UpstreamError::Tls(format!("'{}' is not a valid server name", up.host)))?;
+        let fd = tcp.as_raw_fd();
+        let limit = wire::remaining(deadline)?.min(self.connect_timeout);
+        let connecting = connectors.get(up.tls_skip_verify).connect(name, tcp);
+        let stream = monoio::time::timeout(limit, connecting)
+            .await
+            .map_err(|_| UpstreamError::Timeout)?
+            .map_err(|e| UpstreamError::Tls(std::io::Error::from(e).to_string()))?;
+        Ok(UpstreamStream::Tls(Box::new(crate::net::stream::TlsConn {
+            fd,
+            stream,
+        })))
     }
 
     /// Takes back a backend connection whose response was read: pooled when the body ended
