@@ -110,9 +110,7 @@ fn hex32(b: &[u8; 32]) -> [u8; 64] {
 
 /// `YYYYMMDDTHHMMSSZ` on the stack.
 fn amz_date(secs: u64) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    out.copy_from_slice(super::time::format(secs).as_bytes());
-    out
+    super::time::format_into(secs)
 }
 
 /// Feeds `path`'s canonical form (each segment percent-encoded again, RFC 3986 unreserved kept)

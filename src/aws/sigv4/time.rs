@@ -41,6 +41,25 @@ pub fn parse(s: &str) -> Option<u64> {
     u64::try_from(secs).ok()
 }
 
+/// `format` into a stack buffer (the signer's per-request form).
+pub fn format_into(secs: u64) -> [u8; 16] {
+    use std::io::Write as _;
+    let t = OffsetDateTime::from_unix_timestamp(secs.min(MAX_SECS) as i64)
+        .expect("0..=MAX_SECS is within the time crate's range");
+    let mut out = [b'0'; 16];
+    let _ = write!(
+        &mut out[..],
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    out
+}
+
 /// `YYYYMMDDTHHMMSSZ` for Unix seconds (past year 9999: its last second).
 pub fn format(secs: u64) -> String {
     let t = OffsetDateTime::from_unix_timestamp(secs.min(MAX_SECS) as i64)

@@ -269,10 +269,10 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
     context_string(out, x, ContextVar::RequestId);
     out.push(b',');
     key(out, "requestTime");
-    string(
-        out,
-        crate::pipeline::mapping::context::request_time(req.epoch_ms).as_bytes(),
-    );
+    // Digits, letters, `/`, `:`, space and `+`: nothing to escape.
+    out.push(b'"');
+    crate::pipeline::mapping::context::write_request_time(req.epoch_ms, out);
+    out.push(b'"');
     out.push(b',');
     key(out, "path");
     context_string(out, x, ContextVar::Path);

@@ -270,13 +270,20 @@ const REMAPPED: &[&str] = &[
 /// `multiValueHeaders`, then each `headers` name the former lacks (API Gateway's merge: a name in
 /// both keeps only its multi-value values). Invalid names or values are left out.
 pub fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
-    let mut value = Vec::new();
+    // Only a number or boolean value is written out first (strings are read in place).
+    let mut other = Vec::new();
     let mut emit = |name: &str, v: crate::json::Node<'_>, w: &mut Vec<u8>| {
         if FRAMING.iter().any(|f| name.eq_ignore_ascii_case(f)) {
             return;
         }
-        value.clear();
-        reply::write_scalar(v, &mut value);
+        let value: &[u8] = match v.as_str() {
+            Some(s) => s.as_bytes(),
+            None => {
+                other.clear();
+                reply::write_scalar(v, &mut other);
+                &other
+            }
+        };
         let trimmed = value.trim_ascii();
         if !response::is_valid_field_name(name.as_bytes())
             || !response::is_valid_field_value(trimmed)

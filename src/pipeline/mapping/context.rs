@@ -20,14 +20,23 @@ fn text(b: &[u8]) -> Value<'_> {
 
 /// `dd/MMM/yyyy:HH:mm:ss +0000`, API Gateway's `requestTime` (CLF format, UTC).
 pub fn request_time(epoch_ms: u64) -> String {
+    let mut out = Vec::with_capacity(26);
+    write_request_time(epoch_ms, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `request_time` written into `out` (no allocation when `out` has room).
+pub fn write_request_time(epoch_ms: u64, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let secs = (epoch_ms / 1000) as i64;
     let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
-        return String::new();
+        return;
     };
-    format!(
+    let _ = write!(
+        out,
         "{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000",
         t.day(),
         MONTHS[usize::from(u8::from(t.month())) - 1],
@@ -35,7 +44,7 @@ pub fn request_time(epoch_ms: u64) -> String {
         t.hour(),
         t.minute(),
         t.second()
-    )
+    );
 }
 
 /// The names `$context` has, in the order its map prints.
