@@ -149,6 +149,10 @@ pub enum IntegrationKind {
     /// `AWS` to Lambda (custom): the request template's output is the payload; the result (or
     /// the function's error, selected by `errorMessage`) goes through integration responses.
     Lambda,
+    /// `AWS` to another service (`…:{service}:action/{Action}` or `…:path/{path}`): built as an
+    /// HTTP integration to the service's endpoint, then SigV4-signed; the answer goes through
+    /// integration responses by status, as HTTP's does.
+    AwsService,
 }
 
 /// A signed call to an AWS service: where it goes beyond the upstream (the interned endpoint).

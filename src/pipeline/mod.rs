@@ -15,6 +15,7 @@
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
+pub mod aws_service;
 pub mod content;
 pub mod integrate;
 pub mod lambda;

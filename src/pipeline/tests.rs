@@ -51,6 +51,14 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
      "responses":{
        "default":{"statusCode":"200","responseTemplates":{"application/json":"{\"result\": $input.json('$.sum')}"}},
        ".*invalid.*":{"statusCode":"400","responseTemplates":{"application/json":"{\"error\": \"$input.path('$.errorMessage')\"}"}}}}}},
+ "/sqs":{"post":{
+   "responses":{"200":{"description":"ok"}},
+   "x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST",
+     "uri":"arn:aws:apigateway:eu-west-1:sqs:action/SendMessage",
+     "requestParameters":{"integration.request.header.Content-Type":"'application/x-www-form-urlencoded'",
+       "integration.request.querystring.QueueUrl":"'https://sqs.example/1/q'"},
+     "requestTemplates":{"application/json":"MessageBody=$util.urlEncode($input.body)"},
+     "responses":{"default":{"statusCode":"200"}}}}},
  "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
@@ -746,4 +754,34 @@ fn lambda_custom_renders_the_payload_and_maps_results_and_errors() {
         r#"{"message":"Function not found"}"#,
     ));
     assert_eq!(h.call(post).status, 500);
+}
+
+#[test]
+fn aws_service_calls_are_built_as_http_and_signed_for_their_service() {
+    let h = Harness::new();
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 13\r\n\r\n<ok>sent</ok>",
+        AtEnd::Stall,
+    ));
+    let a = h.call("POST /prod/sqs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+    assert_eq!((a.status, a.text()), (200, "<ok>sent</ok>"));
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let (head, body) = sent.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("POST /?Action=SendMessage&QueueUrl=https://sqs.example/1/q HTTP/1.1\r\n"),
+        "{head}"
+    );
+    assert_eq!(body, "MessageBody=%7B%22a%22%3A1%7D");
+    // The mapped Content-Type replaces the template's: one header, signed.
+    assert_eq!(head.matches("Content-Type:").count(), 1, "{head}");
+    assert!(
+        head.contains("Content-Type: application/x-www-form-urlencoded\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(
+            "/eu-west-1/sqs/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="
+        ),
+        "{head}"
+    );
 }

@@ -165,7 +165,7 @@ pub fn request(
             };
             build_request(x, up, true, body, max_head, out)?;
         }
-        IntegrationKind::Http => {
+        IntegrationKind::Http | IntegrationKind::AwsService => {
             let up = x.snap.upstream(integ.upstream.ok_or(Reject::Internal)?);
             let sel = request_body(x.req, integ)?;
             x.request_template = sel.template;
@@ -190,6 +190,9 @@ pub fn request(
                     };
                     build_request(x, up, false, body, max_head, out)?
                 }
+            }
+            if integ.kind == IntegrationKind::AwsService {
+                super::aws_service::sign(x, up, out)?;
             }
         }
     }
@@ -382,7 +385,13 @@ fn build_request(
         }
     } else {
         let _ = write!(out, "User-Agent: AmazonAPIGateway_{}\r\n", x.api().id);
-        if let Some(ct) = content_type {
+        // A mapped or overridden Content-Type replaces the template's (one header, not two).
+        let mapped = integ
+            .header_params
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            || overrides.header("content-type").is_some();
+        if let Some(ct) = content_type.filter(|_| !mapped) {
             response::header(out, b"Content-Type", ct);
         }
     }

@@ -104,3 +104,61 @@ pub(super) fn compile_lambda(
         },
     ))
 }
+
+/// Whether an `AWS` integration's URI names a service other than Lambda (checked with stage
+/// variables standing in; a URI that does not parse is reported by the Lambda path).
+pub(super) fn names_service(integ: &Integration) -> bool {
+    let Some(raw) = integ.uri.as_deref() else {
+        return false;
+    };
+    let text = uri::substitute(raw, uri::Vars::Check, &mut Vec::new());
+    matches!(arn::parse(&text), Ok(AwsUri::Service { .. }))
+}
+
+/// An `AWS` service integration as the HTTP integration it becomes: the service's endpoint for
+/// the ARN's region (`crate::aws::endpoint`) with the ARN's path, or `/?Action=NAME` for an
+/// action; the signing name and region go in the `AwsCall`.
+pub(super) fn service_uri(
+    site: &Site<'_>,
+    integ: &Integration,
+    problems: &mut Problems,
+) -> Option<(AwsCall, Integration)> {
+    if let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) {
+        problems.push(
+            site.integ("credentials"),
+            site.integ_msg(format_args!(
+                "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
+                 remove them to call with the gateway's own AWS credentials"
+            )),
+        );
+        return None;
+    }
+    let raw = integ.uri.as_deref()?;
+    let text = uri::substitute(raw, site.vars, &mut Vec::new());
+    let Ok(AwsUri::Service {
+        region,
+        service,
+        action_or_path,
+    }) = arn::parse(&text)
+    else {
+        return None;
+    };
+    let endpoint = crate::aws::env().endpoints.resolve(&service, &region);
+    let base = endpoint.trim_end_matches('/');
+    let target = match action_or_path.split_once('/') {
+        Some(("action", action)) => format!("{base}/?Action={action}"),
+        Some((_, path)) => format!("{base}/{path}"),
+        None => format!("{base}/"),
+    };
+    let mut synthetic = integ.clone();
+    // The stage variables were substituted above; the endpoint URL is the operator's.
+    synthetic.uri = Some(target);
+    Some((
+        AwsCall {
+            service: service.as_str().into(),
+            region: region.as_str().into(),
+            path: "".into(),
+        },
+        synthetic,
+    ))
+}

@@ -191,6 +191,7 @@ fn compile_integration(
         "HTTP_PROXY" => Some(IntegrationKind::HttpProxy),
         "MOCK" => Some(IntegrationKind::Mock),
         "AWS_PROXY" => Some(IntegrationKind::LambdaProxy),
+        "AWS" if super::aws::names_service(integ) => Some(IntegrationKind::AwsService),
         "AWS" => Some(IntegrationKind::Lambda),
         other => {
             problems.push(
@@ -273,7 +274,22 @@ fn compile_integration(
         kind,
         Some(IntegrationKind::LambdaProxy | IntegrationKind::Lambda)
     );
-    let (upstream, path, fixed_query) = if lambda {
+    let (upstream, path, fixed_query) = if kind == Some(IntegrationKind::AwsService) {
+        match super::aws::service_uri(site, integ, problems) {
+            Some((call, synthetic)) => {
+                aws = Some(call);
+                compile_uri(
+                    site,
+                    &synthetic,
+                    &mappings.path,
+                    upstreams,
+                    problems,
+                    &mut config_error,
+                )
+            }
+            None => (None, Vec::new(), None),
+        }
+    } else if lambda {
         let up = super::aws::compile_lambda(site, integ, upstreams, problems, &mut config_error)
             .map(|(up, call)| {
                 aws = Some(call);
@@ -519,7 +535,7 @@ type CompiledUri = (
     Option<Box<str>>,
 );
 
-fn compile_uri(
+pub(super) fn compile_uri(
     site: &Site<'_>,
     integ: &Integration,
     path_mappings: &[(String, ParamSource)],
