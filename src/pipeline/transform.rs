@@ -536,7 +536,8 @@ pub async fn response<'b>(
                 }
                 integrated.body = Body::InHand(ubuf, Some(stream));
             }
-            super::lambda::check_invoke(x, &integrated)?;
+            // Respond checks the Invoke status, so a failed call still hands its (fully read)
+            // backend connection back to the pool.
             return Ok(Reply::Lambda(integrated));
         }
         IntegrationKind::Lambda => {

@@ -1,8 +1,10 @@
-//! `AWS_PROXY` to Lambda, the three places it differs from HTTP: transform request writes the
-//! proxy event (`event.rs`) and the signed Invoke request around it (`request`); transform
-//! response decides whether the function answered (`check_invoke`); respond turns the reply
-//! (`reply.rs`) into the method response (`respond`). Sending is the upstream client's, as for
-//! any backend.
+//! Lambda integrations, where they differ from HTTP: transform request writes the proxy event
+//! (`event.rs`) and the signed Invoke request around it (`proxy_request`, `invoke`; a custom
+//! integration's payload is its rendered template); for a proxy integration respond checks
+//! whether the function answered (`check_invoke`) and turns its reply (`reply.rs`) into the
+//! method response (`respond`), while a custom integration's result goes through integration
+//! responses (`invoked`). Sending is the upstream client's, as for any backend, and the Invoke
+//! connection is pooled again whatever the function did.
 //!
 //! Failures, as API Gateway answers them:
 //! - a function error (Invoke's `X-Amz-Function-Error`, or, from the local emulators that answer
@@ -195,6 +197,7 @@ pub fn respond(
     integrated: &IntegrationResponse<'_>,
     wbuf: &mut Vec<u8>,
 ) -> Result<super::Outcome, Reject> {
+    check_invoke(x, integrated)?;
     let r = match reply::read(integrated.json()) {
         Ok(r) => r,
         Err(why) => {
