@@ -8,32 +8,18 @@
 //! `content-type` and `x-amz-*` headers, as the SDKs sign them. S3 gets `x-amz-content-sha256` and
 //! its canonical path as sent (S3 alone does not encode the path twice).
 
-use std::cell::RefCell;
-
 use super::respond::Reject;
 use super::Exchange;
-use crate::aws::sigv4::sign::{payload_hash, sign_into, KeyCache, Outbound};
+use crate::aws::sigv4::sign::{payload_hash, sign_on_core, Outbound};
 use crate::deploy::snapshot::Upstream;
 use crate::http::uri::{decoded, Form};
-
-thread_local! {
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
-}
 
 /// Signs the integration request built in `out` (head and body) in place.
 pub fn sign(x: &Exchange<'_>, up: &Upstream, out: &mut Vec<u8>) -> Result<(), Reject> {
     let Some(call) = &x.integration().aws else {
         return Err(Reject::Internal);
     };
-    let env = crate::aws::env();
-    let Some(creds) = &env.credentials else {
-        eprintln!(
-            "request {}: {}",
-            String::from_utf8_lossy(&x.req.request_id),
-            crate::aws::credentials::missing_message()
-        );
-        return Err(Reject::Internal);
-    };
+    let creds = super::lambda::credentials(x)?;
     let Some(head_end) = out.windows(4).position(|w| w == b"\r\n\r\n") else {
         return Err(Reject::Internal);
     };
@@ -112,17 +98,7 @@ pub fn sign(x: &Exchange<'_>, up: &Upstream, out: &mut Vec<u8>) -> Result<(), Re
         extra.extend_from_slice(b"\r\n");
     }
     let now = x.req.epoch_ms / 1000;
-    KEYS.with(|k| {
-        sign_into(
-            creds,
-            &call.region,
-            &call.service,
-            &req,
-            now,
-            &mut k.borrow_mut(),
-            &mut extra,
-        )
-    });
+    sign_on_core(creds, &call.region, &call.service, &req, now, &mut extra);
     // Into the head, before its blank line.
     out.splice(head_end + 2..head_end + 2, extra);
     Ok(())

@@ -130,6 +130,33 @@ fn feed_canonical_uri(path: &str, feed: &mut impl FnMut(&[u8])) {
     }
 }
 
+thread_local! {
+    /// This core's derived keys (one thread per core).
+    static CORE_KEYS: std::cell::RefCell<KeyCache> = std::cell::RefCell::new(KeyCache::default());
+}
+
+/// `sign_into` with this core's key cache: what every outbound call on a worker uses.
+pub fn sign_on_core(
+    creds: &Credentials,
+    region: &str,
+    service: &str,
+    req: &Outbound<'_>,
+    now_secs: u64,
+    out: &mut Vec<u8>,
+) {
+    CORE_KEYS.with(|k| {
+        sign_into(
+            creds,
+            region,
+            service,
+            req,
+            now_secs,
+            &mut k.borrow_mut(),
+            out,
+        )
+    });
+}
+
 /// Lower-case hex SHA-256 of `payload`.
 pub fn payload_hash(payload: &[u8]) -> [u8; 64] {
     hex32(&Sha256::digest(payload).into())

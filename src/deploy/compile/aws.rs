@@ -22,38 +22,10 @@ pub(super) fn compile_lambda(
     config_error: &mut Option<Box<str>>,
 ) -> Option<(UpstreamId, AwsCall)> {
     let at = site.integ("uri");
-    let Some(raw) = integ.uri.as_deref() else {
-        problems.push(
-            site.integ(""),
-            site.integ_msg(format_args!(
-                "An integration URI is required for integration type '{}'",
-                integ.kind
-            )),
-        );
-        return None;
-    };
-    if let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) {
-        problems.push(
-            site.integ("credentials"),
-            site.integ_msg(format_args!(
-                "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
-                 remove them to call with the gateway's own AWS credentials"
-            )),
-        );
+    if refuse_credentials(site, integ, problems) {
         return None;
     }
-    let mut missing = Vec::new();
-    let text = uri::substitute(raw, site.vars, &mut missing);
-    if !missing.is_empty() {
-        *config_error = Some(
-            site.integ_msg(format_args!(
-                "Execution failed due to configuration error: stage variable(s) {} used in the integration URI are not defined on this stage",
-                missing.join(", ")
-            ))
-            .into(),
-        );
-        return None;
-    }
+    let text = super::method::substituted_uri(site, integ, problems, config_error)?;
     let (region, function) = match arn::parse(&text) {
         Ok(AwsUri::Lambda { region, function }) => (region, function),
         Ok(AwsUri::Service { service, .. }) => {
@@ -123,14 +95,7 @@ pub(super) fn service_uri(
     integ: &Integration,
     problems: &mut Problems,
 ) -> Option<(AwsCall, Integration)> {
-    if let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) {
-        problems.push(
-            site.integ("credentials"),
-            site.integ_msg(format_args!(
-                "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
-                 remove them to call with the gateway's own AWS credentials"
-            )),
-        );
+    if refuse_credentials(site, integ, problems) {
         return None;
     }
     let raw = integ.uri.as_deref()?;
@@ -161,4 +126,21 @@ pub(super) fn service_uri(
         },
         synthetic,
     ))
+}
+
+/// Fail closed: an integration that names `credentials` (a role to assume, or the caller's own
+/// identity) is refused until STS AssumeRole exists, rather than called with the gateway's own
+/// credentials in its place.
+fn refuse_credentials(site: &Site<'_>, integ: &Integration, problems: &mut Problems) -> bool {
+    let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) else {
+        return false;
+    };
+    problems.push(
+        site.integ("credentials"),
+        site.integ_msg(format_args!(
+            "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
+             remove them to call with the gateway's own AWS credentials"
+        )),
+    );
+    true
 }

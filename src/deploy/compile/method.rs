@@ -535,6 +535,41 @@ type CompiledUri = (
     Option<Box<str>>,
 );
 
+/// The integration URI with the stage's variables substituted. `None` when there is none (a
+/// problem) or the stage lacks a variable it names: AWS deploys such a stage and fails each call
+/// of the method at run time (500, "Execution failed due to configuration error"), so a stage
+/// that lacks one variable still serves its other methods (`config_error`).
+pub(super) fn substituted_uri(
+    site: &Site<'_>,
+    integ: &Integration,
+    problems: &mut Problems,
+    config_error: &mut Option<Box<str>>,
+) -> Option<String> {
+    let Some(raw) = integ.uri.as_deref() else {
+        problems.push(
+            site.integ(""),
+            site.integ_msg(format_args!(
+                "An integration URI is required for integration type '{}'",
+                integ.kind
+            )),
+        );
+        return None;
+    };
+    let mut missing = Vec::new();
+    let text = uri::substitute(raw, site.vars, &mut missing);
+    if !missing.is_empty() {
+        *config_error = Some(
+            site.integ_msg(format_args!(
+                "Execution failed due to configuration error: stage variable(s) {} used in the integration URI are not defined on this stage",
+                missing.join(", ")
+            ))
+            .into(),
+        );
+        return None;
+    }
+    Some(text)
+}
+
 pub(super) fn compile_uri(
     site: &Site<'_>,
     integ: &Integration,
@@ -545,31 +580,9 @@ pub(super) fn compile_uri(
 ) -> CompiledUri {
     let none = (None, Vec::new(), None);
     let at = site.integ("uri");
-    let Some(raw) = integ.uri.as_deref() else {
-        problems.push(
-            site.integ(""),
-            site.integ_msg(format_args!(
-                "An integration URI is required for integration type '{}'",
-                integ.kind
-            )),
-        );
+    let Some(text) = substituted_uri(site, integ, problems, config_error) else {
         return none;
     };
-    let mut missing = Vec::new();
-    let text = uri::substitute(raw, site.vars, &mut missing);
-    if !missing.is_empty() {
-        // AWS deploys such a stage and fails each call of the method at run time (500, "Execution
-        // failed due to configuration error"), so a stage that lacks one variable still serves
-        // its other methods.
-        *config_error = Some(
-            site.integ_msg(format_args!(
-                "Execution failed due to configuration error: stage variable(s) {} used in the integration URI are not defined on this stage",
-                missing.join(", ")
-            ))
-            .into(),
-        );
-        return none;
-    }
     let parsed = match uri::parse_uri(&text) {
         Ok(p) => p,
         Err(UriError::Invalid) => {

@@ -142,111 +142,82 @@ pub fn write(x: &Exchange<'_>, body: &[u8], out: &mut Vec<u8>) {
 /// `headers` (last value per name) and `multiValueHeaders` (every value, first-seen order).
 fn write_headers(x: &Exchange<'_>, out: &mut Vec<u8>) {
     let req = x.req;
-    let headers = || req.head.headers(req.buf);
-    let first_of = |i: usize, n: &[u8]| !headers().take(i).any(|(m, _)| m.eq_ignore_ascii_case(n));
-    key(out, "headers");
-    out.push(b'{');
-    let mut any = false;
-    for (i, (n, _)) in headers().enumerate() {
-        if !first_of(i, n) {
-            continue;
-        }
-        let last = headers()
-            .filter(|(m, _)| m.eq_ignore_ascii_case(n))
-            .last()
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        if any {
-            out.push(b',');
-        }
-        any = true;
-        string(out, n);
-        out.push(b':');
-        string(out, last);
-    }
-    out.extend_from_slice(b"},");
-    key(out, "multiValueHeaders");
-    out.push(b'{');
-    let mut any = false;
-    for (i, (n, _)) in headers().enumerate() {
-        if !first_of(i, n) {
-            continue;
-        }
-        if any {
-            out.push(b',');
-        }
-        any = true;
-        string(out, n);
-        out.extend_from_slice(b":[");
-        for (j, (_, v)) in headers()
-            .filter(|(m, _)| m.eq_ignore_ascii_case(n))
-            .enumerate()
-        {
-            if j > 0 {
-                out.push(b',');
-            }
-            string(out, v);
-        }
-        out.push(b']');
-    }
-    out.push(b'}');
+    write_pair_maps(
+        out,
+        ("headers", "multiValueHeaders"),
+        || req.head.headers(req.buf),
+        |a, b| a.eq_ignore_ascii_case(b),
+        string,
+    );
 }
 
-/// `queryStringParameters` (last value per name) and `multiValueQueryStringParameters`.
+/// `queryStringParameters` (last value per name) and `multiValueQueryStringParameters`, both
+/// `null` without a query.
 fn write_query(x: &Exchange<'_>, out: &mut Vec<u8>) {
     let req = x.req;
     let query = req.head.query.get(req.buf);
-    let pairs = || query_pairs(query);
-    let first_of = |i: usize, n: &[u8]| !pairs().take(i).any(|(m, _)| m == n);
-    if pairs().next().is_none() {
+    if query_pairs(query).next().is_none() {
         out.extend_from_slice(
             b"\"queryStringParameters\":null,\"multiValueQueryStringParameters\":null",
         );
         return;
     }
-    key(out, "queryStringParameters");
-    out.push(b'{');
-    let mut any = false;
-    for (i, (n, _)) in pairs().enumerate() {
-        if !first_of(i, n) {
-            continue;
-        }
-        let last = pairs()
-            .filter(|(m, _)| *m == n)
-            .last()
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        if any {
+    write_pair_maps(
+        out,
+        ("queryStringParameters", "multiValueQueryStringParameters"),
+        || query_pairs(query),
+        |a, b| a == b,
+        |o, t| decoded_string(o, t, Form::Query),
+    );
+}
+
+/// `"SINGLE":{name:last value,…},"MULTI":{name:[every value],…}` from `pairs` (names grouped by
+/// `same`, in first-seen order), each name and value written by `text`. Quadratic in the pairs,
+/// which a request holds at most 100 of, and allocation-free.
+fn write_pair_maps<'b, I>(
+    out: &mut Vec<u8>,
+    (single, multi): (&str, &str),
+    pairs: impl Fn() -> I,
+    same: impl Fn(&[u8], &[u8]) -> bool,
+    text: impl Fn(&mut Vec<u8>, &[u8]),
+) where
+    I: Iterator<Item = (&'b [u8], &'b [u8])>,
+{
+    let same = &same;
+    let first_of = |i: usize, n: &[u8]| !pairs().take(i).any(|(m, _)| same(m, n));
+    let values = |n: &'b [u8]| pairs().filter(move |(m, _)| same(m, n)).map(|(_, v)| v);
+    for (k, name) in [single, multi].into_iter().enumerate() {
+        if k > 0 {
             out.push(b',');
         }
-        any = true;
-        decoded_string(out, n, Form::Query);
-        out.push(b':');
-        decoded_string(out, last, Form::Query);
-    }
-    out.extend_from_slice(b"},");
-    key(out, "multiValueQueryStringParameters");
-    out.push(b'{');
-    let mut any = false;
-    for (i, (n, _)) in pairs().enumerate() {
-        if !first_of(i, n) {
-            continue;
-        }
-        if any {
-            out.push(b',');
-        }
-        any = true;
-        decoded_string(out, n, Form::Query);
-        out.extend_from_slice(b":[");
-        for (j, (_, v)) in pairs().filter(|(m, _)| *m == n).enumerate() {
-            if j > 0 {
+        key(out, name);
+        out.push(b'{');
+        let mut any = false;
+        for (i, (n, _)) in pairs().enumerate() {
+            if !first_of(i, n) {
+                continue;
+            }
+            if any {
                 out.push(b',');
             }
-            decoded_string(out, v, Form::Query);
+            any = true;
+            text(out, n);
+            out.push(b':');
+            if k == 0 {
+                text(out, values(n).last().unwrap_or_default());
+                continue;
+            }
+            out.push(b'[');
+            for (j, v) in values(n).enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                text(out, v);
+            }
+            out.push(b']');
         }
-        out.push(b']');
+        out.push(b'}');
     }
-    out.push(b'}');
 }
 
 /// `requestContext`: the request's identity as API Gateway knows it at this point (no

@@ -19,18 +19,12 @@
 pub mod event;
 pub mod reply;
 
-use std::cell::RefCell;
 use std::io::Write as _;
 
 use super::respond::Reject;
 use super::{Exchange, IntegrationResponse};
-use crate::aws::sigv4::sign::{sign_into, KeyCache, Outbound};
+use crate::aws::sigv4::sign::{sign_on_core, Outbound};
 use crate::http::response;
-
-thread_local! {
-    /// This core's derived signing keys (one per day, region and service).
-    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
-}
 
 /// Writes the signed `POST …/invocations` request carrying `x`'s proxy event into `out`
 /// (`tbuf` holds the event while it is built).
@@ -60,14 +54,7 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
         return Err(Reject::Internal);
     };
     let up = x.snap.upstream(up_id);
-    let env = crate::aws::env();
-    let Some(creds) = &env.credentials else {
-        log(
-            x,
-            format_args!("{}", crate::aws::credentials::missing_message()),
-        );
-        return Err(Reject::Internal);
-    };
+    let creds = credentials(x)?;
     out.clear();
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(call.path.as_bytes());
@@ -106,20 +93,24 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
         payload,
     };
     let now = x.req.epoch_ms / 1000;
-    KEYS.with(|k| {
-        sign_into(
-            creds,
-            &call.region,
-            &call.service,
-            &req,
-            now,
-            &mut k.borrow_mut(),
-            out,
-        )
-    });
+    sign_on_core(creds, &call.region, &call.service, &req, now, out);
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(payload);
     Ok(())
+}
+
+/// The gateway's AWS credentials; without any, the call fails with 500 and a log line saying
+/// where the gateway looked (never a credential).
+pub fn credentials(
+    x: &Exchange<'_>,
+) -> Result<&'static crate::aws::credentials::Credentials, Reject> {
+    crate::aws::env().credentials.as_ref().ok_or_else(|| {
+        log(
+            x,
+            format_args!("{}", crate::aws::credentials::missing_message()),
+        );
+        Reject::Internal
+    })
 }
 
 /// What an Invoke response says.
