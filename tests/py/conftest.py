@@ -180,14 +180,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def moto():
-    """moto_server on 127.0.0.1 (started and stopped here by PID)."""
+import contextlib
+
+
+@contextlib.contextmanager
+def moto_server(extra_env=None):
+    """A moto_server on 127.0.0.1 (started and stopped here by PID); yields its URL."""
     exe = VENV_BIN / "moto_server"
     if not exe.exists():
         pytest.skip("moto_server is not installed (pip install 'moto[server]')")
     port = free_port()
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
+    env = dict(os.environ, **(extra_env or {}))
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -208,3 +212,10 @@ def moto():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def moto():
+    """moto_server on 127.0.0.1 (started and stopped here by PID)."""
+    with moto_server() as url:
+        yield url

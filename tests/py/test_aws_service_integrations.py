@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conftest import REGION, Gateway, config_text
+from conftest import REGION, Gateway, config_text, moto_server
 
 KEY = {"id": "AKIDSERVICETEST00000", "secret": "service-test-secret"}
 
@@ -165,33 +165,8 @@ def path_style_doc(queue_url):
 @pytest.fixture()
 def checking_moto():
     """A moto_server that verifies signatures after its first 4 actions (the setup's)."""
-    import os
-    import subprocess
-    import time
-    import urllib.request
-    from conftest import VENV_BIN, free_port
-    exe = VENV_BIN / "moto_server"
-    if not exe.exists():
-        pytest.skip("moto_server is not installed")
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).read()
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("moto_server did not start")
-                time.sleep(0.1)
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "4"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_signatures_are_checked_a_wrong_secret_fails(checking_moto):

@@ -62,17 +62,8 @@ pub fn format_into(secs: u64) -> [u8; 16] {
 
 /// `YYYYMMDDTHHMMSSZ` for Unix seconds (past year 9999: its last second).
 pub fn format(secs: u64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp(secs.min(MAX_SECS) as i64)
-        .expect("0..=MAX_SECS is within the time crate's range");
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    // ASCII digits, `T` and `Z` only.
+    String::from_utf8_lossy(&format_into(secs)).into_owned()
 }
 
 #[cfg(test)]

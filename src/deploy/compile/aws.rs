@@ -12,7 +12,7 @@ use super::UpstreamInterner;
 use crate::aws::arn::{self, AwsUri};
 use crate::deploy::model::Integration;
 use crate::deploy::problem::Problems;
-use crate::deploy::snapshot::{AwsCall, Upstream, UpstreamId};
+use crate::deploy::snapshot::{AwsCall, UpstreamId};
 
 pub(super) fn compile_lambda(
     site: &Site<'_>,
@@ -55,18 +55,7 @@ pub(super) fn compile_lambda(
             return None;
         }
     };
-    let authority = if parsed.explicit_port {
-        format!("{}:{}", parsed.host, parsed.port)
-    } else {
-        parsed.host.clone()
-    };
-    let id = upstreams.intern(Upstream {
-        scheme: parsed.scheme,
-        host: parsed.host.into(),
-        port: parsed.port,
-        authority: authority.into(),
-        tls_skip_verify: false,
-    });
+    let id = parsed.intern_origin(upstreams, false);
     Some((
         id,
         AwsCall {

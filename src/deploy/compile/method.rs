@@ -24,7 +24,7 @@ use crate::deploy::policy::MethodSettings;
 use crate::deploy::problem::{join, Problems};
 use crate::deploy::snapshot::{
     BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime,
-    ParamSource, PassthroughBehavior, ResponseParamSource, Template, Upstream, UriPart,
+    ParamSource, PassthroughBehavior, ResponseParamSource, Template, UriPart,
 };
 use crate::http::response::is_valid_field_value;
 use crate::pipeline::content::{ContentHandling, ContentPlan};
@@ -667,18 +667,7 @@ pub(super) fn compile_uri(
             }
         }
     }
-    let authority = if parsed.explicit_port {
-        format!("{}:{}", parsed.host, parsed.port)
-    } else {
-        parsed.host.clone()
-    };
-    let id = upstreams.intern(Upstream {
-        scheme: parsed.scheme,
-        host: parsed.host.into(),
-        port: parsed.port,
-        authority: authority.into(),
-        tls_skip_verify: skip_verify(integ),
-    });
+    let id = parsed.intern_origin(upstreams, skip_verify(integ));
     let query = parsed.query.map(|q| {
         let mut text = Vec::with_capacity(q.len());
         crate::http::uri::push_target_text(&mut text, q.as_bytes());

@@ -53,6 +53,28 @@ pub fn substitute(text: &str, vars: Vars<'_>, missing: &mut Vec<String>) -> Stri
     out
 }
 
+impl ParsedUri {
+    /// Interns this URI's origin; `Host` carries the port only when the URI wrote it.
+    pub fn intern_origin(
+        &self,
+        upstreams: &mut super::UpstreamInterner,
+        tls_skip_verify: bool,
+    ) -> crate::deploy::snapshot::UpstreamId {
+        let authority = if self.explicit_port {
+            format!("{}:{}", self.host, self.port)
+        } else {
+            self.host.clone()
+        };
+        upstreams.intern(crate::deploy::snapshot::Upstream {
+            scheme: self.scheme.clone(),
+            host: self.host.as_str().into(),
+            port: self.port,
+            authority: authority.into(),
+            tls_skip_verify,
+        })
+    }
+}
+
 /// An absolute http(s) URL split into the parts the compiler needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedUri {
