@@ -17,6 +17,9 @@
 #                                          # validated against a model and reshaped by a request
 #                                          # template (api-mapped.yaml.tmpl), reported against the plain
 #                                          # proxy of the same driver
+#   HTTPS=1 bench/wrk/run.sh               # adds tollgate-DRIVER-https and nginx-https: the same
+#                                          # backend over TLS (test CA, verified, pooled), reported
+#                                          # against the plain proxy and against nginx over TLS
 #   LAMBDA=1 bench/wrk/run.sh              # adds tollgate-DRIVER-lambda: GET /lambda, an AWS_PROXY
 #                                          # integration (event built, Invoke signed, reply mapped)
 #                                          # against the backend's fixed Invoke stub
@@ -38,6 +41,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
 BACKEND_PORT=${BACKEND_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
+BACKEND_TLS_PORT=${BACKEND_TLS_PORT:-18083}
 MODE=wrk
 [ "${1:-}" = "--callgrind" ] && MODE=callgrind
 # valgrind cannot run io_uring: callgrind measures the epoll driver unless told otherwise.
@@ -68,6 +72,7 @@ command -v nginx >/dev/null || need+=(nginx-light)
 command -v taskset >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
 if [ "$MODE" = callgrind ]; then command -v valgrind >/dev/null || need+=(valgrind); fi
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
     log "installing ${need[*]}"
@@ -109,9 +114,24 @@ to_us() { # "1.23ms" -> 1230
         printf "%.1f", n * f }'
 }
 
+# A test CA and a certificate for localhost / 127.0.0.1, for the backend's TLS listener.
+make_tls() {
+    local d=$WORK/tls
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+        -subj "/CN=Bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+        -subj "/CN=localhost" 2>/dev/null
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+        -out "$d/server.crt" -days 2 \
+        -extfile <(printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth") 2>/dev/null
+}
+
 start_backend() {
     mkdir -p "$WORK"/backend-{body,proxy,fastcgi,uwsgi,scgi}
-    render "$HERE/backend.conf.tmpl" "$WORK/backend.conf" DIR "$WORK" PORT "$BACKEND_PORT"
+    make_tls
+    render "$HERE/backend.conf.tmpl" "$WORK/backend.conf" DIR "$WORK" PORT "$BACKEND_PORT" TLS_PORT "$BACKEND_TLS_PORT"
     taskset -c 0 nginx -e "$WORK/backend.error.log" -p "$WORK" -c "$WORK/backend.conf" 2>>"$WORK/backend.stderr" &
     BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
     wait_port "$BACKEND_PORT"
@@ -119,7 +139,7 @@ start_backend() {
 
 start_nginx_proxy() { # [wrapper...]
     mkdir -p "$WORK"/proxy-{body,proxy,fastcgi,uwsgi,scgi}
-    render "$HERE/proxy.conf.tmpl" "$WORK/proxy.conf" DIR "$WORK" PORT "$NGINX_PORT" BACKEND "127.0.0.1:$BACKEND_PORT"
+    render "$HERE/proxy.conf.tmpl" "$WORK/proxy.conf" DIR "$WORK" PORT "$NGINX_PORT" BACKEND "127.0.0.1:$BACKEND_PORT" TLS_PORT "$BACKEND_TLS_PORT"
     taskset -c 1 "$@" nginx -e "$WORK/proxy.error.log" -p "$WORK" -c "$WORK/proxy.conf" 2>>"$WORK/proxy.stderr" &
     NGINX_PID=$!; PIDS+=("$NGINX_PID")
     wait_port "$NGINX_PORT"
@@ -135,11 +155,12 @@ start_tollgate() {
     # serves the plain one.
     local api=api.yaml.tmpl aws=""
     [[ $name == *-mapped ]] && api=api-mapped.yaml.tmpl
+    [[ $name == *-https ]] && api=api-https.yaml.tmpl
     if [[ $name == *-lambda ]]; then
         api=api-lambda.yaml.tmpl
         aws=$(printf '[aws]\naccount_id = "123456789012"\nregion = "us-east-1"\naccess_key_id = "AKIDBENCH"\nsecret_access_key = "bench-secret"\n[aws.endpoints]\nlambda = "http://127.0.0.1:%s"\n' "$BACKEND_PORT")
     fi
-    render "$HERE/$api" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT"
+    render "$HERE/$api" "$dir/api.yaml" BACKEND "127.0.0.1:$BACKEND_PORT" TLS_BACKEND "localhost:$BACKEND_TLS_PORT"
     cat >"$dir/tollgate.toml" <<TOML
 [server]
 listen = "127.0.0.1:0"
@@ -168,7 +189,7 @@ file = "$dir/api.yaml"
 [[apis.stages]]
 name = "prod"
 TOML
-    taskset -c 1 "$@" "$bin" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
+    SSL_CERT_FILE="$WORK/tls/ca.crt" taskset -c 1 "$@" "$bin" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
         --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data-dir "$dir/data" \
         >"$dir/stdout" 2>"$dir/stderr" &
     TG_PID=$!; PIDS+=("$TG_PID")
@@ -199,6 +220,9 @@ tollgate_targets() {
     fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-lambda $d $TOLLGATE"; done
+    fi
+    if [ "${HTTPS:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-https $d $TOLLGATE"; done
     fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
@@ -247,7 +271,7 @@ if [ "$MODE" = wrk ]; then
     TG_NAMES=()
     while read -r name driver bin; do
         start_tollgate "$name" "$driver" "$bin"
-        path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda
+        path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls
         TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
@@ -260,6 +284,9 @@ if [ "$MODE" = wrk ]; then
     for round in $(seq "$ROUNDS"); do
         run_wrk backend-direct "http://127.0.0.1:$BACKEND_PORT/bench" - "$round"
         run_wrk nginx "http://127.0.0.1:$NGINX_PORT/prod/bench" "$NGINX_PID" "$round"
+        if [ "${HTTPS:-0}" = 1 ]; then
+            run_wrk nginx-https "http://127.0.0.1:$NGINX_PORT/prod/tls" "$NGINX_PID" "$round"
+        fi
         for name in "${TG_NAMES[@]}"; do
             run_wrk "$name" "${TG_URLS[$name]}" "${TG_PIDS[$name]}" "$round"
         done
@@ -273,7 +300,8 @@ if [ "$MODE" = wrk ]; then
     echo
     echo "| target | req/s | p50 (us) | p99 (us) | proxy CPU us/req | req/s vs nginx | p99 vs nginx | CPU/req vs nginx |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-    for name in backend-direct nginx "${TG_NAMES[@]}"; do
+    EXTRA_NGINX=(); [ "${HTTPS:-0}" = 1 ] && EXTRA_NGINX=(nginx-https)
+    for name in backend-direct nginx "${EXTRA_NGINX[@]}" "${TG_NAMES[@]}"; do
         rps=$(col "$name" 3); p50=$(col "$name" 4); p99=$(col "$name" 5); cpu=$(col "$name" 6)
         if [ "$name" = backend-direct ]; then
             echo "| $name | $rps | $p50 | $p99 | - | - | - | - |"
@@ -287,6 +315,14 @@ if [ "$MODE" = wrk ]; then
         echo "|---|---:|---:|"
         for d in $DRIVERS; do
             echo "| $d | $(ratio "$(col "tollgate-$d-mapped" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-mapped" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
+    if [ "${HTTPS:-0}" = 1 ]; then
+        echo
+        echo "| HTTPS backend, same driver | req/s vs plain HTTP | CPU/req vs plain HTTP | req/s vs nginx-https | CPU/req vs nginx-https |"
+        echo "|---|---:|---:|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-https" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-https" 6)" "$(col "tollgate-$d" 6)") | $(ratio "$(col "tollgate-$d-https" 3)" "$(col nginx-https 3)") | $(ratio "$(col "tollgate-$d-https" 6)" "$(col nginx-https 6)") |"
         done
     fi
     if [ "${LAMBDA:-0}" = 1 ]; then
@@ -333,6 +369,6 @@ start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
-    path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda
+    path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls
     callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/$path"
 done < <(tollgate_targets)
