@@ -34,8 +34,10 @@ impl Json for Tape {
     type Node<'a> = Instance<'a>;
     type PreparedKey = String;
     type StringBuffer = ();
-    // Lookups scan the object's members, so a members pass never costs more than lookups.
-    const KEYS_PER_LOOKUP: usize = usize::MAX;
+    // Lookups scan the object's members, so a members pass never costs more than lookups: a
+    // bound no object reaches, yet small enough that jsonschema's `KEYS_PER_LOOKUP * count`
+    // cannot overflow (usize::MAX did, in `required`).
+    const KEYS_PER_LOOKUP: usize = 1 << 20;
     const ACYCLIC: bool = true;
 
     fn prepare_key(key: &str) -> String {
@@ -242,5 +244,29 @@ mod tests {
             r#"{"type":"dog","price":1,"tags":["a","a"]}"#
         ));
         assert!(!valid(pet, r#"{"type":"dog","price":1,"name":"Rexy"}"#));
+    }
+
+    /// `required` with 1 to 4 names takes jsonschema's specialised validators, which weigh a
+    /// members pass against lookups with `KEYS_PER_LOOKUP` (an overflow there once panicked).
+    #[test]
+    fn required_names_in_every_count() {
+        for n in 1..=5 {
+            let names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let schema = json!({"type": "object", "required": names});
+            let all: serde_json::Map<String, serde_json::Value> =
+                names.iter().map(|k| (k.clone(), json!(1))).collect();
+            let mut more = all.clone();
+            more.insert("extra".into(), json!(true));
+            assert!(valid(
+                schema.clone(),
+                &serde_json::Value::Object(more).to_string()
+            ));
+            let mut fewer = all;
+            fewer.remove("k0");
+            assert!(!valid(
+                schema,
+                &serde_json::Value::Object(fewer).to_string()
+            ));
+        }
     }
 }
