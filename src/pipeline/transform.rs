@@ -505,6 +505,26 @@ fn status_str(status: u16, out: &mut [u8; 3]) -> &str {
     std::str::from_utf8(out).unwrap_or("500")
 }
 
+/// Reads the rest of a streamed integration body into `ubuf` (at most `max_body`), keeping the
+/// backend connection with it so the relay pools it once the response is out.
+async fn read_whole<'b>(
+    integrated: &mut IntegrationResponse<'b>,
+    max_body: usize,
+    ubuf: &'b mut Vec<u8>,
+) -> Result<(), Reject> {
+    match std::mem::replace(&mut integrated.body, Body::InHand(&[], None)) {
+        Body::Stream(mut stream) => {
+            stream
+                .collect(max_body, ubuf)
+                .await
+                .map_err(|e| Reject::from(&e))?;
+            integrated.body = Body::InHand(ubuf, Some(stream));
+        }
+        in_hand => integrated.body = in_hand,
+    }
+    Ok(())
+}
+
 /// Phase "transform response": HTTP_PROXY's response passes through; for MOCK and HTTP the
 /// integration response is selected by status (HTTP's body read whole, at most `max_body`) and
 /// its mapping chosen for `respond` to render.
@@ -520,33 +540,18 @@ pub async fn response<'b>(
         IntegrationKind::HttpProxy => {
             // Compression needs the whole body (see `content::compresses_proxied`).
             if super::content::compresses_proxied(x, &integrated, max_body) {
-                if let Body::Stream(mut stream) = integrated.body {
-                    if let Err(e) = stream.collect(max_body, ubuf).await {
-                        return Err(Reject::from(&e));
-                    }
-                    integrated.body = Body::InHand(ubuf, Some(stream));
-                }
+                read_whole(&mut integrated, max_body, ubuf).await?;
             }
             return Ok(Reply::Proxied(integrated));
         }
         IntegrationKind::LambdaProxy => {
-            if let Body::Stream(mut stream) = integrated.body {
-                if let Err(e) = stream.collect(max_body, ubuf).await {
-                    return Err(Reject::from(&e));
-                }
-                integrated.body = Body::InHand(ubuf, Some(stream));
-            }
+            read_whole(&mut integrated, max_body, ubuf).await?;
             // Respond checks the Invoke status, so a failed call still hands its (fully read)
             // backend connection back to the pool.
             return Ok(Reply::Lambda(integrated));
         }
         IntegrationKind::Lambda => {
-            if let Body::Stream(mut stream) = integrated.body {
-                if let Err(e) = stream.collect(max_body, ubuf).await {
-                    return Err(Reject::from(&e));
-                }
-                integrated.body = Body::InHand(ubuf, Some(stream));
-            }
+            read_whole(&mut integrated, max_body, ubuf).await?;
             // A result takes the default response; a function error the first whose selection
             // pattern matches its errorMessage, else the default too (as on AWS).
             match super::lambda::invoked(x, &integrated)? {
@@ -564,12 +569,7 @@ pub async fn response<'b>(
             integ.default_response.map(|i| &integ.responses[i])
         }
         _ => {
-            if let Body::Stream(mut stream) = integrated.body {
-                if let Err(e) = stream.collect(max_body, ubuf).await {
-                    return Err(Reject::from(&e));
-                }
-                integrated.body = Body::InHand(ubuf, Some(stream));
-            }
+            read_whole(&mut integrated, max_body, ubuf).await?;
             let mut digits = [0u8; 3];
             select_response(integ, status_str(integrated.status, &mut digits))
         }

@@ -230,32 +230,28 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
     key(out, "resourceId");
     string(out, x.method().resource_id.as_bytes());
     out.push(b',');
-    key(out, "resourcePath");
-    context_string(out, x, ContextVar::ResourcePath);
-    out.push(b',');
-    key(out, "httpMethod");
-    context_string(out, x, ContextVar::HttpMethod);
-    out.push(b',');
-    key(out, "extendedRequestId");
-    context_string(out, x, ContextVar::RequestId);
-    out.push(b',');
+    // The fields that are the parameter mappings' context variables, from their one table.
+    for (name, var) in [
+        ("resourcePath", ContextVar::ResourcePath),
+        ("httpMethod", ContextVar::HttpMethod),
+        ("extendedRequestId", ContextVar::RequestId),
+        ("requestId", ContextVar::RequestId),
+        ("path", ContextVar::Path),
+        ("accountId", ContextVar::AccountId),
+        ("protocol", ContextVar::Protocol),
+        ("stage", ContextVar::Stage),
+        ("domainName", ContextVar::DomainName),
+        ("apiId", ContextVar::ApiId),
+    ] {
+        key(out, name);
+        context_string(out, x, var);
+        out.push(b',');
+    }
     key(out, "requestTime");
     // Digits, letters, `/`, `:`, space and `+`: nothing to escape.
     out.push(b'"');
     crate::pipeline::mapping::context::write_request_time(req.epoch_ms, out);
     out.push(b'"');
-    out.push(b',');
-    key(out, "path");
-    context_string(out, x, ContextVar::Path);
-    out.push(b',');
-    key(out, "accountId");
-    context_string(out, x, ContextVar::AccountId);
-    out.push(b',');
-    key(out, "protocol");
-    context_string(out, x, ContextVar::Protocol);
-    out.push(b',');
-    key(out, "stage");
-    context_string(out, x, ContextVar::Stage);
     out.push(b',');
     key(out, "domainPrefix");
     let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
@@ -263,9 +259,6 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
     out.push(b',');
     key(out, "requestTimeEpoch");
     write_context(x, ContextVar::RequestTimeEpoch, out);
-    out.push(b',');
-    key(out, "requestId");
-    context_string(out, x, ContextVar::RequestId);
     out.push(b',');
     key(out, "identity");
     out.push(b'{');
@@ -300,13 +293,7 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b"},");
-    key(out, "domainName");
-    context_string(out, x, ContextVar::DomainName);
-    out.push(b',');
     key(out, "deploymentId");
     string(out, x.stage().deployment_id.as_bytes());
-    out.push(b',');
-    key(out, "apiId");
-    context_string(out, x, ContextVar::ApiId);
     out.push(b'}');
 }
