@@ -254,6 +254,8 @@ fn install_aws(settings: &Settings) {
         ),
     }
     tollgate::aws::install(env);
+    // Integration roles (`credentials`) are assumed and renewed on this thread, never a worker.
+    tollgate::aws::roles::start_refresher(Arc::new(tollgate::aws::sts::assume_role));
 }
 
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {

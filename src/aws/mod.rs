@@ -1,12 +1,15 @@
 //! The gateway as an AWS client: SigV4 (`sigv4`: the admin port's verifier and the outbound
 //! signer, one set of canonical rules), credentials (`credentials`: the SDKs' chain), endpoints
 //! (`endpoint`: per service and region, overridable the SDKs' way) and integration ARNs
-//! (`arn`: what an `AWS` / `AWS_PROXY` integration URI names).
+//! (`arn`: what an `AWS` / `AWS_PROXY` integration URI names), and integration roles (`roles`:
+//! assumed through STS `AssumeRole`, `sts`, and renewed off the request path).
 
 pub mod arn;
 pub mod credentials;
 pub mod endpoint;
+pub mod roles;
 pub mod sigv4;
+pub mod sts;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -163,6 +163,9 @@ pub struct AwsCall {
     pub region: Box<str>,
     /// The request path, percent-encoded (`/2015-03-31/functions/NAME/invocations`).
     pub path: Box<str>,
+    /// The integration's `credentials` role, assumed off the request path; `None`: the
+    /// gateway's own credentials sign.
+    pub role: Option<std::sync::Arc<crate::aws::roles::Role>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

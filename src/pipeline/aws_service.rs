@@ -98,7 +98,14 @@ pub fn sign(x: &Exchange<'_>, up: &Upstream, out: &mut Vec<u8>) -> Result<(), Re
         extra.extend_from_slice(b"\r\n");
     }
     let now = x.req.epoch_ms / 1000;
-    sign_on_core(creds, &call.region, &call.service, &req, now, &mut extra);
+    sign_on_core(
+        creds.credentials(),
+        &call.region,
+        &call.service,
+        &req,
+        now,
+        &mut extra,
+    );
     // Into the head, before its blank line.
     out.splice(head_end + 2..head_end + 2, extra);
     Ok(())

@@ -237,6 +237,10 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     let reply = async {
         inflate?;
         validate::validate(&x)?;
+        if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
+            // A role still being assumed (just deployed) is waited for, within the deadline.
+            role.ready(x.integration().timeout).await;
+        }
         transform::request(&mut x, ubuf, tbuf, core.config.limits.max_integration_head)?;
         let integrated = integrate::integrate(&mut x, &core.upstream, ubuf, uhead).await?;
         transform::response(&mut x, integrated, core.config.limits.max_body, ubuf, tbuf).await

@@ -59,6 +59,13 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
        "integration.request.querystring.QueueUrl":"'https://sqs.example/1/q'"},
      "requestTemplates":{"application/json":"MessageBody=$util.urlEncode($input.body)"},
      "responses":{"default":{"statusCode":"200"}}}}},
+ "/sqs-role":{"post":{
+   "responses":{"200":{"description":"ok"}},
+   "x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST","timeoutInMillis":300,
+     "uri":"arn:aws:apigateway:eu-west-1:sqs:action/SendMessage",
+     "credentials":"arn:aws:iam::123456789012:role/pipeline-test",
+     "requestTemplates":{"application/json":"MessageBody=x"},
+     "responses":{"default":{"statusCode":"200"}}}}},
  "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
@@ -784,4 +791,51 @@ fn aws_service_calls_are_built_as_http_and_signed_for_their_service() {
         ),
         "{head}"
     );
+}
+
+#[test]
+fn an_integration_role_signs_with_the_assumed_credentials_and_fails_closed_without_them() {
+    use crate::aws::roles::{self, State};
+    let h = Harness::new();
+    let post = "POST /prod/sqs-role HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+    let role = roles::role("arn:aws:iam::123456789012:role/pipeline-test");
+    // Still being assumed (no refresher here): waited for up to the timeout, then 500, and the
+    // gateway's own credentials are never used in its place.
+    let started = Instant::now();
+    assert_eq!(h.call(post).status, 500);
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(h.connects.get(), 0);
+    role.set(State::Failed {
+        reason: "STS answered 403 AccessDenied".into(),
+        at: 0,
+    });
+    assert_eq!(h.call(post).status, 500);
+    assert_eq!(h.connects.get(), 0);
+
+    role.set(State::Ready {
+        credentials: crate::aws::credentials::Credentials {
+            access_key_id: "ASIAROLETEST".into(),
+            secret_access_key: "role-secret".into(),
+            session_token: Some("role-token".into()),
+        },
+        expires: u64::MAX,
+        last_error: None,
+        retry_at: 0,
+    });
+    let sent = h.backend(MemoryStream::new(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        AtEnd::Stall,
+    ));
+    assert_eq!(h.call(post).status, 200);
+    let sent = String::from_utf8(sent.borrow().clone()).unwrap();
+    let head = sent.split_once("\r\n\r\n").unwrap().0;
+    assert!(
+        head.contains("\r\nX-Amz-Security-Token: role-token\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains("Credential=ASIAROLETEST/") && head.contains("x-amz-security-token"),
+        "{head}"
+    );
+    assert!(!head.contains("AKIDEXAMPLE"), "{head}");
 }

@@ -70,6 +70,12 @@ class Gateway:
         self.admin = fields["admin"]
         self.admin_url = f"http://{self.admin}"
 
+    def log(self):
+        """Everything the gateway has written to stderr so far."""
+        self.stderr.flush()
+        self.stderr.seek(0)
+        return self.stderr.read()
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -212,3 +212,100 @@ sqs = "{moto}"
     # The default integration response passes SQS's refusal through, as on AWS.
     status, body, _ = send("not-the-secret")
     assert "SignatureDoesNotMatch" in body, body
+
+
+@pytest.fixture()
+def role_moto():
+    """A signature-checking moto_server where the gateway's own user may only assume roles, and
+    the role `apigw-sqs` may use SQS; `not-for-gw` trusts someone else (8 setup actions run
+    unchecked)."""
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "8"}) as url:
+        setup_key = dict(region_name=REGION, endpoint_url=url, aws_access_key_id="AKIDSETUP",
+                         aws_secret_access_key="setup")
+        iam = boto3.client("iam", **setup_key)
+        iam.create_user(UserName="gw")                                                    # 1
+        key = iam.create_access_key(UserName="gw")["AccessKey"]                           # 2
+        iam.put_user_policy(UserName="gw", PolicyName="assume", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                           "Resource": "*"}]}))                                           # 3
+        role = iam.create_role(RoleName="apigw-sqs", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                           # moto matches the principal exactly (no account-root rule).
+                           "Principal": {"AWS": "arn:aws:iam::123456789012:user/gw"}}]}))["Role"]  # 4
+        iam.put_role_policy(RoleName="apigw-sqs", PolicyName="sqs", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}))     # 5
+        sqs = boto3.client("sqs", **setup_key)
+        queue = sqs.create_queue(QueueName="via-role")["QueueUrl"]                        # 6
+        sqs.get_queue_url(QueueName="via-role")                                           # 7
+        iam.create_role(RoleName="not-for-gw", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                           "Principal": {"AWS": "arn:aws:iam::123456789012:user/other"}}]}))  # 8
+        yield url, key, role["Arn"], queue
+
+
+def test_an_integration_role_is_assumed_through_sts_and_signs_its_calls(role_moto):
+    moto, key, role_arn, queue = role_moto
+    account_and_queue = queue.split("/", 3)[3]
+
+    def route(credentials):
+        integ = {"type": "aws", "httpMethod": "POST",
+                 "uri": uri("sqs", "path", account_and_queue), "passthroughBehavior": "never",
+                 "requestParameters": {"integration.request.header.Content-Type":
+                                       "'application/x-www-form-urlencoded'"},
+                 "requestTemplates": {"application/json":
+                                      "Action=SendMessage&MessageBody=$input.body"},
+                 "responses": {"default": {"statusCode": "200"}}}
+        if credentials:
+            integ["credentials"] = credentials
+        return {"post": {"responses": {"200": {"description": "ok"}},
+                         "x-amazon-apigateway-integration": integ}}
+
+    doc = json.dumps({"openapi": "3.0.1", "info": {"title": "roles", "version": "1"},
+                      "paths": {"/own": route(None), "/role": route(role_arn),
+                                "/bad-role": route("arn:aws:iam::123456789012:role/not-for-gw")}})
+    config = config_text() + f"""
+[aws]
+access_key_id = "{key['AccessKeyId']}"
+secret_access_key = "{key['SecretAccessKey']}"
+[aws.endpoints]
+sqs = "{moto}"
+sts = "{moto}"
+"""
+    with tempfile.TemporaryDirectory(prefix="tollgate-role-") as tmp:
+        gw = Gateway(Path(tmp) / "data", config=config)
+        try:
+            apigw = boto3.client("apigateway", endpoint_url=gw.admin_url, region_name=REGION,
+                                 aws_access_key_id="AKIDTOLLGATETEST0000",
+                                 aws_secret_access_key="tollgate-test-secret")
+            api = apigw.import_rest_api(body=doc.encode())["id"]
+            apigw.create_deployment(restApiId=api, stageName="prod")
+            json_ct = {"Content-Type": "application/json"}
+            # The role's credentials may send; the gateway's own may not (moto says so).
+            status, body, _ = gw.invoke(api, "POST", "/prod/role", b"viarole", json_ct)
+            assert status == 200 and "MessageId" in body, (body, gw.log())
+            status, body, _ = gw.invoke(api, "POST", "/prod/own", b"own", json_ct)
+            assert "AccessDenied" in body, body
+            # A role STS will not give: 500, and the log says why (never a secret).
+            status, body, _ = gw.invoke(api, "POST", "/prod/bad-role", b"x", json_ct)
+            assert (status, json.loads(body)) == (500, {"message": "Internal server error"}), body
+            log = gw.log()
+            assert "does not have permission to assume the provided role" in log, log
+            assert "arn:aws:iam::123456789012:role/not-for-gw" in log, log
+            assert "AccessDenied" in log, log
+            assert key["SecretAccessKey"] not in log
+        finally:
+            gw.stop()
+
+    # Read back as the role (the gateway's own user cannot read SQS).
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=moto,
+                       aws_access_key_id=key["AccessKeyId"],
+                       aws_secret_access_key=key["SecretAccessKey"])
+    c = sts.assume_role(RoleArn=role_arn, RoleSessionName="check")["Credentials"]
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=moto,
+                       aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                       aws_session_token=c["SessionToken"])
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=queue)["Messages"]] == ["viarole"]

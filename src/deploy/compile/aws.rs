@@ -2,17 +2,21 @@
 //! region and the function; the Lambda endpoint for that region (`crate::aws::endpoint`) is
 //! interned as the upstream, and the Invoke path is built once here.
 //!
-//! Fail closed: an integration that names `credentials` (a role to assume, or the caller's own
-//! identity) is refused until STS AssumeRole exists, rather than called with the gateway's own
+//! `credentials`: an IAM role ARN (stage variables substituted) is registered with
+//! `crate::aws::roles`, which assumes it through STS off the request path. The caller's own
+//! identity (`arn:aws:iam::*:user/*`) needs IAM authorization of the caller, which this version
+//! lacks: such integrations are refused (fail closed) rather than called with the gateway's own
 //! credentials in its place.
 
 use super::method::Site;
 use super::uri::{self, UriError};
 use super::UpstreamInterner;
 use crate::aws::arn::{self, AwsUri};
+use crate::aws::roles::Role;
 use crate::deploy::model::Integration;
 use crate::deploy::problem::Problems;
 use crate::deploy::snapshot::{AwsCall, UpstreamId};
+use std::sync::Arc;
 
 pub(super) fn compile_lambda(
     site: &Site<'_>,
@@ -22,9 +26,7 @@ pub(super) fn compile_lambda(
     config_error: &mut Option<Box<str>>,
 ) -> Option<(UpstreamId, AwsCall)> {
     let at = site.integ("uri");
-    if refuse_credentials(site, integ, problems) {
-        return None;
-    }
+    let role = role(site, integ, problems).ok()?;
     let text = super::method::substituted_uri(site, integ, problems, config_error)?;
     let (region, function) = match arn::parse(&text) {
         Ok(AwsUri::Lambda { region, function }) => (region, function),
@@ -62,6 +64,7 @@ pub(super) fn compile_lambda(
             service: "lambda".into(),
             region: region.as_str().into(),
             path: function.invoke_path(&env.region, &env.account_id).into(),
+            role,
         },
     ))
 }
@@ -84,9 +87,7 @@ pub(super) fn service_uri(
     integ: &Integration,
     problems: &mut Problems,
 ) -> Option<(AwsCall, Integration)> {
-    if refuse_credentials(site, integ, problems) {
-        return None;
-    }
+    let role = role(site, integ, problems).ok()?;
     let raw = integ.uri.as_deref()?;
     let text = uri::substitute(raw, site.vars, &mut Vec::new());
     let Ok(AwsUri::Service {
@@ -112,24 +113,101 @@ pub(super) fn service_uri(
             service: service.as_str().into(),
             region: region.as_str().into(),
             path: "".into(),
+            role,
         },
         synthetic,
     ))
 }
 
-/// Fail closed: an integration that names `credentials` (a role to assume, or the caller's own
-/// identity) is refused until STS AssumeRole exists, rather than called with the gateway's own
-/// credentials in its place.
-fn refuse_credentials(site: &Site<'_>, integ: &Integration, problems: &mut Problems) -> bool {
-    let Some(role) = integ.credentials.as_deref().filter(|c| !c.is_empty()) else {
+/// The integration's role, if it names one: registered for assuming when a stage is compiled
+/// (a check with no stage only checks the ARN's shape). `Err`: refused, with the problem pushed.
+fn role(
+    site: &Site<'_>,
+    integ: &Integration,
+    problems: &mut Problems,
+) -> Result<Option<Arc<Role>>, ()> {
+    let Some(raw) = integ.credentials.as_deref().filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let at = site.integ("credentials");
+    if raw == CALLER_IDENTITY {
+        problems.push(
+            at,
+            site.integ_msg(format_args!(
+                "Integration credentials '{raw}' (call with the caller's own identity) need AWS_IAM \
+                 authorization, which this Tollgate version does not support yet: name a role to \
+                 assume, or remove them to call with the gateway's own AWS credentials"
+            )),
+        );
+        return Err(());
+    }
+    let mut missing = Vec::new();
+    let arn = uri::substitute(raw, site.vars, &mut missing);
+    if !missing.is_empty() {
+        problems.push(
+            at,
+            site.integ_msg(format_args!(
+                "Integration credentials name stage variables the stage lacks: {}",
+                missing.join(", ")
+            )),
+        );
+        return Err(());
+    }
+    let templated = matches!(site.vars, uri::Vars::Check) && raw.contains("${stageVariables.");
+    if !templated && !is_role_arn(&arn) {
+        problems.push(
+            at,
+            site.integ_msg(format_args!(
+                "Invalid credentials ARN specified: '{arn}'. It must be an IAM role ARN \
+                 (arn:aws:iam::ACCOUNT_ID:role/NAME)"
+            )),
+        );
+        return Err(());
+    }
+    Ok(match site.vars {
+        uri::Vars::Stage(_) => Some(crate::aws::roles::role(&arn)),
+        uri::Vars::Check => None,
+    })
+}
+
+/// `credentials` that mean "sign with the caller's own IAM identity".
+const CALLER_IDENTITY: &str = "arn:aws:iam::*:user/*";
+
+/// `arn:{partition}:iam::{12 digits}:role/{path/}{name}` (checked per stage when stage variables
+/// make it up).
+fn is_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
-    problems.push(
-        site.integ("credentials"),
-        site.integ_msg(format_args!(
-            "Integration credentials ('{role}') are not supported by this Tollgate version yet: \
-             remove them to call with the gateway's own AWS credentials"
-        )),
-    );
-    true
+    partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_role_arn;
+
+    #[test]
+    fn role_arns() {
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/apigw-sqs"));
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/service-role/x"));
+        assert!(is_role_arn("arn:aws-cn:iam::123456789012:role/x"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:user/x"));
+        assert!(!is_role_arn("arn:aws:iam::12345:role/x"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/"));
+        assert!(!is_role_arn("arn:aws:sts::123456789012:role/x"));
+        assert!(!is_role_arn("role/x"));
+    }
 }

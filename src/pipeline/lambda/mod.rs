@@ -23,6 +23,7 @@ use std::io::Write as _;
 
 use super::respond::Reject;
 use super::{Exchange, IntegrationResponse};
+use crate::aws::roles::Signing;
 use crate::aws::sigv4::sign::{sign_on_core, Outbound};
 use crate::http::response;
 
@@ -93,24 +94,50 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
         payload,
     };
     let now = x.req.epoch_ms / 1000;
-    sign_on_core(creds, &call.region, &call.service, &req, now, out);
+    sign_on_core(
+        creds.credentials(),
+        &call.region,
+        &call.service,
+        &req,
+        now,
+        out,
+    );
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(payload);
     Ok(())
 }
 
-/// The gateway's AWS credentials; without any, the call fails with 500 and a log line saying
-/// where the gateway looked (never a credential).
-pub fn credentials(
-    x: &Exchange<'_>,
-) -> Result<&'static crate::aws::credentials::Credentials, Reject> {
-    crate::aws::env().credentials.as_ref().ok_or_else(|| {
-        log(
-            x,
-            format_args!("{}", crate::aws::credentials::missing_message()),
-        );
-        Reject::Internal
-    })
+/// The credentials this integration signs with: its role's, assumed off the request path
+/// (`crate::aws::roles`), else the gateway's own. Without any, the call fails with 500 and a log
+/// line saying why (never a credential).
+pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
+    use crate::aws::roles::Unavailable;
+    if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
+        return role.signing(x.req.epoch_ms / 1000).map_err(|why| {
+            let why = match why {
+                Unavailable::NotYet => "no answer from STS yet",
+                Unavailable::Failed(ref reason) => reason,
+            };
+            log(
+                x,
+                format_args!(
+                    "Execution failed due to configuration error: API Gateway does not have permission to assume the provided role {}: {why}",
+                    role.arn()
+                ),
+            );
+            Reject::Internal
+        });
+    }
+    match crate::aws::env().credentials.as_ref() {
+        Some(own) => Ok(Signing::Own(own)),
+        None => {
+            log(
+                x,
+                format_args!("{}", crate::aws::credentials::missing_message()),
+            );
+            Err(Reject::Internal)
+        }
+    }
 }
 
 /// What an Invoke response says.
