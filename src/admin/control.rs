@@ -20,7 +20,7 @@ use crate::deploy::ids::new_id;
 use crate::deploy::import::{import_document, ImportOptions};
 use crate::deploy::model::{Deployment, RestApi, Stage};
 use crate::deploy::publish::SnapshotCell;
-use crate::deploy::snapshot::ApiRuntime;
+use crate::deploy::snapshot::{ApiRuntime, ClientIdentity};
 use crate::deploy::Snapshot;
 use crate::settings::{AdminQuotas, Settings};
 use crate::store::{Store, Write};
@@ -418,6 +418,7 @@ impl ControlPlane {
         served: &[Served],
         strict: &dyn Fn(&str, &str) -> bool,
     ) -> Result<Snapshot, ApiError> {
+        self.load_client_certs()?;
         let mut apis = Vec::new();
         let mut problems = Vec::new();
         for s in served {
@@ -449,6 +450,31 @@ impl ControlPlane {
             )));
         }
         Ok(build_snapshot(apis, &self.upstreams))
+    }
+}
+
+impl ControlPlane {
+    /// Hands the compiler every stored client certificate (parsed once per id: a certificate's
+    /// material never changes under its id).
+    fn load_client_certs(&mut self) -> Result<(), ApiError> {
+        use crate::admin::account::client_certificates::ClientCertificate;
+        let stored: Vec<(String, ClientCertificate)> = self
+            .store
+            .list_account(crate::store::CLIENT_CERTIFICATE, "")?;
+        let mut certs = Vec::with_capacity(stored.len());
+        for (id, c) in stored {
+            if let Some(known) = self.upstreams.client_cert(&id) {
+                certs.push(known);
+                continue;
+            }
+            match ClientIdentity::from_pem(&id, &c.pem_encoded_certificate, &c.private_key_pem) {
+                Ok(identity) => certs.push(Arc::new(identity)),
+                // A stage naming it then fails to compile, saying which certificate.
+                Err(e) => eprintln!("error: {e}"),
+            }
+        }
+        self.upstreams.set_client_certs(certs);
+        Ok(())
     }
 }
 

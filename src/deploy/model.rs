@@ -270,6 +270,9 @@ pub struct Stage {
     pub method_settings: Extra,
     #[serde(default)]
     pub tracing_enabled: bool,
+    /// The client certificate (ClientCertificates) presented to HTTPS backends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_id: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
     pub created_date: i64,

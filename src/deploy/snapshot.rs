@@ -416,4 +416,64 @@ pub struct Upstream {
     /// root; its dates and name are still checked). Part of the identity: such connections are
     /// pooled apart from verified ones.
     pub tls_skip_verify: bool,
+    /// HTTPS: the stage's client certificate (`clientCertificateId`), presented when the backend
+    /// asks for one. Part of the identity, so each certificate has its own pooled connections.
+    pub client_cert: Option<std::sync::Arc<ClientIdentity>>,
+}
+
+/// A client certificate and its private key (DER), as the control plane generated them.
+/// Identified by its id: a certificate's material never changes under the same id.
+pub struct ClientIdentity {
+    pub id: Box<str>,
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    pub key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    /// From the PEM text ClientCertificates stores; `Err` says what is wrong (never the key).
+    pub fn from_pem(id: &str, cert_pem: &str, key_pem: &str) -> Result<ClientIdentity, String> {
+        use rustls::pki_types::pem::PemObject;
+        let chain = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("client certificate {id}: unreadable certificate ({e})"))?;
+        if chain.is_empty() {
+            return Err(format!(
+                "client certificate {id}: no certificate in its PEM"
+            ));
+        }
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+            .map_err(|_| format!("client certificate {id}: unreadable private key"))?;
+        Ok(ClientIdentity {
+            id: id.into(),
+            chain,
+            key,
+        })
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientIdentity({})", self.id)
+    }
+}
+impl PartialEq for ClientIdentity {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for ClientIdentity {}
+impl std::hash::Hash for ClientIdentity {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.id.hash(h)
+    }
+}
+impl PartialOrd for ClientIdentity {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ClientIdentity {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id.cmp(&other.id)
+    }
 }

@@ -10,10 +10,16 @@
 //!   trusted for this handshake alone, and the usual path, date and name checks run against it
 //!   (`ChainRootVerifier`).
 //! - SNI is the URI's host (none for an IP address, as rustls does).
+//! - A stage's client certificate (`clientCertificateId`) is presented when the backend asks for
+//!   one; connections with it are pooled apart (the certificate is part of the upstream's
+//!   identity).
 //! - Each core has its own client configs, so TLS session tickets and the resumption cache are
 //!   per core like every other connection state; a reused pooled connection does no handshake.
 
+use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
+
+use crate::deploy::snapshot::{ClientIdentity, Upstream};
 
 use monoio_rustls::TlsConnector;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -44,39 +50,67 @@ pub fn system_roots() -> Arc<RootCertStore> {
         .clone()
 }
 
-/// One core's TLS clients: verifying, and AWS's `insecureSkipVerification`.
+/// One core's TLS clients: verifying, and AWS's `insecureSkipVerification`, each without a
+/// client certificate and, made on first use, with each stage certificate (`clientCertificateId`).
 pub struct Connectors {
     verified: TlsConnector,
     skip_verify: TlsConnector,
+    /// (certificate, skip_verify) -> its client. A handful per core; made once, then cloned
+    /// (an `Arc` clone) for each new connection.
+    with_cert: RefCell<Vec<(Arc<ClientIdentity>, bool, TlsConnector)>>,
 }
 
 impl Connectors {
     pub fn new() -> Result<Connectors, rustls::Error> {
-        let builder = || {
-            ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()
+        Ok(Connectors {
+            verified: connector(false, None)?,
+            skip_verify: connector(true, None)?,
+            with_cert: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// The client for a new connection to `up`.
+    pub fn get(&self, up: &Upstream) -> Result<TlsConnector, rustls::Error> {
+        let Some(cert) = &up.client_cert else {
+            return Ok(if up.tls_skip_verify {
+                self.skip_verify.clone()
+            } else {
+                self.verified.clone()
+            });
         };
-        let verified = builder()?
-            .with_root_certificates(system_roots())
-            .with_no_client_auth();
-        let skip_verify = builder()?
+        let mut made = self.with_cert.borrow_mut();
+        if let Some((_, _, c)) = made
+            .iter()
+            .find(|(id, skip, _)| id == cert && *skip == up.tls_skip_verify)
+        {
+            return Ok(c.clone());
+        }
+        let c = connector(up.tls_skip_verify, Some(cert))?;
+        made.push((cert.clone(), up.tls_skip_verify, c.clone()));
+        Ok(c)
+    }
+}
+
+fn connector(
+    skip_verify: bool,
+    cert: Option<&ClientIdentity>,
+) -> Result<TlsConnector, rustls::Error> {
+    let builder =
+        ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
+    let builder = if skip_verify {
+        builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(ChainRootVerifier {
                 provider: provider(),
             }))
-            .with_no_client_auth();
-        Ok(Connectors {
-            verified: TlsConnector::from(Arc::new(verified)),
-            skip_verify: TlsConnector::from(Arc::new(skip_verify)),
-        })
-    }
-
-    pub fn get(&self, skip_verify: bool) -> &TlsConnector {
-        if skip_verify {
-            &self.skip_verify
-        } else {
-            &self.verified
-        }
-    }
+    } else {
+        builder.with_root_certificates(system_roots())
+    };
+    let config = match cert {
+        None => builder.with_no_client_auth(),
+        Some(c) => builder.with_client_auth_cert(c.chain.clone(), c.key.clone_key())?,
+    };
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 /// The server name to verify and send as SNI for `host`.

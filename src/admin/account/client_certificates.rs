@@ -1,7 +1,7 @@
 //! ClientCertificates: GenerateClientCertificate makes a real key pair (ECDSA P-256, with the
-//! `rcgen` crate) and a self-signed certificate valid for 365 days. The private key is stored for
-//! the integration TLS issue that will present it to backends, and never returned: the output
-//! shape has no member for it.
+//! `rcgen` crate) and a self-signed certificate valid for 365 days. The private key is stored so
+//! a stage naming the certificate (`clientCertificateId`) presents it to its HTTPS backends
+//! (`net::tls`), and never returned: the output shape has no member for it.
 
 use crate::admin::error::ApiError;
 use crate::admin::patch::{self, Op, PatchOperation, Rule};

@@ -261,6 +261,7 @@ pub fn run(cp: &mut ControlPlane, op: AccountOp, req: &Request) -> Result<Respon
                 }
                 Coll::ClientCertificates => {
                     load::<Value>(cp, CLIENT_CERTIFICATE, &key, certs::CERTIFICATE_NOT_FOUND)?;
+                    check_certificate_unused(cp, &key)?;
                     vec![AccountWrite::Delete {
                         kind: CLIENT_CERTIFICATE,
                         key,
@@ -359,6 +360,22 @@ fn check_vpc_link_unused(cp: &ControlPlane, id: &str) -> Result<(), ApiError> {
                         r.path, api.id
                     )));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A certificate a stage presents to its backends stays until no stage names it: deleting it
+/// would leave that stage unable to recompile.
+fn check_certificate_unused(cp: &ControlPlane, id: &str) -> Result<(), ApiError> {
+    for api in cp.list_rest_apis()? {
+        for stage in cp.list_stages(&api.id)? {
+            if stage.client_certificate_id.as_deref() == Some(id) {
+                return Err(ApiError::bad_request(format!(
+                    "Cannot delete client certificate '{id}': stage '{}' of API {} uses it; remove it from the stage first",
+                    stage.stage_name, api.id
+                )));
             }
         }
     }

@@ -81,6 +81,16 @@ impl ControlPlane {
         if stage == old {
             return Ok(old);
         }
+        if let Some(id) = &stage.client_certificate_id {
+            if old.client_certificate_id.as_ref() != Some(id)
+                && self
+                    .store()
+                    .get_account::<serde_json::Value>(crate::store::CLIENT_CERTIFICATE, id)?
+                    .is_none()
+            {
+                return Err(crate::admin::account::client_certificates::CERTIFICATE_NOT_FOUND);
+            }
+        }
         stage.last_updated_date = now();
         self.change_stage(api_id, &stage)?;
         Ok(stage)

@@ -32,6 +32,8 @@ pub struct StageOut<'a> {
     pub stage_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_id: Option<&'a str>,
     pub cache_cluster_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache_cluster_size: Option<&'a str>,
@@ -56,6 +58,7 @@ impl<'a> From<&'a Stage> for StageOut<'a> {
             deployment_id: &s.deployment_id,
             stage_name: &s.stage_name,
             description: s.description.as_deref(),
+            client_certificate_id: s.client_certificate_id.as_deref(),
             cache_cluster_enabled: s.cache_cluster_enabled,
             cache_cluster_size: s.cache_cluster_size.as_deref(),
             cache_cluster_status: "NOT_AVAILABLE",

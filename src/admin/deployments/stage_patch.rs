@@ -131,6 +131,14 @@ pub const RULES: &[Rule<Stage>] = &[
         },
     },
     Rule {
+        path: "/clientCertificateId",
+        ops: RAR,
+        apply: |s, c| {
+            s.client_certificate_id = c.optional();
+            Ok(())
+        },
+    },
+    Rule {
         path: "/tracingEnabled",
         ops: REPLACE,
         apply: |s, c| {

@@ -667,7 +667,13 @@ pub(super) fn compile_uri(
             }
         }
     }
-    let id = parsed.intern_origin(upstreams, skip_verify(integ));
+    // As on AWS, the stage's client certificate goes to HTTP backends, not to AWS services.
+    let cert = ["HTTP", "HTTP_PROXY"]
+        .iter()
+        .any(|k| integ.kind.eq_ignore_ascii_case(k))
+        .then(|| upstreams.stage_cert())
+        .flatten();
+    let id = parsed.intern_origin(upstreams, skip_verify(integ), cert);
     let query = parsed.query.map(|q| {
         let mut text = Vec::with_capacity(q.len());
         crate::http::uri::push_target_text(&mut text, q.as_bytes());

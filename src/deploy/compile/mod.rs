@@ -30,21 +30,41 @@ use crate::deploy::path::{param_names, parse_path, Segment};
 use crate::deploy::problem::Problems;
 use crate::deploy::router::{Route, Router};
 use crate::deploy::snapshot::{
-    ApiIdx, ApiRuntime, MethodIdx, MethodRuntime, Snapshot, StageIdx, StageRuntime, Upstream,
-    UpstreamId,
+    ApiIdx, ApiRuntime, ClientIdentity, MethodIdx, MethodRuntime, Snapshot, StageIdx, StageRuntime,
+    Upstream, UpstreamId,
 };
 use ahash::AHashMap;
 use method::{compile_method, Site};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Gives every distinct origin one `UpstreamId` for the life of the process.
 #[derive(Debug, Default)]
 pub struct UpstreamInterner {
     ids: AHashMap<Upstream, UpstreamId>,
     list: Vec<Upstream>,
+    /// Every client certificate a stage may name (the control plane's, set before compiling).
+    client_certs: AHashMap<Box<str>, Arc<ClientIdentity>>,
+    /// The stage being compiled presents this to its HTTPS backends.
+    stage_cert: Option<Arc<ClientIdentity>>,
 }
 
 impl UpstreamInterner {
+    /// The client certificates stages may name, replacing the ones known before.
+    pub fn set_client_certs(&mut self, certs: impl IntoIterator<Item = Arc<ClientIdentity>>) {
+        self.client_certs = certs.into_iter().map(|c| (c.id.clone(), c)).collect();
+    }
+
+    /// A client certificate known by `id`.
+    pub fn client_cert(&self, id: &str) -> Option<Arc<ClientIdentity>> {
+        self.client_certs.get(id).cloned()
+    }
+
+    /// The certificate HTTP integrations of the stage being compiled present to HTTPS backends.
+    pub(crate) fn stage_cert(&self) -> Option<Arc<ClientIdentity>> {
+        self.stage_cert.clone()
+    }
+
     pub fn intern(&mut self, u: Upstream) -> UpstreamId {
         if let Some(&id) = self.ids.get(&u) {
             return id;
@@ -119,9 +139,21 @@ fn compile_stage_with(
         api_id: &api.id,
         stage: &stage.stage_name,
     };
+    upstreams.stage_cert = None;
+    if let Some(id) = stage.client_certificate_id.as_deref() {
+        match upstreams.client_certs.get(id) {
+            Some(c) => upstreams.stage_cert = Some(c.clone()),
+            // Fail closed: never call the backends without the certificate they may require.
+            None => problems.push(
+                "/clientCertificateId".to_string(),
+                format!("Invalid client certificate identifier specified: {id}"),
+            ),
+        }
+    }
     let compiled = with_gateway_problems(api, scope, &ModelLocator, || {
         compile_methods(api, vars, upstreams, &ModelLocator)
     });
+    upstreams.stage_cert = None;
     let stage_settings = settings::stage_settings(stage, &mut problems);
     let ((router, mut methods), gateway_responses) = match compiled {
         Ok(c) => c,

@@ -184,6 +184,7 @@ fn upstream_ids_are_stable() {
         port: 443,
         authority: host.into(),
         tls_skip_verify: false,
+        client_cert: None,
     };
     let a = interner.intern(up("a"));
     let b = interner.intern(up("b"));

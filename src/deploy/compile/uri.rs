@@ -59,7 +59,9 @@ impl ParsedUri {
         &self,
         upstreams: &mut super::UpstreamInterner,
         tls_skip_verify: bool,
+        client_cert: Option<std::sync::Arc<crate::deploy::snapshot::ClientIdentity>>,
     ) -> crate::deploy::snapshot::UpstreamId {
+        let https = self.scheme == Scheme::Https;
         let authority = if self.explicit_port {
             format!("{}:{}", self.host, self.port)
         } else {
@@ -71,6 +73,8 @@ impl ParsedUri {
             port: self.port,
             authority: authority.into(),
             tls_skip_verify,
+            // A certificate is only ever presented in a TLS handshake.
+            client_cert: client_cert.filter(|_| https),
         })
     }
 }

@@ -230,7 +230,10 @@ impl Client {
             .map_err(|_| UpstreamError::Tls(format!("'{}' is not a valid server name", up.host)))?;
         let fd = tcp.as_raw_fd();
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
-        let connecting = connectors.get(up.tls_skip_verify).connect(name, tcp);
+        let connector = connectors
+            .get(up)
+            .map_err(|e| UpstreamError::Tls(format!("client certificate: {e}")))?;
+        let connecting = connector.connect(name, tcp);
         let stream = monoio::time::timeout(limit, connecting)
             .await
             .map_err(|_| UpstreamError::Timeout)?
