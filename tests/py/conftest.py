@@ -87,15 +87,20 @@ class Gateway:
 
     def invoke(self, api_id, method, path, body=None, headers=None):
         """One request on the data port for `api_id` (picked by the execute-api Host)."""
+        status, raw, got = self.invoke_bytes(api_id, method, path, body, headers)
+        return status, raw.decode(), got
+
+    def invoke_bytes(self, api_id, method, path, body=None, headers=None):
+        """`invoke` with the response body as bytes."""
         req = urllib.request.Request(f"http://{self.listen}{path}", data=body, method=method)
         req.add_header("Host", f"{api_id}.execute-api.{REGION}.amazonaws.com")
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, r.read().decode(), dict(r.headers)
+                return r.status, r.read(), dict(r.headers)
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode(), dict(e.headers)
+            return e.code, e.read(), dict(e.headers)
 
 
 @pytest.fixture(scope="session")
