@@ -152,6 +152,7 @@ mod tests {
             port: 8080,
             authority: host.into(),
             tls_skip_verify: false,
+            link: None,
         }
     }
 

@@ -26,6 +26,9 @@ pub struct MethodIdx(pub u32);
 /// so per-core connection pools survive a redeploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UpstreamId(pub u32);
+/// A VPC link's target group: index in `Settings::vpc_links` (fixed for the life of the process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkId(pub u32);
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -413,4 +416,8 @@ pub struct Upstream {
     /// root; its dates and name are still checked). Part of the identity: such connections are
     /// pooled apart from verified ones.
     pub tls_skip_verify: bool,
+    /// `connectionType: VPC_LINK`: connections go to this link's targets instead of `host:port`
+    /// (which still gives `Host` and the TLS server name, as on AWS). Part of the identity, so a
+    /// link's connections are pooled apart from direct ones to the same host.
+    pub link: Option<LinkId>,
 }

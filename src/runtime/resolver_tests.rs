@@ -12,6 +12,7 @@ fn cell_with(hosts: &[&str]) -> Arc<SnapshotCell> {
             port: 80,
             authority: (*h).into(),
             tls_skip_verify: false,
+            link: None,
         });
     }
     let cell = Arc::new(SnapshotCell::default());
@@ -124,6 +125,7 @@ fn a_slow_name_does_not_hold_up_the_others_and_literals_are_skipped() {
         port: 80,
         authority: "fast.test".into(),
         tls_skip_verify: false,
+        link: None,
     });
     let started = Instant::now();
     cell.publish(next);

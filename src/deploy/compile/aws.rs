@@ -55,7 +55,7 @@ pub(super) fn compile_lambda(
             return None;
         }
     };
-    let id = parsed.intern_origin(upstreams, false);
+    let id = parsed.intern_origin(upstreams, false, None);
     Some((
         id,
         AwsCall {

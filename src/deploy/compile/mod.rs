@@ -10,6 +10,7 @@
 
 mod aws;
 pub mod gateway;
+pub mod links;
 mod locate;
 mod method;
 pub mod models;
@@ -42,6 +43,8 @@ use std::collections::HashMap;
 pub struct UpstreamInterner {
     ids: AHashMap<Upstream, UpstreamId>,
     list: Vec<Upstream>,
+    /// What a VPC_LINK integration's `connectionId` may name (read-only for the compiler).
+    pub links: links::VpcLinks,
 }
 
 impl UpstreamInterner {

@@ -59,6 +59,7 @@ impl ParsedUri {
         &self,
         upstreams: &mut super::UpstreamInterner,
         tls_skip_verify: bool,
+        link: Option<crate::deploy::snapshot::LinkId>,
     ) -> crate::deploy::snapshot::UpstreamId {
         let authority = if self.explicit_port {
             format!("{}:{}", self.host, self.port)
@@ -71,6 +72,7 @@ impl ParsedUri {
             port: self.port,
             authority: authority.into(),
             tls_skip_verify,
+            link,
         })
     }
 }
