@@ -134,6 +134,12 @@ pub(super) fn validate(files: Vec<VpcLinkFile>) -> Result<Vec<VpcLinkConfig>, St
         if f.targets.is_empty() {
             return Err(bad("`targets` must list at least one host:port".into()));
         }
+        if f.targets.len() > crate::core::links::MAX_TARGETS {
+            return Err(bad(format!(
+                "at most {} targets per link",
+                crate::core::links::MAX_TARGETS
+            )));
+        }
         let targets = f
             .targets
             .iter()
