@@ -70,9 +70,8 @@ impl ControlPlane {
     pub fn open(settings: &Settings, cell: Arc<SnapshotCell>) -> anyhow::Result<ControlPlane> {
         let store = Store::open(&settings.data_dir)
             .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
-        let mut upstreams = UpstreamInterner::default();
         // Links are read at start: workers' target tables are sized from the same list.
-        upstreams.links = VpcLinks::from_config(&settings.vpc_links);
+        let upstreams = UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
         let mut cp = ControlPlane {
             store,
             upstreams,

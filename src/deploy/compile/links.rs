@@ -11,10 +11,17 @@ use crate::deploy::snapshot::LinkId;
 use crate::settings::VpcLinkConfig;
 use ahash::AHashMap;
 
+/// What names one `[[vpc_links]]` entry.
+#[derive(Debug, Clone)]
+struct ConfigLink {
+    id: Option<Box<str>>,
+    target_arn: Option<Box<str>>,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct VpcLinks {
-    /// Index = `LinkId.0`: the config entry's `id` and `target_arn`.
-    config: Vec<(Option<Box<str>>, Option<Box<str>>)>,
+    /// Index = `LinkId.0`.
+    config: Vec<ConfigLink>,
     /// Admin-created VpcLink id -> its target ARN.
     admin: AHashMap<String, String>,
 }
@@ -24,11 +31,9 @@ impl VpcLinks {
         VpcLinks {
             config: links
                 .iter()
-                .map(|l| {
-                    (
-                        l.id.as_deref().map(Into::into),
-                        l.target_arn.as_deref().map(Into::into),
-                    )
+                .map(|l| ConfigLink {
+                    id: l.id.as_deref().map(Into::into),
+                    target_arn: l.target_arn.as_deref().map(Into::into),
                 })
                 .collect(),
             admin: AHashMap::new(),
@@ -42,14 +47,14 @@ impl VpcLinks {
 
     /// The target group `connection_id` names, or why there is none.
     pub fn resolve(&self, connection_id: &str) -> Result<LinkId, String> {
-        let by = |pick: fn(&(Option<Box<str>>, Option<Box<str>>)) -> Option<&str>, v: &str| {
+        let by = |pick: fn(&ConfigLink) -> Option<&str>, v: &str| {
             (self.config.iter().position(|e| pick(e) == Some(v))).map(|i| LinkId(i as u32))
         };
-        if let Some(id) = by(|e| e.0.as_deref(), connection_id) {
+        if let Some(id) = by(|e| e.id.as_deref(), connection_id) {
             return Ok(id);
         }
         match self.admin.get(connection_id) {
-            Some(arn) => by(|e| e.1.as_deref(), arn).ok_or_else(|| {
+            Some(arn) => by(|e| e.target_arn.as_deref(), arn).ok_or_else(|| {
                 format!(
                     "VPC link '{connection_id}' targets {arn}, which no [[vpc_links]] entry of the gateway's config names as its target_arn, so it has no targets"
                 )

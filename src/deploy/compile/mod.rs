@@ -48,6 +48,14 @@ pub struct UpstreamInterner {
 }
 
 impl UpstreamInterner {
+    /// An interner whose VPC_LINK integrations resolve against `links`.
+    pub fn with_links(links: links::VpcLinks) -> UpstreamInterner {
+        UpstreamInterner {
+            links,
+            ..UpstreamInterner::default()
+        }
+    }
+
     pub fn intern(&mut self, u: Upstream) -> UpstreamId {
         if let Some(&id) = self.ids.get(&u) {
             return id;

@@ -703,8 +703,7 @@ fn link_interner() -> UpstreamInterner {
         "t",
     )
     .unwrap();
-    let mut interner = UpstreamInterner::default();
-    interner.links = links::VpcLinks::from_config(&s.vpc_links);
+    let mut interner = UpstreamInterner::with_links(links::VpcLinks::from_config(&s.vpc_links));
     interner.links.set_admin([(
         "adm1".to_string(),
         "arn:aws:elasticloadbalancing:r:1:loadbalancer/net/n/1".to_string(),
