@@ -111,24 +111,30 @@ fn run(
 ) {
     loop {
         let now = Instant::now();
-        let results: Vec<(usize, (Option<SocketAddr>, bool))> = std::thread::scope(|s| {
-            let probes: Vec<_> = targets
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.due <= now)
-                .map(|(i, p)| {
-                    let check = &checks[p.link];
-                    (
-                        i,
-                        s.spawn(move || probe(&p.target, p.view.addr, check, lookup)),
-                    )
-                })
-                .collect();
-            probes
-                .into_iter()
-                .map(|(i, h)| (i, h.join().unwrap_or((None, false))))
-                .collect()
-        });
+        // A wake with nothing due does no work at all (no scope, no allocation).
+        let any_due = targets.iter().any(|p| p.due <= now);
+        let results: Vec<(usize, (Option<SocketAddr>, bool))> = if !any_due {
+            Vec::new()
+        } else {
+            std::thread::scope(|s| {
+                let probes: Vec<_> = targets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.due <= now)
+                    .map(|(i, p)| {
+                        let check = &checks[p.link];
+                        (
+                            i,
+                            s.spawn(move || probe(&p.target, p.view.addr, check, lookup)),
+                        )
+                    })
+                    .collect();
+                probes
+                    .into_iter()
+                    .map(|(i, h)| (i, h.join().unwrap_or((None, false))))
+                    .collect()
+            })
+        };
         let mut changed = false;
         for (i, (addr, ok)) in results {
             let p = &mut targets[i];
