@@ -1,6 +1,10 @@
 //! Boot settings: the TOML file's serde structs, validated into `Settings` (what the runtime and
 //! control plane read). CLI flags override the file.
 
+mod vpc_links;
+
+pub use vpc_links::{parse_target, HealthCheck, LinkTarget, VpcLinkConfig};
+
 use crate::http::Limits;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -109,6 +113,8 @@ pub struct Settings {
     pub apis: Vec<BootApi>,
     /// `[aws]`: the gateway's account, region, credentials and endpoints for its own AWS calls.
     pub aws: crate::aws::AwsSection,
+    /// `[[vpc_links]]`: the targets of VPC_LINK integrations; index = `LinkId`.
+    pub vpc_links: Vec<VpcLinkConfig>,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
@@ -159,6 +165,8 @@ struct FileConfig {
     apis: Vec<BootApi>,
     #[serde(default)]
     aws: crate::aws::AwsSection,
+    #[serde(default)]
+    vpc_links: Vec<vpc_links::VpcLinkFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -355,6 +363,7 @@ impl Settings {
             .map_err(|m| invalid("admin.rate_limit_per_second", m))?,
             apis: file.apis,
             aws: file.aws,
+            vpc_links: vpc_links::validate(file.vpc_links).map_err(|m| invalid("vpc_links", m))?,
             config_path: None,
         })
     }

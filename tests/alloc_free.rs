@@ -1,6 +1,6 @@
 //! Proves the steady-state request path allocates nothing: a counting global allocator watches a
 //! real worker (in this process) answer thousands of keep-alive requests — to an HTTP_PROXY
-//! route, to a MOCK route, and with a gateway error (403 Missing Authentication Token, rendered
+//! route, to one over a VPC link, to a MOCK route, and with a gateway error (403 Missing Authentication Token, rendered
 //! through a customised DEFAULT_4XX gateway response: a header from the request, a template).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
@@ -45,6 +45,10 @@ fn api_doc(port: u16) -> String {
             "uri":"http://127.0.0.1:{port}/pets","passthroughBehavior":"never",
             "requestTemplates":{{"application/json":"#set($pet = $input.path('$'))\n{{\"petType\": \"$pet.type\", \"price\": $pet.price, \"name\": \"$util.escapeJavaScript($pet.name)\", \"owner\": $input.json('$.owner'), \"tags\": [#foreach($t in $pet.tags)\"$t\"#if($foreach.hasNext),#end#end], \"stage\": \"$context.stage\", \"requestId\": \"$context.requestId\"}}"}},
             "responses":{{"default":{{"statusCode":"200"}}}}}}}}}},
+        "/linked":{{"get":{{
+          "responses":{{"200":{{"description":"ok"}}}},
+          "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
+            "uri":"http://backend.internal/linked","connectionType":"VPC_LINK","connectionId":"alloclink"}}}}}},
         "/mock":{{"get":{{
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"mock",
@@ -72,7 +76,13 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let port = fixed_peers::start_backend();
-    let workers = fixed_peers::start_worker(driver, &[("allocapi01", &api_doc(port))]);
+    // Two targets (the same backend twice), so requests to the VPC link alternate between
+    // them and each target's pooled connections are reused. The only health probe runs at start.
+    let link = format!(
+        "[[vpc_links]]\nid = \"alloclink\"\ntargets = [\"127.0.0.1:{port}\", \"localhost:{port}\"]\n\
+         health_check = {{ interval_ms = 3600000 }}\n"
+    );
+    let workers = fixed_peers::start_worker_with(driver, &[("allocapi01", &api_doc(port))], &link);
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
@@ -124,6 +134,20 @@ fn proxied_requests_do_not_allocate_io_uring() {
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
     run_driver(Epoll, PROXIED, "HTTP/1.1 200");
+}
+
+/// An HTTP_PROXY route over a VPC link with two targets (round robin, a pool per target).
+const LINKED: &[u8] =
+    b"GET /prod/linked HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+
+#[test]
+fn vpc_link_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, LINKED, "HTTP/1.1 200");
+}
+
+#[test]
+fn vpc_link_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, LINKED, "HTTP/1.1 200");
 }
 
 /// An HTTP_PROXY route whose greedy path, query and header mappings all decode and re-encode.

@@ -53,7 +53,11 @@ pub fn check_boot_apis(settings: &crate::settings::Settings) -> Vec<String> {
     use crate::deploy::model::Stage;
 
     let mut out = Vec::new();
-    let mut upstreams = UpstreamInterner::default();
+    // Config links only: VpcLinks created through the admin API live in the store, which
+    // `check` does not open.
+    let mut upstreams = UpstreamInterner::with_links(
+        crate::deploy::compile::links::VpcLinks::from_config(&settings.vpc_links),
+    );
     for boot in &settings.apis {
         let name = boot.file.display().to_string();
         let doc = match read_document(boot, settings.config_path.as_deref()) {

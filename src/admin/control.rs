@@ -10,11 +10,13 @@
 use super::boot;
 use super::error::{ApiError, DEFAULT_ACCOUNT_ID};
 use super::limits::check_quota;
+use crate::admin::account::vpc_links::VpcLink;
 pub use crate::admin::deployments::stages::StageUpdate;
 use crate::admin::deployments::stages::{updated_stage, validate_stage_name, validate_variables};
 use crate::admin::restapis::merge;
 use crate::deploy::compile::{
-    build_snapshot, check_api, compile_stage, refuse_unenforced, unenforced, UpstreamInterner,
+    build_snapshot, check_api, compile_stage, links::VpcLinks, refuse_unenforced, unenforced,
+    UpstreamInterner,
 };
 use crate::deploy::ids::new_id;
 use crate::deploy::import::{import_document, ImportOptions};
@@ -23,7 +25,7 @@ use crate::deploy::publish::SnapshotCell;
 use crate::deploy::snapshot::{ApiRuntime, ClientIdentity};
 use crate::deploy::Snapshot;
 use crate::settings::{AdminQuotas, Settings};
-use crate::store::{Store, Write};
+use crate::store::{Store, Write, VPC_LINK};
 use anyhow::{anyhow, Context};
 pub use stages::NewStage;
 use std::sync::Arc;
@@ -68,9 +70,11 @@ impl ControlPlane {
     pub fn open(settings: &Settings, cell: Arc<SnapshotCell>) -> anyhow::Result<ControlPlane> {
         let store = Store::open(&settings.data_dir)
             .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
+        // Links are read at start: workers' target tables are sized from the same list.
+        let upstreams = UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
         let mut cp = ControlPlane {
             store,
-            upstreams: UpstreamInterner::default(),
+            upstreams,
             cell,
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             quotas: settings.admin_quotas,
@@ -419,6 +423,13 @@ impl ControlPlane {
         strict: &dyn Fn(&str, &str) -> bool,
     ) -> Result<Snapshot, ApiError> {
         self.load_client_certs()?;
+        // The account's VpcLinks as they are now: a connectionId may name one of them.
+        let admin_links = self.store.list_account::<VpcLink>(VPC_LINK, "")?;
+        self.upstreams.links.set_admin(
+            admin_links
+                .into_iter()
+                .filter_map(|(id, l)| Some((id, l.target_arns.into_iter().next()?))),
+        );
         let mut apis = Vec::new();
         let mut problems = Vec::new();
         for s in served {

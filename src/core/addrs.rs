@@ -11,6 +11,7 @@
 //! resolver keeps the last good address when a refresh fails, so a DNS outage does not take down
 //! an upstream that was reachable.
 
+use crate::core::links::LinkTable;
 use crate::deploy::snapshot::{Upstream, UpstreamId};
 use arc_swap::ArcSwap;
 use std::net::{IpAddr, SocketAddr};
@@ -44,6 +45,8 @@ pub enum AddrError {
 /// once the last worker side is dropped.
 pub struct AddrBook {
     entries: ArcSwap<Vec<Entry>>,
+    /// VPC link targets and their health (`runtime::health` publishes, workers read).
+    links: LinkTable,
     /// Wakes the resolver to rescan the snapshot (a worker met a name it has no answer for).
     nudge: mpsc::Sender<Nudge>,
 }
@@ -60,10 +63,20 @@ pub enum Nudge {
 
 impl AddrBook {
     pub fn new(nudge: mpsc::Sender<Nudge>) -> AddrBook {
+        AddrBook::with_links(nudge, LinkTable::default())
+    }
+
+    pub fn with_links(nudge: mpsc::Sender<Nudge>, links: LinkTable) -> AddrBook {
         AddrBook {
             entries: ArcSwap::from_pointee(Vec::new()),
+            links,
             nudge,
         }
+    }
+
+    /// The VPC link targets (`connectionType: VPC_LINK` upstreams connect to these).
+    pub fn links(&self) -> &LinkTable {
+        &self.links
     }
 
     /// A table no resolver serves: every name stays pending. For in-memory pipelines whose
@@ -153,6 +166,7 @@ mod tests {
             authority: host.into(),
             tls_skip_verify: false,
             client_cert: None,
+            link: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod buffers;
 pub mod clock;
 pub mod frames;
 pub mod ids;
+pub mod links;
 pub mod metrics;
 
 use crate::deploy::publish::SnapshotCell;

@@ -26,6 +26,9 @@ pub struct MethodIdx(pub u32);
 /// so per-core connection pools survive a redeploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UpstreamId(pub u32);
+/// A VPC link's target group: index in `Settings::vpc_links` (fixed for the life of the process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkId(pub u32);
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -419,6 +422,10 @@ pub struct Upstream {
     /// HTTPS: the stage's client certificate (`clientCertificateId`), presented when the backend
     /// asks for one. Part of the identity, so each certificate has its own pooled connections.
     pub client_cert: Option<std::sync::Arc<ClientIdentity>>,
+    /// `connectionType: VPC_LINK`: connections go to this link's targets instead of `host:port`
+    /// (which still gives `Host` and the TLS server name, as on AWS). Part of the identity, so a
+    /// link's connections are pooled apart from direct ones to the same host.
+    pub link: Option<LinkId>,
 }
 
 /// A client certificate and its private key (DER), as the control plane generated them.

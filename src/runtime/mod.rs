@@ -3,11 +3,13 @@
 //!
 //! Workers share nothing on the request path. What crosses threads: the published snapshot (one
 //! atomic load per request), the drain flag (read per request, written once), and the metrics
-//! series (owned by their core, read at scrape), and upstream addresses (resolved by the
-//! `resolver` thread, one atomic load per new backend connection).
+//! series (owned by their core, read at scrape), upstream addresses (resolved by the
+//! `resolver` thread, one atomic load per new backend connection), and VPC link target health
+//! (probed by the `health` thread, one atomic load per request to a link).
 
 pub mod drain;
 pub mod driver;
+pub mod health;
 pub mod memory;
 pub mod resolver;
 
@@ -62,7 +64,10 @@ pub fn start(
         cell.clone(),
         resolver::lookup_from_env(),
         Default::default(),
+        crate::core::links::LinkTable::new(&settings.vpc_links),
     )?;
+    // VPC link targets are probed here too, off the workers.
+    health::start(&addrs, &settings.vpc_links, resolver::lookup_from_env())?;
     let (tx, rx) = mpsc::channel::<io::Result<driver::Kind>>();
     for (i, listener) in listeners.into_iter().enumerate() {
         let config = WorkerConfig::from_settings(settings);

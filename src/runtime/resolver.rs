@@ -11,6 +11,7 @@
 //! The thread holds only a `Weak` to the book and exits when the workers' side is dropped.
 
 use crate::core::addrs::{ip_literal, AddrBook, Entry, Nudge};
+use crate::core::links::LinkTable;
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::snapshot::UpstreamId;
 use std::io;
@@ -100,9 +101,15 @@ fn test_zone(zone: &str) -> Result<Lookup, String> {
 }
 
 /// Starts the resolver thread for the upstreams of the snapshots published in `cell`.
-pub fn start(cell: Arc<SnapshotCell>, lookup: Lookup, timing: Timing) -> io::Result<Arc<AddrBook>> {
+/// `links` (the VPC link targets) travels in the same book; `runtime::health` keeps it current.
+pub fn start(
+    cell: Arc<SnapshotCell>,
+    lookup: Lookup,
+    timing: Timing,
+    links: LinkTable,
+) -> io::Result<Arc<AddrBook>> {
     let (tx, rx) = mpsc::channel();
-    let book = Arc::new(AddrBook::new(tx.clone()));
+    let book = Arc::new(AddrBook::with_links(tx.clone(), links));
     let weak = Arc::downgrade(&book);
     std::thread::Builder::new()
         .name("tollgate-dns".into())
@@ -174,7 +181,9 @@ impl Schedule {
         let snap = self.cell.load();
         let now = Instant::now();
         for up in &snap.upstreams[self.names.len().min(snap.upstreams.len())..] {
-            let due = ip_literal(&up.host).is_none().then_some(now);
+            // A VPC link's connections go to its targets (resolved by `runtime::health`): its
+            // URI host only names the `Host` header, and may not resolve here at all.
+            let due = (up.link.is_none() && ip_literal(&up.host).is_none()).then_some(now);
             self.names.push(Name {
                 host: up.host.clone(),
                 port: up.port,

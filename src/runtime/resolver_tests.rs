@@ -13,6 +13,7 @@ fn cell_with(hosts: &[&str]) -> Arc<SnapshotCell> {
             authority: (*h).into(),
             tls_skip_verify: false,
             client_cert: None,
+            link: None,
         });
     }
     let cell = Arc::new(SnapshotCell::default());
@@ -52,7 +53,7 @@ fn names_are_resolved_and_refreshed() {
         let n = c.fetch_add(1, Ordering::SeqCst);
         Ok(addr(n.min(200) as u8 + 1))
     });
-    let book = start(cell_with(&["a.test"]), lookup, fast()).unwrap();
+    let book = start(cell_with(&["a.test"]), lookup, fast(), LinkTable::default()).unwrap();
     until(&book, 0, "first answer", |e| matches!(e, Entry::Ready(_)));
     until(
         &book,
@@ -73,7 +74,7 @@ fn a_failed_refresh_keeps_the_last_good_address() {
             Err(io::Error::other("SERVFAIL"))
         }
     });
-    let book = start(cell_with(&["a.test"]), lookup, fast()).unwrap();
+    let book = start(cell_with(&["a.test"]), lookup, fast(), LinkTable::default()).unwrap();
     until(&book, 0, "first answer", |e| e == Entry::Ready(addr(9)));
     let deadline = Instant::now() + Duration::from_secs(5);
     while calls.load(Ordering::SeqCst) < 4 {
@@ -91,7 +92,13 @@ fn an_unknown_name_fails_and_is_retried() {
         c.fetch_add(1, Ordering::SeqCst);
         Err(io::Error::new(io::ErrorKind::NotFound, "NXDOMAIN"))
     });
-    let book = start(cell_with(&["nope.test"]), lookup, fast()).unwrap();
+    let book = start(
+        cell_with(&["nope.test"]),
+        lookup,
+        fast(),
+        LinkTable::default(),
+    )
+    .unwrap();
     until(&book, 0, "failure", |e| e == Entry::Failed);
     let seen = calls.load(Ordering::SeqCst);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -113,7 +120,13 @@ fn a_slow_name_does_not_hold_up_the_others_and_literals_are_skipped() {
         Ok(addr(if host == "slow.test" { 1 } else { 2 }))
     });
     let cell = cell_with(&["slow.test", "127.0.0.1", "[::1]"]);
-    let book = start(cell.clone(), lookup, Timing::default()).unwrap();
+    let book = start(
+        cell.clone(),
+        lookup,
+        Timing::default(),
+        LinkTable::default(),
+    )
+    .unwrap();
     // A name interned by a later snapshot is picked up too.
     let mut next = Snapshot {
         upstreams: cell.load().upstreams.clone(),
@@ -126,6 +139,7 @@ fn a_slow_name_does_not_hold_up_the_others_and_literals_are_skipped() {
         authority: "fast.test".into(),
         tls_skip_verify: false,
         client_cert: None,
+        link: None,
     });
     let started = Instant::now();
     cell.publish(next);
@@ -161,7 +175,7 @@ fn a_worker_waiting_on_a_slow_name_fails_after_its_limit() {
     });
     let cell = cell_with(&["slow.test"]);
     let up = cell.load().upstreams[0].clone();
-    let book = start(cell, lookup, Timing::default()).unwrap();
+    let book = start(cell, lookup, Timing::default(), LinkTable::default()).unwrap();
     let started = Instant::now();
     let got = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
         .enable_timer()

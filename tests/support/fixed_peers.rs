@@ -70,16 +70,28 @@ pub fn read_response<'b>(c: &mut TcpStream, buf: &'b mut [u8]) -> (&'b str, usiz
 
 /// Imports each `(id, document)`, deploys it as stage `prod`, and starts one in-process worker
 /// on `driver` serving them on a loopback port. Keep the returned `Workers` alive while testing.
+#[allow(dead_code)]
 pub fn start_worker(
     driver: tollgate::settings::DriverChoice,
     docs: &[(&str, &str)],
 ) -> tollgate::runtime::Workers {
+    start_worker_with(driver, docs, "")
+}
+
+/// `start_worker` with `config` (TOML, e.g. `[[vpc_links]]`) as the gateway's settings.
+pub fn start_worker_with(
+    driver: tollgate::settings::DriverChoice,
+    docs: &[(&str, &str)],
+    config: &str,
+) -> tollgate::runtime::Workers {
     use std::sync::Arc;
+    use tollgate::deploy::compile::links::VpcLinks;
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
     use tollgate::deploy::import::{import_document, ImportOptions};
     use tollgate::deploy::snapshot::ApiRuntime;
 
-    let mut interner = UpstreamInterner::default();
+    let mut settings = tollgate::settings::Settings::parse(config, "test").unwrap();
+    let mut interner = UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
     let mut apis = Vec::new();
     for (id, doc) in docs {
         let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
@@ -97,7 +109,6 @@ pub fn start_worker(
     }
     let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
     cell.publish(build_snapshot(apis, &interner));
-    let mut settings = tollgate::settings::Settings::parse("", "test").unwrap();
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.workers = 1;
     settings.driver = driver;

@@ -36,6 +36,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
         },
         apis,
         aws: Default::default(),
+        vpc_links: Vec::new(),
         config_path: Some(data_dir.join("tollgate.toml")),
     }
 }

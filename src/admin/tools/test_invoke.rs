@@ -239,6 +239,7 @@ fn in_process(
             cell.clone(),
             crate::runtime::resolver::system_lookup(),
             Default::default(),
+            Default::default(),
         )?;
         let core = Core::new(
             0,

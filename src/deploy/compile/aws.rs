@@ -57,7 +57,7 @@ pub(super) fn compile_lambda(
             return None;
         }
     };
-    let id = parsed.intern_origin(upstreams, false, None);
+    let id = parsed.intern_origin(upstreams, false, None, None);
     Some((
         id,
         AwsCall {

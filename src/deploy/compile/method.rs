@@ -23,8 +23,8 @@ use crate::deploy::model::{Integration, IntegrationResponse, Method, RestApi};
 use crate::deploy::policy::MethodSettings;
 use crate::deploy::problem::{join, Problems};
 use crate::deploy::snapshot::{
-    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, MethodRuntime,
-    ParamSource, PassthroughBehavior, ResponseParamSource, Template, UriPart,
+    BackendMethod, IntegrationKind, IntegrationResponseRuntime, IntegrationRuntime, LinkId,
+    MethodRuntime, ParamSource, PassthroughBehavior, ResponseParamSource, Template, UriPart,
 };
 use crate::http::response::is_valid_field_value;
 use crate::pipeline::content::{ContentHandling, ContentPlan};
@@ -256,19 +256,10 @@ fn compile_integration(
         |m| site.integ_msg(m),
         problems,
     );
-    if let Some(ct) = integ.connection_type.as_deref() {
-        if !matches!(ct, "INTERNET" | "VPC_LINK") {
-            problems.push(
-                site.integ("connectionType"),
-                site.integ_msg(format_args!(
-                    "Invalid connection type specified: {ct}. Valid options are INTERNET, VPC_LINK"
-                )),
-            );
-        }
-    }
+    let mut config_error = None;
+    let link = compile_link(site, integ, kind, upstreams, problems, &mut config_error);
 
     let mappings = compile_request_params(site, m, integ, problems);
-    let mut config_error = None;
     let mut aws = None;
     let lambda = matches!(
         kind,
@@ -285,6 +276,7 @@ fn compile_integration(
                     upstreams,
                     problems,
                     &mut config_error,
+                    None,
                 )
             }
             None => (None, Vec::new(), None),
@@ -304,6 +296,7 @@ fn compile_integration(
             upstreams,
             problems,
             &mut config_error,
+            link,
         )
     } else {
         (None, Vec::new(), None)
@@ -577,6 +570,7 @@ pub(super) fn compile_uri(
     upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
     config_error: &mut Option<Box<str>>,
+    link: Option<LinkId>,
 ) -> CompiledUri {
     let none = (None, Vec::new(), None);
     let at = site.integ("uri");
@@ -673,13 +667,81 @@ pub(super) fn compile_uri(
         .any(|k| integ.kind.eq_ignore_ascii_case(k))
         .then(|| upstreams.stage_cert())
         .flatten();
-    let id = parsed.intern_origin(upstreams, skip_verify(integ), cert);
+    let id = parsed.intern_origin(upstreams, skip_verify(integ), cert, link);
     let query = parsed.query.map(|q| {
         let mut text = Vec::with_capacity(q.len());
         crate::http::uri::push_target_text(&mut text, q.as_bytes());
         String::from_utf8_lossy(&text).into()
     });
     (Some(id), path, query)
+}
+
+/// `connectionType` and, for `VPC_LINK`, the link `connectionId` names (stage variables
+/// substituted): the target group the integration's connections go to. The URI still gives the
+/// scheme, `Host` and path. A link the gateway has no targets for refuses the deployment (fail
+/// closed); a stage variable the stage lacks fails each call instead, as in the URI.
+fn compile_link(
+    site: &Site<'_>,
+    integ: &Integration,
+    kind: Option<IntegrationKind>,
+    upstreams: &UpstreamInterner,
+    problems: &mut Problems,
+    config_error: &mut Option<Box<str>>,
+) -> Option<LinkId> {
+    match integ.connection_type.as_deref() {
+        None | Some("INTERNET") => return None,
+        Some("VPC_LINK") => {}
+        Some(ct) => {
+            problems.push(
+                site.integ("connectionType"),
+                site.integ_msg(format_args!(
+                    "Invalid connection type specified: {ct}. Valid options are INTERNET, VPC_LINK"
+                )),
+            );
+            return None;
+        }
+    }
+    if kind.is_some_and(|k| !matches!(k, IntegrationKind::Http | IntegrationKind::HttpProxy)) {
+        problems.push(
+            site.integ("connectionType"),
+            site.integ_msg(
+                "Connection type VPC_LINK is supported for HTTP and HTTP_PROXY integrations only",
+            ),
+        );
+        return None;
+    }
+    let Some(raw) = integ.connection_id.as_deref().filter(|c| !c.is_empty()) else {
+        problems.push(
+            site.integ("connectionId"),
+            site.integ_msg(
+                "A connectionId (the VPC link's id) is required for connection type VPC_LINK",
+            ),
+        );
+        return None;
+    };
+    if matches!(site.vars, Vars::Check) {
+        // No stage yet: the link is looked up when a stage is deployed.
+        return None;
+    }
+    let mut missing = Vec::new();
+    let id = uri::substitute(raw, site.vars, &mut missing);
+    if !missing.is_empty() {
+        *config_error = Some(
+            site.integ_msg(format_args!(
+                "Execution failed due to configuration error: stage variable(s) {} used in the connectionId are not defined on this stage",
+                missing.join(", ")
+            ))
+            .into(),
+        );
+        return None;
+    }
+    match upstreams.links.resolve(&id) {
+        Ok(link) => Some(link),
+        Err(why) => {
+            problems.push(site.integ("connectionId"), site.integ_msg(why));
+            None
+        }
+    }
 }
 
 /// `tlsConfig.insecureSkipVerification` (HTTP and HTTP_PROXY integrations).

@@ -10,6 +10,7 @@
 
 mod aws;
 pub mod gateway;
+pub mod links;
 mod locate;
 mod method;
 pub mod models;
@@ -47,6 +48,8 @@ pub struct UpstreamInterner {
     client_certs: AHashMap<Box<str>, Arc<ClientIdentity>>,
     /// The stage being compiled presents this to its HTTPS backends.
     stage_cert: Option<Arc<ClientIdentity>>,
+    /// What a VPC_LINK integration's `connectionId` may name (read-only for the compiler).
+    pub links: links::VpcLinks,
 }
 
 impl UpstreamInterner {
@@ -63,6 +66,14 @@ impl UpstreamInterner {
     /// The certificate HTTP integrations of the stage being compiled present to HTTPS backends.
     pub(crate) fn stage_cert(&self) -> Option<Arc<ClientIdentity>> {
         self.stage_cert.clone()
+    }
+
+    /// An interner whose VPC_LINK integrations resolve against `links`.
+    pub fn with_links(links: links::VpcLinks) -> UpstreamInterner {
+        UpstreamInterner {
+            links,
+            ..UpstreamInterner::default()
+        }
     }
 
     pub fn intern(&mut self, u: Upstream) -> UpstreamId {

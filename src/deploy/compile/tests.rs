@@ -4,7 +4,8 @@ use super::*;
 use crate::deploy::model::{Integration, IntegrationResponse, Method, MethodResponse, Resource};
 use crate::deploy::router::Captures;
 use crate::deploy::snapshot::{
-    BackendMethod, IntegrationKind, ParamSource, ResponseParamSource, Scheme, Template, UriPart,
+    BackendMethod, IntegrationKind, LinkId, ParamSource, ResponseParamSource, Scheme, Template,
+    UriPart,
 };
 use std::collections::BTreeMap;
 
@@ -185,6 +186,7 @@ fn upstream_ids_are_stable() {
         authority: host.into(),
         tls_skip_verify: false,
         client_cert: None,
+        link: None,
     };
     let a = interner.intern(up("a"));
     let b = interner.intern(up("b"));
@@ -685,4 +687,91 @@ fn binary_media_types_compression_and_content_handling_reach_the_integration() {
         i.responses[0].content_handling,
         ContentHandling::ConvertToBinary
     );
+}
+
+fn vpc_link_api(connection_id: &str) -> RestApi {
+    let mut integ = http("HTTP_PROXY", "http://backend.internal:8080/items", &[]);
+    integ.connection_type = Some("VPC_LINK".to_string());
+    integ.connection_id = Some(connection_id.to_string());
+    api(vec![resource("/items", vec![("GET", method(integ, &[]))])])
+}
+
+fn link_interner() -> UpstreamInterner {
+    let s = crate::settings::Settings::parse(
+        "[[vpc_links]]\nid = \"cfg1\"\ntargets = [\"127.0.0.1:1\"]\n\
+         [[vpc_links]]\ntarget_arn = \"arn:aws:elasticloadbalancing:r:1:loadbalancer/net/n/1\"\n\
+         targets = [\"127.0.0.1:2\"]",
+        "t",
+    )
+    .unwrap();
+    let mut interner = UpstreamInterner::with_links(links::VpcLinks::from_config(&s.vpc_links));
+    interner.links.set_admin([(
+        "adm1".to_string(),
+        "arn:aws:elasticloadbalancing:r:1:loadbalancer/net/n/1".to_string(),
+    )]);
+    interner
+}
+
+/// A VPC_LINK integration connects to its link's targets; the URI still gives Host and path,
+/// and the link is part of the upstream's identity (pooled apart from the URI's host).
+#[test]
+fn vpc_link_integrations_name_their_link() {
+    let mut interner = link_interner();
+    for (connection_id, vars, want) in [
+        ("cfg1", vec![], LinkId(0)),
+        ("adm1", vec![], LinkId(1)),
+        ("${stageVariables.link}", vec![("link", "adm1")], LinkId(1)),
+    ] {
+        let a = vpc_link_api(connection_id);
+        check_api(&a).unwrap();
+        let st = compile_stage(&a, &stage(&vars), &mut interner).unwrap();
+        let integ = &st.methods[0].integration;
+        let up = &interner.upstreams()[integ.upstream.unwrap().0 as usize];
+        assert_eq!(up.link, Some(want), "{connection_id}");
+        assert_eq!(&*up.authority, "backend.internal:8080");
+    }
+    let mut direct = http("HTTP_PROXY", "http://backend.internal:8080/items", &[]);
+    direct.connection_type = Some("INTERNET".to_string());
+    let a = api(vec![resource("/items", vec![("GET", method(direct, &[]))])]);
+    let st = compile_stage(&a, &stage(&[]), &mut interner).unwrap();
+    let id = st.methods[0].integration.upstream.unwrap();
+    assert_eq!(interner.upstreams()[id.0 as usize].link, None);
+}
+
+/// Fail closed: a link the gateway has no targets for refuses the deployment, naming the link;
+/// a stage variable the stage lacks fails each call instead (as in the URI).
+#[test]
+fn unknown_vpc_links_refuse_the_deployment() {
+    let mut interner = link_interner();
+    let err = compile_stage(&vpc_link_api("nope"), &stage(&[]), &mut interner)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'nope'") && err.contains("VPC link"), "{err}");
+    let err = compile_stage(
+        &vpc_link_api("${stageVariables.link}"),
+        &stage(&[("link", "gone")]),
+        &mut interner,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("'gone'"), "{err}");
+    let st = compile_stage(
+        &vpc_link_api("${stageVariables.link}"),
+        &stage(&[]),
+        &mut interner,
+    )
+    .unwrap();
+    let why = st.methods[0].integration.config_error.as_deref().unwrap();
+    assert!(why.contains("connectionId"), "{why}");
+    let mut no_id = vpc_link_api("x");
+    no_id.resources[0]
+        .resource_methods
+        .get_mut("GET")
+        .unwrap()
+        .method_integration
+        .as_mut()
+        .unwrap()
+        .connection_id = None;
+    let err = check_api(&no_id).unwrap_err().to_string();
+    assert!(err.contains("connectionId"), "{err}");
 }

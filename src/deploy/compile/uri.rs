@@ -60,6 +60,7 @@ impl ParsedUri {
         upstreams: &mut super::UpstreamInterner,
         tls_skip_verify: bool,
         client_cert: Option<std::sync::Arc<crate::deploy::snapshot::ClientIdentity>>,
+        link: Option<crate::deploy::snapshot::LinkId>,
     ) -> crate::deploy::snapshot::UpstreamId {
         let https = self.scheme == Scheme::Https;
         let authority = if self.explicit_port {
@@ -75,6 +76,7 @@ impl ParsedUri {
             tls_skip_verify,
             // A certificate is only ever presented in a TLS handshake.
             client_cert: client_cert.filter(|_| https),
+            link,
         })
     }
 }

@@ -7,9 +7,12 @@
 //! Every wait is bounded by the integration deadline. Buffers are owned and handed to the kernel
 //! and back (monoio's rent model); a timed-out operation takes its buffer with it, and the
 //! connection is then dropped, never pooled. Backend addresses are read at exactly one call site,
-//! `Client::connect`, from the table the control plane's resolver fills (`core::addrs`).
+//! `Client::connect`, from the table the control plane's resolver fills (`core::addrs`); a VPC
+//! link's upstream connects to one of the link's targets instead (`links`: round robin, skipping
+//! unhealthy and ejected targets, and the next target on a connect failure, which sent nothing).
 
 mod body;
+mod links;
 pub mod pool;
 mod wire;
 
@@ -86,6 +89,15 @@ pub struct Attempt {
 /// Makes in-memory backend connections instead of network ones (unit tests of the pipeline).
 pub type FakeBackend = Rc<dyn Fn(&Upstream) -> io::Result<MemoryStream>>;
 
+/// A VPC link none of whose targets has an address yet (names not resolved).
+#[cold]
+fn no_target() -> UpstreamError {
+    UpstreamError::Connect(io::Error::new(
+        io::ErrorKind::NotFound,
+        "no target of the VPC link has an address yet",
+    ))
+}
+
 /// The per-core backend client.
 pub struct Client {
     pool: Pool,
@@ -96,6 +108,8 @@ pub struct Client {
     fake: Option<FakeBackend>,
     /// This core's TLS clients, made on the first HTTPS connection.
     tls: std::cell::OnceCell<Result<crate::net::tls::Connectors, String>>,
+    /// This core's round robin and ejections over the VPC links' targets.
+    rotation: links::Rotation,
 }
 
 impl Client {
@@ -107,6 +121,7 @@ impl Client {
     ) -> Client {
         Client {
             pool: Pool::new(max_idle_per_upstream),
+            rotation: links::Rotation::new(&addrs.links().shape()),
             addrs,
             connect_timeout,
             max_head,
@@ -144,9 +159,15 @@ impl Client {
         let mut tries = 0;
         loop {
             tries += 1;
-            let mut conn = match self.pool.take(attempt.up_id, Instant::now()) {
-                Some(c) => c,
-                None => self.connect(attempt.up_id, up, attempt.deadline).await?,
+            let mut conn = match up.link {
+                Some(link) if self.fake.is_none() => {
+                    self.link_conn(link.0 as usize, attempt.up_id, up, attempt.deadline)
+                        .await?
+                }
+                _ => match self.pool.take(attempt.up_id, Instant::now()) {
+                    Some(c) => c,
+                    None => self.connect(attempt.up_id, up, attempt.deadline).await?,
+                },
             };
             // A fresh timer per exchange, made on this runtime (a pooled connection may outlive
             // the runtime that made its last one, in tests); the waits below re-arm it.
@@ -196,6 +217,62 @@ impl Client {
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
         let addr = (self.addrs.address(up_id, up, limit).await)
             .map_err(|_| UpstreamError::Resolve(up.host.to_string()))?;
+        self.connect_addr(up, addr, deadline).await
+    }
+
+    /// A connection for a request to VPC link `link`'s upstream: an idle one to the target the
+    /// rotation picks, or a new one. A target that refuses or does not answer in time is counted
+    /// against (and maybe ejected on this core) and the next target is tried, within the same
+    /// deadline: no request byte was sent, so this is safe for any method.
+    async fn link_conn(
+        &self,
+        link: usize,
+        up_id: UpstreamId,
+        up: &Upstream,
+        deadline: Instant,
+    ) -> Result<Box<UpConn>, UpstreamError> {
+        let policy = self.addrs.links().policy(link);
+        let mut tried = 0u64;
+        let mut last = None;
+        loop {
+            let now = Instant::now();
+            let views = self.addrs.links().load();
+            let picked = (views.get(link)).and_then(|v| self.rotation.pick(link, v, now, tried));
+            drop(views);
+            let Some((target, addr)) = picked else {
+                return Err(last.unwrap_or_else(no_target));
+            };
+            tried |= 1 << target;
+            if let Some(conn) = self.pool.take_target(up_id, target, now) {
+                return Ok(conn);
+            }
+            match self.connect_addr(up, addr, deadline).await {
+                Ok(mut conn) => {
+                    self.rotation.connected(link, target);
+                    conn.target = target;
+                    return Ok(conn);
+                }
+                Err(e @ (UpstreamError::Connect(_) | UpstreamError::Timeout)) => {
+                    if let Some(policy) = policy {
+                        self.rotation.failed(link, target, Instant::now(), policy);
+                    }
+                    if wire::remaining(deadline).is_err() {
+                        return Err(e);
+                    }
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// A new connection to `addr` for `up` (TLS when `up` is HTTPS, named as `up.host`).
+    async fn connect_addr(
+        &self,
+        up: &Upstream,
+        addr: std::net::SocketAddr,
+        deadline: Instant,
+    ) -> Result<Box<UpConn>, UpstreamError> {
         let limit = wire::remaining(deadline)?.min(self.connect_timeout);
         if up.scheme == Scheme::Https {
             let tcp = monoio::time::timeout(limit, monoio::net::TcpStream::connect_addr(addr))

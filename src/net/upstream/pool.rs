@@ -35,6 +35,9 @@ pub struct UpConn {
     /// `wire::Timed`): made once with the connection, so a wait's future holds a pointer to it
     /// instead of a 640-byte timer that every async layer would copy again.
     pub timer: Pin<Box<Sleep>>,
+    /// For a VPC link's upstream: which of the link's targets this connection goes to (its pool
+    /// is shared by the targets, and a request takes a connection to the target it picked).
+    pub target: usize,
 }
 
 impl UpConn {
@@ -47,6 +50,7 @@ impl UpConn {
             deadline: now,
             read_timeout: Duration::ZERO,
             timer: Box::pin(monoio::time::sleep_until(now.into())),
+            target: 0,
         })
     }
 }
@@ -85,6 +89,18 @@ impl Pool {
             }
         }
         None
+    }
+
+    /// `take` for a VPC link's upstream: the most recently idle connection to `target`.
+    pub fn take_target(&self, id: UpstreamId, target: usize, now: Instant) -> Option<Box<UpConn>> {
+        let mut idle = self.idle.borrow_mut();
+        let list = idle.get_mut(id.0 as usize)?;
+        // Connections idle too long are dropped whatever their target, as `take` would.
+        list.retain(|c| now.duration_since(c.idle_since) < MAX_IDLE);
+        let at = list.iter().rposition(|c| c.target == target)?;
+        let mut conn = list.remove(at);
+        conn.reused = true;
+        Some(conn)
     }
 
     pub fn put(&self, id: UpstreamId, mut conn: Box<UpConn>, now: Instant) {
