@@ -839,3 +839,20 @@ fn an_integration_role_signs_with_the_assumed_credentials_and_fails_closed_witho
     );
     assert!(!head.contains("AKIDEXAMPLE"), "{head}");
 }
+
+#[test]
+fn a_lambda_reply_over_the_payload_limit_is_a_502_as_on_aws() {
+    // API Gateway's 10 MB payload limit (`limits.max_body_bytes`): an Invoke response declaring
+    // more is refused before a byte of it is read.
+    let h = Harness::new();
+    h.backend(MemoryStream::new(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
+            10 * 1024 * 1024 + 1
+        ),
+        AtEnd::Stall,
+    ));
+    let a = h.call("GET /prod/fn/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(a.status, 502, "{}", a.text());
+    assert_eq!(a.text(), r#"{"message":"Internal server error"}"#);
+}
