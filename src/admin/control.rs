@@ -460,7 +460,17 @@ impl ControlPlane {
                 problems.join("; ")
             )));
         }
-        Ok(build_snapshot(apis, &self.upstreams))
+        let snap = build_snapshot(apis, &self.upstreams);
+        if snap
+            .upstreams
+            .iter()
+            .any(|u| u.scheme == crate::deploy::snapshot::Scheme::Https)
+        {
+            // The trust store is read from disk once per process: here, on the control plane,
+            // rather than by the first worker that connects to an HTTPS backend.
+            crate::net::tls::system_roots();
+        }
+        Ok(snap)
     }
 }
 
