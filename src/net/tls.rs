@@ -1,8 +1,9 @@
 //! TLS to HTTPS backends: rustls (ring provider) on monoio through monoio-rustls.
 //!
 //! - Trust: the system's store (`rustls-native-certs`, which honours `SSL_CERT_FILE` and
-//!   `SSL_CERT_DIR`), loaded once per process, by the control plane when a snapshot first names an HTTPS backend. A certificate that does not verify fails the
-//!   connection; the integration answers 502 and the log names the reason.
+//!   `SSL_CERT_DIR`), loaded once per process, by the control plane when a snapshot first names
+//!   an HTTPS backend. A certificate that does not verify fails the connection; the integration
+//!   answers 502 and the log names the reason.
 //! - `tlsConfig.insecureSkipVerification` (AWS's meaning): the certificate need not be issued by
 //!   a trusted authority, but API Gateway "still performs basic certificate validation, which
 //!   includes checking the certificate's expiration date, hostname, and presence of a root
