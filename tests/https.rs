@@ -3,7 +3,8 @@
 //! override), verifies the backend's certificate and sends SNI; a certificate from an unknown
 //! CA fails with 502 and a log line naming the reason; `tlsConfig.insecureSkipVerification`
 //! accepts a self-signed certificate whose name matches but still refuses one whose name does
-//! not; pooled TLS connections are reused (one handshake for many requests). Both drivers.
+//! not; pooled TLS connections are reused (one handshake for many requests), and new connections
+//! resume the core's cached TLS session. Both drivers.
 
 mod common;
 use common::*;
@@ -87,14 +88,24 @@ fn serve(config: Arc<rustls::ServerConfig>, tcp: std::net::TcpStream, count: &At
     let mut counted = false;
     loop {
         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            // `/close…`: one response per connection, saying whether its handshake resumed.
+            let close = buf.starts_with(b"GET /close");
             buf.drain(..end + 4);
             let sni = tls.conn.server_name().unwrap_or("none").to_string();
-            let body = format!("{{\"sni\":\"{sni}\",\"tls\":true}}");
+            let body = if close {
+                let resumed = tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+                format!("{{\"sni\":\"{sni}\",\"tls\":true,\"resumed\":{resumed}}}")
+            } else {
+                format!("{{\"sni\":\"{sni}\",\"tls\":true}}")
+            };
             let resp = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{}\r\n{body}",
+                body.len(),
+                if close { "Connection: close\r\n" } else { "" }
             );
-            if tls.write_all(resp.as_bytes()).is_err() {
+            if tls.write_all(resp.as_bytes()).is_err() || close {
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
                 return;
             }
         }
@@ -112,13 +123,16 @@ fn serve(config: Arc<rustls::ServerConfig>, tcp: std::net::TcpStream, count: &At
 }
 
 fn doc(host: &str, port: u16, skip_verify: bool) -> String {
+    let route = |path: &str| {
+        json!({"get": {"x-amazon-apigateway-integration": {
+            "type": "http_proxy", "httpMethod": "GET",
+            "uri": format!("https://{host}:{port}{path}"),
+            "tlsConfig": {"insecureSkipVerification": skip_verify}}}})
+    };
     json!({
         "openapi": "3.0.1",
         "info": {"title": "https", "version": "1"},
-        "paths": {"/secure": {"get": {"x-amazon-apigateway-integration": {
-            "type": "http_proxy", "httpMethod": "GET",
-            "uri": format!("https://{host}:{port}/secure"),
-            "tlsConfig": {"insecureSkipVerification": skip_verify}}}}}
+        "paths": {"/secure": route("/secure"), "/close": route("/close")}
     })
     .to_string()
 }
@@ -150,6 +164,26 @@ fn verified_https_backends_get_sni_and_pooled_connections() {
         }
         // One TLS connection served them all (kept in the core's pool).
         assert_eq!(be.handshakes.load(Ordering::SeqCst) - before, 1);
+    });
+}
+
+#[test]
+fn new_connections_resume_the_tls_session() {
+    let p = pki(&["localhost"], false);
+    let be = start_backend(&p);
+    for_each_driver(|driver| {
+        let gw = gateway(driver, &p.ca_pem);
+        let api = gw.import(&doc("localhost", be.port, false));
+        gw.deploy(&api, "prod", &[]);
+        // The backend closes after each response, so every request needs a new connection; all
+        // but the first resume the core's cached session (an abbreviated handshake).
+        let mut resumed = Vec::new();
+        for _ in 0..5 {
+            let r = gw.call(&api, "GET", "/prod/close", b"");
+            assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.stderr());
+            resumed.push(r.json()["resumed"].as_bool().unwrap());
+        }
+        assert_eq!(resumed, [false, true, true, true, true]);
     });
 }
 
