@@ -1,5 +1,6 @@
 //! cargo-lambda's local Invoke API serving the fixture functions of `tests/fixtures/lambda`
-//! (`echo`, `reply`, `fail`, `custom`, `sleep`). Include with
+//! (`echo`, `reply`, `fail`, `custom`, `sleep`; `Calc`, the developer guide's calculator, serves
+//! `tests/py/test_devguide_samples.py`). Include with
 //! `#[path = "support/lambda.rs"] mod lambda;`.
 //!
 //! `Emulator::start()` builds the fixtures once per process (into `target/lambda-fixtures`, which

@@ -791,6 +791,14 @@ fn compile_responses(
     (patterned, default_idx)
 }
 
+/// Method response headers the gateway writes itself for every response (framing and `Date`). A
+/// mapping to one of them (the developer guide's S3 sample maps `Content-Length` and `Date` from
+/// S3's) is accepted, as AWS accepts it, but left out: sent as well, it would give the client two
+/// `Content-Length`s, conflicting where the body changed (HEAD, a template), and two `Date`s.
+/// The same names `$context.responseOverride.header` cannot set.
+const GATEWAY_WRITTEN_RESPONSE: &[&str] =
+    &["content-length", "transfer-encoding", "connection", "date"];
+
 fn compile_response(
     site: &Site<'_>,
     m: &Method,
@@ -864,7 +872,12 @@ fn compile_response(
         .iter()
         .rposition(|(n, _): &(Box<str>, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|i| header_params.remove(i).1);
-    header_params.retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+    header_params.retain(|(n, _)| {
+        !n.eq_ignore_ascii_case("content-type")
+            && !GATEWAY_WRITTEN_RESPONSE
+                .iter()
+                .any(|f| n.eq_ignore_ascii_case(f))
+    });
     let mut templates = Vec::new();
     for (ct, src) in &ir.response_templates {
         if let Some(msg) = content_type_problem(ct) {

@@ -469,6 +469,23 @@ mod tests {
         }
 
         #[test]
+        fn mappings_to_headers_the_gateway_frames_are_accepted_and_left_out() {
+            let i = compile(&doc(
+                r#""integration.request.path.id":"'1'""#,
+                r#""method.response.header.Content-Length":"integration.response.header.Content-Length",
+                   "method.response.header.date":"integration.response.header.Date",
+                   "method.response.header.Transfer-Encoding":"'chunked'",
+                   "method.response.header.Connection":"'close'",
+                   "method.response.header.Timestamp":"integration.response.header.Date""#,
+                r#""Content-Length":{},"date":{},"Transfer-Encoding":{},"Connection":{},"Timestamp":{}"#,
+            ))
+            .unwrap();
+            let ok = &i.responses[i.default_response.unwrap()];
+            let names: Vec<&str> = ok.header_params.iter().map(|(n, _)| &**n).collect();
+            assert_eq!(names, ["Timestamp"]);
+        }
+
+        #[test]
         fn bad_body_mappings_fail_the_deploy_at_their_pointer() {
             let got = compile(&doc(
                 r#""integration.request.header.X-A":"method.request.body.a[",
