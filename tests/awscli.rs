@@ -399,12 +399,10 @@ fn aws_cli_deployment_of_unenforced_protection_is_refused() {
             let mut args = vec!["create-deployment", "--rest-api-id", &id];
             args.extend_from_slice(stage);
             let err = aws.fails(&args, "BadRequestException");
-            for line in [
-                "GET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet",
-                "GET /version: apiKeyRequired: API keys are not enforced by this Tollgate version yet",
-            ] {
-                assert!(err.contains(line), "{line:?} not in {err}");
-            }
+            let line = "GET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet";
+            assert!(err.contains(line), "{line:?} not in {err}");
+            // API keys are enforced now: no longer a reason to refuse.
+            assert!(!err.contains("apiKeyRequired"), "{err}");
         }
         let r = gw.call(&id, "GET", "/prod/version", b"");
         assert_eq!(r.status, 200, "{}", r.text());

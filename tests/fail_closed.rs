@@ -65,7 +65,6 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
             "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
     let iam = json!({"type": "apiKey", "name": "Authorization", "in": "header",
                      "x-amazon-apigateway-authtype": "awsSigv4"});
-    let key = json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
     let mut policy = versioned("v2", false);
     policy["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
@@ -87,11 +86,6 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
             "COGNITO_USER_POOLS",
             secured(versioned("v2", false), cognito),
             vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
-        ),
-        (
-            "apiKeyRequired",
-            secured(versioned("v2", false), key),
-            vec!["\n\tGET /version: apiKeyRequired: API keys are not enforced by this Tollgate version yet"],
         ),
         (
             "resource policy",
@@ -233,7 +227,6 @@ fn protected_definitions_import_read_back_and_export() {
             &[
                 "GET /version: authorizationType CUSTOM",
                 "POST /version: authorizationType AWS_IAM",
-                "POST /version: apiKeyRequired",
                 "resource policy",
             ],
             "all",

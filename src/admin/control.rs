@@ -80,7 +80,22 @@ impl ControlPlane {
             quotas: settings.admin_quotas,
         };
         cp.apply_boot_apis(settings)?;
+        cp.publish_keys()?;
         Ok(cp)
+    }
+
+    /// Rebuilds the data plane's API key table from the store and publishes it: after every
+    /// change to keys, usage plans or plan keys (they act without a deployment, as on AWS).
+    pub fn publish_keys(&self) -> anyhow::Result<()> {
+        let keys = self.store.list_api_keys()?;
+        let mut plans = Vec::new();
+        for plan in self.store.list_usage_plans()? {
+            let key_ids = self.store.usage_plan_key_ids(&plan.id)?;
+            plans.push((plan, key_ids));
+        }
+        self.cell
+            .publish_keys(crate::deploy::keys::KeyTable::build(&keys, &plans));
+        Ok(())
     }
 
     /// Re-reads and re-applies the boot APIs (SIGHUP). On error nothing changed.

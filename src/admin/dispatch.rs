@@ -66,7 +66,14 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
         | Op::GetUsagePlanKey { .. }
         | Op::DeleteUsagePlanKey { .. }
         | Op::GetUsage { .. }
-        | Op::UpdateUsage { .. } => keys::ops::run(&mut cp, op, req),
+        | Op::UpdateUsage { .. } => {
+            let out = keys::ops::run(&mut cp, op, req)?;
+            if req.method != "GET" {
+                cp.publish_keys()
+                    .map_err(|e| ApiError::Internal(format!("publishing API keys: {e:#}")))?;
+            }
+            Ok(out)
+        }
         Op::GetTags { .. } | Op::TagResource { .. } | Op::UntagResource { .. } => {
             account::ops::run_tags(&mut cp, op, req)
         }

@@ -127,6 +127,12 @@ impl Core {
         s
     }
 
+    /// The API key table now (one lock-free load; key changes need no redeploy).
+    #[inline]
+    pub fn keys(&self) -> arc_swap::Guard<Arc<crate::deploy::keys::KeyTable>> {
+        self.cell.keys()
+    }
+
     #[inline]
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)

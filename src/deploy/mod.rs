@@ -12,6 +12,7 @@ pub mod export;
 pub mod gateway_responses;
 pub mod ids;
 pub mod import;
+pub mod keys;
 pub mod model;
 pub mod path;
 pub mod policy;

@@ -7,6 +7,7 @@
 //! Once the data port is bound, `announce_at` makes every later publish log what it changed for
 //! clients (`deploy::announce`): this is the one place every deploy path goes through.
 
+use crate::deploy::keys::KeyTable;
 use crate::deploy::{announce, Snapshot};
 use arc_swap::ArcSwap;
 use std::net::SocketAddr;
@@ -17,6 +18,9 @@ use std::sync::{Arc, OnceLock};
 pub struct SnapshotCell {
     current: ArcSwap<Snapshot>,
     generation: AtomicU64,
+    /// API keys and the stages their usage plans open (`deploy::keys`): published on their own,
+    /// since on AWS key and plan changes act without a deployment.
+    keys: ArcSwap<KeyTable>,
     /// The data-plane address, once bound: set means "log each publish's changes".
     announce: OnceLock<SocketAddr>,
 }
@@ -26,6 +30,7 @@ impl Default for SnapshotCell {
         SnapshotCell {
             current: ArcSwap::from_pointee(Snapshot::default()),
             generation: AtomicU64::new(0),
+            keys: ArcSwap::from_pointee(KeyTable::default()),
             announce: OnceLock::new(),
         }
     }
@@ -64,5 +69,16 @@ impl SnapshotCell {
 
     pub fn load(&self) -> Arc<Snapshot> {
         self.current.load_full()
+    }
+
+    /// Installs a new key table: every worker's next key check reads it.
+    pub fn publish_keys(&self, keys: KeyTable) {
+        self.keys.store(Arc::new(keys));
+    }
+
+    /// The key table now (one lock-free load, no allocation).
+    #[inline]
+    pub fn keys(&self) -> arc_swap::Guard<Arc<KeyTable>> {
+        self.keys.load()
     }
 }

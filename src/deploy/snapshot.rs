@@ -310,6 +310,10 @@ pub enum ContextVar {
     RequestTimeEpoch,
     DomainName,
     AccountId,
+    /// `identity.apiKey`: the key that passed the API key check (empty without one).
+    ApiKey,
+    /// `identity.apiKeyId`.
+    ApiKeyId,
 }
 
 /// Where a mapped response header comes from.

@@ -15,6 +15,7 @@
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
+pub mod api_key;
 pub mod aws_service;
 pub mod content;
 pub mod integrate;
@@ -86,6 +87,8 @@ pub struct Exchange<'a> {
     /// The request body as JSON, parsed on first use and then shared by every phase that reads
     /// it (body validation, `method.request.body` mappings, `$input.path` / `$input.json`).
     pub body_json: crate::json::Doc,
+    /// API key: the key that passed the check (`$context.identity.apiKey` / `apiKeyId`).
+    pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
 }
 
 impl<'a> Exchange<'a> {
@@ -207,6 +210,8 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         tbuf,
         uhead,
     } = bufs;
+    // The API key table as it is now (the exchange may borrow the key that passes).
+    let keys = core.keys();
     // A compressed body decoded for every later phase (declared first: the exchange borrows it).
     let (inflated, decoded_req);
     let mut x = match route::route(req, snap) {
@@ -232,10 +237,11 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(None) => Ok(()),
         Err(r) => Err(r),
     };
-    // Authorize, API key and throttle come before validate, and cache lookup after it, each with
-    // its own issue.
+    // Authorize and throttle come before validate (around the API key check), and cache lookup
+    // after it, each with its own issue.
     let reply = async {
         inflate?;
+        api_key::check(&mut x, &keys)?;
         validate::validate(&x)?;
         if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
             // A role still being assumed (just deployed) is waited for, within the deadline.

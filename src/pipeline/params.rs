@@ -320,6 +320,8 @@ pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: ContextVar) -> Option<&'x
         }
         ContextVar::DomainName => ex.head.host.map(|h| h.get(ex.buf)).unwrap_or_default(),
         ContextVar::AccountId => ACCOUNT_ID.as_bytes(),
+        ContextVar::ApiKey => x.api_key.map(|k| k.value.as_bytes()).unwrap_or_default(),
+        ContextVar::ApiKeyId => x.api_key.map(|k| k.id.as_bytes()).unwrap_or_default(),
         ContextVar::SourceIp | ContextVar::RequestTimeEpoch => return None,
     })
 }

@@ -29,6 +29,8 @@ use crate::net::upstream::UpstreamError;
 pub enum Reject {
     /// MISSING_AUTHENTICATION_TOKEN: no such API, stage, resource or method.
     MissingAuthenticationToken,
+    /// INVALID_API_KEY: a key-required method without a key that may call it (403 Forbidden).
+    InvalidApiKey,
     /// UNSUPPORTED_MEDIA_TYPE: passthrough behaviour refused the request's content type.
     UnsupportedMediaType,
     /// INTEGRATION_TIMEOUT.
@@ -100,6 +102,7 @@ impl Reject {
         let of = GatewayError::of;
         match *self {
             Reject::MissingAuthenticationToken => of(ResponseType::MissingAuthenticationToken),
+            Reject::InvalidApiKey => of(ResponseType::InvalidApiKey),
             Reject::UnsupportedMediaType => of(ResponseType::UnsupportedMediaType),
             Reject::IntegrationTimeout => of(ResponseType::IntegrationTimeout),
             Reject::IntegrationFailure => GatewayError {

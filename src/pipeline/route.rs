@@ -79,5 +79,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         integration_us: None,
         mock_status: None,
         body_json: crate::json::Doc::default(),
+        api_key: None,
     })
 }

@@ -66,17 +66,27 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
      "credentials":"arn:aws:iam::123456789012:role/pipeline-test",
      "requestTemplates":{"application/json":"MessageBody=x"},
      "responses":{"default":{"statusCode":"200"}}}}},
+ "/keyed":{"get":{
+   "security":[{"api_key":[]}],
+   "responses":{"200":{"description":"ok"}},
+   "x-amazon-apigateway-integration":{"type":"mock",
+     "requestTemplates":{"application/json":"{\"statusCode\": 200}"},
+     "responses":{"default":{"statusCode":"200",
+       "responseTemplates":{"application/json":"{\"id\":\"$context.identity.apiKeyId\",\"key\":\"$context.identity.apiKey\"}"}}}}}},
  "/proxy/{p+}":{"x-amazon-apigateway-any-method":{
    "parameters":[{"name":"p","in":"path","required":true,"schema":{"type":"string"}}],
    "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
      "uri":"http://backend.test:8080/{p}","timeoutInMillis":200,
      "requestParameters":{"integration.request.path.p":"method.request.path.p",
        "integration.request.header.X-Trace":"'gw'"}}}}
-}}"#;
+},
+ "components":{"securitySchemes":{"api_key":{"type":"apiKey","name":"x-api-key","in":"header"}}}
+}"#;
 
 /// A core over the test API whose backend connections come from `backends`, in order.
 struct Harness {
     hub: Arc<MetricsHub>,
+    cell: Arc<SnapshotCell>,
     core: Core,
     snap: Arc<Snapshot>,
     backends: Rc<RefCell<VecDeque<MemoryStream>>>,
@@ -111,7 +121,7 @@ impl Harness {
         let hub = Arc::new(MetricsHub::default());
         let draining = Arc::new(AtomicBool::new(false));
         let addrs = Arc::new(crate::core::addrs::AddrBook::unserved());
-        let mut core = Core::new(0, config, cell, hub.new_core(), draining, addrs);
+        let mut core = Core::new(0, config, cell.clone(), hub.new_core(), draining, addrs);
         let backends: Rc<RefCell<VecDeque<MemoryStream>>> = Rc::default();
         let connects: Rc<Cell<usize>> = Rc::default();
         let (queue, count) = (backends.clone(), connects.clone());
@@ -125,6 +135,7 @@ impl Harness {
         let snap = core.current();
         Harness {
             hub,
+            cell,
             core,
             snap,
             backends,
@@ -855,4 +866,70 @@ fn a_lambda_reply_over_the_payload_limit_is_a_502_as_on_aws() {
     let a = h.call("GET /prod/fn/1 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(a.status, 502, "{}", a.text());
     assert_eq!(a.text(), r#"{"message":"Internal server error"}"#);
+}
+
+#[test]
+fn key_required_methods_admit_only_a_key_in_a_plan_for_the_stage() {
+    use crate::deploy::keys::KeyTable;
+    use crate::store::{ApiKey, ApiStage, UsagePlan};
+    let h = Harness::new();
+    let get = |key: Option<&str>| {
+        let header = key
+            .map(|k| format!("x-api-key: {k}\r\n"))
+            .unwrap_or_default();
+        h.call(&format!(
+            "GET /prod/keyed HTTP/1.1\r\nHost: x\r\n{header}\r\n"
+        ))
+    };
+    // No table published yet: nobody passes.
+    let a = get(Some("k-value-0123456789abc"));
+    assert_eq!((a.status, a.text()), (403, r#"{"message":"Forbidden"}"#));
+    let key = |id: &str, value: &str, enabled| ApiKey {
+        id: id.into(),
+        value: value.into(),
+        enabled,
+        ..ApiKey::default()
+    };
+    let plan = |stage: &str| UsagePlan {
+        id: format!("plan-{stage}"),
+        api_stages: vec![ApiStage {
+            api_id: "testapi001".into(),
+            stage: stage.into(),
+            ..ApiStage::default()
+        }],
+        ..UsagePlan::default()
+    };
+    h.cell.publish_keys(KeyTable::build(
+        &[
+            key("key1", "k-value-0123456789abc", true),
+            key("key2", "off-value-0123456789a", false),
+            key("key3", "beta-value-0123456789", true),
+        ],
+        &[
+            (plan("prod"), vec!["key1".into(), "key2".into()]),
+            (plan("beta"), vec!["key3".into()]),
+        ],
+    ));
+    let a = get(Some("k-value-0123456789abc"));
+    assert_eq!(a.status, 200, "{}", a.text());
+    assert_eq!(a.text(), r#"{"id":"key1","key":"k-value-0123456789abc"}"#);
+    for refused in [
+        None,
+        Some("nope"),
+        Some("off-value-0123456789a"),
+        Some("beta-value-0123456789"),
+    ] {
+        let a = get(refused);
+        assert_eq!(
+            (a.status, a.text()),
+            (403, r#"{"message":"Forbidden"}"#),
+            "{refused:?}"
+        );
+        assert_eq!(a.header("x-amzn-ErrorType"), Some("ForbiddenException"));
+    }
+    // Methods without apiKeyRequired ignore keys.
+    assert_eq!(
+        h.call("GET /prod/mock HTTP/1.1\r\nHost: x\r\n\r\n").status,
+        200
+    );
 }

@@ -431,28 +431,34 @@ fn boot_apis_with_unenforced_protection_are_refused() {
     let keyed = PETS.replace(r#""responses":{"200""#, r#""security":[{"k":[]}],"responses":{"200""#)
         .replace(
             r#""paths""#,
-            r#""components":{"securitySchemes":{"k":{"type":"apiKey","name":"x-api-key","in":"header"}}},"paths""#,
+            r#""components":{"securitySchemes":{"k":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"awsSigv4"}}},"paths""#,
         );
     std::fs::write(dir.path().join("pets.json"), &keyed).unwrap();
     let e = cp.reload(&s).unwrap_err().to_string();
     assert!(
         e.contains(
-            "GET /pets: apiKeyRequired: API keys are not enforced by this Tollgate version yet"
+            "GET /pets: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"
         ),
         "{e}"
     );
     assert_eq!(cp.cell().generation(), generation);
-    assert!(!cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].api_key_required);
+    assert_eq!(
+        cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].authorization_type,
+        "NONE"
+    );
     drop(cp);
     let e = ControlPlane::open(&s, Arc::new(SnapshotCell::default()))
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("apiKeyRequired"), "{e}");
+    assert!(e.contains("AWS_IAM"), "{e}");
     let mut no_stages = s.clone();
     no_stages.apis[0].stages.clear();
     let cp = open(&no_stages);
-    assert!(cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].api_key_required);
+    assert_eq!(
+        cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].authorization_type,
+        "AWS_IAM"
+    );
 }
 
 /// A store written by an older version can hold a stage serving a deployment this version

@@ -87,6 +87,8 @@ pub fn context_var(name: &str) -> Option<ContextVar> {
         "requestTimeEpoch" => ContextVar::RequestTimeEpoch,
         "domainName" => ContextVar::DomainName,
         "accountId" => ContextVar::AccountId,
+        "identity.apiKey" => ContextVar::ApiKey,
+        "identity.apiKeyId" => ContextVar::ApiKeyId,
         _ => return None,
     })
 }

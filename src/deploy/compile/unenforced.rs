@@ -22,8 +22,6 @@ pub enum Unenforced<'a> {
     /// `authorizationType` other than `NONE` (the type as stored). Lifted by the authorizer
     /// issues, type by type.
     Authorization(&'a str),
-    /// `apiKeyRequired: true`. Lifted by the API keys and throttling issue.
-    ApiKey,
     /// The API's resource policy (`policy`, `x-amazon-apigateway-policy`).
     ResourcePolicy,
 }
@@ -33,7 +31,6 @@ impl Unenforced<'_> {
     fn field(&self) -> &'static str {
         match self {
             Unenforced::Authorization(_) => "authorizationType",
-            Unenforced::ApiKey => "apiKeyRequired",
             Unenforced::ResourcePolicy => "policy",
         }
     }
@@ -53,9 +50,6 @@ impl Unenforced<'_> {
             Unenforced::Authorization(t) => format!(
                 "authorizationType {t}: this authorization type is not enforced by this Tollgate version"
             ),
-            Unenforced::ApiKey => {
-                "apiKeyRequired: API keys are not enforced by this Tollgate version yet".into()
-            }
             Unenforced::ResourcePolicy => "resource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet".into(),
         }
     }
@@ -63,10 +57,6 @@ impl Unenforced<'_> {
 
 fn authorization(m: &Method) -> Option<Unenforced<'_>> {
     (m.authorization_type != "NONE").then_some(Unenforced::Authorization(&m.authorization_type))
-}
-
-fn api_key(m: &Method) -> Option<Unenforced<'_>> {
-    m.api_key_required.then_some(Unenforced::ApiKey)
 }
 
 fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
@@ -81,7 +71,7 @@ fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
 
 /// Every method-level protection `m` declares that is not enforced yet.
 fn method_checks(m: &Method) -> impl Iterator<Item = Unenforced<'_>> {
-    [authorization(m), api_key(m)].into_iter().flatten()
+    authorization(m).into_iter()
 }
 
 /// `Err` naming every unenforced protection `api` declares, method by method (`GET /pets: ...`).
@@ -146,6 +136,12 @@ mod tests {
     }
 
     #[test]
+    fn api_keys_are_enforced_so_key_required_methods_deploy() {
+        let a = api(&[("/keys", "GET", "NONE", true)]);
+        assert_eq!(refused(&a), vec![]);
+    }
+
+    #[test]
     fn names_every_protected_method_and_what_it_lacks() {
         let a = api(&[
             ("/", "GET", "NONE", false),
@@ -158,9 +154,7 @@ mod tests {
         let want = [
             ("/resources/1/resourceMethods/GET/authorizationType", "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
             ("/resources/1/resourceMethods/POST/authorizationType", "POST /pets: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"),
-            ("/resources/1/resourceMethods/POST/apiKeyRequired", "POST /pets: apiKeyRequired: API keys are not enforced by this Tollgate version yet"),
             ("/resources/2/resourceMethods/DELETE/authorizationType", "DELETE /pets/{id}: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"),
-            ("/resources/3/resourceMethods/GET/apiKeyRequired", "GET /keys: apiKeyRequired: API keys are not enforced by this Tollgate version yet"),
         ];
         let want: Vec<(String, String)> = want
             .iter()

@@ -263,7 +263,6 @@ fn petstore_compiles_and_routes() {
             refused,
             [
                 "resource policy (policy / x-amazon-apigateway-policy)",
-                "POST /pets",
                 "GET /pets/search",
                 "DELETE /pets/{petId}",
                 "GET /pets/{petId}",

@@ -292,6 +292,15 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
         Some(ua) => string(out, ua),
         None => out.extend_from_slice(b"null"),
     }
+    // The key that passed the method's API key check, as AWS adds them.
+    if let Some(k) = x.api_key {
+        out.push(b',');
+        key(out, "apiKey");
+        string(out, k.value.as_bytes());
+        out.push(b',');
+        key(out, "apiKeyId");
+        string(out, k.id.as_bytes());
+    }
     out.extend_from_slice(b"},");
     key(out, "deploymentId");
     string(out, x.stage().deployment_id.as_bytes());

@@ -68,13 +68,13 @@ const NAMES: [&str; 17] = [
     "stage",
 ];
 
-/// `$context.identity`'s fields; all but the first two belong to features not built yet.
+/// `$context.identity`'s fields; all but the first four belong to features not built yet.
 const IDENTITY: [&str; 14] = [
     "sourceIp",
     "userAgent",
-    "accountId",
     "apiKey",
     "apiKeyId",
+    "accountId",
     "caller",
     "user",
     "userArn",
@@ -136,6 +136,8 @@ fn identity<'x>(x: &Exchange<'x>, name: &str) -> Value<'x> {
     match name {
         "sourceIp" => mapped(x, ContextVar::SourceIp),
         "userAgent" => text(x.req.header(b"user-agent").unwrap_or_default()),
+        "apiKey" => mapped(x, ContextVar::ApiKey),
+        "apiKeyId" => mapped(x, ContextVar::ApiKeyId),
         _ => Value::str(""),
     }
 }

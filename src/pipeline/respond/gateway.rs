@@ -347,6 +347,15 @@ fn write_context(var: ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bo
             Some(x) => x.stage().name.as_bytes(),
             None => return false,
         },
+        // Only a key that passed is named (a refused one is never echoed back).
+        ContextVar::ApiKey => match routed.and_then(|x| x.api_key) {
+            Some(k) => k.value.as_bytes(),
+            None => return false,
+        },
+        ContextVar::ApiKeyId => match routed.and_then(|x| x.api_key) {
+            Some(k) => k.id.as_bytes(),
+            None => return false,
+        },
     };
     out.extend_from_slice(value);
     true
