@@ -1,7 +1,9 @@
 //! Proves the steady-state request path allocates nothing: a counting global allocator watches a
 //! real worker (in this process) answer thousands of keep-alive requests — to an HTTP_PROXY
-//! route, to one over a VPC link, to a MOCK route, and with a gateway error (403 Missing Authentication Token, rendered
-//! through a customised DEFAULT_4XX gateway response: a header from the request, a template).
+//! route, to one with `apiKeyRequired` (the key checked against the published key table), to one
+//! over a VPC link, to a MOCK route, and with a gateway error (403 Missing Authentication Token,
+//! rendered through a customised DEFAULT_4XX gateway response: a header from the request, a
+//! template).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
@@ -49,6 +51,13 @@ fn api_doc(port: u16) -> String {
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
             "uri":"http://backend.internal/linked","connectionType":"VPC_LINK","connectionId":"alloclink"}}}}}},
+        "/keyed/{{id}}":{{"get":{{
+          "security":[{{"api_key":[]}}],
+          "parameters":[{{"name":"id","in":"path","required":true,"schema":{{"type":"string"}}}}],
+          "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
+            "uri":"http://127.0.0.1:{port}/items/{{id}}",
+            "requestParameters":{{"integration.request.path.id":"method.request.path.id",
+              "integration.request.header.X-Key-Id":"context.identity.apiKeyId"}}}}}}}},
         "/mock":{{"get":{{
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"mock",
@@ -56,7 +65,8 @@ fn api_doc(port: u16) -> String {
             "responses":{{"default":{{"statusCode":"200",
               "responseTemplates":{{"application/json":"{{\"mock\":true}}"}}}}}}}}}}}}}},
         "x-amazon-apigateway-request-validators":{{"body":{{"validateRequestBody":true}}}},
-        "components":{{"schemas":{{"Pet":{{"type":"object","required":["type","price"],
+        "components":{{"securitySchemes":{{"api_key":{{"type":"apiKey","name":"x-api-key","in":"header"}}}},
+          "schemas":{{"Pet":{{"type":"object","required":["type","price"],
           "properties":{{"type":{{"type":"string","enum":["dog","cat"]}},"price":{{"type":"number","minimum":0}},
             "name":{{"type":"string","maxLength":64}},"tags":{{"type":"array","items":{{"type":"string"}}}},
             "owner":{{"type":"object","properties":{{"id":{{"type":"integer"}}}}}}}}}}}}}},
@@ -119,6 +129,10 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: 
 
 const PROXIED: &[u8] =
     b"GET /prod/items/42?x=1 HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+/// An `apiKeyRequired` route: the key checked against the published table, its id mapped to a
+/// backend header.
+const KEYED: &[u8] =
+    b"GET /prod/keyed/7 HTTP/1.1\r\nHost: gw.local\r\nx-api-key: alloc-test-key-0123456789\r\n\r\n";
 const MOCK: &[u8] = b"GET /prod/mock HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
 /// No such resource: 403 Missing Authentication Token, on a kept-alive connection.
 const UNROUTED: &[u8] =
@@ -134,6 +148,16 @@ fn proxied_requests_do_not_allocate_io_uring() {
 #[test]
 fn proxied_requests_do_not_allocate_epoll() {
     run_driver(Epoll, PROXIED, "HTTP/1.1 200");
+}
+
+#[test]
+fn keyed_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, KEYED, "HTTP/1.1 200");
+}
+
+#[test]
+fn keyed_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, KEYED, "HTTP/1.1 200");
 }
 
 /// An HTTP_PROXY route over a VPC link with two targets (round robin, a pool per target).

@@ -68,6 +68,10 @@ pub fn read_response<'b>(c: &mut TcpStream, buf: &'b mut [u8]) -> (&'b str, usiz
     }
 }
 
+/// The API key `start_worker` publishes (in a plan for every API's `prod` stage).
+#[allow(dead_code)]
+pub const ALLOC_KEY: &str = "alloc-test-key-0123456789";
+
 /// Imports each `(id, document)`, deploys it as stage `prod`, and starts one in-process worker
 /// on `driver` serving them on a loopback port. Keep the returned `Workers` alive while testing.
 #[allow(dead_code)]
@@ -109,6 +113,29 @@ pub fn start_worker_with(
     }
     let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
     cell.publish(build_snapshot(apis, &interner));
+    // One API key, `ALLOC_KEY`, in a usage plan covering every API's `prod` stage.
+    let plan = tollgate::store::UsagePlan {
+        id: "allocplan".into(),
+        api_stages: docs
+            .iter()
+            .map(|(id, _)| tollgate::store::ApiStage {
+                api_id: id.to_string(),
+                stage: "prod".into(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let key = tollgate::store::ApiKey {
+        id: "allockey".into(),
+        value: ALLOC_KEY.into(),
+        enabled: true,
+        ..Default::default()
+    };
+    cell.publish_keys(tollgate::deploy::keys::KeyTable::build(
+        &[key],
+        &[(plan, vec!["allockey".into()])],
+    ));
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.workers = 1;
     settings.driver = driver;
