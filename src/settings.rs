@@ -115,6 +115,8 @@ pub struct Settings {
     pub aws: crate::aws::AwsSection,
     /// `[[vpc_links]]`: the targets of VPC_LINK integrations; index = `LinkId`.
     pub vpc_links: Vec<VpcLinkConfig>,
+    /// `[throttling]`: the account-level limit (AWS's default 10,000 rps, burst 5,000).
+    pub account_throttle: crate::core::throttle::gcra::Limits,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
@@ -167,6 +169,16 @@ struct FileConfig {
     aws: crate::aws::AwsSection,
     #[serde(default)]
     vpc_links: Vec<vpc_links::VpcLinkFile>,
+    #[serde(default)]
+    throttling: ThrottlingSection,
+}
+
+/// `[throttling]`: the account-level limit every request counts against, across all APIs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThrottlingSection {
+    account_rate_limit: Option<f64>,
+    account_burst_limit: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,6 +332,17 @@ impl Settings {
                 "must be below 4 GiB".into(),
             ));
         }
+        let account = crate::deploy::compile::buckets::ACCOUNT_DEFAULT;
+        let account_throttle = crate::core::throttle::gcra::Limits {
+            rate: file.throttling.account_rate_limit.unwrap_or(account.rate),
+            burst: file.throttling.account_burst_limit.unwrap_or(account.burst),
+        };
+        if !(account_throttle.rate.is_finite() && account_throttle.rate >= 0.0) {
+            return Err(invalid(
+                "throttling.account_rate_limit",
+                "must be a number >= 0".into(),
+            ));
+        }
         let ms = |v: Option<u64>, d: u64| Duration::from_millis(v.unwrap_or(d));
         let timeouts = &file.timeouts;
         for (field, v) in [
@@ -364,6 +387,7 @@ impl Settings {
             apis: file.apis,
             aws: file.aws,
             vpc_links: vpc_links::validate(file.vpc_links).map_err(|m| invalid("vpc_links", m))?,
+            account_throttle,
             config_path: None,
         })
     }

@@ -71,7 +71,10 @@ impl ControlPlane {
         let store = Store::open(&settings.data_dir)
             .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
         // Links are read at start: workers' target tables are sized from the same list.
-        let upstreams = UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
+        let mut upstreams =
+            UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
+        upstreams.buckets =
+            crate::deploy::compile::buckets::Buckets::with_account(settings.account_throttle);
         let mut cp = ControlPlane {
             store,
             upstreams,

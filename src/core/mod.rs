@@ -12,6 +12,7 @@ pub mod frames;
 pub mod ids;
 pub mod links;
 pub mod metrics;
+pub mod throttle;
 
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::Snapshot;
@@ -35,6 +36,8 @@ pub struct WorkerConfig {
     pub idle_timeout: Duration,
     pub connect_timeout: Duration,
     pub pool_idle_per_upstream: usize,
+    /// Workers in all (throttle leases are sized by how many cores share a bucket).
+    pub workers: usize,
 }
 
 pub struct Core {
@@ -58,6 +61,8 @@ pub struct Core {
     in_flight: Cell<usize>,
     /// Connections open right now.
     pub connections: Cell<usize>,
+    /// This core's leases on the shared throttle buckets.
+    pub throttle: throttle::Shards,
 }
 
 impl Core {
@@ -79,6 +84,7 @@ impl Core {
         );
         let core = Core {
             index,
+            throttle: throttle::Shards::new(config.workers),
             config,
             cell,
             snapshot: RefCell::new(snapshot.clone()),

@@ -41,6 +41,8 @@ pub struct Snapshot {
     pub stage_by_name: Vec<AHashMap<Box<[u8]>, StageIdx>>,
     /// Index = `UpstreamId.0`. Contains every upstream ever interned, not only those in use.
     pub upstreams: Vec<Upstream>,
+    /// Throttle buckets shared by every core; index = `BucketId.0`, 0 = the account level.
+    pub buckets: Vec<std::sync::Arc<crate::core::throttle::gcra::Gcra>>,
 }
 
 impl Snapshot {
@@ -138,6 +140,9 @@ pub struct MethodRuntime {
     pub validation: RequestValidation,
     /// The stage's `methodSettings` resolved for this method.
     pub settings: MethodSettings,
+    /// The stage method's throttle bucket (when the stage's `methodSettings` name this method or
+    /// `*/*`); the account-level bucket applies to every method besides.
+    pub throttle: Option<crate::core::throttle::BucketId>,
     pub integration: IntegrationRuntime,
 }
 

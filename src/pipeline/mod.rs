@@ -28,6 +28,7 @@ pub mod route;
 pub mod target;
 #[cfg(test)]
 mod tests;
+pub mod throttle;
 pub mod transform;
 pub mod validate;
 
@@ -237,11 +238,12 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(None) => Ok(()),
         Err(r) => Err(r),
     };
-    // Authorize and throttle come before validate (around the API key check), and cache lookup
-    // after it, each with its own issue.
+    // Authorize comes before the API key check, and cache lookup after validate, each with its
+    // own issue.
     let reply = async {
         inflate?;
         api_key::check(&mut x, &keys)?;
+        throttle::admit(&x, core)?;
         validate::validate(&x)?;
         if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
             // A role still being assumed (just deployed) is waited for, within the deadline.

@@ -31,6 +31,8 @@ pub enum Reject {
     MissingAuthenticationToken,
     /// INVALID_API_KEY: a key-required method without a key that may call it (403 Forbidden).
     InvalidApiKey,
+    /// THROTTLED: a throttle level had no token (429 Too Many Requests).
+    Throttled,
     /// UNSUPPORTED_MEDIA_TYPE: passthrough behaviour refused the request's content type.
     UnsupportedMediaType,
     /// INTEGRATION_TIMEOUT.
@@ -103,6 +105,7 @@ impl Reject {
         match *self {
             Reject::MissingAuthenticationToken => of(ResponseType::MissingAuthenticationToken),
             Reject::InvalidApiKey => of(ResponseType::InvalidApiKey),
+            Reject::Throttled => of(ResponseType::Throttled),
             Reject::UnsupportedMediaType => of(ResponseType::UnsupportedMediaType),
             Reject::IntegrationTimeout => of(ResponseType::IntegrationTimeout),
             Reject::IntegrationFailure => GatewayError {

@@ -117,6 +117,7 @@ impl Harness {
             idle_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             pool_idle_per_upstream: 4,
+            workers: 1,
         };
         let hub = Arc::new(MetricsHub::default());
         let draining = Arc::new(AtomicBool::new(false));

@@ -44,6 +44,7 @@ impl WorkerConfig {
             idle_timeout: s.idle_timeout,
             connect_timeout: s.connect_timeout,
             pool_idle_per_upstream: s.pool_idle_per_upstream,
+            workers: s.worker_count(),
         }
     }
 }

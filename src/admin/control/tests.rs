@@ -37,6 +37,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
         apis,
         aws: Default::default(),
         vpc_links: Vec::new(),
+        account_throttle: crate::deploy::compile::buckets::ACCOUNT_DEFAULT,
         config_path: Some(data_dir.join("tollgate.toml")),
     }
 }

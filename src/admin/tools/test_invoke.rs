@@ -266,6 +266,7 @@ fn test_worker_config(timeout: Duration) -> WorkerConfig {
         idle_timeout: timeout,
         connect_timeout: Duration::from_secs(10).min(timeout),
         pool_idle_per_upstream: 0,
+        workers: 1,
     }
 }
 

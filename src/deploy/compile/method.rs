@@ -172,6 +172,7 @@ pub fn compile_method(
         validation: policy.validation,
         // Resolved against the stage by `compile_stage`, once every method is compiled.
         settings: MethodSettings::default(),
+        throttle: None,
         integration: integration?,
     })
 }

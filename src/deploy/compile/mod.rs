@@ -9,6 +9,7 @@
 //! redeploy.
 
 mod aws;
+pub mod buckets;
 pub mod gateway;
 pub mod links;
 mod locate;
@@ -50,6 +51,8 @@ pub struct UpstreamInterner {
     stage_cert: Option<Arc<ClientIdentity>>,
     /// What a VPC_LINK integration's `connectionId` may name (read-only for the compiler).
     pub links: links::VpcLinks,
+    /// Throttle buckets, kept across compilations like upstream ids.
+    pub buckets: buckets::Buckets,
 }
 
 impl UpstreamInterner {
@@ -181,6 +184,19 @@ fn compile_stage_with(
             &m.http_method,
             &mut problems,
         );
+        if settings::names_method(stage, &m.resource_path, &m.http_method) {
+            let t = m.settings.throttling;
+            m.throttle = Some(upstreams.buckets.intern(
+                &format!(
+                    "{}/{}/{} {}",
+                    api.id, stage.stage_name, m.http_method, m.resource_path
+                ),
+                crate::core::throttle::gcra::Limits {
+                    rate: t.rate_limit,
+                    burst: t.burst_limit,
+                },
+            ));
+        }
     }
     // A damaged `*/*` entry is found once per method: report it once.
     let mut seen = std::collections::HashSet::new();
@@ -263,6 +279,7 @@ pub fn build_snapshot(apis: Vec<ApiRuntime>, upstreams: &UpstreamInterner) -> Sn
         api_by_id,
         stage_by_name,
         upstreams: upstreams.upstreams(),
+        buckets: upstreams.buckets.list(),
     }
 }
 

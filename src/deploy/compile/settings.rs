@@ -20,6 +20,15 @@ pub fn method_key(resource_path: &str, http_method: &str) -> String {
 
 pub const STAGE_KEY: &str = "*/*";
 
+/// Whether the stage's `methodSettings` have an entry for this method or for `*/*` (only then
+/// does the method get a stage throttle of its own; without, the account level alone applies).
+pub fn names_method(stage: &Stage, resource_path: &str, http_method: &str) -> bool {
+    stage.method_settings.contains_key(STAGE_KEY)
+        || stage
+            .method_settings
+            .contains_key(&method_key(resource_path, http_method))
+}
+
 /// The settings of the method at `resource_path` / `http_method` on `stage`.
 pub fn resolve_method_settings(
     stage: &Stage,
