@@ -99,3 +99,71 @@ fn the_account_level_caps_every_method_together_and_refusals_spend_nothing() {
         assert_eq!(statuses(&gw, &api, "/prod/a", 5), [200, 200, 200, 200, 429]);
     });
 }
+
+fn keyed_doc(backend: &str) -> String {
+    let route = |path: &str| {
+        json!({"get": {"security": [{"api_key": []}], "x-amazon-apigateway-integration": {
+            "type": "http_proxy", "httpMethod": "GET",
+            "uri": format!("http://{backend}{path}")}}})
+    };
+    json!({
+        "openapi": "3.0.1",
+        "info": {"title": "keyed", "version": "1"},
+        "paths": {"/a": route("/a"), "/b": route("/b")},
+        "components": {"securitySchemes": {
+            "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}}
+    })
+    .to_string()
+}
+
+fn created(gw: &Gateway, target: &str, body: Value) -> Value {
+    let r = gw.admin("POST", target, body.to_string().as_bytes());
+    assert_eq!(r.status, 201, "{target}: {}", r.text());
+    r.json()
+}
+
+#[test]
+fn usage_plan_throttles_apply_per_key_and_per_method() {
+    let be = Upstream::echo("t");
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let api = gw.import(&keyed_doc(&be.hostport()));
+        gw.deploy(&api, "prod", &[]);
+        // Per key: burst 3; `/b` per key and method: burst 1.
+        let plan = created(
+            &gw,
+            "/usageplans",
+            json!({"name": "silver",
+                   "throttle": {"rateLimit": 0.01, "burstLimit": 3},
+                   "apiStages": [{"apiId": api, "stage": "prod",
+                                  "throttle": {"/b/GET": {"rateLimit": 0.01, "burstLimit": 1}}}]}),
+        );
+        let plan_id = plan["id"].as_str().unwrap();
+        let mut values = Vec::new();
+        for name in ["one", "two"] {
+            let key = created(&gw, "/apikeys", json!({"name": name, "enabled": true}));
+            created(
+                &gw,
+                &format!("/usageplans/{plan_id}/keys"),
+                json!({"keyId": key["id"], "keyType": "API_KEY"}),
+            );
+            values.push(key["value"].as_str().unwrap().to_string());
+        }
+        let call = |path: &str, key: &str| {
+            gw.call_h(&api, "GET", path, &[("x-api-key", key)], b"")
+                .status
+        };
+        // Key one: `/b` once (its method limit), then `/a` until the key's burst of 3 is spent
+        // (the `/b` call counted against it too).
+        assert_eq!(call("/prod/b", &values[0]), 200);
+        assert_eq!(call("/prod/b", &values[0]), 429);
+        assert_eq!(call("/prod/a", &values[0]), 200);
+        assert_eq!(call("/prod/a", &values[0]), 200);
+        assert_eq!(call("/prod/a", &values[0]), 429);
+        // Key two has buckets of its own.
+        assert_eq!(call("/prod/b", &values[1]), 200);
+        assert_eq!(call("/prod/a", &values[1]), 200);
+        assert_eq!(call("/prod/a", &values[1]), 200);
+        assert_eq!(call("/prod/a", &values[1]), 429);
+    });
+}

@@ -89,15 +89,18 @@ impl ControlPlane {
 
     /// Rebuilds the data plane's API key table from the store and publishes it: after every
     /// change to keys, usage plans or plan keys (they act without a deployment, as on AWS).
-    pub fn publish_keys(&self) -> anyhow::Result<()> {
+    pub fn publish_keys(&mut self) -> anyhow::Result<()> {
         let keys = self.store.list_api_keys()?;
         let mut plans = Vec::new();
         for plan in self.store.list_usage_plans()? {
             let key_ids = self.store.usage_plan_key_ids(&plan.id)?;
             plans.push((plan, key_ids));
         }
-        self.cell
-            .publish_keys(crate::deploy::keys::KeyTable::build(&keys, &plans));
+        self.cell.publish_keys(crate::deploy::keys::KeyTable::build(
+            &keys,
+            &plans,
+            &mut self.upstreams.buckets,
+        ));
         Ok(())
     }
 

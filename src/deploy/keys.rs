@@ -12,8 +12,12 @@
 //! tell an unknown key from a disabled one. The lookup hashes the presented bytes and compares
 //! them; it never allocates, whatever the client sends.
 
-use crate::store::{ApiKey, UsagePlan};
+use crate::core::throttle::gcra::{Gcra, Limits};
+use crate::core::throttle::BucketId;
+use crate::deploy::compile::buckets::Buckets;
+use crate::store::{ApiKey, ThrottleSettings, UsagePlan};
 use ahash::AHashMap;
+use std::sync::Arc;
 
 /// One key, as the check needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,18 +25,57 @@ pub struct KeyEntry {
     pub id: Box<str>,
     pub value: Box<str>,
     pub enabled: bool,
-    /// `(api id, stage name, usage plan id)` for every plan stage the key may call.
-    pub stages: Vec<(Box<str>, Box<str>, Box<str>)>,
+    /// Every plan stage the key may call.
+    pub stages: Vec<PlanStage>,
+}
+
+/// One API stage of a usage plan the key is in, with the plan's throttles for this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStage {
+    pub api: Box<str>,
+    pub stage: Box<str>,
+    pub plan: Box<str>,
+    /// The plan's `throttle`, a bucket per key.
+    pub key_bucket: Option<BucketId>,
+    /// The stage's per-method throttles (`/pets/GET`), a bucket per key and method.
+    pub method_buckets: Vec<(Box<str>, BucketId)>,
+}
+
+impl PlanStage {
+    /// This key's per-method plan bucket for the method at `resource_path` / `http_method`.
+    pub fn method_bucket(&self, resource_path: &str, http_method: &str) -> Option<BucketId> {
+        self.method_buckets
+            .iter()
+            .find(|(k, _)| {
+                k.strip_suffix(http_method)
+                    .and_then(|p| p.strip_suffix('/'))
+                    .is_some_and(|p| p == resource_path)
+            })
+            .map(|(_, b)| *b)
+    }
 }
 
 impl KeyEntry {
-    /// The usage plan through which this key may call `api`'s `stage`, if any.
-    pub fn plan_for(&self, api: &str, stage: &str) -> Option<&str> {
+    /// The usage plan stage through which this key may call `api`'s `stage`, if any.
+    pub fn plan_stage(&self, api: &str, stage: &str) -> Option<&PlanStage> {
         self.stages
             .iter()
-            .find(|(a, s, _)| &**a == api && &**s == stage)
-            .map(|(_, _, p)| &**p)
+            .find(|s| &*s.api == api && &*s.stage == stage)
     }
+
+    /// The usage plan through which this key may call `api`'s `stage`, if any.
+    pub fn plan_for(&self, api: &str, stage: &str) -> Option<&str> {
+        self.plan_stage(api, stage).map(|s| &*s.plan)
+    }
+}
+
+/// A plan's throttle as bucket limits (`None` when it sets no rate).
+fn limits(t: &ThrottleSettings) -> Option<Limits> {
+    let rate = t.rate_limit?;
+    Some(Limits {
+        rate,
+        burst: u32::try_from(t.burst_limit.unwrap_or(0).max(0)).unwrap_or(u32::MAX),
+    })
 }
 
 /// Why a key was refused (for the log; the client always gets the same 403).
@@ -61,11 +104,19 @@ impl KeyRefusal {
 #[derive(Debug, Default)]
 pub struct KeyTable {
     by_value: AHashMap<Box<[u8]>, KeyEntry>,
+    /// Every throttle bucket interned when this table was built (ids shared with the snapshot's
+    /// list: one registry numbers both, so the newer list of the two holds every id).
+    pub buckets: Vec<Arc<Gcra>>,
 }
 
 impl KeyTable {
-    /// The table for `keys`, `plans` and each plan's key ids.
-    pub fn build(keys: &[ApiKey], plans: &[(UsagePlan, Vec<String>)]) -> KeyTable {
+    /// The table for `keys`, `plans` and each plan's key ids; plan throttles are interned in
+    /// `buckets`, one bucket per key (and per key and method), kept while their limits last.
+    pub fn build(
+        keys: &[ApiKey],
+        plans: &[(UsagePlan, Vec<String>)],
+        buckets: &mut Buckets,
+    ) -> KeyTable {
         let mut by_value = AHashMap::with_capacity(keys.len());
         for k in keys {
             let mut stages = Vec::new();
@@ -73,12 +124,29 @@ impl KeyTable {
                 if !key_ids.iter().any(|id| id == &k.id) {
                     continue;
                 }
+                let scope = format!("plan {} key {}", plan.id, k.id);
+                let key_bucket = plan
+                    .throttle
+                    .as_ref()
+                    .and_then(limits)
+                    .map(|l| buckets.intern(&scope, l));
                 for s in &plan.api_stages {
-                    stages.push((
-                        s.api_id.as_str().into(),
-                        s.stage.as_str().into(),
-                        plan.id.as_str().into(),
-                    ));
+                    let method_buckets = s
+                        .throttle
+                        .iter()
+                        .filter_map(|(method, t)| {
+                            let l = limits(t)?;
+                            let scope = format!("{scope} {}/{} {method}", s.api_id, s.stage);
+                            Some((method.as_str().into(), buckets.intern(&scope, l)))
+                        })
+                        .collect();
+                    stages.push(PlanStage {
+                        api: s.api_id.as_str().into(),
+                        stage: s.stage.as_str().into(),
+                        plan: plan.id.as_str().into(),
+                        key_bucket,
+                        method_buckets,
+                    });
                 }
             }
             by_value.insert(
@@ -91,7 +159,10 @@ impl KeyTable {
                 },
             );
         }
-        KeyTable { by_value }
+        KeyTable {
+            by_value,
+            buckets: buckets.list(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -164,11 +235,12 @@ mod tests {
             ),
             (plan("p2", &[("api1", "beta")]), vec![]),
         ];
-        let t = KeyTable::build(&keys, &plans);
+        let t = KeyTable::build(&keys, &plans, &mut Buckets::default());
         let ok = t
             .check(Some(b"value-one-0123456789"), "api1", "prod")
             .unwrap();
         assert_eq!((&*ok.id, ok.plan_for("api1", "prod")), ("k1", Some("p1")));
+        assert_eq!(ok.plan_stage("api1", "prod").unwrap().key_bucket, None);
         let refused = |v: Option<&[u8]>, api, stage| t.check(v, api, stage).unwrap_err();
         assert_eq!(refused(None, "api1", "prod"), KeyRefusal::Missing);
         assert_eq!(refused(Some(b""), "api1", "prod"), KeyRefusal::Missing);
@@ -188,6 +260,55 @@ mod tests {
         assert_eq!(
             refused(Some(b"value-one-0123456789"), "api2", "prod"),
             KeyRefusal::NotInPlan
+        );
+    }
+
+    #[test]
+    fn plan_throttles_become_buckets_per_key_and_method() {
+        let keys = [
+            key("k1", "value-one-0123456789", true),
+            key("k2", "value-two-0123456789", true),
+        ];
+        let mut p = plan("p1", &[("api1", "prod")]);
+        p.throttle = Some(ThrottleSettings {
+            rate_limit: Some(10.0),
+            burst_limit: Some(20),
+        });
+        p.api_stages[0].throttle.insert(
+            "/pets/{id}/GET".into(),
+            ThrottleSettings {
+                rate_limit: Some(1.0),
+                burst_limit: Some(1),
+            },
+        );
+        let mut buckets = Buckets::default();
+        let plans = [(p, vec!["k1".into(), "k2".into()])];
+        let t = KeyTable::build(&keys, &plans, &mut buckets);
+        let s1 = t
+            .check(Some(b"value-one-0123456789"), "api1", "prod")
+            .unwrap();
+        let s2 = t
+            .check(Some(b"value-two-0123456789"), "api1", "prod")
+            .unwrap();
+        let (s1, s2) = (
+            s1.plan_stage("api1", "prod").unwrap(),
+            s2.plan_stage("api1", "prod").unwrap(),
+        );
+        // Each key its own buckets; the method's only for that method.
+        assert!(s1.key_bucket.is_some() && s1.key_bucket != s2.key_bucket);
+        let m1 = s1.method_bucket("/pets/{id}", "GET").unwrap();
+        assert_ne!(Some(m1), s2.method_bucket("/pets/{id}", "GET"));
+        assert_eq!(s1.method_bucket("/pets/{id}", "POST"), None);
+        assert_eq!(s1.method_bucket("/pets", "GET"), None);
+        assert_eq!(t.buckets.len(), 5);
+        // Rebuilt with the same limits: the same buckets (their spent tokens kept).
+        let again = KeyTable::build(&keys, &plans, &mut buckets);
+        let e = again
+            .check(Some(b"value-one-0123456789"), "api1", "prod")
+            .unwrap();
+        assert_eq!(
+            e.plan_stage("api1", "prod").unwrap().key_bucket,
+            s1.key_bucket
         );
     }
 }

@@ -243,7 +243,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     let reply = async {
         inflate?;
         api_key::check(&mut x, &keys)?;
-        throttle::admit(&x, core)?;
+        throttle::admit(&x, core, &keys)?;
         validate::validate(&x)?;
         if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
             // A role still being assumed (just deployed) is waited for, within the deadline.

@@ -910,6 +910,7 @@ fn key_required_methods_admit_only_a_key_in_a_plan_for_the_stage() {
             (plan("prod"), vec!["key1".into(), "key2".into()]),
             (plan("beta"), vec!["key3".into()]),
         ],
+        &mut Default::default(),
     ));
     let a = get(Some("k-value-0123456789abc"));
     assert_eq!(a.status, 200, "{}", a.text());

@@ -1,16 +1,15 @@
-//! Phase "throttle": the request spends one token at each level that applies — the stage's
-//! limit for this method (when the stage's `methodSettings` set one, per method or `*/*`), then
-//! the account level — or, refused at any level, none at all (`core::throttle`). Refused: AWS's
-//! 429 `{"message":"Too Many Requests"}` (THROTTLED).
-//!
-//! Usage plan limits (per key, per method) come before these in AWS's order; they are the next
-//! part of this work.
+//! Phase "throttle": the request spends one token at each level that applies, in AWS's order —
+//! the usage plan's per-method limit for its API key, the plan's limit for the key, the stage's
+//! limit for this method (when the stage's `methodSettings` set one, per method or `*/*`), the
+//! account level — or, refused at any level, none at all (`core::throttle`). Refused: AWS's 429
+//! `{"message":"Too Many Requests"}` (THROTTLED).
 
 use super::respond::Reject;
 use super::Exchange;
-use crate::core::throttle::BucketId;
+use crate::core::throttle::{BucketId, Lists};
 use crate::core::Core;
 use crate::deploy::compile::buckets::Buckets;
+use crate::deploy::keys::KeyTable;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -22,17 +21,28 @@ fn now_ns(core: &Core) -> u64 {
     core.clock.now().saturating_duration_since(epoch).as_nanos() as u64
 }
 
-pub fn admit(x: &Exchange<'_>, core: &Core) -> Result<(), Reject> {
-    let mut levels = [Buckets::ACCOUNT; 2];
+/// `keys`: the key table the API key check read (plan buckets are numbered in its list).
+pub fn admit(x: &Exchange<'_>, core: &Core, keys: &KeyTable) -> Result<(), Reject> {
+    let mut levels = [Buckets::ACCOUNT; 4];
     let mut n = 0;
-    if let Some(b) = x.method().throttle {
-        levels[n] = b;
-        n += 1;
+    let mut add = |b: Option<BucketId>| {
+        if let Some(b) = b {
+            levels[n] = b;
+            n += 1;
+        }
+    };
+    let m = x.method();
+    if let Some(plan) = x
+        .api_key
+        .and_then(|k| k.plan_stage(&x.api().id, &x.stage().name))
+    {
+        add(plan.method_bucket(&m.resource_path, &m.http_method));
+        add(plan.key_bucket);
     }
-    levels[n] = Buckets::ACCOUNT;
-    n += 1;
-    let levels: &[BucketId] = &levels[..n];
+    add(m.throttle);
+    add(Some(Buckets::ACCOUNT));
+    let lists = Lists(&x.snap.buckets, &keys.buckets);
     core.throttle
-        .admit(levels, &x.snap.buckets, now_ns(core))
+        .admit_in(&levels[..n], &lists, now_ns(core))
         .map_err(|_| Reject::Throttled)
 }

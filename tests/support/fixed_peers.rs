@@ -135,6 +135,7 @@ pub fn start_worker_with(
     cell.publish_keys(tollgate::deploy::keys::KeyTable::build(
         &[key],
         &[(plan, vec!["allockey".into()])],
+        &mut Default::default(),
     ));
     settings.listen = "127.0.0.1:0".parse().unwrap();
     settings.workers = 1;

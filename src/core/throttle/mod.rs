@@ -48,6 +48,16 @@ pub fn block(burst: u32, cores: usize) -> u32 {
     (u64::from(burst) / (50 * cores)).clamp(1, u64::from(MAX_BLOCK)) as u32
 }
 
+/// Two bucket lists numbered by the same registry; an id is looked up in whichever holds it.
+pub struct Lists<'a>(pub &'a [Arc<Gcra>], pub &'a [Arc<Gcra>]);
+
+impl Lists<'_> {
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&Arc<Gcra>> {
+        self.0.get(i).or_else(|| self.1.get(i))
+    }
+}
+
 /// A refusal: which level, and when its next token is due (ns on the caller's clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled {
@@ -86,6 +96,18 @@ impl Shards {
         buckets: &[Arc<Gcra>],
         now: u64,
     ) -> Result<(), Throttled> {
+        self.admit_in(levels, &Lists(buckets, &[]), now)
+    }
+
+    /// `admit` with buckets found in either of two lists numbered by one registry (the
+    /// snapshot's and the key table's: whichever was published later holds every id).
+    pub fn admit_in(
+        &self,
+        levels: &[BucketId],
+        lists: &Lists<'_>,
+        now: u64,
+    ) -> Result<(), Throttled> {
+        let buckets = lists;
         let mut leases = self.leases.borrow_mut();
         let need = levels.iter().map(|b| b.0 as usize + 1).max().unwrap_or(0);
         if leases.len() < need {
