@@ -20,6 +20,10 @@
 #   HTTPS=1 bench/wrk/run.sh               # adds tollgate-DRIVER-https and nginx-https: the same
 #                                          # backend over TLS (test CA, verified, pooled), reported
 #                                          # against the plain proxy and against nginx over TLS
+#   KEYED=1 bench/wrk/run.sh               # adds tollgate-DRIVER-keyed: GET /keyed with an API key
+#                                          # (usage plan with a per-key throttle) and stage throttles,
+#                                          # every level passed (api-keyed.yaml.tmpl; set up with the
+#                                          # aws CLI), reported against the plain proxy
 #   LAMBDA=1 bench/wrk/run.sh              # adds tollgate-DRIVER-lambda: GET /lambda, an AWS_PROXY
 #                                          # integration (event built, Invoke signed, reply mapped)
 #                                          # against the backend's fixed Invoke stub
@@ -156,6 +160,7 @@ start_tollgate() {
     local api=api.yaml.tmpl aws=""
     [[ $name == *-mapped ]] && api=api-mapped.yaml.tmpl
     [[ $name == *-https ]] && api=api-https.yaml.tmpl
+    [[ $name == *-keyed ]] && api=api-keyed.yaml.tmpl
     if [[ $name == *-lambda ]]; then
         api=api-lambda.yaml.tmpl
         aws=$(printf '[aws]\naccount_id = "123456789012"\nregion = "us-east-1"\naccess_key_id = "AKIDBENCH"\nsecret_access_key = "bench-secret"\n[aws.endpoints]\nlambda = "http://127.0.0.1:%s"\n' "$BACKEND_PORT")
@@ -183,6 +188,10 @@ drain_ms = 2000
 pool_idle_per_upstream = 64
 [storage]
 data_dir = "$dir/data"
+# The benchmark measures the proxy, not AWS's default account limit (10,000 rps).
+[throttling]
+account_rate_limit = 1000000000.0
+account_burst_limit = 1000000000
 $aws
 [[apis]]
 file = "$dir/api.yaml"
@@ -202,6 +211,7 @@ TOML
     done
     [ -n "$ready" ] || { log "$name never became ready"; cat "$dir/stderr" >&2; return 1; }
     TG_LISTEN=$(sed -n 's/.*listen=\([^ ]*\).*/\1/p' <<<"$ready")
+    [[ $name == *-keyed ]] && setup_keyed "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
     curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
         || { log "$name does not proxy to the backend"; return 1; }
     # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
@@ -209,6 +219,28 @@ TOML
         log "warning: some $name threads are not confined to CPU 1:"
         taskset -apc "$TG_PID" >&2
     fi
+}
+
+BENCH_KEY=bench-key-0123456789abcdefghij
+# KEYED=1: the API key, a usage plan with a per-key throttle, and stage throttles, through the
+# admin port with the aws CLI (the gateway's generated admin credentials).
+setup_keyed() { # dir admin-addr
+    local dir=$1 admin=$2
+    local aws=${AWS:-$ROOT/.venv/bin/aws}; [ -x "$aws" ] || aws=aws
+    local cli=(env AWS_SHARED_CREDENTIALS_FILE="$dir/data/admin-credentials" AWS_PROFILE=tollgate
+        AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+        "$aws" --endpoint-url "http://$admin" --output text apigateway)
+    local api key plan
+    api=$("${cli[@]}" get-rest-apis --query 'items[0].id')
+    key=$("${cli[@]}" create-api-key --name bench --enabled --value "$BENCH_KEY" --query id)
+    plan=$("${cli[@]}" create-usage-plan --name bench --throttle rateLimit=1000000,burstLimit=1000000 \
+        --api-stages "apiId=$api,stage=prod" --query id)
+    "${cli[@]}" create-usage-plan-key --usage-plan-id "$plan" --key-id "$key" --key-type API_KEY >/dev/null
+    "${cli[@]}" update-stage --rest-api-id "$api" --stage-name prod --patch-operations \
+        'op=replace,path=/*/*/throttling/rateLimit,value=1000000' \
+        'op=replace,path=/*/*/throttling/burstLimit,value=1000000' >/dev/null
+    curl -sSf -H "x-api-key: $BENCH_KEY" "http://$TG_LISTEN/prod/keyed" | grep -q bench-backend \
+        || { log "the keyed route does not answer"; return 1; }
 }
 
 # The Tollgate targets, one "NAME DRIVER BINARY" per line; BASELINE=path adds an older build with
@@ -220,6 +252,9 @@ tollgate_targets() {
     fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-lambda $d $TOLLGATE"; done
+    fi
+    if [ "${KEYED:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-keyed $d $TOLLGATE"; done
     fi
     if [ "${HTTPS:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-https $d $TOLLGATE"; done
@@ -236,6 +271,7 @@ run_wrk() {
     [ "$pid" != - ] && before=$(cpu_ticks "$pid")
     local script=()
     [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+    [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
     timeout $((DURATION + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${script[@]}" "$url" >"$out"
     [ "$pid" != - ] && after=$(cpu_ticks "$pid")
     local reqs rps p50 p99 bad
@@ -271,7 +307,7 @@ if [ "$MODE" = wrk ]; then
     TG_NAMES=()
     while read -r name driver bin; do
         start_tollgate "$name" "$driver" "$bin"
-        path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls
+        path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
         TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
@@ -279,6 +315,7 @@ if [ "$MODE" = wrk ]; then
     timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/prod/bench" >/dev/null
     for name in "${TG_NAMES[@]}"; do
         script=(); [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+        [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
         timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "${script[@]}" "${TG_URLS[$name]}" >/dev/null
     done
     for round in $(seq "$ROUNDS"); do
@@ -325,6 +362,14 @@ if [ "$MODE" = wrk ]; then
             echo "| $d | $(ratio "$(col "tollgate-$d-https" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-https" 6)" "$(col "tollgate-$d" 6)") | $(ratio "$(col "tollgate-$d-https" 3)" "$(col nginx-https 3)") | $(ratio "$(col "tollgate-$d-https" 6)" "$(col nginx-https 6)") |"
         done
     fi
+    if [ "${KEYED:-0}" = 1 ]; then
+        echo
+        echo "| keyed, throttled route (API key + plan, stage and account buckets) vs plain proxy, same driver | req/s | CPU/req |"
+        echo "|---|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-keyed" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-keyed" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         echo
         echo "| Lambda proxy route (stub function) vs plain proxy, same driver | req/s | CPU/req |"
@@ -346,6 +391,7 @@ start_backend
 callgrind_ir() { # name pid url
     local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt script=()
     [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
+    [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
     timeout 60 taskset -c 0 wrk -t1 -c4 -d2s "${script[@]}" "$url" >/dev/null
     callgrind_control -z "$pid" >/dev/null
     timeout $((CG_DURATION + 60)) taskset -c 0 wrk -t1 -c4 -d"${CG_DURATION}s" "${script[@]}" "$url" >"$out"
@@ -369,6 +415,6 @@ start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
-    path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls
+    path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
     callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/$path"
 done < <(tollgate_targets)

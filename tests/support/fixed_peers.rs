@@ -96,6 +96,13 @@ pub fn start_worker_with(
 
     let mut settings = tollgate::settings::Settings::parse(config, "test").unwrap();
     let mut interner = UpstreamInterner::with_links(VpcLinks::from_config(&settings.vpc_links));
+    // Far above what the tests send: they measure the path, not the account limit.
+    interner.buckets = tollgate::deploy::compile::buckets::Buckets::with_account(
+        tollgate::core::throttle::gcra::Limits {
+            rate: 1e9,
+            burst: 1_000_000_000,
+        },
+    );
     let mut apis = Vec::new();
     for (id, doc) in docs {
         let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
