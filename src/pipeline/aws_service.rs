@@ -10,7 +10,7 @@
 
 use super::respond::Reject;
 use super::Exchange;
-use crate::aws::sigv4::sign::{payload_hash, sign_on_core, Outbound};
+use crate::aws::sigv4::sign::{payload_hash, Outbound};
 use crate::deploy::snapshot::Upstream;
 use crate::http::uri::{decoded, Form};
 
@@ -97,15 +97,7 @@ pub fn sign(x: &Exchange<'_>, up: &Upstream, out: &mut Vec<u8>) -> Result<(), Re
         extra.extend_from_slice(h.as_bytes());
         extra.extend_from_slice(b"\r\n");
     }
-    let now = x.req.epoch_ms / 1000;
-    sign_on_core(
-        creds.credentials(),
-        &call.region,
-        &call.service,
-        &req,
-        now,
-        &mut extra,
-    );
+    super::lambda::sign(x, call, &creds, &req, &mut extra);
     // Into the head, before its blank line.
     out.splice(head_end + 2..head_end + 2, extra);
     Ok(())

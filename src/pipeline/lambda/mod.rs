@@ -93,18 +93,30 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
         headers: &[],
         payload,
     };
+    sign(x, call, &creds, &req, out);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// Appends the SigV4 headers for `req` (the integration's service and region, signed at the
+/// request's time with `creds`) to `out`: the one signing call of every AWS integration.
+pub fn sign(
+    x: &Exchange<'_>,
+    call: &crate::deploy::snapshot::AwsCall,
+    creds: &Signing,
+    req: &Outbound<'_>,
+    out: &mut Vec<u8>,
+) {
     let now = x.req.epoch_ms / 1000;
     sign_on_core(
         creds.credentials(),
         &call.region,
         &call.service,
-        &req,
+        req,
         now,
         out,
     );
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(payload);
-    Ok(())
 }
 
 /// The credentials this integration signs with: its role's, assumed off the request path
