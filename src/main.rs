@@ -333,6 +333,20 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     }
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
 
+    // Quota usage the workers count goes to the store once a second (the bound a kill -9 can
+    // lose; see core::quota), never from a worker.
+    let flusher = control.clone();
+    std::thread::Builder::new()
+        .name("tollgate-usage".into())
+        .spawn(move || loop {
+            std::thread::sleep(tollgate::core::quota::FLUSH_EVERY);
+            let mut cp = flusher.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = cp.flush_usage() {
+                eprintln!("usage: cannot write quota usage to the store: {e:#}");
+            }
+        })
+        .context("starting the usage flusher")?;
+
     for signal in signals.forever() {
         match signal {
             signal_hook::consts::SIGHUP => {
@@ -352,6 +366,10 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
                 eprintln!("draining (up to {:?})", settings.drain_timeout);
                 let clean = workers.drain(settings.drain_timeout);
                 eprintln!("{}", if clean { "drained" } else { "drain timed out" });
+                let mut cp = control.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = cp.flush_usage() {
+                    eprintln!("usage: cannot write quota usage to the store: {e:#}");
+                }
                 std::process::exit(0);
             }
         }

@@ -62,6 +62,8 @@ pub struct ControlPlane {
     account_id: String,
     /// AWS's default account quotas (or `[admin.limits]`), checked before each create.
     quotas: AdminQuotas,
+    /// Usage plan quota counters the workers count in, kept across key-table rebuilds.
+    quota_counters: crate::deploy::keys::QuotaCounters,
 }
 
 impl ControlPlane {
@@ -81,6 +83,7 @@ impl ControlPlane {
             cell,
             account_id: DEFAULT_ACCOUNT_ID.to_string(),
             quotas: settings.admin_quotas,
+            quota_counters: Default::default(),
         };
         cp.apply_boot_apis(settings)?;
         cp.publish_keys()?;
@@ -96,11 +99,53 @@ impl ControlPlane {
             let key_ids = self.store.usage_plan_key_ids(&plan.id)?;
             plans.push((plan, key_ids));
         }
-        self.cell.publish_keys(crate::deploy::keys::KeyTable::build(
+        use crate::admin::keys::usage_plans::{format_day, today};
+        let today = today();
+        let store = &self.store;
+        let mut seed = |plan: &str, key: &str, start: i64| -> (u64, i64) {
+            let used = store
+                .usage_days(plan, key, &format_day(start), &format_day(today))
+                .map(|days| days.values().sum())
+                .unwrap_or(0);
+            let granted = store
+                .quota_grant(plan, key, &format_day(start))
+                .unwrap_or(0);
+            (used, granted)
+        };
+        let table = crate::deploy::keys::KeyTable::build_with_quotas(
             &keys,
             &plans,
             &mut self.upstreams.buckets,
-        ));
+            &mut self.quota_counters,
+            today,
+            &mut seed,
+        );
+        self.cell.publish_keys(table);
+        Ok(())
+    }
+
+    /// Writes the requests workers counted against quotas since the last flush into the store's
+    /// per-day usage (today's): every `core::quota::FLUSH_EVERY`, before GetUsage and
+    /// UpdateUsage, and at shutdown.
+    pub fn flush_usage(&mut self) -> anyhow::Result<()> {
+        let day =
+            crate::admin::keys::usage_plans::format_day(crate::admin::keys::usage_plans::today());
+        let writes: Vec<Write> = self
+            .quota_counters
+            .all()
+            .filter_map(|(plan, key, counter)| {
+                let count = counter.take_unflushed();
+                (count > 0).then(|| Write::AddUsage {
+                    plan_id: plan.into(),
+                    key_id: key.into(),
+                    day: day.clone(),
+                    count,
+                })
+            })
+            .collect();
+        if !writes.is_empty() {
+            self.store.apply(&writes)?;
+        }
         Ok(())
     }
 

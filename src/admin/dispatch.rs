@@ -67,6 +67,11 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
         | Op::DeleteUsagePlanKey { .. }
         | Op::GetUsage { .. }
         | Op::UpdateUsage { .. } => {
+            if matches!(op, Op::GetUsage { .. } | Op::UpdateUsage { .. }) {
+                // Usage read or set from the store must include what the workers counted.
+                cp.flush_usage()
+                    .map_err(|e| ApiError::Internal(format!("flushing usage: {e:#}")))?;
+            }
             let out = keys::ops::run(&mut cp, op, req)?;
             if req.method != "GET" {
                 cp.publish_keys()

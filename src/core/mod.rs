@@ -12,6 +12,7 @@ pub mod frames;
 pub mod ids;
 pub mod links;
 pub mod metrics;
+pub mod quota;
 pub mod throttle;
 
 use crate::deploy::publish::SnapshotCell;

@@ -12,10 +12,11 @@
 //! tell an unknown key from a disabled one. The lookup hashes the presented bytes and compares
 //! them; it never allocates, whatever the client sends.
 
+use crate::core::quota::Counter;
 use crate::core::throttle::gcra::{Gcra, Limits};
 use crate::core::throttle::BucketId;
 use crate::deploy::compile::buckets::Buckets;
-use crate::store::{ApiKey, ThrottleSettings, UsagePlan};
+use crate::store::{ApiKey, QuotaSettings, ThrottleSettings, UsagePlan};
 use ahash::AHashMap;
 use std::sync::Arc;
 
@@ -39,7 +40,69 @@ pub struct PlanStage {
     pub key_bucket: Option<BucketId>,
     /// The stage's per-method throttles (`/pets/GET`), a bucket per key and method.
     pub method_buckets: Vec<(Box<str>, BucketId)>,
+    /// The plan's quota for this key (one counter for all the plan's stages).
+    pub quota: Option<Arc<PlanQuota>>,
 }
+
+/// A usage plan's quota for one key.
+#[derive(Debug)]
+pub struct PlanQuota {
+    pub settings: QuotaSettings,
+    pub limit: u64,
+    /// UpdateUsage's grant: (first day of the period it is for, requests granted; may be < 0).
+    pub grant: (i64, i64),
+    pub counter: Arc<Counter>,
+}
+
+impl PartialEq for PlanQuota {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.counter, &other.counter)
+            && self.limit == other.limit
+            && self.grant == other.grant
+    }
+}
+impl Eq for PlanQuota {}
+
+impl PlanQuota {
+    /// The first day of the period `day` is in.
+    pub fn period(&self, day: i64) -> i64 {
+        crate::core::quota::period_start(&self.settings, day)
+    }
+
+    /// Requests the key may make in the period starting `period`.
+    pub fn allowed(&self, period: i64) -> u64 {
+        let granted = if self.grant.0 == period {
+            self.grant.1
+        } else {
+            0
+        };
+        (self.limit as i64).saturating_add(granted).max(0) as u64
+    }
+}
+
+/// Quota counters by (plan, key, period kind, offset), kept across key-table rebuilds; a new one
+/// is seeded from the store by the builder's `seed`.
+/// (plan id, key id, period kind, offset): a changed period or offset starts a fresh counter,
+/// seeded from the store for the new kind of period.
+type CounterId = (Box<str>, Box<str>, Box<str>, i64);
+
+#[derive(Debug, Default)]
+pub struct QuotaCounters {
+    counters: AHashMap<CounterId, Arc<Counter>>,
+}
+
+impl QuotaCounters {
+    /// Every counter with its plan and key (the flusher's list).
+    pub fn all(&self) -> impl Iterator<Item = (&str, &str, &Arc<Counter>)> {
+        self.counters
+            .iter()
+            .map(|((p, k, _, _), c)| (&**p, &**k, c))
+    }
+}
+
+/// What the store says of a (plan, key) quota: the requests counted in the period starting
+/// `period` up to today, and the grant for that period.
+pub type QuotaSeed<'a> = dyn FnMut(&str, &str, i64) -> (u64, i64) + 'a;
 
 impl PlanStage {
     /// This key's per-method plan bucket for the method at `resource_path` / `http_method`.
@@ -117,6 +180,26 @@ impl KeyTable {
         plans: &[(UsagePlan, Vec<String>)],
         buckets: &mut Buckets,
     ) -> KeyTable {
+        KeyTable::build_with_quotas(
+            keys,
+            plans,
+            buckets,
+            &mut QuotaCounters::default(),
+            today(),
+            &mut |_, _, _| (0, 0),
+        )
+    }
+
+    /// `build`, with each plan quota's counter from `counters` (a new one seeded by `seed`)
+    /// and its grant for the period holding `today`.
+    pub fn build_with_quotas(
+        keys: &[ApiKey],
+        plans: &[(UsagePlan, Vec<String>)],
+        buckets: &mut Buckets,
+        counters: &mut QuotaCounters,
+        today: i64,
+        seed: &mut QuotaSeed<'_>,
+    ) -> KeyTable {
         let mut by_value = AHashMap::with_capacity(keys.len());
         for k in keys {
             let mut stages = Vec::new();
@@ -130,6 +213,36 @@ impl KeyTable {
                     .as_ref()
                     .and_then(limits)
                     .map(|l| buckets.intern(&scope, l));
+                let quota = plan.quota.as_ref().and_then(|q| {
+                    let limit = u64::try_from(q.limit?).ok()?;
+                    let start = crate::core::quota::period_start(q, today);
+                    let id = (
+                        plan.id.as_str().into(),
+                        k.id.as_str().into(),
+                        q.period.as_deref().unwrap_or("DAY").into(),
+                        q.offset.unwrap_or(0),
+                    );
+                    let mut grant = None;
+                    let counter = counters
+                        .counters
+                        .entry(id)
+                        .or_insert_with(|| {
+                            let (used, granted) = seed(&plan.id, &k.id, start);
+                            grant = Some(granted);
+                            Arc::new(Counter::seeded(start, used))
+                        })
+                        .clone();
+                    let granted = match grant {
+                        Some(g) => g,
+                        None => seed(&plan.id, &k.id, start).1,
+                    };
+                    Some(Arc::new(PlanQuota {
+                        settings: q.clone(),
+                        limit,
+                        grant: (start, granted),
+                        counter,
+                    }))
+                });
                 for s in &plan.api_stages {
                     let method_buckets = s
                         .throttle
@@ -146,6 +259,7 @@ impl KeyTable {
                         plan: plan.id.as_str().into(),
                         key_bucket,
                         method_buckets,
+                        quota: quota.clone(),
                     });
                 }
             }
@@ -190,6 +304,14 @@ impl KeyTable {
         entry.plan_for(api, stage).ok_or(KeyRefusal::NotInPlan)?;
         Ok(entry)
     }
+}
+
+/// Today's day number, UTC.
+fn today() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| crate::core::quota::day_of_epoch_ms(d.as_millis() as u64))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

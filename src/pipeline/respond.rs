@@ -33,6 +33,8 @@ pub enum Reject {
     InvalidApiKey,
     /// THROTTLED: a throttle level had no token (429 Too Many Requests).
     Throttled,
+    /// QUOTA_EXCEEDED: the usage plan's quota for the key is spent (429 Limit Exceeded).
+    QuotaExceeded,
     /// UNSUPPORTED_MEDIA_TYPE: passthrough behaviour refused the request's content type.
     UnsupportedMediaType,
     /// INTEGRATION_TIMEOUT.
@@ -106,6 +108,7 @@ impl Reject {
             Reject::MissingAuthenticationToken => of(ResponseType::MissingAuthenticationToken),
             Reject::InvalidApiKey => of(ResponseType::InvalidApiKey),
             Reject::Throttled => of(ResponseType::Throttled),
+            Reject::QuotaExceeded => of(ResponseType::QuotaExceeded),
             Reject::UnsupportedMediaType => of(ResponseType::UnsupportedMediaType),
             Reject::IntegrationTimeout => of(ResponseType::IntegrationTimeout),
             Reject::IntegrationFailure => GatewayError {

@@ -2,10 +2,12 @@
 //! the usage plan's per-method limit for its API key, the plan's limit for the key, the stage's
 //! limit for this method (when the stage's `methodSettings` set one, per method or `*/*`), the
 //! account level — or, refused at any level, none at all (`core::throttle`). Refused: AWS's 429
-//! `{"message":"Too Many Requests"}` (THROTTLED).
+//! `{"message":"Too Many Requests"}` (THROTTLED). Before them the plan's quota counts the
+//! request (`core::quota`): over it, 429 `{"message":"Limit Exceeded"}` (QUOTA_EXCEEDED).
 
 use super::respond::Reject;
 use super::Exchange;
+use crate::core::quota::day_of_epoch_ms;
 use crate::core::throttle::{BucketId, Lists};
 use crate::core::Core;
 use crate::deploy::compile::buckets::Buckets;
@@ -32,17 +34,33 @@ pub fn admit(x: &Exchange<'_>, core: &Core, keys: &KeyTable) -> Result<(), Rejec
         }
     };
     let m = x.method();
-    if let Some(plan) = x
+    let plan = x
         .api_key
-        .and_then(|k| k.plan_stage(&x.api().id, &x.stage().name))
-    {
+        .and_then(|k| k.plan_stage(&x.api().id, &x.stage().name));
+    if let Some(plan) = plan {
         add(plan.method_bucket(&m.resource_path, &m.http_method));
         add(plan.key_bucket);
     }
     add(m.throttle);
     add(Some(Buckets::ACCOUNT));
+    // The plan's quota counts the request first; a throttled request takes its count back.
+    let counted = match plan.and_then(|p| p.quota.as_deref()) {
+        Some(q) => {
+            let period = q.period(day_of_epoch_ms(x.req.epoch_ms));
+            if !q.counter.admit(period, q.allowed(period)) {
+                return Err(Reject::QuotaExceeded);
+            }
+            Some((q, period))
+        }
+        None => None,
+    };
     let lists = Lists(&x.snap.buckets, &keys.buckets);
     core.throttle
         .admit_in(&levels[..n], &lists, now_ns(core))
-        .map_err(|_| Reject::Throttled)
+        .map_err(|_| {
+            if let Some((q, period)) = counted {
+                q.counter.undo(period);
+            }
+            Reject::Throttled
+        })
 }

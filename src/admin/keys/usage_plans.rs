@@ -8,6 +8,9 @@ use crate::admin::patch::{Change, Op, PatchError, Rule};
 use crate::store::{ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 use time::{Date, Month};
 
+pub use crate::core::quota::period_start;
+use crate::core::quota::{date_of, day_of};
+
 /// Checks what AWS checks of a plan as created or patched.
 pub fn validate_plan(plan: &UsagePlan) -> Result<(), ApiError> {
     if plan.name.trim().is_empty() {
@@ -310,19 +313,6 @@ fn burst(c: &Change<'_>) -> Result<Option<i64>, PatchError> {
     c.int(0..=i32::MAX as i64).map(Some)
 }
 
-/// Julian day number of 1970-01-01: day numbers here count from the Unix epoch.
-const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-
-/// The UTC date of a day number; `None` outside the `time` crate's years (-9999..=9999).
-fn date_of(day: i64) -> Option<Date> {
-    let julian = i32::try_from(day.checked_add(UNIX_EPOCH_JULIAN_DAY)?).ok()?;
-    Date::from_julian_day(julian).ok()
-}
-
-fn day_of(date: Date) -> i64 {
-    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
-}
-
 /// `YYYY-MM-DD` -> day number; `None` if not a real date.
 pub fn parse_day(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -355,34 +345,6 @@ pub fn today() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
         .div_euclid(86400)
-}
-
-/// The first day of the quota period holding `day`. AWS's offset: for WEEK 0 is Sunday; for
-/// MONTH the period starts `offset` days after the 1st.
-pub fn period_start(quota: &QuotaSettings, day: i64) -> i64 {
-    let offset = quota.offset.unwrap_or(0);
-    let Some(date) = date_of(day) else {
-        return day;
-    };
-    match quota.period.as_deref() {
-        Some("WEEK") => {
-            let weekday = i64::from(date.weekday().number_days_from_sunday());
-            day - (weekday - offset).rem_euclid(7)
-        }
-        Some("MONTH") => {
-            let first = date.replace_day(1).expect("every month has a 1st");
-            let start = day_of(first) + offset;
-            if day >= start {
-                start
-            } else {
-                let previous = first
-                    .previous_day()
-                    .map_or(first, |d| d.replace_day(1).expect("every month has a 1st"));
-                day_of(previous) + offset
-            }
-        }
-        _ => day,
-    }
 }
 
 #[cfg(test)]
