@@ -133,6 +133,10 @@ const PROXIED: &[u8] =
 /// backend header.
 const KEYED: &[u8] =
     b"GET /prod/keyed/7 HTTP/1.1\r\nHost: gw.local\r\nx-api-key: alloc-test-key-0123456789\r\n\r\n";
+/// A flood of made-up keys: each refused with 403 (the refusal logged at most once a second),
+/// with no allocation and nothing kept.
+const UNKNOWN_KEY: &[u8] =
+    b"GET /prod/keyed/7 HTTP/1.1\r\nHost: gw.local\r\nx-api-key: made-up-key-00000000000\r\nUser-Agent: alloc-test\r\n\r\n";
 const MOCK: &[u8] = b"GET /prod/mock HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
 /// No such resource: 403 Missing Authentication Token, on a kept-alive connection.
 const UNROUTED: &[u8] =
@@ -158,6 +162,16 @@ fn keyed_requests_do_not_allocate_io_uring() {
 #[test]
 fn keyed_requests_do_not_allocate_epoll() {
     run_driver(Epoll, KEYED, "HTTP/1.1 200");
+}
+
+#[test]
+fn unknown_keys_do_not_allocate_io_uring() {
+    run_driver(Uring, UNKNOWN_KEY, "HTTP/1.1 403");
+}
+
+#[test]
+fn unknown_keys_do_not_allocate_epoll() {
+    run_driver(Epoll, UNKNOWN_KEY, "HTTP/1.1 403");
 }
 
 /// An HTTP_PROXY route over a VPC link with two targets (round robin, a pool per target).
