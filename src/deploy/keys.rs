@@ -201,12 +201,14 @@ impl KeyTable {
         seed: &mut QuotaSeed<'_>,
     ) -> KeyTable {
         let mut by_value = AHashMap::with_capacity(keys.len());
+        let mut live = std::collections::HashSet::new();
         for k in keys {
             let mut stages = Vec::new();
             for (plan, key_ids) in plans {
                 if !key_ids.iter().any(|id| id == &k.id) {
                     continue;
                 }
+                live.insert((plan.id.as_str(), k.id.as_str()));
                 let scope = format!("plan {} key {}", plan.id, k.id);
                 let key_bucket = plan
                     .throttle
@@ -273,6 +275,11 @@ impl KeyTable {
                 },
             );
         }
+        // A key deleted or detached from its plan: its counter goes (the store dropped its
+        // usage with it), so nothing is flushed for it again.
+        counters
+            .counters
+            .retain(|(p, k, _, _), _| live.contains(&(&**p, &**k)));
         KeyTable {
             by_value,
             buckets: buckets.list(),
