@@ -167,3 +167,47 @@ fn usage_plan_throttles_apply_per_key_and_per_method() {
         assert_eq!(call("/prod/a", &values[1]), 429);
     });
 }
+
+#[test]
+fn a_stage_tag_turns_on_rate_limit_headers_and_retry_after() {
+    let be = Upstream::echo("t");
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let api = gw.import(&doc(&be.hostport()));
+        gw.deploy(&api, "prod", &[]);
+        patch_stage(
+            &gw,
+            &api,
+            json!([
+                {"op": "replace", "path": "/~1a/GET/throttling/burstLimit", "value": "2"},
+                {"op": "replace", "path": "/~1a/GET/throttling/rateLimit", "value": "0.5"}]),
+        );
+        // Off by default (AWS sends none).
+        let r = gw.call(&api, "GET", "/prod/b", b"");
+        assert_eq!(r.header("RateLimit-Limit"), None);
+
+        let arn = format!("arn:aws:apigateway:us-east-1::/restapis/{api}/stages/prod")
+            .replace(':', "%3A")
+            .replace('/', "%2F");
+        let r = gw.admin(
+            "PUT",
+            &format!("/tags/{arn}"),
+            br#"{"tags": {"tollgate:rateLimitHeaders": "true"}}"#,
+        );
+        assert_eq!(r.status, 204, "{}", r.text());
+
+        let r = gw.call(&api, "GET", "/prod/a", b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("RateLimit-Limit"), Some("2"));
+        assert_eq!(r.header("RateLimit-Remaining"), Some("1"));
+        assert_eq!(r.header("RateLimit-Reset"), Some("2"));
+        assert_eq!(r.header("Retry-After"), None);
+        assert_eq!(gw.call(&api, "GET", "/prod/a", b"").status, 200);
+        let r = gw.call(&api, "GET", "/prod/a", b"");
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("RateLimit-Remaining"), Some("0"));
+        let retry: u64 = r.header("Retry-After").unwrap().parse().unwrap();
+        assert!((1..=2).contains(&retry), "{retry}");
+        assert_eq!(r.json(), json!({"message": "Too Many Requests"}));
+    });
+}

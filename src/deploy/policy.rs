@@ -204,6 +204,9 @@ pub struct StageSettings {
     /// `cacheClusterSize` in MiB (`0.5` GB -> 512); `None` when not set.
     pub cache_cluster_mib: Option<u32>,
     pub tracing_enabled: bool,
+    /// Beyond AWS, opt-in with the stage tag `tollgate:rateLimitHeaders=true`: `RateLimit-Limit`,
+    /// `RateLimit-Remaining` and `RateLimit-Reset` on responses, `Retry-After` on 429s.
+    pub rate_limit_headers: bool,
 }
 
 #[cfg(test)]

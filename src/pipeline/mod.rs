@@ -90,6 +90,8 @@ pub struct Exchange<'a> {
     pub body_json: crate::json::Doc,
     /// API key: the key that passed the check (`$context.identity.apiKey` / `apiKeyId`).
     pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
+    /// Throttle: what the stage's opt-in `RateLimit-*` headers say, when it has them on.
+    pub rate_limit: Option<throttle::RateInfo>,
 }
 
 impl<'a> Exchange<'a> {
@@ -243,7 +245,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     let reply = async {
         inflate?;
         api_key::check(&mut x, &keys)?;
-        throttle::admit(&x, core, &keys)?;
+        throttle::admit(&mut x, core, &keys)?;
         validate::validate(&x)?;
         if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
             // A role still being assumed (just deployed) is waited for, within the deadline.
@@ -255,7 +257,11 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     .await;
     let failed = reply.is_err();
+    let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
+    if let Some(info) = &x.rate_limit {
+        throttle::insert_headers(wbuf, start, info);
+    }
     if failed {
         outcome.integration_us = Some(req.received.elapsed().as_micros() as u64);
     }

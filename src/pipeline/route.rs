@@ -80,5 +80,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         mock_status: None,
         body_json: crate::json::Doc::default(),
         api_key: None,
+        rate_limit: None,
     })
 }

@@ -154,7 +154,7 @@ impl ControlPlane {
     }
 
     /// Checks `stage`'s references, compiles everything with it in place, commits, publishes.
-    fn change_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), ApiError> {
+    pub(super) fn change_stage(&mut self, api_id: &str, stage: &Stage) -> Result<(), ApiError> {
         let deployment = self
             .store
             .get_deployment(api_id, &stage.deployment_id)?

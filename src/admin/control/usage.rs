@@ -443,10 +443,9 @@ impl ControlPlane {
             Tagged::Stage { api, stage } => {
                 let mut s = self.get_stage(api, stage)?;
                 edit(&mut s.tags)?;
-                Write::PutStage {
-                    api_id: api.clone(),
-                    stage: s,
-                }
+                // A stage's tags can change how it serves (`tollgate:rateLimitHeaders`): the
+                // stage is recompiled and published with them.
+                return self.change_stage(api, &s);
             }
             Tagged::ApiKey(id) => {
                 let mut k = self.get_api_key(id)?;

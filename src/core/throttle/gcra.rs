@@ -100,6 +100,23 @@ impl Gcra {
             });
     }
 
+    /// Tokens in the bucket at `now`.
+    pub fn available(&self, now: u64) -> u32 {
+        if self.nothing {
+            return 0;
+        }
+        let tat = self.tat.load(Ordering::Relaxed).max(now);
+        (self.window.saturating_sub(tat - now) / self.interval).min(u64::from(self.burst)) as u32
+    }
+
+    /// Nanoseconds until the bucket is full again at `now`.
+    pub fn full_in(&self, now: u64) -> u64 {
+        if self.nothing {
+            return 0;
+        }
+        self.tat.load(Ordering::Relaxed).saturating_sub(now)
+    }
+
     /// When (ns) the next token is available, for a caller that found the bucket empty at `now`:
     /// it may refuse locally until then without touching the shared line.
     pub fn next_token_at(&self, now: u64) -> u64 {

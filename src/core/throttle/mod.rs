@@ -147,6 +147,14 @@ impl Shards {
         Ok(())
     }
 
+    /// Tokens this core holds in its lease on `id` (spendable without the shared bucket).
+    pub fn leased(&self, id: BucketId) -> u32 {
+        self.leases
+            .borrow()
+            .get(id.0 as usize)
+            .map_or(0, |l| l.tokens)
+    }
+
     /// Makes sure `lease` holds a token; `Ok(true)` when it had to lease, `Err(retry_at)` when
     /// the shared bucket is empty.
     fn secure(&self, lease: &mut Lease, shared: &Gcra, now: u64) -> Result<bool, u64> {

@@ -133,8 +133,15 @@ pub fn stage_settings(stage: &Stage, problems: &mut Problems) -> StageSettings {
         cache_cluster_enabled: stage.cache_cluster_enabled,
         cache_cluster_mib,
         tracing_enabled: stage.tracing_enabled,
+        rate_limit_headers: stage
+            .tags
+            .get(RATE_LIMIT_HEADERS_TAG)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
     }
 }
+
+/// The stage tag that turns on `RateLimit-*` and `Retry-After` headers (not an AWS feature).
+pub const RATE_LIMIT_HEADERS_TAG: &str = "tollgate:rateLimitHeaders";
 
 /// The entry under `key` with its pointer, if the stage has one.
 fn entry<'s>(
@@ -285,9 +292,15 @@ mod tests {
             StageSettings {
                 cache_cluster_enabled: true,
                 cache_cluster_mib: Some(512),
-                tracing_enabled: true
+                tracing_enabled: true,
+                rate_limit_headers: false,
             }
         );
+        let tagged = Stage {
+            tags: [(RATE_LIMIT_HEADERS_TAG.to_string(), "true".to_string())].into(),
+            ..Stage::default()
+        };
+        assert!(stage_settings(&tagged, &mut problems).rate_limit_headers);
         let bad = Stage {
             cache_cluster_size: Some("big".into()),
             ..Stage::default()
