@@ -2,8 +2,8 @@
 //! that exists, is enabled, and belongs to a usage plan including this API stage
 //! (`deploy::keys::KeyTable::check`). The key comes from the `x-api-key` header (`apiKeySource`
 //! HEADER, AWS's default) or, with `AUTHORIZER`, from the Lambda authorizer's
-//! `usageIdentifierKey` — none until authorizers exist, so such requests are refused, never
-//! served without a key.
+//! `usageIdentifierKey` (`Exchange::usage_identifier_key`, which the authorizer phase sets; until
+//! it exists there is none, so such requests are refused, never served without a key).
 //!
 //! Every refusal is AWS's 403 `{"message":"Forbidden"}` (INVALID_API_KEY). The log says which
 //! check failed, never the key, at most once a second per worker (a flood of made-up keys
@@ -25,7 +25,7 @@ pub fn check<'a>(x: &mut Exchange<'a>, keys: &'a KeyTable) -> Result<(), Reject>
     }
     let presented = match need.source {
         ApiKeySource::Header => x.req.header(b"x-api-key"),
-        ApiKeySource::Authorizer => None,
+        ApiKeySource::Authorizer => x.usage_identifier_key,
     };
     match keys.check(presented, &x.api().id, &x.stage().name) {
         Ok(entry) => {

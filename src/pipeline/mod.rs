@@ -88,6 +88,9 @@ pub struct Exchange<'a> {
     /// The request body as JSON, parsed on first use and then shared by every phase that reads
     /// it (body validation, `method.request.body` mappings, `$input.path` / `$input.json`).
     pub body_json: crate::json::Doc,
+    /// Authorize: a Lambda authorizer's `usageIdentifierKey`, the API key of an API whose
+    /// `apiKeySource` is AUTHORIZER (set by the authorizer phase once it exists).
+    pub usage_identifier_key: Option<&'a [u8]>,
     /// API key: the key that passed the check (`$context.identity.apiKey` / `apiKeyId`).
     pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
     /// Throttle: what the stage's opt-in `RateLimit-*` headers say, when it has them on.
