@@ -10,6 +10,7 @@ pub mod announce;
 pub mod compile;
 pub mod export;
 pub mod gateway_responses;
+pub mod iam_policy;
 pub mod ids;
 pub mod import;
 pub mod keys;
