@@ -102,15 +102,16 @@ impl ControlPlane {
         use crate::admin::keys::usage_plans::{format_day, today};
         let today = today();
         let store = &self.store;
-        let mut seed = |plan: &str, key: &str, start: i64| -> (u64, i64) {
-            let used = store
+        let mut seed = |plan: &str, key: &str, start: i64| -> u64 {
+            store
                 .usage_days(plan, key, &format_day(start), &format_day(today))
                 .map(|days| days.values().sum())
-                .unwrap_or(0);
-            let granted = store
+                .unwrap_or(0)
+        };
+        let mut grant = |plan: &str, key: &str, start: i64| -> i64 {
+            store
                 .quota_grant(plan, key, &format_day(start))
-                .unwrap_or(0);
-            (used, granted)
+                .unwrap_or(0)
         };
         let table = crate::deploy::keys::KeyTable::build_with_quotas(
             &keys,
@@ -119,6 +120,7 @@ impl ControlPlane {
             &mut self.quota_counters,
             today,
             &mut seed,
+            &mut grant,
         );
         self.cell.publish_keys(table);
         Ok(())

@@ -20,22 +20,10 @@ const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
 /// The form body of an AssumeRole for `arn`.
 pub fn form(arn: &str) -> String {
-    let mut body = String::from("Action=AssumeRole&Version=2011-06-15&RoleArn=");
-    body.extend(percent(arn));
-    body.push_str("&RoleSessionName=");
-    body.push_str(SESSION_NAME);
-    body.push_str(&format!("&DurationSeconds={DURATION_SECONDS}"));
-    body
-}
-
-fn percent(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.bytes().map(|b| {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            (b as char).to_string()
-        } else {
-            format!("%{b:02X}")
-        }
-    })
+    format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName={SESSION_NAME}&DurationSeconds={DURATION_SECONDS}",
+        super::sigv4::uri_encode(arn)
+    )
 }
 
 /// `host[:port]` as sent in `Host` for `url` (the default port left out, as HTTP clients do).

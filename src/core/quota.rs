@@ -164,6 +164,14 @@ pub fn day_of_epoch_ms(epoch_ms: u64) -> i64 {
     (epoch_ms / 86_400_000) as i64
 }
 
+/// Today's day number, UTC, from the system clock.
+pub fn today() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| day_of_epoch_ms(d.as_millis() as u64))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

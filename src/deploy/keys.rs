@@ -100,9 +100,10 @@ impl QuotaCounters {
     }
 }
 
-/// What the store says of a (plan, key) quota: the requests counted in the period starting
-/// `period` up to today, and the grant for that period.
-pub type QuotaSeed<'a> = dyn FnMut(&str, &str, i64) -> (u64, i64) + 'a;
+/// What the store says of a (plan, key) quota in the period starting `period`: the requests
+/// counted in it up to today (read only for a new counter), or UpdateUsage's grant for it.
+pub type QuotaSeed<'a> = dyn FnMut(&str, &str, i64) -> u64 + 'a;
+pub type QuotaGrant<'a> = dyn FnMut(&str, &str, i64) -> i64 + 'a;
 
 impl PlanStage {
     /// This key's per-method plan bucket for the method at `resource_path` / `http_method`.
@@ -185,13 +186,14 @@ impl KeyTable {
             plans,
             buckets,
             &mut QuotaCounters::default(),
-            today(),
-            &mut |_, _, _| (0, 0),
+            crate::core::quota::today(),
+            &mut |_, _, _| 0,
+            &mut |_, _, _| 0,
         )
     }
 
     /// `build`, with each plan quota's counter from `counters` (a new one seeded by `seed`)
-    /// and its grant for the period holding `today`.
+    /// and its grant (`grant`) for the period holding `today`.
     pub fn build_with_quotas(
         keys: &[ApiKey],
         plans: &[(UsagePlan, Vec<String>)],
@@ -199,6 +201,7 @@ impl KeyTable {
         counters: &mut QuotaCounters,
         today: i64,
         seed: &mut QuotaSeed<'_>,
+        grant: &mut QuotaGrant<'_>,
     ) -> KeyTable {
         let mut by_value = AHashMap::with_capacity(keys.len());
         let mut live = std::collections::HashSet::new();
@@ -224,24 +227,17 @@ impl KeyTable {
                         q.period.as_deref().unwrap_or("DAY").into(),
                         q.offset.unwrap_or(0),
                     );
-                    let mut grant = None;
                     let counter = counters
                         .counters
                         .entry(id)
                         .or_insert_with(|| {
-                            let (used, granted) = seed(&plan.id, &k.id, start);
-                            grant = Some(granted);
-                            Arc::new(Counter::seeded(start, used))
+                            Arc::new(Counter::seeded(start, seed(&plan.id, &k.id, start)))
                         })
                         .clone();
-                    let granted = match grant {
-                        Some(g) => g,
-                        None => seed(&plan.id, &k.id, start).1,
-                    };
                     Some(Arc::new(PlanQuota {
                         settings: q.clone(),
                         limit,
-                        grant: (start, granted),
+                        grant: (start, grant(&plan.id, &k.id, start)),
                         counter,
                     }))
                 });
@@ -311,14 +307,6 @@ impl KeyTable {
         entry.plan_for(api, stage).ok_or(KeyRefusal::NotInPlan)?;
         Ok(entry)
     }
-}
-
-/// Today's day number, UTC.
-fn today() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| crate::core::quota::day_of_epoch_ms(d.as_millis() as u64))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

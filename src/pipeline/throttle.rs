@@ -60,9 +60,7 @@ pub fn admit(x: &mut Exchange<'_>, core: &Core, keys: &KeyTable) -> Result<(), R
     let result = check(x, core, keys);
     if x.stage().settings.rate_limit_headers {
         x.rate_limit = match result {
-            Ok(info) => info,
-            Err((Reject::Throttled, info)) => info,
-            Err((_, info)) => info,
+            Ok(info) | Err((_, info)) => info,
         };
     }
     result.map(|_| ()).map_err(|(r, _)| r)

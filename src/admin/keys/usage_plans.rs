@@ -8,8 +8,8 @@ use crate::admin::patch::{Change, Op, PatchError, Rule};
 use crate::store::{ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
 use time::{Date, Month};
 
-pub use crate::core::quota::period_start;
 use crate::core::quota::{date_of, day_of};
+pub use crate::core::quota::{period_start, today};
 
 /// Checks what AWS checks of a plan as created or patched.
 pub fn validate_plan(plan: &UsagePlan) -> Result<(), ApiError> {
@@ -336,15 +336,6 @@ pub fn format_day(day: i64) -> String {
         u8::from(date.month()),
         date.day()
     )
-}
-
-/// Today, UTC.
-pub fn today() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-        .div_euclid(86400)
 }
 
 #[cfg(test)]
