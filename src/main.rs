@@ -262,6 +262,8 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
     secure_data_dir(&settings.data_dir)?;
     install_aws(&settings);
+    // The principals AWS_IAM methods accept, fixed for the life of the process.
+    tollgate::pipeline::authorize::iam::install(settings.iam.clone());
     let cell = Arc::new(SnapshotCell::default());
     let control =
         ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;

@@ -18,6 +18,7 @@ mod method;
 pub mod models;
 pub mod params;
 mod policy;
+mod resource_policy;
 pub mod settings;
 pub mod template;
 pub mod unenforced;
@@ -180,6 +181,7 @@ fn compile_stage_with(
     let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
     let authorizers =
         authorizers::compile_authorizers(api, vars, &authorizers_used(&methods), &mut problems);
+    let resource_policy = resource_policy::compile(api, &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
             stage,
@@ -222,7 +224,7 @@ fn compile_stage_with(
             .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
             .collect(),
         authorizers,
-        resource_policy: None,
+        resource_policy,
         arn_prefix: {
             let env = crate::aws::env();
             format!(

@@ -22,8 +22,6 @@ pub enum Unenforced<'a> {
     /// `authorizationType` other than `NONE` (the type as stored). Lifted by the authorizer
     /// issues, type by type.
     Authorization(&'a str),
-    /// The API's resource policy (`policy`, `x-amazon-apigateway-policy`).
-    ResourcePolicy,
 }
 
 impl Unenforced<'_> {
@@ -31,7 +29,6 @@ impl Unenforced<'_> {
     fn field(&self) -> &'static str {
         match self {
             Unenforced::Authorization(_) => "authorizationType",
-            Unenforced::ResourcePolicy => "policy",
         }
     }
 
@@ -41,32 +38,20 @@ impl Unenforced<'_> {
             Unenforced::Authorization(t @ "CUSTOM") => {
                 format!("authorizationType {t}: authorizers are not enforced by this Tollgate version yet")
             }
-            Unenforced::Authorization(t @ "AWS_IAM") => {
-                format!("authorizationType {t}: IAM (SigV4) authorization is not enforced by this Tollgate version yet")
-            }
             Unenforced::Authorization(t @ "COGNITO_USER_POOLS") => format!(
                 "authorizationType {t}: Cognito user pool authorizers are not enforced by this Tollgate version yet"
             ),
             Unenforced::Authorization(t) => format!(
                 "authorizationType {t}: this authorization type is not enforced by this Tollgate version"
             ),
-            Unenforced::ResourcePolicy => "resource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet".into(),
         }
     }
 }
 
 fn authorization(m: &Method) -> Option<Unenforced<'_>> {
-    (m.authorization_type != "NONE").then_some(Unenforced::Authorization(&m.authorization_type))
-}
-
-fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
-    let stored = api.policy.as_deref().is_some_and(|p| !p.trim().is_empty());
-    // The importer moves the extension into `policy`; a copy left in `extra` counts the same.
-    let extension = api
-        .extra
-        .get("x-amazon-apigateway-policy")
-        .is_some_and(|v| !v.is_null());
-    (stored || extension).then_some(Unenforced::ResourcePolicy)
+    // AWS_IAM is enforced by `pipeline::authorize::iam`.
+    (!matches!(m.authorization_type.as_str(), "NONE" | "AWS_IAM"))
+        .then_some(Unenforced::Authorization(&m.authorization_type))
 }
 
 /// Every method-level protection `m` declares that is not enforced yet.
@@ -77,9 +62,6 @@ fn method_checks(m: &Method) -> impl Iterator<Item = Unenforced<'_>> {
 /// `Err` naming every unenforced protection `api` declares, method by method (`GET /pets: ...`).
 pub fn refuse(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
     let mut problems = Problems::default();
-    if let Some(u) = resource_policy(api) {
-        problems.push(format!("/{}", u.field()), u.missing());
-    }
     for (res, resource) in api.resources.iter().enumerate() {
         for (verb, m) in &resource.resource_methods {
             for u in method_checks(m) {
@@ -153,7 +135,6 @@ mod tests {
         let got = refused(&a);
         let want = [
             ("/resources/1/resourceMethods/GET/authorizationType", "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
-            ("/resources/1/resourceMethods/POST/authorizationType", "POST /pets: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"),
             ("/resources/2/resourceMethods/DELETE/authorizationType", "DELETE /pets/{id}: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"),
         ];
         let want: Vec<(String, String)> = want
@@ -173,20 +154,11 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_policy_is_refused() {
-        let mut a = api(&[("/", "GET", "NONE", false)]);
+    fn iam_methods_and_resource_policies_are_enforced_so_they_deploy() {
+        let mut a = api(&[("/", "GET", "AWS_IAM", false)]);
         a.policy = Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into());
-        assert_eq!(
-            refused(&a),
-            vec![(
-                "/policy".to_string(),
-                "resource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet".to_string()
-            )]
-        );
-        a.policy = Some("  ".into());
-        assert_eq!(refused(&a), vec![]);
         a.extra
             .insert("x-amazon-apigateway-policy".into(), serde_json::json!({}));
-        assert_eq!(refused(&a).len(), 1);
+        assert_eq!(refused(&a), vec![]);
     }
 }
