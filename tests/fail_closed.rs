@@ -1,5 +1,6 @@
 //! Fail closed: an API that declares protection this Tollgate version does not enforce yet
-//! (an authorizer of any type, a required API key, a resource policy) is stored, read back and
+//! (a Lambda or Cognito authorizer) or cannot evaluate (a resource policy condition it does not
+//! know) is stored, read back and
 //! exported unchanged, but never deployed: CreateDeployment answers 400 BadRequestException naming
 //! every such method and what it lacks, and the stage keeps serving its previous deployment.
 //! Through the admin API, the aws CLI, boot `[[apis]]`, SIGHUP and `tollgate check`.
@@ -63,11 +64,6 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
         "x-amazon-apigateway-authtype": "cognito_user_pools",
         "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
             "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
-    let iam = json!({"type": "apiKey", "name": "Authorization", "in": "header",
-                     "x-amazon-apigateway-authtype": "awsSigv4"});
-    let mut policy = versioned("v2", false);
-    policy["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
     vec![
         (
             "CUSTOM",
@@ -78,19 +74,9 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
             ],
         ),
         (
-            "AWS_IAM",
-            secured(versioned("v2", false), iam),
-            vec!["\n\tGET /version: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"],
-        ),
-        (
             "COGNITO_USER_POOLS",
             secured(versioned("v2", false), cognito),
             vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
-        ),
-        (
-            "resource policy",
-            policy,
-            vec!["\n\tresource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet (/policy)"],
         ),
     ]
 }
@@ -153,6 +139,60 @@ fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() 
         assert_eq!(r.status, 200, "{}", r.text());
         gw.deploy(&id, "prod", &[]);
         assert_eq!(version(&gw, &id), "v2");
+    });
+}
+
+/// A resource policy is enforced, so one Tollgate cannot evaluate (a condition key it does not
+/// know) is refused at deploy, naming the key, and the old deployment keeps serving.
+#[test]
+fn a_resource_policy_with_an_unsupported_condition_is_refused_naming_it() {
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let id = gw.import(&versioned("v1", false).to_string());
+        gw.deploy(&id, "prod", &[]);
+        let mut doc = versioned("v2", false);
+        doc["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+             "Resource": "execute-api:/*",
+             "Condition": {"StringEquals": {"aws:Referer": "https://example.com"}}}]});
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "stored: {}", r.text());
+        let r = gw.admin(
+            "POST",
+            &format!("/restapis/{id}/deployments"),
+            br#"{"stageName":"prod"}"#,
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        let msg = message(&r);
+        assert!(
+            msg.contains("condition key aws:Referer under StringEquals is not supported"),
+            "{msg}"
+        );
+        assert_eq!(version(&gw, &id), "v1", "the old deployment serves");
+        // A policy it can evaluate deploys, and is enforced (this one denies everything).
+        doc["x-amazon-apigateway-policy"]["Statement"][0]["Effect"] = json!("Deny");
+        doc["x-amazon-apigateway-policy"]["Statement"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        gw.deploy(&id, "prod", &[]);
+        let r = gw.call(&id, "GET", "/prod/version", b"");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(
+            message(&r).ends_with("/prod/GET/version with an explicit deny"),
+            "{}",
+            r.text()
+        );
     });
 }
 
@@ -222,15 +262,7 @@ fn protected_definitions_import_read_back_and_export() {
             &format!("/restapis/{id}/deployments"),
             br#"{"stageName":"prod"}"#,
         );
-        assert_refused(
-            &r,
-            &[
-                "GET /version: authorizationType CUSTOM",
-                "POST /version: authorizationType AWS_IAM",
-                "resource policy",
-            ],
-            "all",
-        );
+        assert_refused(&r, &["GET /version: authorizationType CUSTOM"], "all");
         let stages = gw
             .admin("GET", &format!("/restapis/{id}/stages"), b"")
             .json();

@@ -13,11 +13,23 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const ACCOUNT: &str = "111122223333";
-const ALICE: (&str, &str) = ("AKIAALICE0000000001", "alice/Secret+0000000000000000000000000");
-const BOB: (&str, &str) = ("AKIABOB00000000000001", "bob/Secret+00000000000000000000000000");
-const CAROL: (&str, &str) = ("ASIACAROL0000000001", "carol/Secret+000000000000000000000000");
+const ALICE: (&str, &str) = (
+    "AKIAALICE0000000001",
+    "alice/Secret+0000000000000000000000000",
+);
+const BOB: (&str, &str) = (
+    "AKIABOB00000000000001",
+    "bob/Secret+00000000000000000000000000",
+);
+const CAROL: (&str, &str) = (
+    "ASIACAROL0000000001",
+    "carol/Secret+000000000000000000000000",
+);
 const CAROL_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE/token+with=chars";
-const ERIN: (&str, &str) = ("AKIAERIN00000000001", "erin/Secret+0000000000000000000000000");
+const ERIN: (&str, &str) = (
+    "AKIAERIN00000000001",
+    "erin/Secret+0000000000000000000000000",
+);
 
 fn arn(user: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/{user}")
@@ -77,13 +89,28 @@ fn signed_headers(
 
 /// The presigned target (path and query) for `method target`.
 fn presigned(method: &str, host: &str, target: &str, key: (&str, &str), extra: &[&str]) -> String {
-    let url = botocore("query", method, &format!("http://{host}{target}"), key, extra);
+    let url = botocore(
+        "query",
+        method,
+        &format!("http://{host}{target}"),
+        key,
+        extra,
+    );
     let after = url.strip_prefix(&format!("http://{host}")).unwrap();
     after.to_string()
 }
 
-fn send(gw: &Gateway, api: &str, method: &str, target: &str, headers: &[(String, String)]) -> Response {
-    let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+fn send(
+    gw: &Gateway,
+    api: &str,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+) -> Response {
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     gw.call_h(api, method, target, &h, b"")
 }
 
@@ -101,9 +128,7 @@ fn doc(title: &str, echo: &str, policy: Option<serde_json::Value>) -> String {
         json!({"security": [{"sigv4": []}], "responses": {"200": {"description": "ok"}},
                "x-amazon-apigateway-integration": m})
     };
-    let open = |m: serde_json::Value| {
-        json!({"responses": {"200": {"description": "ok"}}, "x-amazon-apigateway-integration": m})
-    };
+    let open = |m: serde_json::Value| json!({"responses": {"200": {"description": "ok"}}, "x-amazon-apigateway-integration": m});
     let identity = r#"{"userArn": "$context.identity.userArn", "caller": "$context.identity.caller", "user": "$context.identity.user", "accessKey": "$context.identity.accessKey", "accountId": "$context.identity.accountId"}"#;
     let mut d = json!({
         "openapi": "3.0.1",
@@ -263,11 +288,25 @@ fn sigv4_header_and_presigned_requests_by_botocore() {
         let h = signed_headers("GET", &host, "/prod/iam", ALICE, &["--at", &old]);
         let r = send(gw, api, "GET", "/prod/iam", &h);
         assert_eq!(r.status, 403, "{}", r.text());
-        assert!(message(&r).starts_with("Signature expired: "), "{}", r.text());
-        let stale = presigned("GET", &host, "/prod/iam", ALICE, &["--expires", "60", "--at", &old]);
+        assert!(
+            message(&r).starts_with("Signature expired: "),
+            "{}",
+            r.text()
+        );
+        let stale = presigned(
+            "GET",
+            &host,
+            "/prod/iam",
+            ALICE,
+            &["--expires", "60", "--at", &old],
+        );
         let r = send(gw, api, "GET", &stale, &[]);
         assert_eq!(r.status, 403, "{}", r.text());
-        assert!(message(&r).starts_with("Signature expired: "), "{}", r.text());
+        assert!(
+            message(&r).starts_with("Signature expired: "),
+            "{}",
+            r.text()
+        );
 
         // Unknown key.
         let h = signed_headers("GET", &host, "/prod/iam", ("AKIANOBODY000000001", "x"), &[]);
@@ -351,7 +390,12 @@ fn session_tokens_and_identity_policies() {
             &host,
             "/prod/echo",
             ALICE,
-            &["--body", r#"{"k":"v"}"#, "--header", "Content-Type:application/json"],
+            &[
+                "--body",
+                r#"{"k":"v"}"#,
+                "--header",
+                "Content-Type:application/json",
+            ],
         );
         let mut h: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         h.push(("Content-Type", "application/json"));
