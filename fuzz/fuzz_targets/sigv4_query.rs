@@ -39,7 +39,11 @@ impl Signed for Raw<'_> {
             .map(|(_, v)| v.as_str())
     }
     fn each_header(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
-        for (_, v) in self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        for (_, v) in self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             f(v.as_bytes());
         }
     }
@@ -107,7 +111,13 @@ fuzz_target!(|data: &[u8]| {
     let body = body.as_bytes();
 
     // 1. Whatever arrives: never a panic.
-    let r = Raw { method, path, query, headers: &headers, body };
+    let r = Raw {
+        method,
+        path,
+        query,
+        headers: &headers,
+        body,
+    };
     let now = NOW + u64::from(data.first().copied().unwrap_or(0)) * 97;
     let _ = verify(&r, now, None);
     let _ = verify(&r, now, Some(TOKEN));
@@ -123,7 +133,10 @@ fuzz_target!(|data: &[u8]| {
             (decode(k), decode(v))
         })
         .collect();
-    if pairs.iter().all(|(k, v)| !k.contains('\u{fffd}') && !v.contains('\u{fffd}')) {
+    if pairs
+        .iter()
+        .all(|(k, v)| !k.contains('\u{fffd}') && !v.contains('\u{fffd}'))
+    {
         assert_eq!(String::from_utf8_lossy(&streamed), canonical_query(&pairs));
     }
 
@@ -162,7 +175,13 @@ fuzz_target!(|data: &[u8]| {
         &string_to_sign("20150830T123600Z", scope, &canonical),
     );
     let signed = format!("{q}&X-Amz-Signature={sig}");
-    let r = Raw { method, path, query: &signed, headers: &host, body };
+    let r = Raw {
+        method,
+        path,
+        query: &signed,
+        headers: &host,
+        body,
+    };
     assert!(verify(&r, NOW + 300, Some(TOKEN)), "{signed}\n{canonical}");
     assert!(!verify(&r, NOW + 301, Some(TOKEN)));
     assert!(!verify(&r, NOW, None));
@@ -171,5 +190,12 @@ fuzz_target!(|data: &[u8]| {
         if sig.starts_with('0') { '1' } else { '0' },
         &sig[1..]
     );
-    assert!(!verify(&Raw { query: &flipped, ..r }, NOW, Some(TOKEN)));
+    assert!(!verify(
+        &Raw {
+            query: &flipped,
+            ..r
+        },
+        NOW,
+        Some(TOKEN)
+    ));
 });
