@@ -410,7 +410,13 @@ pub fn raw_query_param<'q>(raw: &'q str, name: &str) -> Option<Cow<'q, str>> {
             return None;
         }
         Some(if v.contains('%') {
-            Cow::Owned(String::from_utf8_lossy(&decoded(v.as_bytes()).collect::<Vec<_>>()).into())
+            // One allocation: decoding never lengthens.
+            let mut bytes = Vec::with_capacity(v.len());
+            bytes.extend(decoded(v.as_bytes()));
+            Cow::Owned(
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            )
         } else {
             Cow::Borrowed(v)
         })
