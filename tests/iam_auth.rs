@@ -26,6 +26,8 @@ const CAROL: (&str, &str) = (
     "carol/Secret+000000000000000000000000",
 );
 const CAROL_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE/token+with=chars";
+/// The gateway's own `[aws]` key, which must never sign for a caller.
+const GATEWAY_KEY: &str = "AKIAGATEWAY00000001";
 const ERIN: (&str, &str) = (
     "AKIAERIN00000000001",
     "erin/Secret+0000000000000000000000000",
@@ -141,6 +143,11 @@ fn doc(title: &str, echo: &str, policy: Option<serde_json::Value>) -> String {
                 "requestParameters": {
                     "integration.request.header.X-User-Arn": "context.identity.userArn"},
                 "responses": {"default": {"statusCode": "200"}}}))},
+            "/invoke": {"post": iam(json!({
+                "type": "aws", "httpMethod": "POST",
+                "uri": format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn/invocations"),
+                "credentials": "arn:aws:iam::*:user/*",
+                "responses": {"default": {"statusCode": "200"}}}))},
             "/open": {"get": open(mock("{\"open\": true}"))},
             "/closed": {"get": open(mock("{\"closed\": true}"))}
         },
@@ -188,8 +195,13 @@ fn setup(driver: &'static str) -> Setup {
             key.0, key.1
         )
     };
+    // The echo backend stands in for Lambda: it answers with the request it saw, signature
+    // included.
+    let be = Backends::start();
+    let echo = be.echo.hostport();
     let extra = format!(
-        "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\n\n{}{}{}{}",
+        "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"{GATEWAY_KEY}\"\n\
+         secret_access_key = \"gateway-secret\"\n[aws.endpoints]\nlambda = \"http://{echo}\"\n\n{}{}{}{}",
         principal(
             ALICE,
             &arn("alice"),
@@ -211,8 +223,6 @@ fn setup(driver: &'static str) -> Setup {
         extra,
         ..Config::default()
     }));
-    let be = Backends::start();
-    let echo = be.echo.hostport();
     let plain = gw.import(&doc("iam-plain", &echo, None));
     gw.deploy(&plain, "prod", &[]);
     let policy = json!({"Version": "2012-10-17", "Statement": [
@@ -455,6 +465,43 @@ fn resource_policies_by_ip_principal_and_explicit_deny() {
                 arn("bob"),
                 method_arn(api, "DELETE/iam")
             )
+        );
+    });
+}
+
+/// `credentials: arn:aws:iam::*:user/*`: the AWS call is signed with the caller's own key (here
+/// Carol's session credentials, token included), never the gateway's; on a method that is not
+/// AWS_IAM there is no caller to sign as, and the deploy is refused.
+#[test]
+fn caller_credentials_sign_the_integration_call() {
+    for_each_driver(|driver| {
+        let s = setup(driver);
+        let (gw, api) = (&s.gw, &s.plain);
+        let host = api_host(api);
+        let h = signed_headers("POST", &host, "/prod/invoke", CAROL, &[CAROL_TOKEN]);
+        let r = send(gw, api, "POST", "/prod/invoke", &h);
+        let e = echoed(&r);
+        let auth = e["headers"]["authorization"].as_str().unwrap_or_default();
+        assert!(
+            auth.contains(&format!("Credential={}/", CAROL.0))
+                && auth.contains("/lambda/aws4_request"),
+            "{e}"
+        );
+        assert_eq!(e["headers"]["x-amz-security-token"], CAROL_TOKEN, "{e}");
+        assert!(!e.to_string().contains(GATEWAY_KEY), "{e}");
+
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "nocaller", "version": "1"},
+            "paths": {"/invoke": {"post": {"responses": {"200": {"description": "ok"}},
+                "x-amazon-apigateway-integration": {"type": "aws", "httpMethod": "POST",
+                    "uri": format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn/invocations"),
+                    "credentials": "arn:aws:iam::*:user/*"}}}}});
+        let r = gw.admin("POST", "/restapis?mode=import", doc.to_string().as_bytes());
+        assert!(r.status >= 400, "{}", r.text());
+        assert!(
+            r.text()
+                .contains("need the method's authorizationType to be AWS_IAM"),
+            "{}",
+            r.text()
         );
     });
 }

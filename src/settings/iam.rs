@@ -68,6 +68,9 @@ pub struct IamPrincipal {
     pub principal_arn: Box<str>,
     /// The identity policy; `None`: may invoke everything.
     pub policy: Option<PolicyDocument>,
+    /// The same key pair (and token) as the signer takes them: what an integration whose
+    /// `credentials` are `arn:aws:iam::*:user/*` signs its AWS call with.
+    pub credentials: crate::aws::credentials::Credentials,
 }
 
 /// Never prints the secret or the token.
@@ -146,7 +149,13 @@ pub(super) fn validate(file: IamFile, base: Option<&Path>) -> Result<IamSettings
                 format!("arn:aws:iam::{}:role/{role}", parsed.account).into(),
             ),
         };
+        let credentials = crate::aws::credentials::Credentials {
+            access_key_id: p.access_key_id.clone(),
+            secret_access_key: p.secret_access_key.clone(),
+            session_token: p.session_token.clone(),
+        };
         principals.push(IamPrincipal {
+            credentials,
             access_key_id: p.access_key_id.into(),
             secret_access_key: p.secret_access_key.into(),
             session_token: p.session_token.map(Into::into),

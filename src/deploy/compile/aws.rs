@@ -4,9 +4,9 @@
 //!
 //! `credentials`: an IAM role ARN (stage variables substituted) is registered with
 //! `crate::aws::roles`, which assumes it through STS off the request path. The caller's own
-//! identity (`arn:aws:iam::*:user/*`) needs IAM authorization of the caller, which this version
-//! lacks: such integrations are refused (fail closed) rather than called with the gateway's own
-//! credentials in its place.
+//! identity (`arn:aws:iam::*:user/*`) signs with the AWS_IAM caller's configured credentials, so
+//! it is accepted only on an AWS_IAM method (elsewhere there is no caller identity to sign with,
+//! and the gateway's own credentials must never stand in for it).
 
 use super::method::Site;
 use super::uri::{self, UriError};
@@ -24,9 +24,10 @@ pub(super) fn compile_lambda(
     upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
     config_error: &mut Option<Box<str>>,
+    iam_method: bool,
 ) -> Option<(UpstreamId, AwsCall)> {
     let at = site.integ("uri");
-    let role = role(site, integ, problems).ok()?;
+    let (role, caller) = role(site, integ, iam_method, problems).ok()?;
     let text = super::method::substituted_uri(site, integ, problems, config_error)?;
     let (region, function) = match arn::parse(&text) {
         Ok(AwsUri::Lambda { region, function }) => (region, function),
@@ -65,6 +66,7 @@ pub(super) fn compile_lambda(
             region: region.as_str().into(),
             path: function.invoke_path(&env.region, &env.account_id).into(),
             role,
+            caller,
         },
     ))
 }
@@ -86,8 +88,9 @@ pub(super) fn service_uri(
     site: &Site<'_>,
     integ: &Integration,
     problems: &mut Problems,
+    iam_method: bool,
 ) -> Option<(AwsCall, Integration)> {
-    let role = role(site, integ, problems).ok()?;
+    let (role, caller) = role(site, integ, iam_method, problems).ok()?;
     let raw = integ.uri.as_deref()?;
     let text = uri::substitute(raw, site.vars, &mut Vec::new());
     let Ok(AwsUri::Service {
@@ -114,29 +117,35 @@ pub(super) fn service_uri(
             region: region.as_str().into(),
             path: "".into(),
             role,
+            caller,
         },
         synthetic,
     ))
 }
 
 /// The integration's role, if it names one: registered for assuming when a stage is compiled
-/// (a check with no stage only checks the ARN's shape). `Err`: refused, with the problem pushed.
+/// (a check with no stage only checks the ARN's shape), and whether the caller's own credentials
+/// sign instead. `Err`: refused, with the problem pushed.
 fn role(
     site: &Site<'_>,
     integ: &Integration,
+    iam_method: bool,
     problems: &mut Problems,
-) -> Result<Option<Arc<Role>>, ()> {
+) -> Result<(Option<Arc<Role>>, bool), ()> {
     let Some(raw) = integ.credentials.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(None);
+        return Ok((None, false));
     };
     let at = site.integ("credentials");
     if raw == CALLER_IDENTITY {
+        if iam_method {
+            return Ok((None, true));
+        }
         problems.push(
             at,
             site.integ_msg(format_args!(
-                "Integration credentials '{raw}' (call with the caller's own identity) need AWS_IAM \
-                 authorization, which this Tollgate version does not support yet: name a role to \
-                 assume, or remove them to call with the gateway's own AWS credentials"
+                "Integration credentials '{raw}' (call with the caller's own identity) need the \
+                 method's authorizationType to be AWS_IAM: name a role to assume, or remove them \
+                 to call with the gateway's own AWS credentials"
             )),
         );
         return Err(());
@@ -164,10 +173,13 @@ fn role(
         );
         return Err(());
     }
-    Ok(match site.vars {
-        uri::Vars::Stage(_) => Some(crate::aws::roles::role(&arn)),
-        uri::Vars::Check => None,
-    })
+    Ok((
+        match site.vars {
+            uri::Vars::Stage(_) => Some(crate::aws::roles::role(&arn)),
+            uri::Vars::Check => None,
+        },
+        false,
+    ))
 }
 
 /// `credentials` that mean "sign with the caller's own IAM identity".
