@@ -119,9 +119,11 @@ fn real(name: &str) -> RestApi {
     real_with(name, &[])
 }
 
-/// A real document with its authors' placeholders (`${uri}`) filled in, as their tests do.
+/// A real document with its authors' placeholders (`${uri}`) filled in, as their tests do
+/// (`tests/fixtures/templated`).
 fn real_with(name: &str, substitutions: &[(&str, &str)]) -> RestApi {
-    let path = format!("{}/tests/fixtures/real/{name}", env!("CARGO_MANIFEST_DIR"));
+    let dir = if substitutions.is_empty() { "real" } else { "templated" };
+    let path = format!("{}/tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for (from, to) in substitutions {
         doc = doc.replace(from, to);
