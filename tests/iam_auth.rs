@@ -505,3 +505,28 @@ fn caller_credentials_sign_the_integration_call() {
         );
     });
 }
+
+/// `tollgate check` (and so a start) refuses an identity policy it cannot enforce, naming the
+/// file (relative to the config) and the operator.
+#[test]
+fn check_names_a_policy_file_it_cannot_enforce() {
+    let dir = TempDir::new("iam-check");
+    dir.write(
+        "p.json",
+        r#"{"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "true"}}}}"#,
+    );
+    let config = dir.write(
+        "t.toml",
+        "[[iam.principals]]\naccess_key_id = \"AK\"\nsecret_access_key = \"s\"\n\
+         arn = \"arn:aws:iam::111122223333:user/a\"\npolicy_file = \"p.json\"\n",
+    );
+    let (status, out) = run_cli(&["check", config.to_str().unwrap()]);
+    assert!(!status.success(), "{out}");
+    assert!(
+        out.contains("iam.principals[0]: policy_file")
+            && out.contains("p.json")
+            && out.contains("condition operator Bool is not supported"),
+        "{out}"
+    );
+}
