@@ -152,6 +152,9 @@ mod tests {
                         models: Box::default(),
                         settings: Default::default(),
                         methods: Vec::new(),
+                        authorizers: Vec::new(),
+                        resource_policy: None,
+                        arn_prefix: Box::default(),
                     })
                     .collect(),
             });

@@ -7,6 +7,7 @@
 //! -> `publish`.
 
 pub mod announce;
+pub mod authorizers;
 pub mod cognito;
 pub mod compile;
 pub mod export;

@@ -16,13 +16,15 @@ pub enum AuthorizationPlan {
     /// `NONE`: anyone.
     None,
     /// `CUSTOM`: a Lambda authorizer (TOKEN or REQUEST), by its id in the API's authorizers.
-    Custom { authorizer: Box<str> },
+    Custom {
+        authorizer: crate::deploy::authorizers::AuthorizerIdx,
+    },
     /// `AWS_IAM`: a SigV4-signed request whose principal IAM allows.
     Iam,
     /// `COGNITO_USER_POOLS`: a token from the authorizer's user pools, carrying one of `scopes`
     /// (when any are listed; none means an identity token is enough).
     CognitoUserPools {
-        authorizer: Box<str>,
+        authorizer: crate::deploy::authorizers::AuthorizerIdx,
         scopes: Box<[Box<str>]>,
     },
 }

@@ -121,6 +121,24 @@ pub struct StageRuntime {
     /// The stage's variables, for `$stageVariables` in mapping templates (mappings and URIs have
     /// them substituted at compile time).
     pub variables: Vec<(Box<str>, Box<str>)>,
+    /// The deployed API's authorizers (`AuthorizerIdx` indexes it); `None` for one that does
+    /// not compile, which no deployed method names (a method naming it fails the deploy).
+    pub authorizers: Vec<Option<crate::deploy::authorizers::AuthorizerRuntime>>,
+    /// The API's resource policy (`policy` / `x-amazon-apigateway-policy`), compiled.
+    pub resource_policy: Option<crate::deploy::iam_policy::PolicyDocument>,
+    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`: the method ARN's prefix that
+    /// authorizer and resource policies are evaluated against (`{METHOD}/{path}` follows).
+    pub arn_prefix: Box<str>,
+}
+
+impl StageRuntime {
+    /// The compiled authorizer a method names (compiled whenever a method names it).
+    pub fn authorizer(
+        &self,
+        i: crate::deploy::authorizers::AuthorizerIdx,
+    ) -> Option<&crate::deploy::authorizers::AuthorizerRuntime> {
+        self.authorizers.get(i.0 as usize)?.as_ref()
+    }
 }
 
 #[derive(Debug)]
@@ -302,7 +320,7 @@ impl PartialEq for BodyPath {
 
 impl Eq for BodyPath {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContextVar {
     RequestId,
     ApiId,
@@ -319,6 +337,16 @@ pub enum ContextVar {
     ApiKey,
     /// `identity.apiKeyId`.
     ApiKeyId,
+    /// `identity.accessKey`, `identity.accountId`, `identity.caller`, `identity.user`,
+    /// `identity.userArn`: the IAM caller's (empty for other callers).
+    IdentityAccessKey,
+    IdentityAccountId,
+    IdentityCaller,
+    IdentityUser,
+    IdentityUserArn,
+    /// `authorizer.NAME`: `principalId`, a Lambda authorizer's context key, or `claims.NAME`
+    /// (empty when the authorizer gave none).
+    Authorizer(Box<str>),
 }
 
 /// Where a mapped response header comes from.

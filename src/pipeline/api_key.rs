@@ -2,7 +2,7 @@
 //! that exists, is enabled, and belongs to a usage plan including this API stage
 //! (`deploy::keys::KeyTable::check`). The key comes from the `x-api-key` header (`apiKeySource`
 //! HEADER, AWS's default) or, with `AUTHORIZER`, from the Lambda authorizer's
-//! `usageIdentifierKey` (`Exchange::usage_identifier_key`, which the authorizer phase sets; until
+//! `usageIdentifierKey` (`Authorized::usage_identifier_key`, which the authorizer phase sets; until
 //! it exists there is none, so such requests are refused, never served without a key).
 //!
 //! Every refusal is AWS's 403 `{"message":"Forbidden"}` (INVALID_API_KEY). The log says which
@@ -25,7 +25,11 @@ pub fn check<'a>(x: &mut Exchange<'a>, keys: &'a KeyTable) -> Result<(), Reject>
     }
     let presented = match need.source {
         ApiKeySource::Header => x.req.header(b"x-api-key"),
-        ApiKeySource::Authorizer => x.usage_identifier_key,
+        ApiKeySource::Authorizer => x
+            .auth
+            .as_ref()
+            .and_then(|a| a.usage_identifier_key.as_deref())
+            .map(str::as_bytes),
     };
     match keys.check(presented, &x.api().id, &x.stage().name) {
         Ok(entry) => {

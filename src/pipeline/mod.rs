@@ -1,6 +1,6 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> (authorize, API key and throttle: later issues) -> validate -> (cache lookup) ->
+//! route -> authorize -> API key -> throttle -> validate -> (cache lookup) ->
 //! transform request -> integrate -> transform response -> respond
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
@@ -16,6 +16,7 @@
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
 pub mod api_key;
+pub mod authorize;
 pub mod aws_service;
 pub mod content;
 pub mod integrate;
@@ -88,9 +89,9 @@ pub struct Exchange<'a> {
     /// The request body as JSON, parsed on first use and then shared by every phase that reads
     /// it (body validation, `method.request.body` mappings, `$input.path` / `$input.json`).
     pub body_json: crate::json::Doc,
-    /// Authorize: a Lambda authorizer's `usageIdentifierKey`, the API key of an API whose
-    /// `apiKeySource` is AUTHORIZER (set by the authorizer phase once it exists).
-    pub usage_identifier_key: Option<&'a [u8]>,
+    /// Authorize: who the caller is, as the method's authorizer, Cognito token or IAM signature
+    /// established it (shared with the authorizer's per-core cache).
+    pub auth: Option<std::rc::Rc<authorize::Authorized>>,
     /// API key: the key that passed the check (`$context.identity.apiKey` / `apiKeyId`).
     pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
     /// Throttle: what the stage's opt-in `RateLimit-*` headers say, when it has them on.
@@ -243,10 +244,10 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(None) => Ok(()),
         Err(r) => Err(r),
     };
-    // Authorize comes before the API key check, and cache lookup after validate, each with its
-    // own issue.
+    // Cache lookup comes after validate, with its own issue.
     let reply = async {
         inflate?;
+        authorize::authorize(&mut x, core, tbuf).await?;
         api_key::check(&mut x, &keys)?;
         throttle::admit(&mut x, core, &keys)?;
         validate::validate(&x)?;

@@ -114,7 +114,7 @@ pub fn write_value(
         ParamSource::Literal(v) => joined(&mut std::iter::once(v.as_bytes()), Form::Plain, out),
         ParamSource::Context(var) => {
             let mark = out.len();
-            write_context(x, *var, out);
+            write_context(x, var, out);
             place_tail(out, mark, place)?;
             Ok(true)
         }
@@ -225,7 +225,7 @@ pub fn write_response_value(
                 return false;
             }
         }
-        ResponseParamSource::Context(var) => write_context(x, *var, out),
+        ResponseParamSource::Context(var) => write_context(x, var, out),
         ResponseParamSource::Body(b) => {
             let json = match &integration.body {
                 Body::InHand(body, _) if is_blank(body) => None,
@@ -284,7 +284,7 @@ pub fn write_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
     }
 }
 
-pub(crate) fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>) {
+pub(crate) fn write_context(x: &Exchange<'_>, var: &ContextVar, out: &mut Vec<u8>) {
     if let Some(b) = context_bytes(x, var) {
         out.extend_from_slice(b);
         return;
@@ -296,13 +296,14 @@ pub(crate) fn write_context(x: &Exchange<'_>, var: ContextVar, out: &mut Vec<u8>
         ContextVar::RequestTimeEpoch => {
             let _ = write!(out, "{}", ex.epoch_ms);
         }
-        _ => {}
+        other => out.extend_from_slice(caller_value(x, other).unwrap_or_default()),
     }
 }
 
-/// A context variable that is already text in the request or the snapshot, borrowed (`None`
-/// for those that must be formatted: `sourceIp`, `requestTimeEpoch`).
-pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: ContextVar) -> Option<&'x [u8]> {
+/// A context variable that is already text in the request or the snapshot, borrowed for the
+/// request's lifetime (`None` for those that must be formatted, `sourceIp` and
+/// `requestTimeEpoch`, and for the caller's, which live in the exchange: `caller_value`).
+pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: &ContextVar) -> Option<&'x [u8]> {
     let ex: &'x super::Request<'x> = x.req;
     Some(match var {
         ContextVar::RequestId => &ex.request_id[..],
@@ -322,7 +323,30 @@ pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: ContextVar) -> Option<&'x
         ContextVar::AccountId => ACCOUNT_ID.as_bytes(),
         ContextVar::ApiKey => x.api_key.map(|k| k.value.as_bytes()).unwrap_or_default(),
         ContextVar::ApiKeyId => x.api_key.map(|k| k.id.as_bytes()).unwrap_or_default(),
-        ContextVar::SourceIp | ContextVar::RequestTimeEpoch => return None,
+        ContextVar::SourceIp
+        | ContextVar::RequestTimeEpoch
+        | ContextVar::IdentityAccessKey
+        | ContextVar::IdentityAccountId
+        | ContextVar::IdentityCaller
+        | ContextVar::IdentityUser
+        | ContextVar::IdentityUserArn
+        | ContextVar::Authorizer(_) => return None,
+    })
+}
+
+/// The caller's `identity.*` (IAM) and `authorizer.*` values, as the authorize phase found
+/// them; `None` for a variable it did not set (and for every other variable).
+pub(crate) fn caller_value<'r>(x: &'r Exchange<'_>, var: &ContextVar) -> Option<&'r [u8]> {
+    let auth = x.auth.as_deref()?;
+    let iam = || auth.identity.as_ref();
+    Some(match var {
+        ContextVar::IdentityAccessKey => iam()?.access_key.as_bytes(),
+        ContextVar::IdentityAccountId => iam()?.account_id.as_bytes(),
+        ContextVar::IdentityCaller => iam()?.caller.as_bytes(),
+        ContextVar::IdentityUser => iam()?.user.as_bytes(),
+        ContextVar::IdentityUserArn => iam()?.user_arn.as_bytes(),
+        ContextVar::Authorizer(name) => auth.value(name)?.as_bytes(),
+        _ => return None,
     })
 }
 

@@ -6,7 +6,7 @@
 //! connection's own refusals included (`refuse`). Every response carries `Date`,
 //! `x-amzn-RequestId` and the right framing and `Connection` headers.
 
-mod gateway;
+pub mod gateway;
 
 pub use gateway::{ErrorSite, GatewayError};
 
@@ -25,7 +25,7 @@ use crate::net::upstream::UpstreamError;
 
 /// Every way the data path refuses or fails a request, named after API Gateway's gateway
 /// response types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reject {
     /// MISSING_AUTHENTICATION_TOKEN: no such API, stage, resource or method.
     MissingAuthenticationToken,
@@ -62,6 +62,14 @@ pub enum Reject {
     /// A malformed or over-limit request (the connection is closed after it): REQUEST_TOO_LARGE
     /// for 413, else DEFAULT_4XX / DEFAULT_5XX by status.
     BadRequest { status: u16, message: &'static str },
+    /// The authorize phase refused the request (UNAUTHORIZED, ACCESS_DENIED, ...).
+    Auth(crate::pipeline::authorize::AuthReject),
+}
+
+impl From<crate::pipeline::authorize::AuthReject> for Reject {
+    fn from(a: crate::pipeline::authorize::AuthReject) -> Self {
+        Reject::Auth(a)
+    }
 }
 
 impl From<RouteError> for Reject {
@@ -102,9 +110,10 @@ impl Reject {
     /// customised. Statuses are what Tollgate has always answered: a failed backend is 502
     /// (INTEGRATION_FAILURE's own default, 504, is what an override-free GetGatewayResponse
     /// reports), framing errors keep their 400/408/414/431 under DEFAULT_4XX.
-    pub fn gateway_error(&self) -> GatewayError {
+    pub fn gateway_error(&self) -> GatewayError<'_> {
         let of = GatewayError::of;
         match *self {
+            Reject::Auth(ref a) => a.gateway_error(),
             Reject::MissingAuthenticationToken => of(ResponseType::MissingAuthenticationToken),
             Reject::InvalidApiKey => of(ResponseType::InvalidApiKey),
             Reject::Throttled => of(ResponseType::Throttled),

@@ -79,7 +79,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         integration_us: None,
         mock_status: None,
         body_json: crate::json::Doc::default(),
-        usage_identifier_key: None,
+        auth: None,
         api_key: None,
         rate_limit: None,
     })

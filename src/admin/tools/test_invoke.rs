@@ -98,8 +98,14 @@ pub fn prepare(
         ..Stage::default()
     };
     let mut upstreams = UpstreamInterner::default();
-    let runtime = compile_stage_for_test_invoke(&only, &stage, &mut upstreams)
+    let mut runtime = compile_stage_for_test_invoke(&only, &stage, &mut upstreams)
         .map_err(|p| ApiError::bad_request(p.render("The method cannot be invoked:")))?;
+    // As on AWS, a test call skips authorization, the API key and the resource policy.
+    for m in &mut runtime.methods {
+        m.authorization = crate::deploy::policy::AuthorizationPlan::None;
+        m.api_key.required = false;
+    }
+    runtime.resource_policy = None;
     let snapshot = build_snapshot(
         vec![ApiRuntime {
             id: api.id.as_str().into(),

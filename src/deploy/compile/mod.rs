@@ -8,6 +8,7 @@
 //! Upstream ids are interned across compilations so per-core connection pools survive a
 //! redeploy.
 
+mod authorizers;
 mod aws;
 pub mod buckets;
 pub mod gateway;
@@ -177,6 +178,8 @@ fn compile_stage_with(
         }
     };
     let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
+    let authorizers =
+        authorizers::compile_authorizers(api, vars, &authorizers_used(&methods), &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
             stage,
@@ -218,7 +221,30 @@ fn compile_stage_with(
             .iter()
             .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
             .collect(),
+        authorizers,
+        resource_policy: None,
+        arn_prefix: {
+            let env = crate::aws::env();
+            format!(
+                "arn:aws:execute-api:{}:{}:{}/{}/",
+                env.region, env.account_id, api.id, stage.stage_name
+            )
+            .into()
+        },
     })
+}
+
+/// Which of the API's authorizers a compiled method names (those must compile).
+fn authorizers_used(methods: &[MethodRuntime]) -> std::collections::BTreeSet<u32> {
+    use crate::deploy::policy::AuthorizationPlan;
+    methods
+        .iter()
+        .filter_map(|m| match &m.authorization {
+            AuthorizationPlan::Custom { authorizer }
+            | AuthorizationPlan::CognitoUserPools { authorizer, .. } => Some(authorizer.0),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every model a method whose validator checks bodies selects by content type.

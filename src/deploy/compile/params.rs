@@ -89,7 +89,15 @@ pub fn context_var(name: &str) -> Option<ContextVar> {
         "accountId" => ContextVar::AccountId,
         "identity.apiKey" => ContextVar::ApiKey,
         "identity.apiKeyId" => ContextVar::ApiKeyId,
-        _ => return None,
+        "identity.accessKey" => ContextVar::IdentityAccessKey,
+        "identity.accountId" => ContextVar::IdentityAccountId,
+        "identity.caller" => ContextVar::IdentityCaller,
+        "identity.user" => ContextVar::IdentityUser,
+        "identity.userArn" => ContextVar::IdentityUserArn,
+        _ => match name.strip_prefix("authorizer.") {
+            Some(key) if !key.is_empty() => ContextVar::Authorizer(key.into()),
+            _ => return None,
+        },
     })
 }
 
@@ -301,7 +309,13 @@ mod tests {
             ("method.request.bodyx", Err(ParamError::Invalid)),
             (
                 "context.authorizer.principalId",
-                Err(ParamError::NotSupportedYet),
+                Ok(Source::Context(ContextVar::Authorizer(
+                    "principalId".into(),
+                ))),
+            ),
+            (
+                "context.authorizer.claims.sub",
+                Ok(Source::Context(ContextVar::Authorizer("claims.sub".into()))),
             ),
             ("method.request.cookie.x", Err(ParamError::Invalid)),
             ("stageVariables.a-b", Err(ParamError::Invalid)),

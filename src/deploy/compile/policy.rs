@@ -6,6 +6,7 @@
 //! at deployment, so imports and the management API keep storing every plan.
 
 use super::method::Site;
+use crate::deploy::authorizers::AuthorizerIdx;
 use crate::deploy::model::{Method, RestApi};
 use crate::deploy::policy::{
     ApiKeySource, AuthorizationPlan, BodyModels, KeyRequirement, ModelIdx, ParamLocation,
@@ -83,15 +84,38 @@ fn authorization_plan(
             )),
         );
     }
-    let authorizer: Option<Box<str>> = match &m.authorizer_id {
-        Some(id) if !api.authorizers.iter().any(|a| &a.id == id) => {
-            problems.push(
-                at.clone(),
-                method_msg(site, format_args!("Invalid authorizer ID specified: {id}")),
-            );
-            None
-        }
-        Some(id) => Some(id.as_str().into()),
+    let authorizer = match &m.authorizer_id {
+        // `NONE` and `AWS_IAM` ignore an `authorizerId` left beside them, as AWS does.
+        Some(_) if !matches!(kind, "CUSTOM" | "COGNITO_USER_POOLS") => None,
+        Some(id) => match api.authorizers.iter().position(|a| &a.id == id) {
+            None => {
+                problems.push(
+                    at.clone(),
+                    method_msg(site, format_args!("Invalid authorizer ID specified: {id}")),
+                );
+                None
+            }
+            Some(i) => {
+                let cognito = api.authorizers[i]
+                    .extra
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    == Some("COGNITO_USER_POOLS");
+                if cognito != (kind == "COGNITO_USER_POOLS") {
+                    problems.push(
+                        at.clone(),
+                        method_msg(
+                            site,
+                            format_args!(
+                                "Invalid authorizer ID specified: {id}: authorization type {kind} needs {} authorizer",
+                                if cognito { "a TOKEN or REQUEST" } else { "a COGNITO_USER_POOLS" }
+                            ),
+                        ),
+                    );
+                }
+                Some(AuthorizerIdx(i as u32))
+            }
+        },
         None if matches!(kind, "CUSTOM" | "COGNITO_USER_POOLS") => {
             problems.push(
                 at,

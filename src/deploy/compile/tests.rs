@@ -443,7 +443,10 @@ fn unenforced_protection_is_stored_but_not_deployed() {
     a.authorizers.push(crate::deploy::model::Authorizer {
         id: "au1".to_string(),
         name: "tok".to_string(),
-        ..Default::default()
+        extra: serde_json::json!({"type": "TOKEN", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:tok/invocations"})
+            .as_object()
+            .cloned()
+            .unwrap(),
     });
     check_api(&a).unwrap();
     let mut interner = UpstreamInterner::default();

@@ -337,14 +337,9 @@ fn policy_compiled(api: &RestApi, st: &StageRuntime, name: &str) {
             .find(|m| &*m.resource_path == path && &*m.http_method == verb)
             .unwrap()
     };
-    let authorizer = |n: &str| -> Box<str> {
-        api.authorizers
-            .iter()
-            .find(|a| a.name == n)
-            .unwrap()
-            .id
-            .as_str()
-            .into()
+    let authorizer = |n: &str| {
+        let i = api.authorizers.iter().position(|a| a.name == n).unwrap();
+        crate::deploy::authorizers::AuthorizerIdx(i as u32)
     };
     assert_eq!(m("/health", "GET").authorization, AuthorizationPlan::None);
     assert_eq!(

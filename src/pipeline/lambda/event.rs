@@ -44,11 +44,11 @@ fn key(out: &mut Vec<u8>, k: &str) {
 }
 
 fn context_string(out: &mut Vec<u8>, x: &Exchange<'_>, var: ContextVar) {
-    match context_bytes(x, var) {
+    match context_bytes(x, &var) {
         Some(b) => string(out, b),
         None => {
             out.push(b'"');
-            write_context(x, var, out);
+            write_context(x, &var, out);
             out.push(b'"');
         }
     }
@@ -220,9 +220,9 @@ fn write_pair_maps<'b, I>(
     }
 }
 
-/// `requestContext`: the request's identity as API Gateway knows it at this point (no
-/// authorizer yet: the identity fields of features not built are `null`, as AWS gives them to
-/// an unauthenticated call).
+/// `requestContext`: the request's identity as API Gateway knows it at this point: the IAM
+/// caller's fields, the authorizer's output, and `null` for the identity fields of features not
+/// built (identity pools), as AWS gives them to a call without one.
 fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
     let req = x.req;
     key(out, "requestContext");
@@ -258,10 +258,11 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
     string(out, host.split(|&b| b == b'.').next().unwrap_or_default());
     out.push(b',');
     key(out, "requestTimeEpoch");
-    write_context(x, ContextVar::RequestTimeEpoch, out);
+    write_context(x, &ContextVar::RequestTimeEpoch, out);
     out.push(b',');
     key(out, "identity");
     out.push(b'{');
+    let iam = x.auth.as_deref().and_then(|a| a.identity.as_ref());
     for (i, name) in [
         "cognitoIdentityPoolId",
         "accountId",
@@ -281,7 +282,18 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
             out.push(b',');
         }
         key(out, name);
-        out.extend_from_slice(b"null");
+        let value = iam.and_then(|id| match *name {
+            "accountId" => Some(&id.account_id),
+            "caller" => Some(&id.caller),
+            "accessKey" => Some(&id.access_key),
+            "userArn" => Some(&id.user_arn),
+            "user" => Some(&id.user),
+            _ => None,
+        });
+        match value {
+            Some(v) => string(out, v.as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
     }
     out.push(b',');
     key(out, "sourceIp");
@@ -302,7 +314,58 @@ fn write_request_context(x: &Exchange<'_>, out: &mut Vec<u8>) {
         string(out, k.id.as_bytes());
     }
     out.extend_from_slice(b"},");
+    if let Some(auth) = x.auth.as_deref() {
+        write_authorizer(auth, out);
+    }
     key(out, "deploymentId");
     string(out, x.stage().deployment_id.as_bytes());
     out.push(b'}');
+}
+
+/// `requestContext.authorizer`: a Lambda authorizer's `principalId` and context keys (numbers and
+/// booleans as JSON numbers and booleans), a Cognito token's `claims`.
+fn write_authorizer(auth: &crate::pipeline::authorize::Authorized, out: &mut Vec<u8>) {
+    use crate::pipeline::authorize::ContextValue;
+    key(out, "authorizer");
+    out.push(b'{');
+    let mut first = true;
+    let mut comma = |out: &mut Vec<u8>| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+    };
+    if let Some(p) = &auth.principal_id {
+        comma(out);
+        key(out, "principalId");
+        string(out, p.as_bytes());
+    }
+    for (k, v) in auth.context.iter() {
+        comma(out);
+        key_escaped(out, k);
+        match v {
+            ContextValue::Str(s) => string(out, s.as_bytes()),
+            ContextValue::Num(n) => out.extend_from_slice(n.as_bytes()),
+            ContextValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        }
+    }
+    if !auth.claims.is_empty() {
+        comma(out);
+        key(out, "claims");
+        out.push(b'{');
+        for (i, (k, v)) in auth.claims.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            key_escaped(out, k);
+            string(out, v.as_bytes());
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"},");
+}
+
+/// A key that comes from outside (an authorizer's context key, a claim name): escaped.
+fn key_escaped(out: &mut Vec<u8>, k: &str) {
+    string(out, k.as_bytes());
+    out.push(b':');
 }

@@ -1,12 +1,12 @@
 //! `$context` as a mapping template sees it: every variable API Gateway defines that Tollgate
-//! knows at the point templates run (after routing, before authorizers exist). Variables of
-//! features not built yet (authorizer, API key, Cognito and IAM identity) are present and empty,
-//! as API Gateway gives them for a request that had none, so a template that prints them renders
-//! the same text.
+//! knows at the point templates run (after routing, authorization and the API key check).
+//! Variables of features not built yet (Cognito identity pools, organisations) are present and
+//! empty, as API Gateway gives them for a request that had none, so a template that prints them
+//! renders the same text.
 
 use crate::deploy::compile::params::context_var;
 use crate::deploy::snapshot::ContextVar;
-use crate::pipeline::params::{context_bytes, write_context};
+use crate::pipeline::params::{caller_value, context_bytes, write_context};
 use crate::pipeline::Exchange;
 use crate::vtl::Value;
 
@@ -68,7 +68,7 @@ const NAMES: [&str; 17] = [
     "stage",
 ];
 
-/// `$context.identity`'s fields; all but the first four belong to features not built yet.
+/// `$context.identity`'s fields; the last five belong to features not built (identity pools).
 const IDENTITY: [&str; 14] = [
     "sourceIp",
     "userAgent",
@@ -102,7 +102,7 @@ pub fn context<'x>(x: &Exchange<'x>) -> Value<'x> {
 pub fn prop<'x>(x: &Exchange<'x>, name: &str) -> Option<Value<'x>> {
     let req: &'x crate::pipeline::Request<'x> = x.req;
     Some(match name {
-        "authorizer" => Value::Map(Vec::new()),
+        "authorizer" => authorizer(x),
         "deploymentId" => Value::Text(&x.stage().deployment_id),
         "domainPrefix" => {
             let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
@@ -124,11 +124,15 @@ pub fn prop<'x>(x: &Exchange<'x>, name: &str) -> Option<Value<'x>> {
 
 /// A variable from the parameter mappings' table, as text.
 fn mapped<'x>(x: &Exchange<'x>, var: ContextVar) -> Value<'x> {
-    if let Some(b) = context_bytes(x, var) {
+    if let Some(b) = context_bytes(x, &var) {
         return text(b);
     }
+    // The caller's identity lives in the exchange, not the request: copied for the template.
+    if let Some(b) = caller_value(x, &var) {
+        return Value::str(&String::from_utf8_lossy(b));
+    }
     let mut out = Vec::new();
-    write_context(x, var, &mut out);
+    write_context(x, &var, &mut out);
     Value::str(&String::from_utf8_lossy(&out))
 }
 
@@ -138,8 +142,49 @@ fn identity<'x>(x: &Exchange<'x>, name: &str) -> Value<'x> {
         "userAgent" => text(x.req.header(b"user-agent").unwrap_or_default()),
         "apiKey" => mapped(x, ContextVar::ApiKey),
         "apiKeyId" => mapped(x, ContextVar::ApiKeyId),
+        "accessKey" => mapped(x, ContextVar::IdentityAccessKey),
+        "accountId" => mapped(x, ContextVar::IdentityAccountId),
+        "caller" => mapped(x, ContextVar::IdentityCaller),
+        "user" => mapped(x, ContextVar::IdentityUser),
+        "userArn" => mapped(x, ContextVar::IdentityUserArn),
         _ => Value::str(""),
     }
+}
+
+/// `$context.authorizer`: `principalId`, the Lambda authorizer's context keys, and a Cognito
+/// token's `claims` (a map), as the authorize phase found them; empty for an unauthorized
+/// method. Numbers and booleans keep their type, as AWS passes them to templates.
+fn authorizer<'x>(x: &Exchange<'x>) -> Value<'x> {
+    let Some(auth) = x.auth.as_deref() else {
+        return Value::Map(Vec::new());
+    };
+    let mut map = Vec::with_capacity(auth.context.len() + 2);
+    if let Some(p) = &auth.principal_id {
+        map.push(("principalId".to_string(), Value::str(p)));
+    }
+    for (k, v) in auth.context.iter() {
+        let v = match v {
+            crate::pipeline::authorize::ContextValue::Str(s) => Value::str(s),
+            crate::pipeline::authorize::ContextValue::Bool(b) => Value::Bool(*b),
+            crate::pipeline::authorize::ContextValue::Num(n) => match n.parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => n
+                    .parse::<f64>()
+                    .map(Value::Float)
+                    .unwrap_or_else(|_| Value::str(n)),
+            },
+        };
+        map.push((k.to_string(), v));
+    }
+    if !auth.claims.is_empty() {
+        let claims = auth
+            .claims
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::str(v)))
+            .collect();
+        map.push(("claims".to_string(), Value::Map(claims)));
+    }
+    Value::Map(map)
 }
 
 #[cfg(test)]

@@ -23,11 +23,13 @@ use std::net::IpAddr;
 
 /// One error the gateway makes: its type and what it says when nothing is customised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GatewayError {
+pub struct GatewayError<'m> {
     pub response_type: ResponseType,
     /// The status the error naturally answers (before `statusCode` overrides).
     pub status: u16,
-    pub message: Option<&'static str>,
+    /// Borrowed from the `Reject` for the messages made per request (an IAM denial names the
+    /// caller and the resource).
+    pub message: Option<&'m str>,
     pub error_type: Option<&'static str>,
     /// Set by the request validator: which required parameters are missing. The message is then
     /// `"{message}: [a, b]"`, the names read from the routed method.
@@ -37,9 +39,9 @@ pub struct GatewayError {
     pub body_model: Option<crate::deploy::policy::ModelIdx>,
 }
 
-impl GatewayError {
+impl GatewayError<'static> {
     /// The type's AWS defaults. A DEFAULT_* type has no status of its own: use `with_status`.
-    pub fn of(t: ResponseType) -> GatewayError {
+    pub fn of(t: ResponseType) -> GatewayError<'static> {
         let d = t.defaults();
         GatewayError {
             response_type: t,
@@ -297,12 +299,12 @@ fn write_value(src: &ValueSource, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bo
                 None => return false,
             }
         }
-        ValueSource::Context(var) => return write_context(*var, site, out),
+        ValueSource::Context(var) => return write_context(var, site, out),
     }
     true
 }
 
-fn write_context(var: ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bool {
+fn write_context(var: &ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bool {
     let head = site.head;
     let routed = site.routed;
     let value: &[u8] = match var {
@@ -354,6 +356,12 @@ fn write_context(var: ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> bo
         },
         ContextVar::ApiKeyId => match routed.and_then(|x| x.api_key) {
             Some(k) => k.id.as_bytes(),
+            None => return false,
+        },
+        // What the authorizer established, when the refusal came after it (a gateway response
+        // for UNAUTHORIZED has none: `$context.authorizer.*` is empty there, as on AWS).
+        other => match routed.and_then(|x| crate::pipeline::params::caller_value(x, other)) {
+            Some(v) => v,
             None => return false,
         },
     };

@@ -128,6 +128,9 @@ mod tests {
                     models: Box::default(),
                     settings: Default::default(),
                     methods: Vec::new(),
+                    authorizers: Vec::new(),
+                    resource_policy: None,
+                    arn_prefix: Box::default(),
                 })
                 .into_iter()
                 .collect();

@@ -150,7 +150,13 @@ fn template_references() {
         ("$input.body", Err("engine")),
         ("#set($x = 1)$x", Err("engine")),
         ("$context.error.message #if(true)x#end", Err("engine")),
-        ("$context.authorizer.principalId", Err("not supported")),
+        (
+            "$context.authorizer.principalId",
+            Ok(vec![Piece::Value(ValueSource::Context(
+                ContextVar::Authorizer("principalId".into()),
+            ))]),
+        ),
+        ("$context.nope", Err("not supported")),
         (
             "$context.error.validationErrorString",
             Ok(vec![Piece::ValidationErrorString]),
@@ -241,7 +247,7 @@ fn velocity_templates_compile_to_one_program() {
     for src in [
         "#set($x = 1)$x",
         "$context.error.message #if(true)x#end",
-        "$context.authorizer.principalId",
+        "#if($context.authorizer.principalId)x#end",
         "$input.params('id')",
     ] {
         let got = compile_gateway_template(src, s);
