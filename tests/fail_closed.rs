@@ -59,10 +59,6 @@ fn custom_scheme() -> Value {
 
 /// (case, the v2 document declaring it, the refusal lines the message must carry).
 fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
-    let cognito = json!({"type": "apiKey", "name": "Authorization", "in": "header",
-        "x-amazon-apigateway-authtype": "cognito_user_pools",
-        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
-            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
     let iam = json!({"type": "apiKey", "name": "Authorization", "in": "header",
                      "x-amazon-apigateway-authtype": "awsSigv4"});
     let mut policy = versioned("v2", false);
@@ -81,11 +77,6 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
             "AWS_IAM",
             secured(versioned("v2", false), iam),
             vec!["\n\tGET /version: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"],
-        ),
-        (
-            "COGNITO_USER_POOLS",
-            secured(versioned("v2", false), cognito),
-            vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
         ),
         (
             "resource policy",

@@ -96,8 +96,10 @@ pub enum JwtError {
     Algorithm,
     /// `iss` is not one of the authorizer's pools.
     Issuer,
-    /// No key of the pool has this `kid` (fresh keys may have it).
-    UnknownKid,
+    /// No key of pool `pool` has this `kid` (fresh keys may have it).
+    UnknownKid {
+        pool: usize,
+    },
     Signature,
     Expired,
     NotYetValid,
@@ -132,16 +134,20 @@ impl Verified {
     /// Gateway takes an ID token (an access token is refused); with scopes it takes an access
     /// token whose `scope` holds at least one of them (an ID token is refused). No allocation.
     pub fn admits<S: AsRef<str>>(&self, method_scopes: &[S]) -> bool {
-        if method_scopes.is_empty() {
-            return self.token_use == TokenUse::Id;
-        }
-        self.token_use == TokenUse::Access
-            && self
-                .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .any(|granted| method_scopes.iter().any(|m| m.as_ref() == granted))
+        admits(self.token_use, &self.scope, method_scopes)
     }
+}
+
+/// `Verified::admits` from a cached verdict's parts.
+pub fn admits<S: AsRef<str>>(token_use: TokenUse, scope: &str, method_scopes: &[S]) -> bool {
+    if method_scopes.is_empty() {
+        return token_use == TokenUse::Id;
+    }
+    token_use == TokenUse::Access
+        && scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .any(|granted| method_scopes.iter().any(|m| m.as_ref() == granted))
 }
 
 /// The parts of a token, split and decoded but not yet trusted.
@@ -230,7 +236,7 @@ pub fn verify<I: AsRef<str>, K: AsRef<[RsaKey]>>(
         .as_ref()
         .iter()
         .find(|k| *k.kid == *parts.kid)
-        .ok_or(JwtError::UnknownKid)?;
+        .ok_or(JwtError::UnknownKid { pool })?;
     // RS256 whatever the header claimed (it was checked above): the algorithm is never the
     // token's choice.
     match jsonwebtoken::crypto::verify(parts.signature, parts.signed, &key.key, Algorithm::RS256) {
@@ -571,11 +577,11 @@ mod tests {
             &id_claims(),
             PRIVATE_DER,
         );
-        assert_eq!(check(&t), Err(JwtError::UnknownKid));
+        assert_eq!(check(&t), Err(JwtError::UnknownKid { pool: 1 }));
         let none: Vec<RsaKey> = Vec::new();
         assert_eq!(
             verify(&t, &[ISS], |_| &none, NOW),
-            Err(JwtError::UnknownKid)
+            Err(JwtError::UnknownKid { pool: 0 })
         );
         // The other pool's keys do not verify this pool's tokens.
         let other = parse_jwks(OTHER_JWKS).unwrap();
@@ -586,7 +592,7 @@ mod tests {
                 |_| &other,
                 NOW
             ),
-            Err(JwtError::UnknownKid)
+            Err(JwtError::UnknownKid { pool: 0 })
         );
     }
 

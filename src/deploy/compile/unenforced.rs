@@ -44,9 +44,6 @@ impl Unenforced<'_> {
             Unenforced::Authorization(t @ "AWS_IAM") => {
                 format!("authorizationType {t}: IAM (SigV4) authorization is not enforced by this Tollgate version yet")
             }
-            Unenforced::Authorization(t @ "COGNITO_USER_POOLS") => format!(
-                "authorizationType {t}: Cognito user pool authorizers are not enforced by this Tollgate version yet"
-            ),
             Unenforced::Authorization(t) => format!(
                 "authorizationType {t}: this authorization type is not enforced by this Tollgate version"
             ),
@@ -55,8 +52,12 @@ impl Unenforced<'_> {
     }
 }
 
+/// Types the authorize phase enforces (`pipeline::authorize`).
+const ENFORCED: [&str; 2] = ["NONE", "COGNITO_USER_POOLS"];
+
 fn authorization(m: &Method) -> Option<Unenforced<'_>> {
-    (m.authorization_type != "NONE").then_some(Unenforced::Authorization(&m.authorization_type))
+    (!ENFORCED.contains(&m.authorization_type.as_str()))
+        .then_some(Unenforced::Authorization(&m.authorization_type))
 }
 
 fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
@@ -154,13 +155,18 @@ mod tests {
         let want = [
             ("/resources/1/resourceMethods/GET/authorizationType", "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
             ("/resources/1/resourceMethods/POST/authorizationType", "POST /pets: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"),
-            ("/resources/2/resourceMethods/DELETE/authorizationType", "DELETE /pets/{id}: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"),
         ];
         let want: Vec<(String, String)> = want
             .iter()
             .map(|(p, m)| (p.to_string(), m.to_string()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn cognito_user_pool_methods_deploy() {
+        let a = api(&[("/", "GET", "COGNITO_USER_POOLS", false)]);
+        assert_eq!(refused(&a), vec![]);
     }
 
     #[test]
