@@ -122,15 +122,19 @@ fn check(token: &str, pools: &CognitoPools, now: u64) -> Result<jwt::Verified, J
 }
 
 /// Waits for keys that may verify a token whose kid is unknown: the pool's first fetch, or a
-/// refresh this token asked for. `Err` only when nothing could be fetched at all.
+/// refresh this token asked for. `Err` when the pool has no keys at all (its fetches failed:
+/// the refresher keeps retrying on its own schedule, nobody waits for it).
 async fn wait_for_keys(pool: &jwks::Pool, now: u64) -> Result<(), Reject> {
     if pool.pending() {
         pool.ready(jwks::FIRST_WAIT).await;
         return Ok(());
     }
-    let generation = pool.state().generation;
+    let state = pool.state();
+    if state.keys.is_empty() {
+        return Err(AuthReject::AuthorizerFailure.into());
+    }
     if pool.refresh_for_kid(now) {
-        pool.wait_past(generation, jwks::KID_WAIT).await;
+        pool.wait_past(state.generation, jwks::KID_WAIT).await;
     }
     Ok(())
 }
