@@ -70,12 +70,12 @@ pub fn compile_with(
             "providerARNs: at most {MAX_POOLS} user pools per authorizer"
         ));
     }
-    let mut issuers = Vec::with_capacity(arns.len());
+    let mut issuers: Vec<Box<str>> = Vec::with_capacity(arns.len());
     let mut pools = Vec::with_capacity(arns.len());
     for arn in arns {
         let (region, pool_id) = parse_provider_arn(arn)?;
         let p = pool(region, pool_id);
-        if issuers.iter().any(|i: &Box<str>| **i == *p.issuer()) {
+        if issuers.iter().any(|i| **i == *p.issuer()) {
             continue;
         }
         issuers.push(p.issuer().into());
