@@ -306,6 +306,33 @@ def test_management_api_authorizer(deployed, pools):
     status, body = call(gw, rest, "/who", pools[0]["id_token"])
     assert (status, json.loads(body)) == (200, {"user": "alice"}), body
     assert call(gw, rest, "/who", pools[1]["id_token"])[0] == 401
+    # A second authorizer trusting only the other pool: pool 0's token, verified and cached on
+    # this core by the calls above, does not open it; the expression pins the app client.
+    other = apigw.create_authorizer(restApiId=rest, name="other", type="COGNITO_USER_POOLS",
+                                    providerARNs=[pools[1]["arn"]],
+                                    identityValidationExpression=pools[1]["client"],
+                                    identitySource="method.request.header.Authorization")["id"]
+    res2 = apigw.create_resource(restApiId=rest, parentId=root, pathPart="other")["id"]
+    apigw.put_method(restApiId=rest, resourceId=res2, httpMethod="GET",
+                     authorizationType="COGNITO_USER_POOLS", authorizerId=other)
+    apigw.put_integration(restApiId=rest, resourceId=res2, httpMethod="GET", type="MOCK",
+                          requestTemplates={"application/json": '{"statusCode": 200}'})
+    apigw.put_method_response(restApiId=rest, resourceId=res2, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(restApiId=rest, resourceId=res2, httpMethod="GET",
+                                   statusCode="200", responseTemplates={"application/json": "{}"})
+    apigw.create_deployment(restApiId=rest, stageName="prod")
+    assert call(gw, rest, "/other", pools[0]["id_token"])[0] == 401
+    assert call(gw, rest, "/other", pools[1]["id_token"])[0] == 200
+    assert call(gw, rest, "/other", mint(pools[1], aud="not-the-app"))[0] == 401
+    assert call(gw, rest, "/who", pools[0]["id_token"])[0] == 200
+    # REQUEST authorizers take no validation expression.
+    with pytest.raises(apigw.exceptions.BadRequestException):
+        apigw.create_authorizer(restApiId=rest, name="req", type="REQUEST",
+                                authorizerUri="arn:aws:apigateway:us-east-1:lambda:path/"
+                                "2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:"
+                                "function:f/invocations",
+                                identitySource="method.request.header.A",
+                                identityValidationExpression="x")
 
 
 def test_an_unreachable_jwks_endpoint_fails_closed(pools, echo):

@@ -264,7 +264,6 @@ fn petstore_compiles_and_routes() {
             [
                 "resource policy (policy / x-amazon-apigateway-policy)",
                 "GET /pets/search",
-                "DELETE /pets/{petId}",
                 "GET /pets/{petId}",
             ],
             "{name}"
