@@ -311,8 +311,8 @@ fn authorizer_from(
     if let Some(t) = auth_type {
         extra.insert("authType".to_string(), Value::String(t.to_string()));
     }
-    // A TOKEN or Cognito authorizer without identitySource reads the header the scheme names, as
-    // AWS does.
+    // A TOKEN or user-pool authorizer without identitySource reads the header the scheme names,
+    // as AWS does (LocalStack's cognito-auth sample relies on it for a custom header).
     if matches!(kind.as_deref(), Some("TOKEN" | "COGNITO_USER_POOLS"))
         && !extra.contains_key("identitySource")
     {
