@@ -14,6 +14,7 @@ pub mod links;
 pub mod metrics;
 pub mod quota;
 pub mod throttle;
+pub mod token_cache;
 
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::Snapshot;
