@@ -55,8 +55,28 @@ impl Unenforced<'_> {
     }
 }
 
-fn authorization(m: &Method) -> Option<Unenforced<'_>> {
-    (m.authorization_type != "NONE").then_some(Unenforced::Authorization(&m.authorization_type))
+fn authorization<'a>(api: &RestApi, m: &'a Method) -> Option<Unenforced<'a>> {
+    match m.authorization_type.as_str() {
+        "NONE" => None,
+        // Lambda authorizers (TOKEN and REQUEST) are enforced (`pipeline::authorize::lambda`);
+        // the compiler refuses a method whose authorizer does not compile.
+        "CUSTOM" if lambda_authorizer(api, m) => None,
+        t => Some(Unenforced::Authorization(t)),
+    }
+}
+
+/// `m` names a TOKEN or REQUEST authorizer of `api`.
+fn lambda_authorizer(api: &RestApi, m: &Method) -> bool {
+    let Some(id) = m.authorizer_id.as_deref() else {
+        return false;
+    };
+    api.authorizers.iter().any(|a| {
+        a.id == id
+            && matches!(
+                a.extra.get("type").and_then(|t| t.as_str()),
+                Some("TOKEN" | "REQUEST")
+            )
+    })
 }
 
 fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
@@ -70,8 +90,8 @@ fn resource_policy(api: &RestApi) -> Option<Unenforced<'_>> {
 }
 
 /// Every method-level protection `m` declares that is not enforced yet.
-fn method_checks(m: &Method) -> impl Iterator<Item = Unenforced<'_>> {
-    authorization(m).into_iter()
+fn method_checks<'a>(api: &RestApi, m: &'a Method) -> impl Iterator<Item = Unenforced<'a>> {
+    authorization(api, m).into_iter()
 }
 
 /// `Err` naming every unenforced protection `api` declares, method by method (`GET /pets: ...`).
@@ -82,7 +102,7 @@ pub fn refuse(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
     }
     for (res, resource) in api.resources.iter().enumerate() {
         for (verb, m) in &resource.resource_methods {
-            for u in method_checks(m) {
+            for u in method_checks(api, m) {
                 problems.push(
                     join(&loc.method(res, verb), u.field()),
                     format!("{verb} {}: {}", resource.path, u.missing()),
@@ -161,6 +181,28 @@ mod tests {
             .map(|(p, m)| (p.to_string(), m.to_string()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn methods_with_a_lambda_authorizer_deploy() {
+        let mut a = api(&[("/", "GET", "CUSTOM", false), ("/c", "GET", "CUSTOM", false)]);
+        for (id, kind) in [("tok", "TOKEN"), ("cog", "COGNITO_USER_POOLS")] {
+            a.authorizers.push(crate::deploy::model::Authorizer {
+                id: id.into(),
+                name: id.into(),
+                extra: serde_json::json!({"type": kind}).as_object().cloned().unwrap(),
+            });
+        }
+        for (r, id) in [(0, "tok"), (1, "cog")] {
+            a.resources[r]
+                .resource_methods
+                .get_mut("GET")
+                .unwrap()
+                .authorizer_id = Some(id.into());
+        }
+        let got = refused(&a);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].1.starts_with("GET /c: "), "{got:?}");
     }
 
     #[test]
