@@ -5,9 +5,9 @@
 
 use super::aws::{checked_role, lambda_invoke};
 use super::params::context_var;
+use super::uri::{substitute, Vars};
 use super::UpstreamInterner;
 use crate::aws::arn::{self, AwsUri};
-use super::uri::{substitute, Vars};
 use crate::deploy::authorizers::{
     AuthorizerKind, AuthorizerRuntime, CognitoPools, IdentitySource, LambdaFunction,
     DEFAULT_TTL_SECS, MAX_TTL_SECS,

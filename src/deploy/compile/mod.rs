@@ -178,8 +178,7 @@ fn compile_stage_with(
         }
     };
     let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
-    let authorizers =
-    authorizers::compile_authorizers(
+    let authorizers = authorizers::compile_authorizers(
         api,
         vars,
         &authorizers_used(&methods),

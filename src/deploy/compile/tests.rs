@@ -432,7 +432,8 @@ fn unenforced_protection_is_stored_but_not_deployed() {
         ..Integration::default()
     };
     let mut custom = method(mock.clone(), &[]);
-    custom.authorization_type = "CUSTOM".to_string();
+    // (Lambda authorizers are enforced; Cognito user pools stand for what is not yet.)
+    custom.authorization_type = "COGNITO_USER_POOLS".to_string();
     custom.authorizer_id = Some("au1".to_string());
     let mut keyed = method(mock.clone(), &[]);
     keyed.api_key_required = true;
@@ -443,7 +444,7 @@ fn unenforced_protection_is_stored_but_not_deployed() {
     a.authorizers.push(crate::deploy::model::Authorizer {
         id: "au1".to_string(),
         name: "tok".to_string(),
-        extra: serde_json::json!({"type": "TOKEN", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:tok/invocations"})
+        extra: serde_json::json!({"type": "COGNITO_USER_POOLS", "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"]})
             .as_object()
             .cloned()
             .unwrap(),

@@ -185,12 +185,18 @@ mod tests {
 
     #[test]
     fn methods_with_a_lambda_authorizer_deploy() {
-        let mut a = api(&[("/", "GET", "CUSTOM", false), ("/c", "GET", "CUSTOM", false)]);
+        let mut a = api(&[
+            ("/", "GET", "CUSTOM", false),
+            ("/c", "GET", "CUSTOM", false),
+        ]);
         for (id, kind) in [("tok", "TOKEN"), ("cog", "COGNITO_USER_POOLS")] {
             a.authorizers.push(crate::deploy::model::Authorizer {
                 id: id.into(),
                 name: id.into(),
-                extra: serde_json::json!({"type": kind}).as_object().cloned().unwrap(),
+                extra: serde_json::json!({"type": kind})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
             });
         }
         for (r, id) in [(0, "tok"), (1, "cog")] {

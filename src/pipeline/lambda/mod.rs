@@ -137,7 +137,10 @@ pub fn sign(
 /// (`crate::aws::roles`), else the gateway's own. Without any, the call fails with 500 and a log
 /// line saying why (never a credential).
 pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
-    credentials_of(x, x.integration().aws.as_ref().and_then(|a| a.role.as_ref()))
+    credentials_of(
+        x,
+        x.integration().aws.as_ref().and_then(|a| a.role.as_ref()),
+    )
 }
 
 /// The credentials a call with `role` (an integration's or an authorizer's) signs with.

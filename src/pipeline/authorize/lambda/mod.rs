@@ -205,7 +205,11 @@ pub async fn call(
     };
     let up = x.snap.upstream(*up_id);
     let mut head = Box::new(ResponseHead::new());
-    let mut stream = match core.upstream.send(up, &attempt, &mut request, &mut head).await {
+    let mut stream = match core
+        .upstream
+        .send(up, &attempt, &mut request, &mut head)
+        .await
+    {
         Ok(s) => s,
         Err(e) => return Err(upstream_failed(x, a, &e)),
     };

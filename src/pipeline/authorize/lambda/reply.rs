@@ -141,7 +141,8 @@ mod tests {
             Decision::NotApplicable
         );
         // Only a policy: principalId, context and key are optional.
-        let o = read(format!(r#"{{"policyDocument":{POLICY},"context":null}}"#).as_bytes()).unwrap();
+        let o =
+            read(format!(r#"{{"policyDocument":{POLICY},"context":null}}"#).as_bytes()).unwrap();
         assert_eq!(o.auth, Authorized::default());
     }
 
@@ -151,7 +152,10 @@ mod tests {
         for (text, want) in [
             ("not json".to_string(), Invalid::NotJson),
             ("[1]".to_string(), Invalid::NotAnObject),
-            (r#"{"hello":"world"}"#.to_string(), Invalid::NoPolicyDocument),
+            (
+                r#"{"hello":"world"}"#.to_string(),
+                Invalid::NoPolicyDocument,
+            ),
             (
                 r#"{"principalId":"u","policyDocument":null}"#.to_string(),
                 Invalid::NoPolicyDocument,
