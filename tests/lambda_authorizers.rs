@@ -364,3 +364,181 @@ fn the_authorizer_supplies_the_api_key_when_the_source_is_authorizer() {
         assert_status(&s.token("/prod/keyed", "allow"), 403, gw);
     });
 }
+
+/// The aws CLI (`$TOLLGATE_AWS_CLI`, else `.venv/bin/aws`), or `None` when it is not installed
+/// and `TOLLGATE_SKIP_AWSCLI=1` allows skipping.
+fn aws_cli() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("TOLLGATE_AWS_CLI") {
+        return Some(p.into());
+    }
+    let venv = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    if venv.exists() {
+        return Some(venv);
+    }
+    assert!(
+        std::env::var_os("TOLLGATE_SKIP_AWSCLI").is_some(),
+        "the aws CLI is not installed: set TOLLGATE_AWS_CLI or run tests/run.sh (TOLLGATE_SKIP_AWSCLI=1 skips)"
+    );
+    None
+}
+
+/// `aws apigateway test-invoke-authorizer ARGS` against `gw`'s admin port: the parsed output.
+fn test_invoke_authorizer(exe: &std::path::Path, gw: &Gateway, args: &[&str]) -> Value {
+    let home = TempDir::new("aws");
+    let out = std::process::Command::new(exe)
+        .args(["apigateway", "test-invoke-authorizer"])
+        .args(args)
+        .args(["--endpoint-url", &format!("http://{}", gw.admin)])
+        .args(["--region", "us-east-1", "--output", "json"])
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ACCESS_KEY_ID", ADMIN_KEY.id)
+        .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY.secret)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_PAGER", "")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("aws runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        gw.stderr()
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+#[test]
+fn test_invoke_authorizer_runs_the_function_of_the_current_definition() {
+    let Some(exe) = aws_cli() else { return };
+    let fx = Functions::start();
+    let be = backends::Upstream::echo("backend");
+    for_each_driver(|driver| {
+        let s = gateway(driver, &fx, &be.hostport());
+        let r =
+            s.gw.admin("GET", &format!("/restapis/{}/authorizers", s.api), b"");
+        let list = r.json();
+        let id_of = |name: &str| {
+            list["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {list}"))["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let (tok, req) = (id_of("tok"), id_of("req"));
+        let base = fx.count("token_authorizer");
+        let api = s.api.as_str();
+
+        let out = test_invoke_authorizer(
+            &exe,
+            &s.gw,
+            &[
+                "--rest-api-id",
+                api,
+                "--authorizer-id",
+                &tok,
+                "--headers",
+                "Authorization=allow",
+            ],
+        );
+        assert_eq!(out["clientStatus"], 0, "{out}");
+        assert_eq!(out["principalId"], "user-allow");
+        let policy: Value = serde_json::from_str(out["policy"].as_str().unwrap()).unwrap();
+        assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+        assert_eq!(
+            policy["Statement"][0]["Resource"],
+            format!("arn:aws:execute-api:us-east-1:{ACCOUNT}:{api}/test-invoke-stage/*")
+        );
+        assert!(out["log"].as_str().unwrap().contains("tier=gold"), "{out}");
+        // Never cached: a second test invokes again.
+        test_invoke_authorizer(
+            &exe,
+            &s.gw,
+            &[
+                "--rest-api-id",
+                api,
+                "--authorizer-id",
+                &tok,
+                "--headers",
+                "Authorization=allow",
+            ],
+        );
+        assert_eq!(fx.count("token_authorizer") - base, 2);
+
+        // A Deny is still a usable answer (0), its policy reported.
+        let out = test_invoke_authorizer(
+            &exe,
+            &s.gw,
+            &[
+                "--rest-api-id",
+                api,
+                "--authorizer-id",
+                &tok,
+                "--headers",
+                "Authorization=deny",
+            ],
+        );
+        assert_eq!(out["clientStatus"], 0, "{out}");
+        assert!(out["policy"].as_str().unwrap().contains("Deny"));
+        // What a client would have received otherwise: 401 without invoking, 401, 500.
+        for (headers, status) in [
+            ("X-Other=1", 401),
+            ("Authorization=unauthorized", 401),
+            ("Authorization=nested", 500),
+        ] {
+            let out = test_invoke_authorizer(
+                &exe,
+                &s.gw,
+                &[
+                    "--rest-api-id",
+                    api,
+                    "--authorizer-id",
+                    &tok,
+                    "--headers",
+                    headers,
+                ],
+            );
+            assert_eq!(out["clientStatus"], status, "{headers}: {out}");
+            assert!(out.get("principalId").is_none());
+        }
+        assert_eq!(fx.count("token_authorizer") - base, 5);
+
+        // REQUEST: the path, query and stage variables of the simulated request.
+        let out = test_invoke_authorizer(
+            &exe,
+            &s.gw,
+            &[
+                "--rest-api-id",
+                api,
+                "--authorizer-id",
+                &req,
+                "--headers",
+                "X-Id=carol",
+                "--path-with-query-string",
+                "/some/where?q=9",
+                "--stage-variables",
+                "sv=green",
+            ],
+        );
+        assert_eq!(out["clientStatus"], 0, "{out}");
+        assert_eq!(out["principalId"], "req-carol");
+        let log = out["log"].as_str().unwrap();
+        assert!(
+            log.contains("query=9") && log.contains("stageVar=green"),
+            "{log}"
+        );
+        assert!(log.contains("path=/some/where"), "{log}");
+        // Unknown authorizer: AWS's 404.
+        let r = s.gw.admin(
+            "POST",
+            &format!("/restapis/{api}/authorizers/nosuch"),
+            b"{}",
+        );
+        assert_eq!(r.status, 404, "{}", r.text());
+    });
+}

@@ -173,6 +173,34 @@ pub async fn call(
     f: &LambdaFunction,
     scratch: &mut Vec<u8>,
 ) -> Result<Answer, Reject> {
+    let body = invoke_raw(x, core, a, f, scratch).await?;
+    match reply::read(&body) {
+        Ok(out) => Ok(Answer {
+            auth: Rc::new(out.auth),
+            policy: Rc::new(out.policy),
+        }),
+        Err(why) => {
+            lambda::log(
+                x,
+                format_args!(
+                    "Execution failed due to configuration error: Invalid JSON in response from authorizer {}: {why}",
+                    a.name
+                ),
+            );
+            Err(AuthReject::AuthorizerConfiguration.into())
+        }
+    }
+}
+
+/// Invokes the function with `x`'s event; the function's result (its output, unread) when it
+/// returned, else the refusal (logged).
+async fn invoke_raw(
+    x: &Exchange<'_>,
+    core: &Core,
+    a: &AuthorizerRuntime,
+    f: &LambdaFunction,
+    scratch: &mut Vec<u8>,
+) -> Result<Vec<u8>, Reject> {
     let failed = || Reject::from(AuthReject::AuthorizerConfiguration);
     let (up_id, invoke) = match &f.invoke {
         Ok(target) => target,
@@ -244,22 +272,7 @@ pub async fn call(
         core.upstream.release(stream);
     }
     outcome?;
-    match reply::read(&body) {
-        Ok(out) => Ok(Answer {
-            auth: Rc::new(out.auth),
-            policy: Rc::new(out.policy),
-        }),
-        Err(why) => {
-            lambda::log(
-                x,
-                format_args!(
-                    "Execution failed due to configuration error: Invalid JSON in response from authorizer {}: {why}",
-                    a.name
-                ),
-            );
-            Err(failed())
-        }
-    }
+    Ok(body)
 }
 
 #[cold]
@@ -276,4 +289,86 @@ fn upstream_failed(x: &Exchange<'_>, a: &AuthorizerRuntime, e: &UpstreamError) -
         ),
     );
     AuthReject::AuthorizerConfiguration.into()
+}
+
+/// What TestInvokeAuthorizer reports.
+#[derive(Debug, Default)]
+pub struct Tested {
+    /// 0 when the authorizer answered with a usable output; else the status a client would
+    /// have received (401, 500).
+    pub client_status: u16,
+    pub principal_id: Option<String>,
+    /// The returned `policyDocument`, as JSON text.
+    pub policy: Option<String>,
+    /// The returned `context`, as text.
+    pub context: Vec<(String, String)>,
+    /// What happened, for the execution log.
+    pub log: Vec<String>,
+}
+
+/// TestInvokeAuthorizer: the authorize phase's identity check and invocation for `x` (never
+/// cached, no method's policy evaluated), reported as AWS reports it.
+pub async fn test_invoke(
+    x: &Exchange<'_>,
+    core: &Core,
+    authorizer: AuthorizerIdx,
+    scratch: &mut Vec<u8>,
+) -> Tested {
+    let mut t = Tested::default();
+    let status = |r: &Reject| r.gateway_error().status;
+    let Some(a) = x.stage().authorizer(authorizer) else {
+        t.client_status = 500;
+        t.log.push(
+            "Execution failed due to configuration error: the authorizer does not compile".into(),
+        );
+        return t;
+    };
+    let (AuthorizerKind::Token(f) | AuthorizerKind::Request(f)) = &a.kind else {
+        t.client_status = 500;
+        t.log
+            .push("Execution failed: not a Lambda authorizer".into());
+        return t;
+    };
+    scratch.clear();
+    if !identity(x, a, scratch) {
+        t.client_status = 401;
+        t.log.push(
+            "The identity source is missing, empty or does not match the validation expression: Unauthorized".into(),
+        );
+        return t;
+    }
+    t.log.push(format!("Endpoint request URI: {}", f.uri));
+    let body = match invoke_raw(x, core, a, f, scratch).await {
+        Ok(body) => body,
+        Err(r) => {
+            t.client_status = status(&r);
+            t.log
+                .push(format!("Authorizer failed: {}", t.client_status));
+            return t;
+        }
+    };
+    t.log.push(format!(
+        "Endpoint response body before transformations: {}",
+        String::from_utf8_lossy(&body)
+    ));
+    match reply::read(&body) {
+        Ok(out) => {
+            let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            t.policy = doc.get("policyDocument").map(|p| p.to_string());
+            t.principal_id = out.auth.principal_id.as_deref().map(Into::into);
+            t.context = out
+                .auth
+                .context
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_text().to_string()))
+                .collect();
+        }
+        Err(why) => {
+            t.client_status = 500;
+            t.log.push(format!(
+                "Execution failed due to configuration error: Invalid JSON in response: {why}"
+            ));
+        }
+    }
+    t
 }
