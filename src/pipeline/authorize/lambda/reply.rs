@@ -53,7 +53,7 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-fn optional_str<'v>(v: Option<&'v Value>, err: Invalid) -> Result<Option<&'v str>, Invalid> {
+fn optional_str(v: Option<&Value>, err: Invalid) -> Result<Option<&str>, Invalid> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
