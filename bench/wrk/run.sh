@@ -28,6 +28,12 @@
 #                                          # integration (event built, Invoke signed, reply mapped)
 #                                          # against the backend's fixed Invoke stub
 #                                          # (api-lambda.yaml.tmpl), reported against the plain proxy
+#   AUTH=1 bench/wrk/run.sh                # adds tollgate-DRIVER-authlambda (a cached TOKEN Lambda
+#                                          # authorizer), -authjwt (a Cognito ID token, cached),
+#                                          # -authjwt0 (the same, verified every request: TTL 0) and
+#                                          # -authiam (a presigned SigV4 URL) (api-auth.yaml.tmpl,
+#                                          # keys from auth_material.py), against the plain proxy;
+#                                          # AUTH_KINDS="lambda jwt jwt0 iam" picks some
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
@@ -135,6 +141,7 @@ make_tls() {
 start_backend() {
     mkdir -p "$WORK"/backend-{body,proxy,fastcgi,uwsgi,scgi}
     make_tls
+    if [ "${AUTH:-0}" = 1 ]; then "$PYTHON" "$HERE/auth_material.py" keys "$WORK"; fi
     render "$HERE/backend.conf.tmpl" "$WORK/backend.conf" DIR "$WORK" PORT "$BACKEND_PORT" TLS_PORT "$BACKEND_TLS_PORT"
     taskset -c 0 nginx -e "$WORK/backend.error.log" -p "$WORK" -c "$WORK/backend.conf" 2>>"$WORK/backend.stderr" &
     BACKEND_PID=$!; PIDS+=("$BACKEND_PID")
@@ -161,6 +168,10 @@ start_tollgate() {
     [[ $name == *-mapped ]] && api=api-mapped.yaml.tmpl
     [[ $name == *-https ]] && api=api-https.yaml.tmpl
     [[ $name == *-keyed ]] && api=api-keyed.yaml.tmpl
+    if [[ $name == *-auth* ]]; then
+        api=api-auth.yaml.tmpl
+        aws=$(printf '[aws]\naccount_id = "123456789012"\nregion = "us-east-1"\naccess_key_id = "AKIDBENCH"\nsecret_access_key = "bench-secret"\n[aws.endpoints]\nlambda = "http://127.0.0.1:%s"\n[[iam.principals]]\naccess_key_id = "AKIDBENCHIAM"\nsecret_access_key = "bench-iam-secret"\narn = "arn:aws:iam::123456789012:user/bench"\n' "$BACKEND_PORT")
+    fi
     if [[ $name == *-lambda ]]; then
         api=api-lambda.yaml.tmpl
         aws=$(printf '[aws]\naccount_id = "123456789012"\nregion = "us-east-1"\naccess_key_id = "AKIDBENCH"\nsecret_access_key = "bench-secret"\n[aws.endpoints]\nlambda = "http://127.0.0.1:%s"\n' "$BACKEND_PORT")
@@ -198,7 +209,7 @@ file = "$dir/api.yaml"
 [[apis.stages]]
 name = "prod"
 TOML
-    SSL_CERT_FILE="$WORK/tls/ca.crt" taskset -c 1 "$@" "$bin" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
+    SSL_CERT_FILE="$WORK/tls/ca.crt" AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="http://127.0.0.1:$BACKEND_PORT" taskset -c 1 "$@" "$bin" run --config "$dir/tollgate.toml" --workers 1 --driver "$driver" \
         --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data-dir "$dir/data" \
         >"$dir/stdout" 2>"$dir/stderr" &
     TG_PID=$!; PIDS+=("$TG_PID")
@@ -212,6 +223,7 @@ TOML
     [ -n "$ready" ] || { log "$name never became ready"; cat "$dir/stderr" >&2; return 1; }
     TG_LISTEN=$(sed -n 's/.*listen=\([^ ]*\).*/\1/p' <<<"$ready")
     [[ $name == *-keyed ]] && setup_keyed "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
+    [[ $name == *-auth* ]] && setup_auth "$name" "$dir"
     curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
         || { log "$name does not proxy to the backend"; return 1; }
     # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
@@ -243,6 +255,23 @@ setup_keyed() { # dir admin-addr
         || { log "the keyed route does not answer"; return 1; }
 }
 
+# AUTH=1: the request each auth target sends (wrk arguments), checked once here: 200 with the
+# backend's answer, so a refused authorization cannot pass for a fast one.
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}; [ -x "$PYTHON" ] || PYTHON=python3
+declare -A AUTH_PATH AUTH_HEADER
+setup_auth() { # name dir
+    local name=$1 dir=$2 kind=${1##*-auth}
+    AUTH_HEADER[$name]=""
+    case $kind in
+        lambda) AUTH_PATH[$name]=/prod/authz-lambda; AUTH_HEADER[$name]="Authorization: allow" ;;
+        jwt|jwt0) AUTH_PATH[$name]=/prod/authz-$kind; AUTH_HEADER[$name]="Authorization: $(cat "$WORK/id-token")" ;;
+        iam) AUTH_PATH[$name]=$("$PYTHON" "$HERE/auth_material.py" presign "$WORK" "$TG_LISTEN") ;;
+    esac
+    local hdr=(); [ -n "${AUTH_HEADER[$name]}" ] && hdr=(-H "${AUTH_HEADER[$name]}")
+    curl -sSf "${hdr[@]}" "http://$TG_LISTEN${AUTH_PATH[$name]}" | grep -q bench-backend \
+        || { log "$name: the authorized route does not answer"; cat "$dir/stderr" >&2; return 1; }
+}
+
 # The Tollgate targets, one "NAME DRIVER BINARY" per line; BASELINE=path adds an older build with
 # the same drivers to the same interleaved rounds.
 tollgate_targets() {
@@ -259,6 +288,11 @@ tollgate_targets() {
     if [ "${HTTPS:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-https $d $TOLLGATE"; done
     fi
+    if [ "${AUTH:-0}" = 1 ]; then
+        for k in ${AUTH_KINDS:-lambda jwt jwt0 iam}; do
+            for d in $DRIVERS; do echo "tollgate-$d-auth$k $d $TOLLGATE"; done
+        done
+    fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
     fi
@@ -272,6 +306,7 @@ run_wrk() {
     local script=()
     [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
     [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
+    [[ $name == *-auth* && -n ${AUTH_HEADER[$name]:-} ]] && script=(-H "${AUTH_HEADER[$name]}")
     timeout $((DURATION + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${script[@]}" "$url" >"$out"
     [ "$pid" != - ] && after=$(cpu_ticks "$pid")
     local reqs rps p50 p99 bad
@@ -309,6 +344,7 @@ if [ "$MODE" = wrk ]; then
         start_tollgate "$name" "$driver" "$bin"
         path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
         TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
+        [[ $name == *-auth* ]] && TG_URLS[$name]="http://$TG_LISTEN${AUTH_PATH[$name]}"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
     log "warm-up"
@@ -316,6 +352,7 @@ if [ "$MODE" = wrk ]; then
     for name in "${TG_NAMES[@]}"; do
         script=(); [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
         [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
+        [[ $name == *-auth* && -n ${AUTH_HEADER[$name]:-} ]] && script=(-H "${AUTH_HEADER[$name]}")
         timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "${script[@]}" "${TG_URLS[$name]}" >/dev/null
     done
     for round in $(seq "$ROUNDS"); do
@@ -370,6 +407,16 @@ if [ "$MODE" = wrk ]; then
             echo "| $d | $(ratio "$(col "tollgate-$d-keyed" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-keyed" 6)" "$(col "tollgate-$d" 6)") |"
         done
     fi
+    if [ "${AUTH:-0}" = 1 ]; then
+        echo
+        echo "| authorized route vs plain proxy, same driver | req/s | CPU/req |"
+        echo "|---|---:|---:|"
+        for k in ${AUTH_KINDS:-lambda jwt jwt0 iam}; do
+            for d in $DRIVERS; do
+                echo "| $k ($d) | $(ratio "$(col "tollgate-$d-auth$k" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-auth$k" 6)" "$(col "tollgate-$d" 6)") |"
+            done
+        done
+    fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         echo
         echo "| Lambda proxy route (stub function) vs plain proxy, same driver | req/s | CPU/req |"
@@ -392,6 +439,7 @@ callgrind_ir() { # name pid url
     local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt script=()
     [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
     [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
+    [[ $name == *-auth* && -n ${AUTH_HEADER[$name]:-} ]] && script=(-H "${AUTH_HEADER[$name]}")
     timeout 60 taskset -c 0 wrk -t1 -c4 -d2s "${script[@]}" "$url" >/dev/null
     callgrind_control -z "$pid" >/dev/null
     timeout $((CG_DURATION + 60)) taskset -c 0 wrk -t1 -c4 -d"${CG_DURATION}s" "${script[@]}" "$url" >"$out"
@@ -416,5 +464,6 @@ callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
     path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
-    callgrind_ir "$name" "$TG_PID" "http://$TG_LISTEN/prod/$path"
+    url="http://$TG_LISTEN/prod/$path"; [[ $name == *-auth* ]] && url="http://$TG_LISTEN${AUTH_PATH[$name]}"
+    callgrind_ir "$name" "$TG_PID" "$url"
 done < <(tollgate_targets)

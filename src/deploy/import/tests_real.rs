@@ -116,9 +116,20 @@ fn every_problem_of_an_integration_is_listed() {
 }
 
 fn real(name: &str) -> RestApi {
-    let path = format!("{}/tests/fixtures/real/{name}", env!("CARGO_MANIFEST_DIR"));
-    let doc = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    import_document(&doc, &ImportOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    real_with(name, &[])
+}
+
+/// A real document with its authors' placeholders (`${uri}`) filled in, as their tests do
+/// (`tests/fixtures/templated`).
+fn real_with(name: &str, substitutions: &[(&str, &str)]) -> RestApi {
+    let dir = if substitutions.is_empty() { "real" } else { "templated" };
+    let path = format!("{}/tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (from, to) in substitutions {
+        doc = doc.replace(from, to);
+    }
+    import_document(doc.as_bytes(), &ImportOptions::default())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn method<'a>(api: &'a RestApi, path: &str, verb: &str) -> &'a crate::deploy::model::Method {
@@ -210,4 +221,65 @@ fn real_world_documents_import() {
     assert!(method(&catalog, "/items/{itemId}", "GET")
         .request_parameters
         .contains_key("method.request.header.X-Trace-Id"));
+}
+
+/// Issue 11's real documents import with their authorizers as AWS reads them: LocalStack's
+/// petstore-authorizer (a TOKEN authorizer named by `security`, one left unused) and cognito-auth
+/// (two user-pool authorizers on a custom header, method scopes overriding the document's).
+#[test]
+fn localstack_authorizer_documents_import() {
+    let pet = real_with(
+        "localstack-petstore-authorizer.swagger.json",
+        &[("${uri}", "http://petstore.example.com/petstore/pets")],
+    );
+    let used: Vec<_> = pet.authorizers.iter().map(|a| a.name.as_str()).collect();
+    assert!(used.contains(&"test-authorizer"), "{used:?}");
+    let auth = pet
+        .authorizers
+        .iter()
+        .find(|a| a.name == "test-authorizer")
+        .unwrap();
+    assert_eq!(auth.extra["type"], "TOKEN");
+    assert_eq!(
+        auth.extra["identitySource"],
+        "method.request.header.Authorization"
+    );
+    assert_eq!(auth.extra["identityValidationExpression"], "^x-[a-z]+");
+    assert_eq!(auth.extra["authorizerResultTtlInSeconds"], 60);
+    let get = method(&pet, "/pets", "GET");
+    assert_eq!(get.authorization_type, "CUSTOM");
+    assert_eq!(get.authorizer_id.as_deref(), Some(auth.id.as_str()));
+    assert_eq!(method(&pet, "/pets", "POST").authorization_type, "NONE");
+
+    let cognito = real_with(
+        "localstack-openapi.cognito-auth.json",
+        &[(
+            "${cognito_pool_arn}",
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc",
+        )],
+    );
+    let by_name = |n: &str| cognito.authorizers.iter().find(|a| a.name == n).unwrap();
+    let default = by_name("cognito-test-identity-source");
+    assert_eq!(default.extra["type"], "COGNITO_USER_POOLS");
+    assert_eq!(
+        default.extra["identitySource"],
+        "method.request.header.TestHeaderAuth"
+    );
+    let no_scope = method(&cognito, "/default-no-scope", "GET");
+    assert_eq!(no_scope.authorization_type, "COGNITO_USER_POOLS");
+    assert!(no_scope.authorization_scopes.is_empty());
+    assert_eq!(
+        method(&cognito, "/default-scope-override", "GET").authorization_scopes,
+        ["openid"]
+    );
+    let extra = method(&cognito, "/non-default-authorizer", "GET");
+    assert_eq!(
+        extra.authorizer_id.as_deref(),
+        Some(by_name("extra-test-identity-source").id.as_str())
+    );
+    assert_eq!(extra.authorization_scopes, ["email", "openid"]);
+    // The document-level `security` (scope `email`) applies where a method says nothing.
+    let pets = method(&cognito, "/pets", "GET");
+    assert_eq!(pets.authorization_type, "COGNITO_USER_POOLS");
+    assert_eq!(pets.authorization_scopes, ["email"]);
 }

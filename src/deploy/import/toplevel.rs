@@ -311,8 +311,11 @@ fn authorizer_from(
     if let Some(t) = auth_type {
         extra.insert("authType".to_string(), Value::String(t.to_string()));
     }
-    // A TOKEN authorizer without identitySource reads the header the scheme names, as AWS does.
-    if kind.as_deref() == Some("TOKEN") && !extra.contains_key("identitySource") {
+    // A TOKEN or user-pool authorizer without identitySource reads the header the scheme names,
+    // as AWS does (LocalStack's cognito-auth sample relies on it for a custom header).
+    if matches!(kind.as_deref(), Some("TOKEN" | "COGNITO_USER_POOLS"))
+        && !extra.contains_key("identitySource")
+    {
         if let Some(header) = scheme.get("name").and_then(Value::as_str) {
             extra.insert(
                 "identitySource".to_string(),
