@@ -1,5 +1,5 @@
 //! Fail closed: an API that declares protection this Tollgate version does not enforce yet
-//! (an authorizer of any type, a required API key, a resource policy) is stored, read back and
+//! (an authorizer other than a Lambda TOKEN/REQUEST one, a resource policy) is stored, read back and
 //! exported unchanged, but never deployed: CreateDeployment answers 400 BadRequestException naming
 //! every such method and what it lacks, and the stage keeps serving its previous deployment.
 //! Through the admin API, the aws CLI, boot `[[apis]]`, SIGHUP and `tollgate check`.
@@ -51,6 +51,20 @@ fn secured(mut doc: Value, scheme: Value) -> Value {
     doc
 }
 
+const POOL: &str = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X";
+
+/// The scheme of a protection this version does not enforce yet, for the tests that need one
+/// (Lambda TOKEN/REQUEST authorizers are enforced now; Cognito user pools not yet).
+fn unenforced_scheme() -> Value {
+    json!({"type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [POOL]}})
+}
+
+/// How `unenforced_scheme` on `GET /version` is refused.
+const UNENFORCED_GET: &str = "GET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet";
+
+/// A Lambda TOKEN authorizer: enforced, so it deploys.
 fn custom_scheme() -> Value {
     json!({"type": "apiKey", "name": "Authorization", "in": "header",
            "x-amazon-apigateway-authtype": "custom",
@@ -70,22 +84,17 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
         {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
     vec![
         (
-            "CUSTOM",
-            secured(versioned("v2", true), custom_scheme()),
-            vec![
-                "\n\tGET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/GET/authorizationType)",
-                "\n\tPOST /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/POST/authorizationType)",
-            ],
-        ),
-        (
             "AWS_IAM",
             secured(versioned("v2", false), iam),
             vec!["\n\tGET /version: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"],
         ),
         (
             "COGNITO_USER_POOLS",
-            secured(versioned("v2", false), cognito),
-            vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
+            secured(versioned("v2", true), cognito),
+            vec![
+                "\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/GET/authorizationType)",
+                "\n\tPOST /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/POST/authorizationType)",
+            ],
         ),
         (
             "resource policy",
@@ -144,6 +153,22 @@ fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() 
             r.text()
         );
 
+        // A Lambda TOKEN authorizer is enforced: it deploys.
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            secured(versioned("v2", false), custom_scheme())
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let r = gw.admin(
+            "POST",
+            &format!("/restapis/{id}/deployments"),
+            br#"{"stageName":"prod"}"#,
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+
         // The same API without the protection deploys.
         let r = gw.admin(
             "PUT",
@@ -161,7 +186,7 @@ fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() 
 fn protected_definitions_import_read_back_and_export() {
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver));
-        let mut doc = secured(versioned("v1", true), custom_scheme());
+        let mut doc = secured(versioned("v1", true), unenforced_scheme());
         doc["paths"]["/version"]["post"]["security"] = json!([{"k": []}]);
         doc["components"]["securitySchemes"]["k"] =
             json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
@@ -193,7 +218,7 @@ fn protected_definitions_import_read_back_and_export() {
             .json()
         };
         let get = method("GET");
-        assert_eq!(get["authorizationType"], "CUSTOM", "{get}");
+        assert_eq!(get["authorizationType"], "COGNITO_USER_POOLS", "{get}");
         let authorizer = get["authorizerId"].as_str().unwrap().to_string();
         let post = method("POST");
         assert_eq!(post["apiKeyRequired"], true, "{post}");
@@ -205,7 +230,7 @@ fn protected_definitions_import_read_back_and_export() {
                 b"",
             )
             .json();
-        assert_eq!(a["authorizerUri"], LAMBDA, "{a}");
+        assert_eq!(a["providerARNs"], json!([POOL]), "{a}");
 
         // UpdateMethod stores another type too.
         let r = gw.admin(
@@ -225,7 +250,7 @@ fn protected_definitions_import_read_back_and_export() {
         assert_refused(
             &r,
             &[
-                "GET /version: authorizationType CUSTOM",
+                "GET /version: authorizationType COGNITO_USER_POOLS",
                 "POST /version: authorizationType AWS_IAM",
                 "resource policy",
             ],
@@ -269,7 +294,8 @@ fn protected_definitions_import_read_back_and_export() {
             .json();
         let scheme = &doc["components"]["securitySchemes"]["s"];
         assert_eq!(
-            scheme["x-amazon-apigateway-authorizer"]["authorizerUri"], LAMBDA,
+            scheme["x-amazon-apigateway-authorizer"]["providerARNs"],
+            json!([POOL]),
             "{doc}"
         );
     });
@@ -328,7 +354,7 @@ fn failed_start(tmp: &TempDir, config: &str, driver: &str) -> String {
 fn boot_sighup_and_check_refuse_unenforced_protection() {
     for_each_driver(|driver| {
         let tmp = TempDir::new(driver);
-        let protected = secured(versioned("v2", false), custom_scheme()).to_string();
+        let protected = secured(versioned("v2", false), unenforced_scheme()).to_string();
         let config = boot_config(&tmp);
         let path = config.to_str().unwrap().to_string();
 
@@ -336,17 +362,11 @@ fn boot_sighup_and_check_refuse_unenforced_protection() {
         tmp.write("api.json", &protected);
         let (status, out) = run_cli(&["check", &path]);
         assert!(!status.success(), "{out}");
-        assert!(
-            out.contains("GET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
-            "{out}"
-        );
+        assert!(out.contains(UNENFORCED_GET), "{out}");
 
         // A start on it fails, naming it.
         let stderr = failed_start(&tmp, &path, driver);
-        assert!(
-            stderr.contains("GET /version: authorizationType CUSTOM"),
-            "{stderr}"
-        );
+        assert!(stderr.contains(UNENFORCED_GET), "{stderr}");
 
         // A SIGHUP onto it changes nothing and says why.
         tmp.write("api.json", &versioned("v1", false).to_string());
@@ -361,9 +381,8 @@ fn boot_sighup_and_check_refuse_unenforced_protection() {
             Duration::from_secs(10),
             || {
                 let log = gw.stderr();
-                (log.contains("reload failed, nothing changed")
-                    && log.contains("GET /version: authorizationType CUSTOM"))
-                .then_some(())
+                (log.contains("reload failed, nothing changed") && log.contains(UNENFORCED_GET))
+                    .then_some(())
             },
         );
         assert_eq!(version(&gw, "bootapi001"), "v1");

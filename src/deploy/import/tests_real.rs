@@ -122,7 +122,11 @@ fn real(name: &str) -> RestApi {
 /// A real document with its authors' placeholders (`${uri}`) filled in, as their tests do
 /// (`tests/fixtures/templated`).
 fn real_with(name: &str, substitutions: &[(&str, &str)]) -> RestApi {
-    let dir = if substitutions.is_empty() { "real" } else { "templated" };
+    let dir = if substitutions.is_empty() {
+        "real"
+    } else {
+        "templated"
+    };
     let path = format!("{}/tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
     let mut doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for (from, to) in substitutions {
