@@ -179,8 +179,13 @@ fn compile_stage_with(
         }
     };
     let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
-    let authorizers =
-        authorizers::compile_authorizers(api, vars, &authorizers_used(&methods), &mut problems);
+    let authorizers = authorizers::compile_authorizers(
+        api,
+        vars,
+        &authorizers_used(&methods),
+        upstreams,
+        &mut problems,
+    );
     let resource_policy = resource_policy::compile(api, &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
