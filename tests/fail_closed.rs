@@ -392,7 +392,7 @@ fn boot_sighup_and_check_refuse_protection_that_cannot_be_honoured() {
             || {
                 let log = gw.stderr();
                 (log.contains("reload failed, nothing changed") && log.contains(BAD_EXPRESSION))
-                .then_some(())
+                    .then_some(())
             },
         );
         assert_eq!(version(&gw, "bootapi001"), "v1");

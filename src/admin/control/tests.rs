@@ -457,7 +457,7 @@ fn boot_apis_with_unenforced_protection_are_refused() {
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("CUSTOM"), "{e}");
+    assert!(e.contains("invalid identityValidationExpression"), "{e}");
     let mut no_stages = s.clone();
     no_stages.apis[0].stages.clear();
     let cp = open(&no_stages);

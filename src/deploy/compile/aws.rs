@@ -46,7 +46,7 @@ pub(super) fn compile_lambda(
         }
     };
     match lambda_invoke(&region, &function, role, upstreams) {
-        Ok(target) => Some(target),
+        Ok((id, call)) => Some((id, AwsCall { caller, ..call })),
         Err(message) => {
             // The endpoint is the operator's config, not the API's: the API stays deployable and
             // each call says what is wrong.
@@ -82,7 +82,7 @@ pub(super) fn lambda_invoke(
             region: region.into(),
             path: function.invoke_path(&env.region, &env.account_id).into(),
             role,
-            caller,
+            caller: false,
         },
     ))
 }

@@ -112,7 +112,10 @@ mod tests {
         let a = api(&[("/", "GET", "NONE"), ("/pets", "GET", "JWT")]);
         let p = refuse(&a, &ModelLocator).unwrap_err();
         assert_eq!(p.0.len(), 1);
-        assert_eq!(p.0[0].pointer, "/resources/1/resourceMethods/GET/authorizationType");
+        assert_eq!(
+            p.0[0].pointer,
+            "/resources/1/resourceMethods/GET/authorizationType"
+        );
         assert_eq!(
             p.0[0].message,
             "GET /pets: authorizationType JWT: this authorization type is not enforced by this Tollgate version"
