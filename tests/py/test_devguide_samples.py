@@ -43,7 +43,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import CREDENTIALS, REGION, ROOT, VENV_BIN, Gateway, config_text, free_port
+from conftest import (CREDENTIALS, REGION, ROOT, Gateway, config_text, invoke_calc,
+                      lambda_emulator)  # noqa: F401 (a fixture)
 
 FIXTURES = ROOT / "tests" / "fixtures" / "devguide"
 KEY = {"id": "AKIDSERVICETEST00000", "secret": "service-test-secret"}
@@ -61,50 +62,6 @@ def boto(moto, service, region=REGION):
     return boto3.client(service, endpoint_url=moto, region_name=region,
                         aws_access_key_id=KEY["id"], aws_secret_access_key=KEY["secret"],
                         config=Config(retries={"max_attempts": 1}))
-
-
-def invoke_calc(port, payload):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/2015-03-31/functions/Calc/invocations",
-                                 data=json.dumps(payload).encode(), method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-@pytest.fixture(scope="module")
-def lambda_emulator():
-    """cargo-lambda's Invoke API serving tests/fixtures/lambda, started as tests/support/lambda.rs
-    starts it: the fixtures built into target/lambda-fixtures, `cargo-lambda lambda watch` on a
-    free loopback port in its own process group, ready once `Calc` answers; the group is killed at
-    the end (the emulator and the function processes it started)."""
-    exe = ROOT / ".venv" / "bin" / "cargo-lambda"
-    if not exe.exists():
-        exe = VENV_BIN / "cargo-lambda"
-    if not exe.exists():
-        pytest.fail("cargo-lambda is not installed: .venv/bin/pip install --no-deps cargo-lambda")
-    fixtures = ROOT / "tests" / "fixtures" / "lambda"
-    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "lambda-fixtures"))
-    subprocess.run(["cargo", "build", "--quiet"], cwd=fixtures, env=env, check=True, timeout=600)
-    port = free_port()
-    log = open(Path(tempfile.gettempdir()) / f"cargo-lambda-{port}.log", "w")
-    proc = subprocess.Popen([str(exe), "lambda", "watch", "--ignore-changes",
-                             "-A", "127.0.0.1", "-P", str(port)],
-                            cwd=fixtures, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                invoke_calc(port, {"a": 1, "b": 1, "op": "+"})
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"cargo-lambda did not answer on port {port}")
-                time.sleep(0.1)
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
