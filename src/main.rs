@@ -256,6 +256,8 @@ fn install_aws(settings: &Settings) {
     tollgate::aws::install(env);
     // Integration roles (`credentials`) are assumed and renewed on this thread, never a worker.
     tollgate::aws::roles::start_refresher(Arc::new(tollgate::aws::sts::assume_role));
+    // Cognito user pool keys (COGNITO_USER_POOLS authorizers) likewise, on their own thread.
+    tollgate::aws::jwks::start_refresher(Arc::new(tollgate::aws::jwks::http_get));
 }
 
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
