@@ -530,3 +530,47 @@ fn check_names_a_policy_file_it_cannot_enforce() {
         "{out}"
     );
 }
+
+/// A Lambda authorizer behind a resource policy: AWS checks the policy for an explicit Deny
+/// before invoking the authorizer, so a denied caller gets the policy's 403 and the authorizer
+/// (here the echo backend, whose reply is no authorizer answer: 500 if it were asked) is never
+/// called.
+#[test]
+fn a_resource_policy_deny_comes_before_the_lambda_authorizer() {
+    for_each_driver(|driver| {
+        let s = setup(driver);
+        let gw = &s.gw;
+        let auth_uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:auth/invocations");
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "lambda-denied", "version": "1"},
+            "paths": {
+                "/denied": {"get": {"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": mock("{}")}},
+                "/asked": {"get": {"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": mock("{}")}}},
+            "components": {"securitySchemes": {"tok": {"type": "apiKey", "name": "Authorization",
+                "in": "header", "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": auth_uri,
+                    "authorizerResultTtlInSeconds": 0}}}},
+            "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*"},
+                {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*/GET/denied",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}});
+        let api = gw.import(&doc.to_string());
+        gw.deploy(&api, "prod", &[]);
+        let h = [("Authorization", "token-1")];
+        let r = gw.call_h(&api, "GET", "/prod/denied", &h, b"");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(
+            message(&r),
+            format!(
+                "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {} with an explicit deny",
+                method_arn(&api, "GET/denied")
+            )
+        );
+        // Where the policy does not deny, the authorizer is asked (and its non-answer fails).
+        let r = gw.call_h(&api, "GET", "/prod/asked", &h, b"");
+        assert_eq!(r.status, 500, "{}", r.text());
+    });
+}
