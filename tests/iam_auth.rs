@@ -6,6 +6,8 @@
 //! beside `$TOLLGATE_AWS_CLI` (tests/run.sh makes the venv with botocore in it).
 
 mod common;
+#[path = "support/lambda.rs"]
+mod lambda;
 use common::*;
 
 use serde_json::json;
@@ -572,5 +574,57 @@ fn a_resource_policy_deny_comes_before_the_lambda_authorizer() {
         // Where the policy does not deny, the authorizer is asked (and its non-answer fails).
         let r = gw.call_h(&api, "GET", "/prod/asked", &h, b"");
         assert_eq!(r.status, 500, "{}", r.text());
+    });
+}
+
+/// AWS's table A for a Lambda authorizer behind a resource policy, with the real TOKEN
+/// authorizer (`allow-one`: an Allow for the first method called, cached for 300 s): its Allow
+/// passes where the resource policy says nothing; where its cached policy says nothing, the
+/// resource policy's Allow admits the call; where neither allows, the authorizer's 403.
+#[test]
+fn a_lambda_authorizer_policy_and_the_resource_policy_combine_by_table_a() {
+    let emulator = lambda::Emulator::start();
+    for_each_driver(|driver| {
+        let uri = |name: &str| {
+            format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}/invocations")
+        };
+        let config = Config {
+            extra: format!(
+                "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"{GATEWAY_KEY}\"\n\
+                 secret_access_key = \"gateway-secret\"\n[aws.endpoints]\nlambda = \"{}\"\n",
+                emulator.url()
+            ),
+            ..Config::default()
+        };
+        let gw = Gateway::start(Opts::new(driver).config(config));
+        let op = json!({"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": mock("{\"ok\": true}")});
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "table-a", "version": "1"},
+            "paths": {"/a": {"get": op.clone()}, "/b": {"get": op.clone()}, "/c": {"get": op}},
+            "components": {"securitySchemes": {"tok": {"type": "apiKey", "name": "Authorization",
+                "in": "header", "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {"type": "token",
+                    "authorizerUri": uri("token_authorizer"),
+                    "authorizerResultTtlInSeconds": 300}}}},
+            "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*/GET/b"}]}});
+        let api = gw.import(&doc.to_string());
+        gw.deploy(&api, "prod", &[]);
+        let h = [("Authorization", "allow-one")];
+        let get = |path: &str| gw.call_h(&api, "GET", path, &h, b"");
+        // Authorizer Allow (for /a, cached), resource policy silent: Allow.
+        let r = get("/prod/a");
+        assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.stderr());
+        // The cached policy says nothing of /b; the resource policy allows it: Allow.
+        let r = get("/prod/b");
+        assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.stderr());
+        // Neither says anything of /c: the authorizer's 403.
+        let r = get("/prod/c");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(
+            message(&r),
+            "User is not authorized to access this resource"
+        );
     });
 }
