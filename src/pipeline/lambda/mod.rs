@@ -69,7 +69,7 @@ pub fn invoke_function(
     payload: &[u8],
 ) -> Result<(), Reject> {
     let up = x.snap.upstream(up_id);
-    let creds = credentials_for(x, call)?;
+    let creds = call_credentials(x, call)?;
     out.clear();
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(call.path.as_bytes());
@@ -139,33 +139,34 @@ pub fn sign(
 /// line saying why (never a credential).
 pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
     match x.integration().aws.as_ref() {
-        Some(call) => credentials_for(x, call),
+        Some(call) => call_credentials(x, call),
         None => credentials_of(x, None),
     }
 }
 
-/// The credentials `call` signs with: the AWS_IAM caller's own when its `credentials` are
-/// `arn:aws:iam::*:user/*` (compiled only on AWS_IAM methods, so a caller was verified before
-/// this runs), else its role's or the gateway's (`credentials_of`).
-pub fn credentials_for(
-    x: &Exchange<'_>,
-    call: &crate::deploy::snapshot::AwsCall,
+/// The credentials `call` signs with: the verified AWS_IAM caller's for `caller` calls, else its
+/// role's or the gateway's own (`credentials_of`).
+pub fn call_credentials<'x>(
+    x: &'x Exchange<'_>,
+    call: &'x crate::deploy::snapshot::AwsCall,
 ) -> Result<Signing, Reject> {
-    if !call.caller {
-        return credentials_of(x, call.role.as_ref());
+    if call.caller {
+        // `arn:aws:iam::*:user/*`: the AWS_IAM caller's own credentials (compiled only on
+        // AWS_IAM methods, so a caller was verified before this runs).
+        return match crate::pipeline::authorize::iam::principal_of(x) {
+            Some(p) => Ok(Signing::Own(&p.credentials)),
+            None => {
+                log(
+                    x,
+                    format_args!(
+                        "Execution failed due to configuration error: no caller credentials to sign with"
+                    ),
+                );
+                Err(Reject::Internal)
+            }
+        };
     }
-    match crate::pipeline::authorize::iam::principal_of(x) {
-        Some(p) => Ok(Signing::Own(&p.credentials)),
-        None => {
-            log(
-                x,
-                format_args!(
-                    "Execution failed due to configuration error: no caller credentials to sign with"
-                ),
-            );
-            Err(Reject::Internal)
-        }
-    }
+    credentials_of(x, call.role.as_ref())
 }
 
 /// The credentials a call with `role` (an integration's or an authorizer's) signs with.
