@@ -171,6 +171,11 @@ pub async fn authorize(
     let decision = match &x.method().authorization {
         AuthorizationPlan::None => Decision::Unauthenticated,
         AuthorizationPlan::Custom { authorizer } => {
+            // AWS evaluates the resource policy for an explicit Deny before invoking a Lambda
+            // authorizer: a denied caller never costs an invocation.
+            if x.stage().resource_policy.is_some() {
+                resource_policy::explicitly_denied(x, scratch)?;
+            }
             lambda::authorize(x, core, *authorizer, scratch).await?
         }
         AuthorizationPlan::CognitoUserPools { authorizer, scopes } => {
@@ -191,6 +196,9 @@ pub enum Decision {
     Unauthenticated,
     /// The mechanism allowed the call (a Lambda authorizer's Allow, a valid Cognito token).
     Allowed,
+    /// A Lambda authorizer's policy said nothing about the method (only reported when the API
+    /// has a resource policy, whose Allow still admits the call: AWS's table A).
+    AuthorizerSilent,
     /// `AWS_IAM`: the signature is valid; `Allow` when the identity policy allowed the call,
     /// `NotApplicable` when it said nothing (the resource policy may still allow it).
     Iam(crate::deploy::iam_policy::Decision),
