@@ -25,6 +25,8 @@
 
 pub mod event;
 pub mod reply;
+#[cfg(test)]
+mod tests;
 
 use super::{AuthReject, Decision};
 use crate::core::authz_cache::{Answer, Scope};
