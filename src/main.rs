@@ -256,12 +256,16 @@ fn install_aws(settings: &Settings) {
     tollgate::aws::install(env);
     // Integration roles (`credentials`) are assumed and renewed on this thread, never a worker.
     tollgate::aws::roles::start_refresher(Arc::new(tollgate::aws::sts::assume_role));
+    // Cognito user pool keys (COGNITO_USER_POOLS authorizers) likewise, on their own thread.
+    tollgate::aws::jwks::start_refresher(Arc::new(tollgate::aws::jwks::http_get));
 }
 
 fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
     secure_data_dir(&settings.data_dir)?;
     install_aws(&settings);
+    // The principals AWS_IAM methods accept, fixed for the life of the process.
+    tollgate::pipeline::authorize::iam::install(settings.iam.clone());
     let cell = Arc::new(SnapshotCell::default());
     let control =
         ControlPlane::open(&settings, cell.clone()).context("opening the control plane")?;

@@ -1,8 +1,10 @@
 //! Boot settings: the TOML file's serde structs, validated into `Settings` (what the runtime and
 //! control plane read). CLI flags override the file.
 
+mod iam;
 mod vpc_links;
 
+pub use iam::{IamPrincipal, IamSettings};
 pub use vpc_links::{parse_target, HealthCheck, LinkTarget, VpcLinkConfig};
 
 use crate::http::Limits;
@@ -117,6 +119,8 @@ pub struct Settings {
     pub vpc_links: Vec<VpcLinkConfig>,
     /// `[throttling]`: the account-level limit (AWS's default 10,000 rps, burst 5,000).
     pub account_throttle: crate::core::throttle::gcra::Limits,
+    /// `[iam]`: the principals `AWS_IAM` methods accept (with their identity policies).
+    pub iam: IamSettings,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
@@ -171,6 +175,8 @@ struct FileConfig {
     vpc_links: Vec<vpc_links::VpcLinkFile>,
     #[serde(default)]
     throttling: ThrottlingSection,
+    #[serde(default)]
+    iam: iam::IamFile,
 }
 
 /// `[throttling]`: the account-level limit every request counts against, across all APIs.
@@ -266,13 +272,23 @@ impl Settings {
                 "(embedded default)".to_string(),
             ),
         };
-        let mut s = Settings::parse(&text, &origin)?;
+        let base = path.and_then(|p| p.parent());
+        let mut s = Settings::parse_in(&text, &origin, base)?;
         s.config_path = path.map(|p| p.to_path_buf());
         s.apply(over);
         Ok(s)
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Settings, SettingsError> {
+        Settings::parse_in(text, origin, None)
+    }
+
+    /// `parse`, with files the config names (IAM policy files) relative to `base`.
+    pub fn parse_in(
+        text: &str,
+        origin: &str,
+        base: Option<&std::path::Path>,
+    ) -> Result<Settings, SettingsError> {
         let file: FileConfig = toml::from_str(text).map_err(|e| SettingsError::Parse {
             origin: origin.to_string(),
             message: e.to_string(),
@@ -388,6 +404,7 @@ impl Settings {
             aws: file.aws,
             vpc_links: vpc_links::validate(file.vpc_links).map_err(|m| invalid("vpc_links", m))?,
             account_throttle,
+            iam: iam::validate(file.iam, base).map_err(|m| invalid("iam", m))?,
             config_path: None,
         })
     }

@@ -3,7 +3,7 @@
 //! route, to one with `apiKeyRequired` (the key checked against the published key table), to one
 //! over a VPC link, to a MOCK route, and with a gateway error (403 Missing Authentication Token,
 //! rendered through a customised DEFAULT_4XX gateway response: a header from the request, a
-//! template).
+//! template), and with a Cognito ID token already verified on this core (cache hit).
 //!
 //! And through a Lambda TOKEN authorizer whose answer is cached: the function (a fake Lambda
 //! endpoint here) is invoked once, before the measured window, and every later request is
@@ -62,6 +62,13 @@ fn api_doc(port: u16) -> String {
             "uri":"http://127.0.0.1:{port}/items/{{id}}",
             "requestParameters":{{"integration.request.path.id":"method.request.path.id",
               "integration.request.header.X-Key-Id":"context.identity.apiKeyId"}}}}}}}},
+        "/cognito":{{"get":{{
+          "security":[{{"pool":[]}}],
+          "responses":{{"200":{{"description":"ok"}}}},
+          "x-amazon-apigateway-integration":{{"type":"mock",
+            "requestTemplates":{{"application/json":"{{\"statusCode\": 200}}"}},
+            "responses":{{"default":{{"statusCode":"200",
+              "responseTemplates":{{"application/json":"{{\"cognito\":true}}"}}}}}}}}}}}},
         "/authz":{{"get":{{
           "security":[{{"tok":[]}}],
           "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
@@ -75,6 +82,10 @@ fn api_doc(port: u16) -> String {
               "responseTemplates":{{"application/json":"{{\"mock\":true}}"}}}}}}}}}}}}}},
         "x-amazon-apigateway-request-validators":{{"body":{{"validateRequestBody":true}}}},
         "components":{{"securitySchemes":{{"api_key":{{"type":"apiKey","name":"x-api-key","in":"header"}},
+          "pool":{{"type":"apiKey","name":"Authorization","in":"header",
+            "x-amazon-apigateway-authtype":"cognito_user_pools",
+            "x-amazon-apigateway-authorizer":{{"type":"cognito_user_pools",
+              "providerARNs":["arn:aws:cognito-idp:us-east-1:123456789012:userpool/{COGNITO_POOL}"]}}}},
           "tok":{{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"custom",
             "x-amazon-apigateway-authorizer":{{"type":"token","authorizerResultTtlInSeconds":3600,
               "authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:authz/invocations"}}}}}},
@@ -315,4 +326,64 @@ fn gateway_errors_do_not_allocate_io_uring() {
 #[test]
 fn gateway_errors_do_not_allocate_epoll() {
     run_driver(Epoll, UNROUTED, "HTTP/1.1 403");
+}
+
+const COGNITO_POOL: &str = "us-east-1_allocfree";
+
+/// A Cognito ID token for `COGNITO_POOL`, signed with the test key, whose JWKS the pool is given
+/// directly (the key refresher does not run in this process): the first request verifies it
+/// (RSA), every later one is a hit in the core's token cache. (The response template does not
+/// read `$context.authorizer`: rendering it builds a map of the claims per request, which is
+/// the template consumer's cost, not the authorizer's.)
+fn cognito_request() -> Vec<u8> {
+    use tollgate::aws::{jwks, jwt};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let pool = jwks::pool("us-east-1", COGNITO_POOL);
+    pool.set(jwks::KeyState {
+        keys: jwt::parse_jwks(include_bytes!("../src/aws/testdata/jwks.json")).unwrap(),
+        fetched: now,
+        attempted: now,
+        generation: 1,
+        ..jwks::KeyState::default()
+    });
+    // The registry holds pools weakly: this one must outlive the deployment compiled below.
+    std::mem::forget(pool);
+    let b64 = |v: serde_json::Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let signed = format!(
+        "{}.{}",
+        b64(serde_json::json!({"alg": "RS256", "kid": "test-key-1"})),
+        b64(serde_json::json!({
+            "sub": "alloc-user", "aud": "client", "token_use": "id",
+            "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{COGNITO_POOL}"),
+            "cognito:username": "alloc", "iat": now, "exp": now + 3600,
+        }))
+    );
+    let sig = jsonwebtoken::crypto::sign(
+        signed.as_bytes(),
+        &jsonwebtoken::EncodingKey::from_rsa_der(include_bytes!(
+            "../src/aws/testdata/jwt_rsa_private.der"
+        )),
+        jsonwebtoken::Algorithm::RS256,
+    )
+    .unwrap();
+    format!(
+        "GET /prod/cognito HTTP/1.1\r\nHost: gw.local\r\nAuthorization: Bearer {signed}.{sig}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn cached_cognito_tokens_do_not_allocate_io_uring() {
+    run_driver(Uring, &cognito_request(), "HTTP/1.1 200");
+}
+
+#[test]
+fn cached_cognito_tokens_do_not_allocate_epoll() {
+    run_driver(Epoll, &cognito_request(), "HTTP/1.1 200");
 }

@@ -1,8 +1,10 @@
-//! Fail closed: an API that declares protection this Tollgate version does not enforce yet
-//! (an authorizer other than a Lambda TOKEN/REQUEST one, a resource policy) is stored, read back and
-//! exported unchanged, but never deployed: CreateDeployment answers 400 BadRequestException naming
-//! every such method and what it lacks, and the stage keeps serving its previous deployment.
-//! Through the admin API, the aws CLI, boot `[[apis]]`, SIGHUP and `tollgate check`.
+//! Fail closed: every authorization API Gateway has is enforced, so what is refused now is
+//! protection Tollgate cannot honour as written — an authorizer that does not compile (an invalid
+//! `identityValidationExpression`), a user pool named through stage variables, a resource policy
+//! condition it does not evaluate. Such an API is stored, read back and exported unchanged, but
+//! never deployed: CreateDeployment answers 400 BadRequestException naming what is wrong, and the
+//! stage keeps serving its previous deployment. Through the admin API, the aws CLI, boot
+//! `[[apis]]`, SIGHUP and `tollgate check`.
 
 mod common;
 use common::*;
@@ -13,7 +15,6 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const HEADING: &str = "Deployment refused: this Tollgate version does not enforce the protection these methods declare, and will not serve them without it:";
 const LAMBDA: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations";
 
 /// `version.yaml` as JSON: `GET /version` (and `POST /version` when `post`) answering `version`.
@@ -51,55 +52,35 @@ fn secured(mut doc: Value, scheme: Value) -> Value {
     doc
 }
 
-const POOL: &str = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X";
-
-/// The scheme of a protection this version does not enforce yet, for the tests that need one
-/// (Lambda TOKEN/REQUEST authorizers are enforced now; Cognito user pools not yet).
-fn unenforced_scheme() -> Value {
-    json!({"type": "apiKey", "name": "Authorization", "in": "header",
-        "x-amazon-apigateway-authtype": "cognito_user_pools",
-        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": [POOL]}})
-}
-
-/// How `unenforced_scheme` on `GET /version` is refused.
-const UNENFORCED_GET: &str = "GET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet";
-
-/// A Lambda TOKEN authorizer: enforced, so it deploys.
+/// A TOKEN authorizer whose `identityValidationExpression` is not a regular expression: stored
+/// as AWS stores it, refused when deployed (it could never check a token).
 fn custom_scheme() -> Value {
     json!({"type": "apiKey", "name": "Authorization", "in": "header",
            "x-amazon-apigateway-authtype": "custom",
-           "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": LAMBDA}})
+           "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": LAMBDA,
+               "identityValidationExpression": "Bearer (["}})
 }
 
-/// (case, the v2 document declaring it, the refusal lines the message must carry).
+const BAD_EXPRESSION: &str = "invalid identityValidationExpression";
+const POOL_VARIABLES: &str =
+    "stage variables in providerARNs are not supported by this Tollgate version";
+
+/// (case, the v2 document declaring it, what the refusal must say).
 fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
-    let cognito = json!({"type": "apiKey", "name": "Authorization", "in": "header",
+    let pool = json!({"type": "apiKey", "name": "Authorization", "in": "header",
         "x-amazon-apigateway-authtype": "cognito_user_pools",
         "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
-            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
-    let iam = json!({"type": "apiKey", "name": "Authorization", "in": "header",
-                     "x-amazon-apigateway-authtype": "awsSigv4"});
-    let mut policy = versioned("v2", false);
-    policy["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
+            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/${stageVariables.pool}"]}});
     vec![
         (
-            "AWS_IAM",
-            secured(versioned("v2", false), iam),
-            vec!["\n\tGET /version: authorizationType AWS_IAM: IAM (SigV4) authorization is not enforced by this Tollgate version yet"],
+            "TOKEN authorizer",
+            secured(versioned("v2", true), custom_scheme()),
+            vec![BAD_EXPRESSION],
         ),
         (
-            "COGNITO_USER_POOLS",
-            secured(versioned("v2", true), cognito),
-            vec![
-                "\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/GET/authorizationType)",
-                "\n\tPOST /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/POST/authorizationType)",
-            ],
-        ),
-        (
-            "resource policy",
-            policy,
-            vec!["\n\tresource policy (policy / x-amazon-apigateway-policy): resource policies are not enforced by this Tollgate version yet (/policy)"],
+            "user pool by stage variable",
+            secured(versioned("v2", false), pool),
+            vec![POOL_VARIABLES],
         ),
     ]
 }
@@ -115,14 +96,13 @@ fn assert_refused(r: &Response, lines: &[&str], case: &str) {
     let et = r.header("x-amzn-ErrorType").unwrap_or_default();
     assert!(et.starts_with("BadRequestException"), "{case}: {et:?}");
     let msg = message(r);
-    assert!(msg.starts_with(HEADING), "{case}: {msg}");
     for line in lines {
         assert!(msg.contains(line), "{case}: {line:?} not in {msg:?}");
     }
 }
 
 #[test]
-fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() {
+fn protection_that_cannot_be_honoured_is_refused_and_the_old_deployment_keeps_serving() {
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver));
         let id = gw.import(&versioned("v1", false).to_string());
@@ -153,22 +133,6 @@ fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() 
             r.text()
         );
 
-        // A Lambda TOKEN authorizer is enforced: it deploys.
-        let r = gw.admin(
-            "PUT",
-            &format!("/restapis/{id}?mode=overwrite"),
-            secured(versioned("v2", false), custom_scheme())
-                .to_string()
-                .as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        let r = gw.admin(
-            "POST",
-            &format!("/restapis/{id}/deployments"),
-            br#"{"stageName":"prod"}"#,
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-
         // The same API without the protection deploys.
         let r = gw.admin(
             "PUT",
@@ -181,16 +145,71 @@ fn each_unenforced_protection_is_refused_and_the_old_deployment_keeps_serving() 
     });
 }
 
+/// A resource policy is enforced, so one Tollgate cannot evaluate (a condition key it does not
+/// know) is refused at deploy, naming the key, and the old deployment keeps serving.
+#[test]
+fn a_resource_policy_with_an_unsupported_condition_is_refused_naming_it() {
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver));
+        let id = gw.import(&versioned("v1", false).to_string());
+        gw.deploy(&id, "prod", &[]);
+        let mut doc = versioned("v2", false);
+        doc["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+             "Resource": "execute-api:/*",
+             "Condition": {"StringEquals": {"aws:Referer": "https://example.com"}}}]});
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "stored: {}", r.text());
+        let r = gw.admin(
+            "POST",
+            &format!("/restapis/{id}/deployments"),
+            br#"{"stageName":"prod"}"#,
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        let msg = message(&r);
+        assert!(
+            msg.contains("condition key aws:Referer under StringEquals is not supported"),
+            "{msg}"
+        );
+        assert_eq!(version(&gw, &id), "v1", "the old deployment serves");
+        // A policy it can evaluate deploys, and is enforced (this one denies everything).
+        doc["x-amazon-apigateway-policy"]["Statement"][0]["Effect"] = json!("Deny");
+        doc["x-amazon-apigateway-policy"]["Statement"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("Condition");
+        let r = gw.admin(
+            "PUT",
+            &format!("/restapis/{id}?mode=overwrite"),
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        gw.deploy(&id, "prod", &[]);
+        let r = gw.call(&id, "GET", "/prod/version", b"");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(
+            message(&r).ends_with("/prod/GET/version with an explicit deny"),
+            "{}",
+            r.text()
+        );
+    });
+}
+
 /// Import and the management API keep such definitions; they read back and export unchanged.
 #[test]
 fn protected_definitions_import_read_back_and_export() {
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver));
-        let mut doc = secured(versioned("v1", true), unenforced_scheme());
+        let mut doc = secured(versioned("v1", true), custom_scheme());
         doc["paths"]["/version"]["post"]["security"] = json!([{"k": []}]);
         doc["components"]["securitySchemes"]["k"] =
             json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
-        doc["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": []});
+        doc["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]});
         let id = gw.import(&doc.to_string());
         let api = gw.admin("GET", &format!("/restapis/{id}"), b"").json();
         assert!(
@@ -218,7 +237,7 @@ fn protected_definitions_import_read_back_and_export() {
             .json()
         };
         let get = method("GET");
-        assert_eq!(get["authorizationType"], "COGNITO_USER_POOLS", "{get}");
+        assert_eq!(get["authorizationType"], "CUSTOM", "{get}");
         let authorizer = get["authorizerId"].as_str().unwrap().to_string();
         let post = method("POST");
         assert_eq!(post["apiKeyRequired"], true, "{post}");
@@ -230,7 +249,7 @@ fn protected_definitions_import_read_back_and_export() {
                 b"",
             )
             .json();
-        assert_eq!(a["providerARNs"], json!([POOL]), "{a}");
+        assert_eq!(a["authorizerUri"], LAMBDA, "{a}");
 
         // UpdateMethod stores another type too.
         let r = gw.admin(
@@ -247,15 +266,7 @@ fn protected_definitions_import_read_back_and_export() {
             &format!("/restapis/{id}/deployments"),
             br#"{"stageName":"prod"}"#,
         );
-        assert_refused(
-            &r,
-            &[
-                "GET /version: authorizationType COGNITO_USER_POOLS",
-                "POST /version: authorizationType AWS_IAM",
-                "resource policy",
-            ],
-            "all",
-        );
+        assert_refused(&r, &[BAD_EXPRESSION], "all");
         let stages = gw
             .admin("GET", &format!("/restapis/{id}/stages"), b"")
             .json();
@@ -294,8 +305,7 @@ fn protected_definitions_import_read_back_and_export() {
             .json();
         let scheme = &doc["components"]["securitySchemes"]["s"];
         assert_eq!(
-            scheme["x-amazon-apigateway-authorizer"]["providerARNs"],
-            json!([POOL]),
+            scheme["x-amazon-apigateway-authorizer"]["authorizerUri"], LAMBDA,
             "{doc}"
         );
     });
@@ -351,10 +361,10 @@ fn failed_start(tmp: &TempDir, config: &str, driver: &str) -> String {
 }
 
 #[test]
-fn boot_sighup_and_check_refuse_unenforced_protection() {
+fn boot_sighup_and_check_refuse_protection_that_cannot_be_honoured() {
     for_each_driver(|driver| {
         let tmp = TempDir::new(driver);
-        let protected = secured(versioned("v2", false), unenforced_scheme()).to_string();
+        let protected = secured(versioned("v2", false), custom_scheme()).to_string();
         let config = boot_config(&tmp);
         let path = config.to_str().unwrap().to_string();
 
@@ -362,11 +372,11 @@ fn boot_sighup_and_check_refuse_unenforced_protection() {
         tmp.write("api.json", &protected);
         let (status, out) = run_cli(&["check", &path]);
         assert!(!status.success(), "{out}");
-        assert!(out.contains(UNENFORCED_GET), "{out}");
+        assert!(out.contains(BAD_EXPRESSION), "{out}");
 
         // A start on it fails, naming it.
         let stderr = failed_start(&tmp, &path, driver);
-        assert!(stderr.contains(UNENFORCED_GET), "{stderr}");
+        assert!(stderr.contains(BAD_EXPRESSION), "{stderr}");
 
         // A SIGHUP onto it changes nothing and says why.
         tmp.write("api.json", &versioned("v1", false).to_string());
@@ -381,7 +391,7 @@ fn boot_sighup_and_check_refuse_unenforced_protection() {
             Duration::from_secs(10),
             || {
                 let log = gw.stderr();
-                (log.contains("reload failed, nothing changed") && log.contains(UNENFORCED_GET))
+                (log.contains("reload failed, nothing changed") && log.contains(BAD_EXPRESSION))
                     .then_some(())
             },
         );

@@ -7,6 +7,8 @@
 pub mod arn;
 pub mod credentials;
 pub mod endpoint;
+pub mod jwks;
+pub mod jwt;
 pub mod roles;
 pub mod sigv4;
 pub mod sts;

@@ -60,7 +60,7 @@ pub fn assume_role(arn: &str) -> Result<Issued, String> {
     )
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     let roots: Vec<ureq::tls::Certificate<'static>> = rustls_native_certs::load_native_certs()
         .certs
         .iter()

@@ -15,6 +15,7 @@ pub mod links;
 pub mod metrics;
 pub mod quota;
 pub mod throttle;
+pub mod token_cache;
 
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::Snapshot;

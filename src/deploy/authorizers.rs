@@ -91,9 +91,6 @@ pub struct LambdaFunction {
     >,
 }
 
-/// The user pools a `COGNITO_USER_POOLS` authorizer trusts.
-#[derive(Debug)]
-pub struct CognitoPools {
-    /// `providerARNs` (`arn:aws:cognito-idp:{region}:{account}:userpool/{poolId}`).
-    pub provider_arns: Box<[Box<str>]>,
-}
+/// The user pools a `COGNITO_USER_POOLS` authorizer trusts: issuers and key sets
+/// (`deploy::cognito`).
+pub use crate::deploy::cognito::CognitoPools;

@@ -12,10 +12,17 @@
 //!   combine with other documents by AWS's evaluation table.
 //! - A document that is not JSON, has no `Statement`, or has a statement without `Effect`, an
 //!   action or a resource is an error naming what is wrong (AWS refuses such a policy).
-//!   `Condition` blocks are refused until conditions are evaluated, rather than ignored: ignoring
-//!   one would turn a conditional Deny into an unconditional one, or a conditional Allow into an
-//!   unconditional Allow.
+//! - `Condition` blocks are compiled by `condition` (the operators and keys of API Gateway's
+//!   resource policies); an operator or key it does not know is refused by name, never ignored:
+//!   ignoring one would turn a conditional Deny into an unconditional one, or a conditional Allow
+//!   into an unconditional Allow. A statement applies only when its conditions hold for the
+//!   request's [`ConditionContext`].
+//! - A principal `{"AWS": "123456789012"}` or `{"AWS": "arn:aws:iam::123456789012:root"}` names
+//!   a whole account, as in IAM: it matches every caller whose ARN is in that account.
 
+mod condition;
+
+pub use condition::{Cidr, ConditionContext, Conditions};
 use serde_json::Value;
 
 /// What one document says about a request.
@@ -55,6 +62,7 @@ struct Statement {
     resources: Patterns,
     /// `None`: no principal element (identity policies, authorizer policies).
     principals: Option<Patterns>,
+    conditions: Conditions,
 }
 
 /// A compiled policy document.
@@ -154,11 +162,10 @@ impl PolicyDocument {
                 let s = s
                     .as_object()
                     .ok_or_else(|| invalid("each statement must be an object"))?;
-                if s.contains_key("Condition") {
-                    return Err(invalid(
-                        "Condition is not supported by this Tollgate version yet",
-                    ));
-                }
+                let conditions = match s.get("Condition") {
+                    Some(c) => Conditions::compile(c)?,
+                    None => Conditions::default(),
+                };
                 let effect = match s.get("Effect").and_then(Value::as_str) {
                     Some("Allow") => Effect::Allow,
                     Some("Deny") => Effect::Deny,
@@ -188,17 +195,25 @@ impl PolicyDocument {
                     actions: either(s, "Action")?,
                     resources: either(s, "Resource")?,
                     principals,
+                    conditions,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PolicyDocument { statements })
     }
 
-    /// What this document says about `req` (explicit Deny wins over Allow).
+    /// What this document says about `req` (explicit Deny wins over Allow), for a request that
+    /// carries no condition keys (a statement with conditions applies only where IAM's rules for
+    /// missing keys make them hold).
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
+        self.evaluate_with(req, &ConditionContext::default())
+    }
+
+    /// What this document says about `req`, its conditions read from `ctx`.
+    pub fn evaluate_with(&self, req: &Request<'_>, ctx: &ConditionContext<'_>) -> Decision {
         let mut allowed = false;
         for s in &self.statements {
-            if !s.applies(req) {
+            if !s.applies(req) || !s.conditions.holds(ctx) {
                 continue;
             }
             match s.effect {
@@ -223,13 +238,30 @@ impl Statement {
             Some(p) => {
                 let hit = p.patterns.iter().any(|pat| match req.principal {
                     _ if &**pat == "*" => true,
-                    Some(arn) => glob(pat.as_bytes(), arn.as_bytes(), false),
+                    Some(arn) => principal_matches(pat, arn),
                     None => false,
                 });
                 hit != p.not
             }
         };
         action && resource && principal
+    }
+}
+
+/// An `AWS` principal pattern against a caller's ARN: an account (`123456789012` or
+/// `arn:aws:iam::123456789012:root`) covers every ARN in it; anything else is an ARN pattern.
+fn principal_matches(pattern: &str, arn: &str) -> bool {
+    let account = if pattern.len() == 12 && pattern.bytes().all(|b| b.is_ascii_digit()) {
+        Some(pattern)
+    } else {
+        pattern
+            .strip_prefix("arn:aws:iam::")
+            .and_then(|rest| rest.strip_suffix(":root"))
+    };
+    match account {
+        // arn:aws:{iam|sts}::{account}:...
+        Some(account) => arn.split(':').nth(4) == Some(account),
+        None => glob(pattern.as_bytes(), arn.as_bytes(), false),
     }
 }
 
@@ -366,6 +398,60 @@ mod tests {
         assert_eq!(doc.evaluate(&r), Decision::Deny);
     }
 
+    /// (IP, principal, decision) for a resource policy allowing 127.0.0.1 and one account's
+    /// callers, denying one user explicitly.
+    #[test]
+    fn conditional_statements_and_account_principals() {
+        let doc = PolicyDocument::parse(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.1/32"}}},
+                {"Effect": "Allow", "Principal": {"AWS": "111122223333"},
+                 "Action": "execute-api:Invoke", "Resource": "*"},
+                {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                 "Action": "execute-api:Invoke", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:username": "mallory"}}}]}"#,
+        )
+        .unwrap();
+        let table = [
+            ("127.0.0.1", None, None, Decision::Allow),
+            ("10.0.0.1", None, None, Decision::NotApplicable),
+            (
+                "10.0.0.1",
+                Some("arn:aws:iam::111122223333:user/a"),
+                Some("a"),
+                Decision::Allow,
+            ),
+            (
+                "127.0.0.1",
+                Some("arn:aws:iam::444455556666:user/mallory"),
+                Some("mallory"),
+                Decision::Deny,
+            ),
+            (
+                "127.0.0.1",
+                Some("arn:aws:iam::444455556666:user/bob"),
+                Some("bob"),
+                Decision::Allow,
+            ),
+        ];
+        for (ip, principal, username, want) in table {
+            let r = Request {
+                principal,
+                ..req(ARN)
+            };
+            let ctx = ConditionContext {
+                source_ip: Some(ip.parse().unwrap()),
+                principal_arn: principal,
+                username,
+                ..Default::default()
+            };
+            assert_eq!(doc.evaluate_with(&r, &ctx), want, "{ip} {principal:?}");
+        }
+        // Without a context no IP condition holds.
+        assert_eq!(doc.evaluate(&req(ARN)), Decision::NotApplicable);
+    }
+
     #[test]
     fn malformed_documents_are_refused_with_the_reason() {
         let bad = [
@@ -398,8 +484,12 @@ mod tests {
                 "list of strings",
             ),
             (
-                r#"{"Statement": [{"Effect": "Allow", "Action": "a", "Resource": "*", "Condition": {}}]}"#,
-                "Condition is not supported",
+                r#"{"Statement": [{"Effect": "Allow", "Action": "a", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}"#,
+                "condition operator Bool is not supported",
+            ),
+            (
+                r#"{"Statement": [{"Effect": "Allow", "Action": "a", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": "x"}}}]}"#,
+                "condition key aws:SourceArn under StringEquals is not supported",
             ),
             (
                 r#"{"Statement": [{"Effect": "Allow", "Principal": {"Service": "x"}, "Action": "a", "Resource": "*"}]}"#,

@@ -8,6 +8,7 @@
 
 pub mod announce;
 pub mod authorizers;
+pub mod cognito;
 pub mod compile;
 pub mod export;
 pub mod gateway_responses;

@@ -192,6 +192,9 @@ pub struct AwsCall {
     /// The integration's `credentials` role, assumed off the request path; `None`: the
     /// gateway's own credentials sign.
     pub role: Option<std::sync::Arc<crate::aws::roles::Role>>,
+    /// `credentials: arn:aws:iam::*:user/*` on an AWS_IAM method: the caller's own credentials
+    /// (its `[[iam.principals]]` entry) sign the call.
+    pub caller: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -190,9 +190,10 @@ fn validate(name: &str, s: &mut Spec) -> Result<(), ApiError> {
         }
     }
     if let Some(re) = &s.identity_validation_expression {
-        if kind != "TOKEN" {
+        // COGNITO_USER_POOLS matches it against the token's `aud` (CreateAuthorizer's docs).
+        if !matches!(kind, "TOKEN" | "COGNITO_USER_POOLS") {
             return Err(bad(
-                "identityValidationExpression is only supported for TOKEN authorizers",
+                "identityValidationExpression is only supported for TOKEN and COGNITO_USER_POOLS authorizers",
             ));
         }
         regex::Regex::new(re)

@@ -127,6 +127,7 @@ impl ApiError {
                     SigV4Error::UnknownAccessKey => "UnrecognizedClientException",
                     SigV4Error::Scope(_)
                     | SigV4Error::Expired { .. }
+                    | SigV4Error::PresignExpired { .. }
                     | SigV4Error::NotYetCurrent { .. }
                     | SigV4Error::PayloadHashMismatch
                     | SigV4Error::Mismatch => "InvalidSignatureException",

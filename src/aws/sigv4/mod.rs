@@ -2,11 +2,14 @@
 //! verification for the admin port, so the aws CLI and boto3 are accepted unchanged, and
 //! (`sign.rs`) the signing of the gateway's own calls to AWS, on the same canonical rules.
 //!
-//! Role: `auth` hands a request and a secret lookup to [`verify`]; it returns who signed it or a
-//! [`SigV4Error`], which `error.rs` turns into AWS's status, `x-amzn-ErrorType` and message.
-//! Order of checks (cheap and secret-free first): parse the header (400 Incomplete) -> date shape
-//! -> access key known (403 UnrecognizedClient) -> clock skew within 5 minutes -> credential scope
-//! -> payload hash -> signature (403 InvalidSignature).
+//! Role: `auth` hands a request and a secret lookup to [`verify`]; the data plane's AWS_IAM
+//! phase hands its raw request to [`verify_signed`] (`verify.rs`, which `verify` runs too, so
+//! both ports check signatures with one piece of code). Each returns who signed it or a
+//! [`SigV4Error`], which its caller turns into AWS's status and message.
+//! Order of checks (cheap and secret-free first): parse the header or the presigned query
+//! (Incomplete) -> date shape -> access key known (UnrecognizedClient) -> session token -> clock
+//! skew within 5 minutes (presigned: within its expiry) -> credential scope -> payload hash ->
+//! signature (InvalidSignature).
 //!
 //! Invariants: no panic on any input; the signature is compared in constant time; secrets never
 //! appear in an error message.
@@ -15,9 +18,15 @@ mod canonical;
 mod parse;
 pub mod sign;
 pub mod time;
+mod verify;
 
 pub use canonical::{canonical_query, canonical_request, canonical_uri, uri_encode, RequestView};
 pub use parse::{parse_authorization, Authorization, ALGORITHM};
+use std::borrow::Cow;
+pub use verify::{
+    feed_raw_canonical_query, raw_query_param, verify_signed, Secret, Signed, MAX_PRESIGN_EXPIRES,
+    UNSIGNED_PAYLOAD,
+};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -38,6 +47,12 @@ pub enum SigV4Error {
     Scope(String),
     /// `X-Amz-Date` is more than five minutes in the past (`date`, `now`: SigV4 timestamps).
     Expired { date: String, now: u64 },
+    /// A presigned request's `X-Amz-Date + X-Amz-Expires` has passed.
+    PresignExpired {
+        date: String,
+        expires: u64,
+        now: u64,
+    },
     /// `X-Amz-Date` is more than five minutes in the future.
     NotYetCurrent { date: String, now: u64 },
     /// `X-Amz-Content-Sha256` is not the hash of the body that arrived.
@@ -58,6 +73,11 @@ impl SigV4Error {
             SigV4Error::Expired { date, now } => format!(
                 "Signature expired: {date} is now earlier than {} ({} - 5 min.)",
                 time::format(now.saturating_sub(MAX_SKEW_SECS)),
+                time::format(*now)
+            ),
+            SigV4Error::PresignExpired { date, expires, now } => format!(
+                "Signature expired: {date} is now earlier than {} ({} - {expires} sec.)",
+                time::format(now.saturating_sub(*expires)),
                 time::format(*now)
             ),
             SigV4Error::NotYetCurrent { date, now } => format!(
@@ -84,64 +104,68 @@ pub struct Verified {
     pub region: String,
 }
 
-/// Verifies `req`'s `Authorization` header for `service` at Unix time `now`, with `secret_for`
-/// mapping an access key id to its secret.
+/// Verifies `req` (the `Authorization` header or the presigned query) for `service` at Unix
+/// time `now`, with `secret_for` mapping an access key id to its secret (long-term keys: a
+/// request carrying a session token is refused).
 pub fn verify<'k>(
     req: &RequestView,
     service: &str,
     now: u64,
     secret_for: impl Fn(&str) -> Option<&'k str>,
 ) -> Result<Verified, SigV4Error> {
-    let header = req.header("authorization").ok_or(SigV4Error::Missing)?;
-    let amz_date = req.header("x-amz-date");
-    let auth = parse_authorization(header, amz_date.is_some())?;
-    let amz_date = amz_date.unwrap_or_default();
-    let Some(date_secs) = time::parse(amz_date) else {
-        return Err(SigV4Error::Incomplete(format!(
-            "Date must be in ISO-8601 'basic format'. Got '{amz_date}'. \
-             See http://en.wikipedia.org/wiki/ISO_8601"
-        )));
-    };
-    let secret = secret_for(auth.access_key_id).ok_or(SigV4Error::UnknownAccessKey)?;
-    if date_secs + MAX_SKEW_SECS < now {
-        return Err(SigV4Error::Expired {
-            date: amz_date.into(),
-            now,
-        });
+    verify_signed(req, service, now, |id, region| {
+        let secret = secret_for(id)?;
+        Some((
+            Verified {
+                access_key_id: id.to_string(),
+                region: region.to_string(),
+            },
+            Secret {
+                secret_access_key: secret,
+                session_token: None,
+            },
+        ))
+    })
+}
+
+/// The admin's request (query already decoded into pairs) as the verifier reads it.
+impl Signed for RequestView<'_> {
+    fn method(&self) -> &str {
+        self.method
     }
-    if date_secs > now + MAX_SKEW_SECS {
-        return Err(SigV4Error::NotYetCurrent {
-            date: amz_date.into(),
-            now,
-        });
+    fn path(&self) -> &str {
+        self.path
     }
-    check_scope(&auth, amz_date, service)?;
-    let body_hash = payload_hash(req.body);
-    if let Some(claimed) = req.header("x-amz-content-sha256") {
-        if !claimed.eq_ignore_ascii_case(&body_hash) {
-            return Err(SigV4Error::PayloadHashMismatch);
+    fn header(&self, name: &str) -> Option<&str> {
+        RequestView::header(self, name)
+    }
+    fn each_header(&self, name: &str, f: &mut dyn FnMut(&[u8])) {
+        for (_, v) in self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            f(v.as_bytes());
         }
     }
-    let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
-    let canonical = canonical_request(req, &signed, &body_hash);
-    let scope = format!(
-        "{}/{}/{}/{}",
-        auth.date, auth.region, auth.service, auth.terminator
-    );
-    let expected = signature(
-        secret,
-        auth.date,
-        auth.region,
-        auth.service,
-        &string_to_sign(amz_date, &scope, &canonical),
-    );
-    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        return Err(SigV4Error::Mismatch);
+    fn query_param(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| Cow::Borrowed(v.as_str()))
     }
-    Ok(Verified {
-        access_key_id: auth.access_key_id.to_string(),
-        region: auth.region.to_string(),
-    })
+    fn feed_canonical_query(&self, presigned: bool, feed: &mut dyn FnMut(&[u8])) {
+        let kept: Vec<(String, String)> = self
+            .query
+            .iter()
+            .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
+            .cloned()
+            .collect();
+        feed(canonical_query(&kept).as_bytes());
+    }
+    fn body(&self) -> &[u8] {
+        self.body
+    }
 }
 
 /// AWS's scope checks: right service, right terminator, a region, the date of `X-Amz-Date`.

@@ -98,7 +98,7 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn hex32(b: &[u8; 32]) -> [u8; 64] {
+pub(super) fn hex32(b: &[u8; 32]) -> [u8; 64] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
     for (i, x) in b.iter().enumerate() {
@@ -155,6 +155,16 @@ pub fn sign_on_core(
             out,
         )
     });
+}
+
+/// The signing key for `secret` on `date` (`YYYYMMDD`), `region` and `service`, from this core's
+/// cache (the verifier's side of the same derivation).
+pub(super) fn derived_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    let mut day = [0u8; 8];
+    if date.len() == 8 {
+        day.copy_from_slice(date.as_bytes());
+    }
+    CORE_KEYS.with(|k| k.borrow_mut().key(secret, &day, region, service))
 }
 
 /// Lower-case hex SHA-256 of `payload`.
@@ -369,10 +379,21 @@ mod tests {
             headers: &headers,
             body,
         };
-        let verified = crate::aws::sigv4::verify(&view, "lambda", now, |id| {
-            (id == "AKIDEXAMPLE").then_some(c.secret_access_key.as_str())
+        let secret = |token| crate::aws::sigv4::Secret {
+            secret_access_key: c.secret_access_key.as_str(),
+            session_token: token,
+        };
+        let verified = crate::aws::sigv4::verify_signed(&view, "lambda", now, |id, _| {
+            (id == "AKIDEXAMPLE").then_some(((), secret(Some("tok"))))
         });
         assert!(verified.is_ok(), "{verified:?}");
+        // The token is part of the credential: without it configured, the key is refused.
+        let untokened =
+            crate::aws::sigv4::verify_signed(&view, "lambda", now, |_, _| Some(((), secret(None))));
+        assert_eq!(
+            untokened,
+            Err(crate::aws::sigv4::SigV4Error::UnknownAccessKey)
+        );
         assert!(header(&out, "Authorization").contains(
             "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
         ));

@@ -88,29 +88,34 @@ fn compile_one(
         }
         None => Vec::new(),
     };
-    if kind == "TOKEN" && !matches!(sources.as_slice(), [IdentitySource::Header(_)]) {
+    if matches!(kind, "TOKEN" | "COGNITO_USER_POOLS")
+        && !matches!(sources.as_slice(), [IdentitySource::Header(_)])
+    {
         problems.push(
             format!("{at}/identitySource"),
             format!(
-                "Authorizer {}: a TOKEN authorizer's identitySource must be one header (method.request.header.NAME)",
+                "Authorizer {}: a {kind} authorizer's identitySource must be one header (method.request.header.NAME)",
                 a.name
             ),
         );
     }
     let validation = match str_field(a, "identityValidationExpression").filter(|e| !e.is_empty()) {
-        Some(expr) if kind == "TOKEN" => match regex::Regex::new(&format!("^(?:{expr})$")) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push(
-                    format!("{at}/identityValidationExpression"),
-                    format!(
-                        "Authorizer {}: invalid identityValidationExpression: {e}",
-                        a.name
-                    ),
-                );
-                None
+        // COGNITO_USER_POOLS: matched against the token's audience (AWS's rule).
+        Some(expr) if matches!(kind, "TOKEN" | "COGNITO_USER_POOLS") => {
+            match regex::Regex::new(&format!("^(?:{expr})$")) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    problems.push(
+                        format!("{at}/identityValidationExpression"),
+                        format!(
+                            "Authorizer {}: invalid identityValidationExpression: {e}",
+                            a.name
+                        ),
+                    );
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     let kind = match kind {
@@ -122,7 +127,10 @@ fn compile_one(
                 AuthorizerKind::Request(function)
             }
         }
-        "COGNITO_USER_POOLS" => AuthorizerKind::Cognito(cognito_pools(a, at, problems)),
+        "COGNITO_USER_POOLS" => match cognito_pools(a, at, problems) {
+            Some(pools) => AuthorizerKind::Cognito(pools),
+            None => return None,
+        },
         other => {
             problems.push(
                 format!("{at}/type"),
@@ -254,8 +262,8 @@ fn lambda_function(
     function
 }
 
-fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> CognitoPools {
-    let arns: Vec<Box<str>> = a
+fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> Option<CognitoPools> {
+    let arns: Vec<String> = a
         .extra
         .get("providerARNs")
         .and_then(Value::as_array)
@@ -269,9 +277,18 @@ fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> CognitoPo
                 a.name
             ),
         );
+        return None;
     }
-    CognitoPools {
-        provider_arns: arns.into(),
+    // Registers the pools: their keys are fetched before the deployment serves a request.
+    match crate::deploy::cognito::compile(&arns) {
+        Ok(pools) => Some(pools),
+        Err(e) => {
+            problems.push(
+                format!("{at}/providerARNs"),
+                format!("Authorizer {}: {e}", a.name),
+            );
+            None
+        }
     }
 }
 

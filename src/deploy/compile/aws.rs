@@ -4,9 +4,9 @@
 //!
 //! `credentials`: an IAM role ARN (stage variables substituted) is registered with
 //! `crate::aws::roles`, which assumes it through STS off the request path. The caller's own
-//! identity (`arn:aws:iam::*:user/*`) needs IAM authorization of the caller, which this version
-//! lacks: such integrations are refused (fail closed) rather than called with the gateway's own
-//! credentials in its place.
+//! identity (`arn:aws:iam::*:user/*`) signs with the AWS_IAM caller's configured credentials, so
+//! it is accepted only on an AWS_IAM method (elsewhere there is no caller identity to sign with,
+//! and the gateway's own credentials must never stand in for it).
 
 use super::method::Site;
 use super::uri::{self, UriError};
@@ -24,9 +24,10 @@ pub(super) fn compile_lambda(
     upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
     config_error: &mut Option<Box<str>>,
+    iam_method: bool,
 ) -> Option<(UpstreamId, AwsCall)> {
     let at = site.integ("uri");
-    let role = role(site, integ, problems).ok()?;
+    let (role, caller) = role(site, integ, iam_method, problems).ok()?;
     let text = super::method::substituted_uri(site, integ, problems, config_error)?;
     let (region, function) = match arn::parse(&text) {
         Ok(AwsUri::Lambda { region, function }) => (region, function),
@@ -45,7 +46,7 @@ pub(super) fn compile_lambda(
         }
     };
     match lambda_invoke(&region, &function, role, upstreams) {
-        Ok(target) => Some(target),
+        Ok((id, call)) => Some((id, AwsCall { caller, ..call })),
         Err(message) => {
             // The endpoint is the operator's config, not the API's: the API stays deployable and
             // each call says what is wrong.
@@ -81,6 +82,7 @@ pub(super) fn lambda_invoke(
             region: region.into(),
             path: function.invoke_path(&env.region, &env.account_id).into(),
             role,
+            caller: false,
         },
     ))
 }
@@ -102,8 +104,9 @@ pub(super) fn service_uri(
     site: &Site<'_>,
     integ: &Integration,
     problems: &mut Problems,
+    iam_method: bool,
 ) -> Option<(AwsCall, Integration)> {
-    let role = role(site, integ, problems).ok()?;
+    let (role, caller) = role(site, integ, iam_method, problems).ok()?;
     let raw = integ.uri.as_deref()?;
     let text = uri::substitute(raw, site.vars, &mut Vec::new());
     let Ok(AwsUri::Service {
@@ -130,34 +133,42 @@ pub(super) fn service_uri(
             region: region.as_str().into(),
             path: "".into(),
             role,
+            caller,
         },
         synthetic,
     ))
 }
 
 /// The integration's role, if it names one: registered for assuming when a stage is compiled
-/// (a check with no stage only checks the ARN's shape). `Err`: refused, with the problem pushed.
+/// (a check with no stage only checks the ARN's shape), and whether the caller's own credentials
+/// sign instead. `Err`: refused, with the problem pushed.
 fn role(
     site: &Site<'_>,
     integ: &Integration,
+    iam_method: bool,
     problems: &mut Problems,
-) -> Result<Option<Arc<Role>>, ()> {
+) -> Result<(Option<Arc<Role>>, bool), ()> {
     let Some(raw) = integ.credentials.as_deref().filter(|c| !c.is_empty()) else {
-        return Ok(None);
+        return Ok((None, false));
     };
     let at = site.integ("credentials");
     if raw == CALLER_IDENTITY {
+        if iam_method {
+            return Ok((None, true));
+        }
         problems.push(
             at,
             site.integ_msg(format_args!(
-                "Integration credentials '{raw}' (call with the caller's own identity) need AWS_IAM \
-                 authorization, which this Tollgate version does not support yet: name a role to \
-                 assume, or remove them to call with the gateway's own AWS credentials"
+                "Integration credentials '{raw}' (call with the caller's own identity) need the \
+                 method's authorizationType to be AWS_IAM: name a role to assume, or remove them \
+                 to call with the gateway's own AWS credentials"
             )),
         );
         return Err(());
     }
-    checked_role(raw, site.vars).map_err(|message| problems.push(at, site.integ_msg(message)))
+    checked_role(raw, site.vars)
+        .map(|role| (role, false))
+        .map_err(|message| problems.push(at, site.integ_msg(message)))
 }
 
 /// A `credentials` / `authorizerCredentials` role ARN (stage variables substituted), registered

@@ -267,7 +267,7 @@ fn compile_integration(
         Some(IntegrationKind::LambdaProxy | IntegrationKind::Lambda)
     );
     let (upstream, path, fixed_query) = if kind == Some(IntegrationKind::AwsService) {
-        match super::aws::service_uri(site, integ, problems) {
+        match super::aws::service_uri(site, integ, problems, m.authorization_type == "AWS_IAM") {
             Some((call, synthetic)) => {
                 aws = Some(call);
                 compile_uri(
@@ -283,11 +283,19 @@ fn compile_integration(
             None => (None, Vec::new(), None),
         }
     } else if lambda {
-        let up = super::aws::compile_lambda(site, integ, upstreams, problems, &mut config_error)
-            .map(|(up, call)| {
-                aws = Some(call);
-                up
-            });
+        let iam_method = m.authorization_type == "AWS_IAM";
+        let up = super::aws::compile_lambda(
+            site,
+            integ,
+            upstreams,
+            problems,
+            &mut config_error,
+            iam_method,
+        )
+        .map(|(up, call)| {
+            aws = Some(call);
+            up
+        });
         (up, Vec::new(), None)
     } else if is_http {
         compile_uri(

@@ -174,7 +174,7 @@ pub async fn authorize(
             lambda::authorize(x, core, *authorizer, scratch).await?
         }
         AuthorizationPlan::CognitoUserPools { authorizer, scopes } => {
-            cognito::authorize(x, core, *authorizer, scopes)?
+            cognito::authorize(x, core, *authorizer, scopes).await?
         }
         AuthorizationPlan::Iam => iam::authorize(x, core, scratch)?,
     };

@@ -133,10 +133,27 @@ pub fn sign(
     );
 }
 
-/// The credentials this integration signs with: its role's, assumed off the request path
-/// (`crate::aws::roles`), else the gateway's own. Without any, the call fails with 500 and a log
+/// The credentials this integration signs with: the caller's (`arn:aws:iam::*:user/*` on an
+/// AWS_IAM method), its role's, assumed off the request path (`crate::aws::roles`), else the
+/// gateway's own. Without any, the call fails with 500 and a log
 /// line saying why (never a credential).
 pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
+    if x.integration().aws.as_ref().is_some_and(|a| a.caller) {
+        // `arn:aws:iam::*:user/*`: the AWS_IAM caller's own credentials (compiled only on
+        // AWS_IAM methods, so a caller was verified before this runs).
+        return match crate::pipeline::authorize::iam::principal_of(x) {
+            Some(p) => Ok(Signing::Own(&p.credentials)),
+            None => {
+                log(
+                    x,
+                    format_args!(
+                        "Execution failed due to configuration error: no caller credentials to sign with"
+                    ),
+                );
+                Err(Reject::Internal)
+            }
+        };
+    }
     credentials_of(
         x,
         x.integration().aws.as_ref().and_then(|a| a.role.as_ref()),
