@@ -542,3 +542,50 @@ fn test_invoke_authorizer_runs_the_function_of_the_current_definition() {
         assert_eq!(r.status, 404, "{}", r.text());
     });
 }
+
+#[test]
+fn a_resource_policy_combines_with_the_authorizer_policy() {
+    let fx = Functions::start();
+    let be = backends::Upstream::echo("backend");
+    // The fixture API with a resource policy: anyone may invoke, except GET /b.
+    let mut d: Value = serde_json::from_str(&doc(&be.hostport())).unwrap();
+    d["x-amazon-apigateway-policy"] = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*/GET/b"}]});
+    for_each_driver(|driver| {
+        let config = Config {
+            extra: format!(
+                "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"AKIDLAMBDATEST\"\nsecret_access_key = \"lambda-test-secret\"\n[aws.endpoints]\nlambda = \"{}\"\n",
+                fx.emulator.url()
+            ),
+            ..Config::default()
+        };
+        let gw = Gateway::start(Opts::new(driver).config(config));
+        let api = gw.import(&d.to_string());
+        gw.deploy(&api, "prod", &[("sv", "blue")]);
+        let s = Setup { gw, api };
+        let base = fx.count("token_authorizer");
+
+        // The resource policy's explicit Deny: 403 before the authorizer is asked.
+        let r = s.token("/prod/b", "allow");
+        assert_status(&r, 403, &s.gw);
+        assert!(
+            message(&r).contains("with an explicit deny"),
+            "{}",
+            r.text()
+        );
+        assert_eq!(fx.count("token_authorizer") - base, 0);
+        // Both allow: served. The authorizer's Deny still denies where the resource policy allows.
+        assert_status(&s.token("/prod/a", "allow"), 200, &s.gw);
+        let r = s.token("/prod/a", "deny");
+        assert_status(&r, 403, &s.gw);
+        assert_eq!(
+            message(&r),
+            "User is not authorized to access this resource with an explicit deny"
+        );
+        assert_eq!(fx.count("token_authorizer") - base, 2);
+        // A cached Allow for /b's token does not get past the resource policy either.
+        assert_status(&s.token("/prod/b", "allow"), 403, &s.gw);
+        assert_eq!(fx.count("token_authorizer") - base, 2);
+    });
+}

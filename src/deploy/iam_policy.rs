@@ -297,6 +297,10 @@ pub fn glob(pattern: &[u8], text: &[u8], fold_case: bool) -> bool {
             p += 1;
             t += 1;
         } else if p < pattern.len() && pattern[p] == b'*' {
+            // A trailing `*` takes the rest (the common `arn:…/stage/*`): no byte-by-byte walk.
+            if p + 1 == pattern.len() {
+                return true;
+            }
             star = Some((p, t));
             p += 1;
         } else if let Some((sp, st)) = star {

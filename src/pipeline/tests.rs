@@ -84,7 +84,7 @@ const API: &str = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1"},"path
 }"#;
 
 /// A core over the test API whose backend connections come from `backends`, in order.
-struct Harness {
+pub(crate) struct Harness {
     hub: Arc<MetricsHub>,
     cell: Arc<SnapshotCell>,
     core: Core,
@@ -95,7 +95,12 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let mut api = import_document(API.as_bytes(), &ImportOptions::default()).unwrap();
+        Harness::with(API)
+    }
+
+    /// A core over `doc` (an OpenAPI document) deployed as `testapi001` to `prod`.
+    pub(crate) fn with(doc: &str) -> Harness {
+        let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
         api.id = "testapi001".into();
         let stage = Stage {
             stage_name: "prod".into(),
@@ -145,13 +150,13 @@ impl Harness {
     }
 
     /// Queues a backend connection answering `response`; returns what the gateway writes to it.
-    fn backend(&self, stream: MemoryStream) -> Rc<RefCell<Vec<u8>>> {
+    pub(crate) fn backend(&self, stream: MemoryStream) -> Rc<RefCell<Vec<u8>>> {
         let written = stream.written();
         self.backends.borrow_mut().push_back(stream);
         written
     }
 
-    fn call(&self, request: &str) -> Answer {
+    pub(crate) fn call(&self, request: &str) -> Answer {
         let mut rt = monoio::RuntimeBuilder::<monoio::LegacyDriver>::new()
             .enable_timer()
             .build()
@@ -164,10 +169,10 @@ impl Harness {
     }
 }
 
-struct Answer {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
@@ -200,14 +205,14 @@ impl Answer {
         a
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|l| {
             let (n, v) = l.split_once(':')?;
             n.eq_ignore_ascii_case(name).then(|| v.trim())
         })
     }
 
-    fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.body).unwrap()
     }
 }
@@ -564,7 +569,7 @@ fn values_handed_between_phases_stay_small() {
 }
 
 /// The Invoke response carrying `reply` (a Lambda proxy reply's JSON), with extra head lines.
-fn invoke_response(status: &str, extra: &str, reply: &str) -> MemoryStream {
+pub(crate) fn invoke_response(status: &str, extra: &str, reply: &str) -> MemoryStream {
     MemoryStream::new(
         format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{reply}",

@@ -1,5 +1,7 @@
 //! `CUSTOM` authorization: a Lambda authorizer (TOKEN or REQUEST), as API Gateway runs one.
 //!
+//! 0. The API's resource policy, if it explicitly denies the request as it stands: 403 without
+//!    invoking (`resource_policy::explicitly_denied`; the full evaluation table runs after).
 //! 1. The identity: TOKEN reads its one header (missing or empty: 401 without invoking) and
 //!    checks it against `identityValidationExpression` (no match: 401 without invoking);
 //!    REQUEST needs every identity source it lists (headers, query strings, stage variables,
@@ -25,6 +27,8 @@
 
 pub mod event;
 pub mod reply;
+#[cfg(test)]
+mod tests;
 
 use super::{AuthReject, Decision};
 use crate::core::authz_cache::{Answer, Scope};
@@ -58,6 +62,9 @@ pub async fn authorize(
     let (AuthorizerKind::Token(f) | AuthorizerKind::Request(f)) = &a.kind else {
         return Err(AuthReject::AuthorizerConfiguration.into());
     };
+    // The API's resource policy first, as AWS evaluates it: an explicit Deny of the request as
+    // it stands refuses it without invoking (or even asking for) the authorizer.
+    super::resource_policy::explicitly_denied(x, scratch)?;
     scratch.clear();
     if !identity(x, a, scratch) {
         return Err(AuthReject::Unauthorized.into());
