@@ -170,12 +170,9 @@ pub async fn authorize(
 ) -> Result<(), Reject> {
     let decision = match &x.method().authorization {
         AuthorizationPlan::None => Decision::Unauthenticated,
+        // (`lambda` checks the resource policy for an explicit Deny before invoking, as AWS
+        // does: a denied caller never costs an invocation.)
         AuthorizationPlan::Custom { authorizer } => {
-            // AWS evaluates the resource policy for an explicit Deny before invoking a Lambda
-            // authorizer: a denied caller never costs an invocation.
-            if x.stage().resource_policy.is_some() {
-                resource_policy::explicitly_denied(x, scratch)?;
-            }
             lambda::authorize(x, core, *authorizer, scratch).await?
         }
         AuthorizationPlan::CognitoUserPools { authorizer, scopes } => {
