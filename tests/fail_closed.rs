@@ -60,10 +60,6 @@ fn custom_scheme() -> Value {
 
 /// (case, the v2 document declaring it, the refusal lines the message must carry).
 fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
-    let cognito = json!({"type": "apiKey", "name": "Authorization", "in": "header",
-        "x-amazon-apigateway-authtype": "cognito_user_pools",
-        "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
-            "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_X"]}});
     vec![
         (
             "CUSTOM",
@@ -72,11 +68,6 @@ fn cases() -> Vec<(&'static str, Value, Vec<&'static str>)> {
                 "\n\tGET /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/GET/authorizationType)",
                 "\n\tPOST /version: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet (/resources/1/resourceMethods/POST/authorizationType)",
             ],
-        ),
-        (
-            "COGNITO_USER_POOLS",
-            secured(versioned("v2", false), cognito),
-            vec!["\n\tGET /version: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"],
         ),
     ]
 }

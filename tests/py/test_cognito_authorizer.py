@@ -351,3 +351,45 @@ def test_an_unreachable_jwks_endpoint_fails_closed(pools, echo):
     finally:
         gw.stop()
         tmp.cleanup()
+
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "templated"
+
+
+def test_localstack_cognito_auth_document_deploys_and_enforces(deployed, pools, echo):
+    """LocalStack's openapi.cognito-auth.json as published (its `${cognito_pool_arn}` set to the
+    moto pool, its petstore backends pointed at the echo backend): two user-pool authorizers on
+    the custom header TestHeaderAuth, method scopes overriding the document-level `email`."""
+    gw, _ = deployed
+    text = (REAL / "localstack-openapi.cognito-auth.json").read_text()
+    text = text.replace("${cognito_pool_arn}", pools[0]["arn"])
+    for host in ["http://petstore-demo-endpoint.execute-api.com/petstore/pets",
+                 "http://petstore.execute-api.us-west-1.amazonaws.com/petstore/pets"]:
+        text = text.replace(host, f"http://{echo}/pets")
+    api = admin(gw).import_rest_api(body=text.encode())["id"]
+    admin(gw).create_deployment(restApiId=api, stageName="prod")
+    base = {"token_use": "access", "aud": None, "client_id": pools[0]["client"]}
+    ident = pools[0]["id_token"]
+    email = mint(pools[0], scope="email", **base)
+    openid = mint(pools[0], scope="openid", **base)
+    both = mint(pools[0], scope="openid email", **base)
+
+    def get(path, token=None, header="TestHeaderAuth"):
+        return call(gw, api, path, token, header=header)[0]
+    # No scopes: the ID token, in the scheme's header only.
+    assert get("/default-no-scope", ident) == 200
+    assert get("/default-no-scope", ident, header="Authorization") == 401
+    assert get("/default-no-scope") == 401
+    assert get("/default-no-scope", email) == 401
+    # The method's own scope list replaces the document's.
+    assert get("/default-scope-override", openid) == 200
+    assert get("/default-scope-override", email) == 401
+    assert get("/default-scope-override", ident) == 401
+    assert get("/non-default-authorizer", email) == 200
+    assert get("/non-default-authorizer", openid) == 200
+    assert get("/non-default-authorizer", ident) == 401
+    # Document-level security (scope email) where the method says nothing.
+    assert get("/pets", email) == 200
+    assert get("/pets", both) == 200
+    assert get("/pets", openid) == 401
+    assert get("/pets", ident) == 401

@@ -38,9 +38,6 @@ impl Unenforced<'_> {
             Unenforced::Authorization(t @ "CUSTOM") => {
                 format!("authorizationType {t}: authorizers are not enforced by this Tollgate version yet")
             }
-            Unenforced::Authorization(t @ "COGNITO_USER_POOLS") => format!(
-                "authorizationType {t}: Cognito user pool authorizers are not enforced by this Tollgate version yet"
-            ),
             Unenforced::Authorization(t) => format!(
                 "authorizationType {t}: this authorization type is not enforced by this Tollgate version"
             ),
@@ -49,9 +46,13 @@ impl Unenforced<'_> {
 }
 
 fn authorization(m: &Method) -> Option<Unenforced<'_>> {
-    // AWS_IAM is enforced by `pipeline::authorize::iam`.
-    (!matches!(m.authorization_type.as_str(), "NONE" | "AWS_IAM"))
-        .then_some(Unenforced::Authorization(&m.authorization_type))
+    // AWS_IAM is enforced by `pipeline::authorize::iam`, COGNITO_USER_POOLS by
+    // `pipeline::authorize::cognito`.
+    (!matches!(
+        m.authorization_type.as_str(),
+        "NONE" | "AWS_IAM" | "COGNITO_USER_POOLS"
+    ))
+    .then_some(Unenforced::Authorization(&m.authorization_type))
 }
 
 /// Every method-level protection `m` declares that is not enforced yet.
@@ -135,7 +136,6 @@ mod tests {
         let got = refused(&a);
         let want = [
             ("/resources/1/resourceMethods/GET/authorizationType", "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
-            ("/resources/2/resourceMethods/DELETE/authorizationType", "DELETE /pets/{id}: authorizationType COGNITO_USER_POOLS: Cognito user pool authorizers are not enforced by this Tollgate version yet"),
         ];
         let want: Vec<(String, String)> = want
             .iter()
@@ -159,6 +159,12 @@ mod tests {
         a.policy = Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into());
         a.extra
             .insert("x-amazon-apigateway-policy".into(), serde_json::json!({}));
+        assert_eq!(refused(&a), vec![]);
+    }
+
+    #[test]
+    fn cognito_user_pool_methods_are_enforced_so_they_deploy() {
+        let a = api(&[("/", "GET", "COGNITO_USER_POOLS", false)]);
         assert_eq!(refused(&a), vec![]);
     }
 }
