@@ -270,15 +270,13 @@ fn definitions_are_stored_checked_and_exported() {
             "BadRequestException",
         );
 
-        // `POST /` needs its authorizer, which this version does not enforce yet: no deployment
-        // (fail closed) until the method is open.
+        // `POST /` needs its Lambda TOKEN authorizer, which is enforced: it deploys, and a call
+        // without a token is refused through the customised UNAUTHORIZED response.
         let deploy = format!("{base}/deployments");
-        let msg = error(
-            &gw.admin("POST", &deploy, br#"{"stageName":"prod"}"#),
-            400,
-            "BadRequestException",
-        );
-        assert!(msg.contains("POST /: authorizationType CUSTOM"), "{msg}");
+        ok(&gw.admin("POST", &deploy, br#"{"stageName":"prod"}"#), 201);
+        let r = gw.call(&id, "POST", "/prod/", b"{}");
+        assert_eq!(r.status, 401, "{}", r.text());
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
         let root = gw.admin("GET", &format!("{base}/resources"), b"").json()["item"]
             .as_array()
             .unwrap()

@@ -5,6 +5,10 @@
 //! rendered through a customised DEFAULT_4XX gateway response: a header from the request, a
 //! template), and with a Cognito ID token already verified on this core (cache hit).
 //!
+//! And through a Lambda TOKEN authorizer whose answer is cached: the function (a fake Lambda
+//! endpoint here) is invoked once, before the measured window, and every later request is
+//! authorized from the per-core cache, its principal mapped into a backend header.
+//!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
 
@@ -65,6 +69,11 @@ fn api_doc(port: u16) -> String {
             "requestTemplates":{{"application/json":"{{\"statusCode\": 200}}"}},
             "responses":{{"default":{{"statusCode":"200",
               "responseTemplates":{{"application/json":"{{\"cognito\":true}}"}}}}}}}}}}}},
+        "/authz":{{"get":{{
+          "security":[{{"tok":[]}}],
+          "x-amazon-apigateway-integration":{{"type":"http_proxy","httpMethod":"GET",
+            "uri":"http://127.0.0.1:{port}/items/authz",
+            "requestParameters":{{"integration.request.header.X-Principal":"context.authorizer.principalId"}}}}}}}},
         "/mock":{{"get":{{
           "responses":{{"200":{{"description":"ok"}}}},
           "x-amazon-apigateway-integration":{{"type":"mock",
@@ -76,7 +85,10 @@ fn api_doc(port: u16) -> String {
           "pool":{{"type":"apiKey","name":"Authorization","in":"header",
             "x-amazon-apigateway-authtype":"cognito_user_pools",
             "x-amazon-apigateway-authorizer":{{"type":"cognito_user_pools",
-              "providerARNs":["arn:aws:cognito-idp:us-east-1:123456789012:userpool/{COGNITO_POOL}"]}}}}}},
+              "providerARNs":["arn:aws:cognito-idp:us-east-1:123456789012:userpool/{COGNITO_POOL}"]}}}},
+          "tok":{{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"custom",
+            "x-amazon-apigateway-authorizer":{{"type":"token","authorizerResultTtlInSeconds":3600,
+              "authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:authz/invocations"}}}}}},
           "schemas":{{"Pet":{{"type":"object","required":["type","price"],
           "properties":{{"type":{{"type":"string","enum":["dog","cat"]}},"price":{{"type":"number","minimum":0}},
             "name":{{"type":"string","maxLength":64}},"tags":{{"type":"array","items":{{"type":"string"}}}},
@@ -89,12 +101,65 @@ fn api_doc(port: u16) -> String {
     )
 }
 
+/// A Lambda endpoint that answers every Invoke with an Allow on everything, set as the process's
+/// Lambda endpoint (with credentials to sign with) before any test reads the AWS environment.
+/// Its allocations happen before the measured windows: the authorizer's answer is cached.
+fn fake_lambda() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        const REPLY: &str = r#"{"principalId":"alloc-user","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"tier":"gold"}}"#;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = match s.read(&mut chunk) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if buf.len() < end + 4 + len {
+                            continue;
+                        }
+                        buf.drain(..end + 4 + len);
+                        let reply = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REPLY}",
+                            REPLY.len()
+                        );
+                        if s.write_all(reply.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        std::env::set_var("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}"));
+        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDALLOCTEST");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "alloc-test-secret");
+        std::env::set_var("AWS_REGION", "us-east-1");
+    });
+}
+
 /// The counter is process-wide: the two driver tests must not overlap.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Sends `request` over one keep-alive connection thousands of times; each answer must start
 /// with `status`.
 fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
+    fake_lambda();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let port = fixed_peers::start_backend();
     // Two targets (the same backend twice), so requests to the VPC link alternate between
@@ -154,6 +219,21 @@ const UNROUTED: &[u8] =
     b"GET /prod/nothing/here HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
 
 use tollgate::settings::DriverChoice::{Epoll, Uring};
+
+/// A CUSTOM method whose TOKEN authorizer's answer is cached (TTL 3600): authorized from the
+/// per-core cache, the principal mapped into a backend header.
+const AUTHORIZED: &[u8] =
+    b"GET /prod/authz HTTP/1.1\r\nHost: gw.local\r\nAuthorization: alloc-token\r\n\r\n";
+
+#[test]
+fn cached_authorizer_requests_do_not_allocate_io_uring() {
+    run_driver(Uring, AUTHORIZED, "HTTP/1.1 200");
+}
+
+#[test]
+fn cached_authorizer_requests_do_not_allocate_epoll() {
+    run_driver(Epoll, AUTHORIZED, "HTTP/1.1 200");
+}
 
 #[test]
 fn proxied_requests_do_not_allocate_io_uring() {

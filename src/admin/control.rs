@@ -577,10 +577,12 @@ fn none(_: &str, _: &str) -> bool {
     false
 }
 
-/// Fail closed: a deployment whose protection is not enforced yet is a `BadRequestException`
-/// naming every such method (`compile::unenforced`).
+/// Fail closed: a deployment whose protection is not enforced, or cannot be as written (an
+/// authorizer or resource policy that does not compile), is a `BadRequestException` naming it.
 fn check_servable(api: &RestApi) -> Result<(), ApiError> {
-    refuse_unenforced(api).map_err(|p| ApiError::bad_request(p.render(unenforced::HEADING)))
+    refuse_unenforced(api).map_err(|p| ApiError::bad_request(p.render(unenforced::HEADING)))?;
+    crate::deploy::compile::check_protection(api)
+        .map_err(|p| ApiError::bad_request(p.render("Errors found while compiling:")))
 }
 
 fn import(doc: &[u8], opts: &ImportOptions) -> Result<RestApi, ApiError> {

@@ -6,7 +6,7 @@ use super::error::ApiError;
 use super::http::{Request, Response};
 use super::routes::Op;
 use super::shapes::parse_body;
-use super::tools::test_invoke;
+use super::tools::{test_invoke, test_invoke_authorizer};
 use super::{account, deployments, keys, restapis, AdminState};
 
 pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiError> {
@@ -42,6 +42,17 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
             // The invocation may wait on a backend for the integration timeout: not under the lock.
             drop(cp);
             Ok(Response::json(200, &test_invoke::execute(prepared)?))
+        }
+        Op::TestInvokeAuthorizer { api, authorizer } => {
+            let input = parse_body(&req.body)?;
+            let prepared =
+                test_invoke_authorizer::prepare(&cp.get_rest_api(&api)?, &authorizer, input)?;
+            // The function may take the authorizer timeout: not under the lock.
+            drop(cp);
+            Ok(Response::json(
+                200,
+                &test_invoke_authorizer::execute(prepared)?,
+            ))
         }
         Op::Backup => {
             let bytes = cp

@@ -6,6 +6,7 @@
 //! all here.
 
 pub mod addrs;
+pub mod authz_cache;
 pub mod buffers;
 pub mod clock;
 pub mod frames;
@@ -65,6 +66,8 @@ pub struct Core {
     pub connections: Cell<usize>,
     /// This core's leases on the shared throttle buckets.
     pub throttle: throttle::Shards,
+    /// Lambda authorizer answers, by authorizer and identity (`authorizerResultTtlInSeconds`).
+    pub authz_cache: authz_cache::AuthzCache,
 }
 
 impl Core {
@@ -100,6 +103,7 @@ impl Core {
             draining,
             in_flight: Cell::new(0),
             connections: Cell::new(0),
+            authz_cache: authz_cache::AuthzCache::default(),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

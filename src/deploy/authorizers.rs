@@ -79,6 +79,16 @@ pub struct LambdaFunction {
     pub uri: Box<str>,
     /// `authorizerCredentials`: the role API Gateway assumes to invoke the function.
     pub credentials: Option<Box<str>>,
+    /// How to invoke it, as a Lambda integration does (the region's Lambda endpoint interned as
+    /// the upstream, the Invoke path, the role); `Err`: the operator's Lambda endpoint URL is
+    /// unusable, which each call reports (500) rather than failing the deployment.
+    pub invoke: Result<
+        (
+            crate::deploy::snapshot::UpstreamId,
+            crate::deploy::snapshot::AwsCall,
+        ),
+        Box<str>,
+    >,
 }
 
 /// The user pools a `COGNITO_USER_POOLS` authorizer trusts: issuers and key sets

@@ -32,29 +32,7 @@ pub async fn serve_one(
     peer: IpAddr,
 ) -> Result<Vec<u8>, LocalError> {
     let mut head = Box::new(RequestHead::new());
-    let head_len = request::parse(raw, &core.config.limits, &mut head)
-        .map_err(LocalError::Head)?
-        .ok_or(LocalError::Incomplete)?;
-    let body_len = match head.framing {
-        crate::http::Framing::ContentLength(n) => n as usize,
-        _ => 0,
-    };
-    let body = raw
-        .get(head_len..head_len + body_len)
-        .ok_or(LocalError::Incomplete)?;
-    let mut request_id = [0u8; 36];
-    core.ids.borrow_mut().next(&mut request_id);
-    let req = Request {
-        buf: raw,
-        head: &head,
-        body,
-        peer,
-        keep_alive: head.keep_alive,
-        request_id,
-        date: core.clock.date(),
-        received: core.clock.now(),
-        epoch_ms: core.clock.epoch_ms(),
-    };
+    let req = request(core, raw, &mut head, peer)?;
     let mut wbuf = Vec::new();
     let mut ubuf = Vec::new();
     let mut uhead = Box::new(ResponseHead::new());
@@ -76,4 +54,38 @@ pub async fn serve_one(
     let mut out = std::mem::take(&mut *written.borrow_mut());
     out.extend_from_slice(&wbuf);
     Ok(out)
+}
+
+/// `raw` (one complete request, its body framed by Content-Length) parsed into `head` and handed
+/// over as the connection would: a fresh request id, the core's clock.
+pub fn request<'r>(
+    core: &Core,
+    raw: &'r [u8],
+    head: &'r mut RequestHead,
+    peer: IpAddr,
+) -> Result<Request<'r>, LocalError> {
+    let head_len = request::parse(raw, &core.config.limits, head)
+        .map_err(LocalError::Head)?
+        .ok_or(LocalError::Incomplete)?;
+    let head: &'r RequestHead = head;
+    let body_len = match head.framing {
+        crate::http::Framing::ContentLength(n) => n as usize,
+        _ => 0,
+    };
+    let body = raw
+        .get(head_len..head_len + body_len)
+        .ok_or(LocalError::Incomplete)?;
+    let mut request_id = [0u8; 36];
+    core.ids.borrow_mut().next(&mut request_id);
+    Ok(Request {
+        buf: raw,
+        head,
+        body,
+        peer,
+        keep_alive: head.keep_alive,
+        request_id,
+        date: core.clock.date(),
+        received: core.clock.now(),
+        epoch_ms: core.clock.epoch_ms(),
+    })
 }

@@ -178,10 +178,10 @@ def without_sigv4(doc):
     return doc
 
 
-def test_s3_sample_imports_but_its_sigv4_authorization_is_refused_at_deploy(apigw):
-    """The S3 sample protects every method with `security: sigv4` (AWS_IAM). Tollgate does not
-    enforce IAM authorization yet (issue 11) and fails closed: the import keeps the methods as
-    AWS_IAM, and deploying them is refused with the reason instead of serving them open."""
+def test_s3_sample_deploys_with_its_sigv4_authorization_enforced(gw, apigw):
+    """The S3 sample protects every method with `security: sigv4` (AWS_IAM): the import keeps the
+    methods as AWS_IAM, the deployment serves them, and an unsigned call is refused with AWS's
+    403 Missing Authentication Token before S3 is reached."""
     doc = sample("s3-proxy")
     api = apigw.import_rest_api(body=json.dumps(doc).encode())["id"]
     resources = apigw.get_resources(restApiId=api, embed=["methods"])["items"]
@@ -189,11 +189,10 @@ def test_s3_sample_imports_but_its_sigv4_authorization_is_refused_at_deploy(apig
                for r in resources for m, v in r.get("resourceMethods", {}).items()}
     assert len(methods) == 8, methods
     assert set(methods.values()) == {"AWS_IAM"}, methods
-    with pytest.raises(apigw.exceptions.BadRequestException) as e:
-        apigw.create_deployment(restApiId=api, stageName=STAGE)
-    message = str(e.value)
-    assert "authorizationType AWS_IAM" in message, message
-    assert "IAM (SigV4) authorization is not enforced by this Tollgate version yet" in message
+    apigw.create_deployment(restApiId=api, stageName=STAGE)
+    status, body, headers = call(gw, api, "GET", "/")
+    assert status == 403, body
+    assert json.loads(body) == {"message": "Missing Authentication Token"}, body
 
 
 def test_s3_sample_without_its_authorization_answers_as_the_tutorial_shows(gw, apigw, moto):

@@ -1,5 +1,6 @@
 //! cargo-lambda's local Invoke API serving the fixture functions of `tests/fixtures/lambda`
-//! (`echo`, `reply`, `fail`, `custom`, `sleep`; `Calc`, the developer guide's calculator, serves
+//! (`echo`, `reply`, `fail`, `custom`, `sleep`, the authorizers `token_authorizer` and
+//! `request_authorizer`; `Calc`, the developer guide's calculator, serves
 //! `tests/py/test_devguide_samples.py`). Include with
 //! `#[path = "support/lambda.rs"] mod lambda;`.
 //!
@@ -75,7 +76,13 @@ fn free_port() -> u16 {
 }
 
 impl Emulator {
+    #[allow(dead_code)]
     pub fn start() -> Emulator {
+        Emulator::start_with_env(&[])
+    }
+
+    /// `start`, with `env` set for the functions (cargo-lambda's `--env-var`).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Emulator {
         build_fixtures();
         let port = free_port();
         let log =
@@ -91,6 +98,10 @@ impl Emulator {
                 "-P",
             ])
             .arg(port.to_string())
+            .args(
+                env.iter()
+                    .flat_map(|(k, v)| ["--env-var".to_string(), format!("{k}={v}")]),
+            )
             .current_dir(fixtures())
             .env("CARGO_TARGET_DIR", target_dir())
             .stdin(Stdio::null())
@@ -120,6 +131,7 @@ impl Emulator {
     }
 
     /// Invokes `name` with `payload` directly: (status, body).
+    #[allow(dead_code)]
     pub fn invoke(&self, name: &str, payload: &[u8]) -> (u16, Vec<u8>) {
         self.try_invoke(name, payload).expect("invoke")
     }

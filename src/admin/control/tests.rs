@@ -313,8 +313,8 @@ fn put_rest_api_keeps_the_id_in_both_modes() {
     ));
 }
 
-/// PETS with `GET /pets` protected by a Lambda authorizer: stored, never served (while CUSTOM is
-/// not enforced; AWS_IAM is).
+/// PETS with `GET /pets` protected by a Lambda authorizer whose identityValidationExpression is
+/// not a regular expression: stored, never served (it could never check a token).
 fn protected(api: &RestApi) -> RestApi {
     let mut api = api.clone();
     let m = api
@@ -330,6 +330,7 @@ fn protected(api: &RestApi) -> RestApi {
         extra: serde_json::from_value(serde_json::json!({
             "type": "TOKEN",
             "identitySource": "method.request.header.Authorization",
+            "identityValidationExpression": "Bearer ([",
             "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"
         }))
         .unwrap(),
@@ -341,11 +342,7 @@ fn assert_refused(e: ApiError) {
     let (status, kind, message) = e.parts();
     assert_eq!((status, kind), (400, "BadRequestException"), "{message}");
     assert!(
-        message.starts_with(crate::deploy::compile::unenforced::HEADING),
-        "{message}"
-    );
-    assert!(
-        message.contains("GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
+        message.contains("invalid identityValidationExpression"),
         "{message}"
     );
 }
@@ -445,16 +442,11 @@ fn boot_apis_with_unenforced_protection_are_refused() {
     let keyed = PETS.replace(r#""responses":{"200""#, r#""security":[{"k":[]}],"responses":{"200""#)
         .replace(
             r#""paths""#,
-            r#""components":{"securitySchemes":{"k":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"custom","x-amazon-apigateway-authorizer":{"type":"token","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"}}}},"paths""#,
+            r#""components":{"securitySchemes":{"k":{"type":"apiKey","name":"Authorization","in":"header","x-amazon-apigateway-authtype":"custom","x-amazon-apigateway-authorizer":{"type":"token","identityValidationExpression":"Bearer ([","authorizerUri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations"}}}},"paths""#,
         );
     std::fs::write(dir.path().join("pets.json"), &keyed).unwrap();
     let e = cp.reload(&s).unwrap_err().to_string();
-    assert!(
-        e.contains(
-            "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"
-        ),
-        "{e}"
-    );
+    assert!(e.contains("invalid identityValidationExpression"), "{e}");
     assert_eq!(cp.cell().generation(), generation);
     assert_eq!(
         cp.get_rest_api(&id).unwrap().resources[1].resource_methods["GET"].authorization_type,
@@ -465,7 +457,7 @@ fn boot_apis_with_unenforced_protection_are_refused() {
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("CUSTOM"), "{e}");
+    assert!(e.contains("invalid identityValidationExpression"), "{e}");
     let mut no_stages = s.clone();
     no_stages.apis[0].stages.clear();
     let cp = open(&no_stages);

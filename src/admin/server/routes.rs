@@ -52,6 +52,12 @@ pub enum Op {
         resource: String,
         method: String,
     },
+    /// `POST /restapis/{id}/authorizers/{authorizer_id}`: run an authorizer of the current
+    /// definition (`test_invoke_authorizer`).
+    TestInvokeAuthorizer {
+        api: String,
+        authorizer: String,
+    },
     /// `POST /tollgate/backup`: a consistent copy of the store (Tollgate's own, not AWS's).
     Backup,
     /// RestApi definition operations (resources, methods, integrations, export): `restapis::ops`.
@@ -242,6 +248,10 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
             }
         }
         ("POST", ["tollgate", "backup"]) => Op::Backup,
+        ("POST", ["restapis", api, "authorizers", a]) => Op::TestInvokeAuthorizer {
+            api: api.to_string(),
+            authorizer: a.to_string(),
+        },
         ("POST", ["restapis", api, "resources", r, "methods", m]) => Op::TestInvokeMethod {
             api: api.to_string(),
             resource: r.to_string(),
@@ -342,6 +352,15 @@ mod tests {
                     api: a(),
                     resource: "r1".into(),
                     method: "GET".into(),
+                }),
+            ),
+            (
+                "POST",
+                "/restapis/a1/authorizers/au1",
+                None,
+                op(Op::TestInvokeAuthorizer {
+                    api: a(),
+                    authorizer: "au1".into(),
                 }),
             ),
             ("PUT", "/restapis/a1/resources", None, None),

@@ -237,24 +237,7 @@ fn in_process(
         .enable_timer()
         .build()?;
     rt.block_on(async move {
-        let cell = Arc::new(SnapshotCell::default());
-        cell.publish(snapshot);
-        let hub = Arc::new(MetricsHub::default());
-        // Names are resolved off this thread as on a worker; the resolver stops with `core`.
-        let addrs = crate::runtime::resolver::start(
-            cell.clone(),
-            crate::runtime::resolver::system_lookup(),
-            Default::default(),
-            Default::default(),
-        )?;
-        let core = Core::new(
-            0,
-            test_worker_config(timeout),
-            cell,
-            hub.new_core(),
-            Arc::new(AtomicBool::new(false)),
-            addrs,
-        );
+        let core = test_core(snapshot, timeout)?;
         let snap = core.current();
         let peer = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let served = crate::pipeline::local::serve_one(&core, &snap, &request, peer);
@@ -263,6 +246,32 @@ fn in_process(
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "timed out"))?
             .map_err(std::io::Error::other)
     })
+}
+
+/// A throwaway `Core` serving only `snapshot` (call inside the test's runtime): the workers'
+/// per-core state, with names resolved off this thread as on a worker (the resolver stops with
+/// the core).
+pub(super) fn test_core(
+    snapshot: crate::deploy::Snapshot,
+    timeout: Duration,
+) -> std::io::Result<Core> {
+    let cell = Arc::new(SnapshotCell::default());
+    cell.publish(snapshot);
+    let hub = Arc::new(MetricsHub::default());
+    let addrs = crate::runtime::resolver::start(
+        cell.clone(),
+        crate::runtime::resolver::system_lookup(),
+        Default::default(),
+        Default::default(),
+    )?;
+    Ok(Core::new(
+        0,
+        test_worker_config(timeout),
+        cell,
+        hub.new_core(),
+        Arc::new(AtomicBool::new(false)),
+        addrs,
+    ))
 }
 
 fn test_worker_config(timeout: Duration) -> WorkerConfig {
@@ -278,11 +287,19 @@ fn test_worker_config(timeout: Duration) -> WorkerConfig {
 
 /// `headers` then `multiValueHeaders` (AWS merges both), as (name, value) pairs in order.
 fn merged_headers(input: &TestInvokeIn) -> Result<Vec<(String, String)>, ApiError> {
+    merge_headers(input.headers.as_ref(), input.multi_value_headers.as_ref())
+}
+
+/// `headers` then `multiValueHeaders`, merged as AWS merges them; invalid names or values refused.
+pub(super) fn merge_headers(
+    headers: Option<&BTreeMap<String, String>>,
+    multi_value_headers: Option<&BTreeMap<String, Vec<String>>>,
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = Vec::new();
-    for (k, v) in input.headers.iter().flatten() {
+    for (k, v) in headers.into_iter().flatten() {
         out.push((k.clone(), v.clone()));
     }
-    for (k, vs) in input.multi_value_headers.iter().flatten() {
+    for (k, vs) in multi_value_headers.into_iter().flatten() {
         for v in vs {
             if !out.iter().any(|(n, x)| n == k && x == v) {
                 out.push((k.clone(), v.clone()));
@@ -302,7 +319,7 @@ fn merged_headers(input: &TestInvokeIn) -> Result<Vec<(String, String)>, ApiErro
 }
 
 /// The simulated request as HTTP/1.1 bytes. Framing headers are ours, not the caller's.
-fn frame_request(
+pub(super) fn frame_request(
     verb: &str,
     path_query: &str,
     headers: &[(String, String)],
@@ -449,12 +466,12 @@ fn render_pairs(pairs: &[(String, String)]) -> String {
 }
 
 /// The execution log: "Execution log for request {id}" then timestamped lines.
-struct ExecLog {
+pub(super) struct ExecLog {
     text: String,
 }
 
 impl ExecLog {
-    fn new() -> ExecLog {
+    pub(super) fn new() -> ExecLog {
         ExecLog {
             text: format!(
                 "Execution log for request {}\n",
@@ -463,7 +480,7 @@ impl ExecLog {
         }
     }
 
-    fn line(&mut self, message: impl AsRef<str>) {
+    pub(super) fn line(&mut self, message: impl AsRef<str>) {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -473,7 +490,7 @@ impl ExecLog {
         self.text.push('\n');
     }
 
-    fn finish(self) -> String {
+    pub(super) fn finish(self) -> String {
         self.text
     }
 }

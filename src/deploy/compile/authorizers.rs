@@ -3,8 +3,11 @@
 //! names the authorizer (`/authorizers/{i}/...`) with AWS's wording where AWS has one, and
 //! fails the deployment whole, like every other compile error.
 
+use super::aws::{checked_role, lambda_invoke};
 use super::params::context_var;
 use super::uri::{substitute, Vars};
+use super::UpstreamInterner;
+use crate::aws::arn::{self, AwsUri};
 use crate::deploy::authorizers::{
     AuthorizerKind, AuthorizerRuntime, CognitoPools, IdentitySource, LambdaFunction,
     DEFAULT_TTL_SECS, MAX_TTL_SECS,
@@ -20,6 +23,7 @@ pub fn compile_authorizers(
     api: &RestApi,
     vars: Vars<'_>,
     used: &std::collections::BTreeSet<u32>,
+    upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
 ) -> Vec<Option<AuthorizerRuntime>> {
     api.authorizers
@@ -27,7 +31,7 @@ pub fn compile_authorizers(
         .enumerate()
         .map(|(i, a)| {
             let mut own = Problems::default();
-            let out = compile_one(a, &format!("/authorizers/{i}"), vars, &mut own);
+            let out = compile_one(a, &format!("/authorizers/{i}"), vars, upstreams, &mut own);
             if used.contains(&(i as u32)) {
                 problems.0.extend(own.0);
             }
@@ -44,6 +48,7 @@ fn compile_one(
     a: &Authorizer,
     at: &str,
     vars: Vars<'_>,
+    upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
 ) -> Option<AuthorizerRuntime> {
     let before = problems.0.len();
@@ -115,7 +120,7 @@ fn compile_one(
     };
     let kind = match kind {
         "TOKEN" | "REQUEST" => {
-            let function = lambda_function(a, at, vars, problems);
+            let function = lambda_function(a, at, vars, upstreams, problems);
             if kind == "TOKEN" {
                 AuthorizerKind::Token(function)
             } else {
@@ -185,14 +190,29 @@ fn identity_sources(
     out
 }
 
+/// `authorizerUri` (`arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fnArn}/invocations`,
+/// stage variables allowed as in an integration URI) and `authorizerCredentials`, compiled into
+/// the Invoke call a Lambda integration makes.
 fn lambda_function(
     a: &Authorizer,
     at: &str,
     vars: Vars<'_>,
+    upstreams: &mut UpstreamInterner,
     problems: &mut Problems,
 ) -> LambdaFunction {
-    let uri = str_field(a, "authorizerUri").unwrap_or("");
-    if uri.is_empty() {
+    let raw = str_field(a, "authorizerUri").unwrap_or("");
+    let mut missing = Vec::new();
+    let uri = substitute(raw, vars, &mut missing);
+    let credentials = str_field(a, "authorizerCredentials")
+        .filter(|c| !c.is_empty())
+        .map(Box::<str>::from);
+    let refused = |why: &str| -> Result<_, Box<str>> { Err(why.into()) };
+    let mut function = LambdaFunction {
+        uri: uri.as_str().into(),
+        credentials: credentials.clone(),
+        invoke: refused("not compiled"),
+    };
+    if raw.is_empty() {
         problems.push(
             format!("{at}/authorizerUri"),
             format!(
@@ -200,24 +220,46 @@ fn lambda_function(
                 a.name
             ),
         );
+        return function;
     }
-    let mut missing = Vec::new();
-    let uri = substitute(uri, vars, &mut missing);
-    for name in missing {
-        problems.push(
-            format!("{at}/authorizerUri"),
-            format!(
-                "Authorizer {}: the stage has no variable '{name}' that authorizerUri names",
-                a.name
-            ),
-        );
+    if !missing.is_empty() {
+        for name in missing {
+            problems.push(
+                format!("{at}/authorizerUri"),
+                format!(
+                    "Authorizer {}: the stage has no variable '{name}' that authorizerUri names",
+                    a.name
+                ),
+            );
+        }
+        return function;
     }
-    LambdaFunction {
-        uri: uri.into(),
-        credentials: str_field(a, "authorizerCredentials")
-            .filter(|c| !c.is_empty())
-            .map(Into::into),
-    }
+    let (region, target) = match arn::parse(&uri) {
+        Ok(AwsUri::Lambda { region, function }) => (region, function),
+        Ok(AwsUri::Service { .. }) | Err(_) => {
+            problems.push(
+                format!("{at}/authorizerUri"),
+                format!(
+                    "Authorizer {}: Invalid Authorizer URI: {uri}. Authorizer URI should be a valid API Gateway ARN that represents a Lambda function invocation.",
+                    a.name
+                ),
+            );
+            return function;
+        }
+    };
+    let role = match credentials.as_deref().map(|c| checked_role(c, vars)) {
+        None => None,
+        Some(Ok(role)) => role,
+        Some(Err(message)) => {
+            problems.push(
+                format!("{at}/authorizerCredentials"),
+                format!("Authorizer {}: {message}", a.name),
+            );
+            return function;
+        }
+    };
+    function.invoke = lambda_invoke(&region, &target, role, upstreams);
+    function
 }
 
 fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> Option<CognitoPools> {
@@ -255,6 +297,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn fn_uri(function: &str) -> String {
+        format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:{function}/invocations")
+    }
+
     fn authorizer(fields: Value) -> Authorizer {
         Authorizer {
             id: "a1".into(),
@@ -270,6 +316,7 @@ mod tests {
             &authorizer(fields),
             "/authorizers/0",
             Vars::Stage(&vars),
+            &mut UpstreamInterner::default(),
             &mut problems,
         );
         out.ok_or_else(|| problems.0.iter().map(|p| p.message.clone()).collect())
@@ -277,7 +324,7 @@ mod tests {
 
     #[test]
     fn a_token_authorizer_reads_one_header_with_aws_defaults() {
-        let a = compile(json!({"type": "TOKEN", "authorizerUri": "arn:x:${stageVariables.fn}"}))
+        let a = compile(json!({"type": "TOKEN", "authorizerUri": fn_uri("${stageVariables.fn}")}))
             .unwrap();
         assert_eq!(
             &*a.sources,
@@ -287,12 +334,15 @@ mod tests {
         let AuthorizerKind::Token(f) = &a.kind else {
             panic!("{:?}", a.kind)
         };
-        assert_eq!(&*f.uri, "arn:x:checker");
+        assert_eq!(&*f.uri, fn_uri("checker"));
+        let (_, call) = f.invoke.as_ref().unwrap();
+        assert!(call.path.contains("checker"), "{}", call.path);
+        assert_eq!(&*call.region, "us-east-1");
     }
 
     #[test]
     fn request_sources_are_typed_and_the_validation_expression_is_anchored() {
-        let a = compile(json!({"type": "REQUEST", "authorizerUri": "u",
+        let a = compile(json!({"type": "REQUEST", "authorizerUri": fn_uri("f"),
             "identitySource": "method.request.header.X-Id, method.request.querystring.q, stageVariables.fn, context.httpMethod",
             "authorizerResultTtlInSeconds": 0}))
         .unwrap();
@@ -301,7 +351,7 @@ mod tests {
         assert!(
             matches!(&a.sources[2], IdentitySource::StageVariable { value: Some(v), .. } if &**v == "checker")
         );
-        let t = compile(json!({"type": "TOKEN", "authorizerUri": "u",
+        let t = compile(json!({"type": "TOKEN", "authorizerUri": fn_uri("f"),
             "identityValidationExpression": "Bearer [a-z]+"}))
         .unwrap();
         let re = t.validation.unwrap();
@@ -315,28 +365,36 @@ mod tests {
             (json!({"type": "NOPE"}), "invalid type"),
             (json!({"type": "TOKEN"}), "authorizerUri is required"),
             (
-                json!({"type": "TOKEN", "authorizerUri": "u", "authorizerResultTtlInSeconds": 3601}),
+                json!({"type": "TOKEN", "authorizerUri": fn_uri("f"), "authorizerResultTtlInSeconds": 3601}),
                 "between 0 and 3600",
             ),
             (
-                json!({"type": "TOKEN", "authorizerUri": "u", "identitySource": "method.request.querystring.t"}),
+                json!({"type": "TOKEN", "authorizerUri": fn_uri("f"), "identitySource": "method.request.querystring.t"}),
                 "one header",
             ),
             (
-                json!({"type": "REQUEST", "authorizerUri": "u", "identitySource": "method.request.cookie.c"}),
+                json!({"type": "REQUEST", "authorizerUri": fn_uri("f"), "identitySource": "method.request.cookie.c"}),
                 "Invalid identity source",
             ),
             (
-                json!({"type": "REQUEST", "authorizerUri": "u"}),
+                json!({"type": "REQUEST", "authorizerUri": fn_uri("f")}),
                 "identitySource is required",
             ),
             (
-                json!({"type": "TOKEN", "authorizerUri": "u", "identityValidationExpression": "("}),
+                json!({"type": "TOKEN", "authorizerUri": fn_uri("f"), "identityValidationExpression": "("}),
                 "identityValidationExpression",
             ),
             (
                 json!({"type": "COGNITO_USER_POOLS"}),
                 "providerARNs is required",
+            ),
+            (
+                json!({"type": "TOKEN", "authorizerUri": "arn:aws:lambda:us-east-1:1:function:f"}),
+                "Invalid Authorizer URI",
+            ),
+            (
+                json!({"type": "TOKEN", "authorizerUri": fn_uri("f"), "authorizerCredentials": "arn:aws:iam::123456789012:user/u"}),
+                "Invalid credentials ARN",
             ),
             (
                 json!({"type": "TOKEN", "authorizerUri": "${stageVariables.nope}"}),

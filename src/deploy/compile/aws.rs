@@ -45,28 +45,44 @@ pub(super) fn compile_lambda(
             return None;
         }
     };
+    match lambda_invoke(&region, &function, role, upstreams) {
+        Ok((id, call)) => Some((id, AwsCall { caller, ..call })),
+        Err(message) => {
+            // The endpoint is the operator's config, not the API's: the API stays deployable and
+            // each call says what is wrong.
+            *config_error = Some(message);
+            None
+        }
+    }
+}
+
+/// How to invoke `function` in `region`: the region's Lambda endpoint (`crate::aws::endpoint`)
+/// interned as the upstream, and the Invoke call signed with `role` (else the gateway's own
+/// credentials). Shared by Lambda integrations and Lambda authorizers. `Err`: the endpoint URL
+/// is unusable, with the message each call logs.
+pub(super) fn lambda_invoke(
+    region: &str,
+    function: &arn::Function,
+    role: Option<Arc<Role>>,
+    upstreams: &mut UpstreamInterner,
+) -> Result<(UpstreamId, AwsCall), Box<str>> {
     let env = crate::aws::env();
-    let endpoint = env.endpoints.resolve("lambda", &region);
+    let endpoint = env.endpoints.resolve("lambda", region);
     let parsed = match uri::parse_uri(&endpoint) {
         Ok(p) if p.path.trim_end_matches('/').is_empty() => p,
         Ok(_) | Err(UriError::Invalid | UriError::ParamInHost) => {
-            // The endpoint is the operator's config, not the API's: the API stays deployable and
-            // each call says what is wrong.
-            *config_error = Some(
-                format!("Execution failed due to configuration error: invalid Lambda endpoint URL '{endpoint}'").into(),
-            );
-            return None;
+            return Err(format!("Execution failed due to configuration error: invalid Lambda endpoint URL '{endpoint}'").into());
         }
     };
     let id = parsed.intern_origin(upstreams, false, None, None);
-    Some((
+    Ok((
         id,
         AwsCall {
             service: "lambda".into(),
-            region: region.as_str().into(),
+            region: region.into(),
             path: function.invoke_path(&env.region, &env.account_id).into(),
             role,
-            caller,
+            caller: false,
         },
     ))
 }
@@ -150,36 +166,34 @@ fn role(
         );
         return Err(());
     }
+    checked_role(raw, site.vars)
+        .map(|role| (role, false))
+        .map_err(|message| problems.push(at, site.integ_msg(message)))
+}
+
+/// A `credentials` / `authorizerCredentials` role ARN (stage variables substituted), registered
+/// with `crate::aws::roles` for assuming when a stage is compiled (a check with no stage only
+/// checks the ARN's shape). `Err`: what is wrong with it.
+pub(super) fn checked_role(raw: &str, vars: uri::Vars<'_>) -> Result<Option<Arc<Role>>, String> {
     let mut missing = Vec::new();
-    let arn = uri::substitute(raw, site.vars, &mut missing);
+    let arn = uri::substitute(raw, vars, &mut missing);
     if !missing.is_empty() {
-        problems.push(
-            at,
-            site.integ_msg(format_args!(
-                "Integration credentials name stage variables the stage lacks: {}",
-                missing.join(", ")
-            )),
-        );
-        return Err(());
+        return Err(format!(
+            "Integration credentials name stage variables the stage lacks: {}",
+            missing.join(", ")
+        ));
     }
-    let templated = matches!(site.vars, uri::Vars::Check) && raw.contains("${stageVariables.");
+    let templated = matches!(vars, uri::Vars::Check) && raw.contains("${stageVariables.");
     if !templated && !is_role_arn(&arn) {
-        problems.push(
-            at,
-            site.integ_msg(format_args!(
-                "Invalid credentials ARN specified: '{arn}'. It must be an IAM role ARN \
-                 (arn:aws:iam::ACCOUNT_ID:role/NAME)"
-            )),
-        );
-        return Err(());
+        return Err(format!(
+            "Invalid credentials ARN specified: '{arn}'. It must be an IAM role ARN \
+             (arn:aws:iam::ACCOUNT_ID:role/NAME)"
+        ));
     }
-    Ok((
-        match site.vars {
-            uri::Vars::Stage(_) => Some(crate::aws::roles::role(&arn)),
-            uri::Vars::Check => None,
-        },
-        false,
-    ))
+    Ok(match vars {
+        uri::Vars::Stage(_) => Some(crate::aws::roles::role(&arn)),
+        uri::Vars::Check => None,
+    })
 }
 
 /// `credentials` that mean "sign with the caller's own IAM identity".

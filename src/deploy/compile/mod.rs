@@ -118,6 +118,34 @@ pub fn check_api_at(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
 
 /// Fail closed: `Err` naming every method (and the resource policy) whose protection this
 /// version does not enforce. Every path that makes a definition served asks it first.
+/// The API's protection compiled with no stage (`${stageVariables.X}` standing in): its resource
+/// policy and every authorizer a method names. `Err` when one could never be enforced as written
+/// (CreateDeployment checks it, as AWS validates a deployment before any stage serves it).
+pub fn check_protection(api: &RestApi) -> Result<(), Problems> {
+    let mut problems = Problems::default();
+    let used = api
+        .resources
+        .iter()
+        .flat_map(|r| r.resource_methods.values())
+        .filter(|m| {
+            matches!(
+                m.authorization_type.as_str(),
+                "CUSTOM" | "COGNITO_USER_POOLS"
+            )
+        })
+        .filter_map(|m| {
+            api.authorizers
+                .iter()
+                .position(|a| Some(&a.id) == m.authorizer_id.as_ref())
+        })
+        .map(|i| i as u32)
+        .collect();
+    let mut scratch = UpstreamInterner::default();
+    authorizers::compile_authorizers(api, Vars::Check, &used, &mut scratch, &mut problems);
+    resource_policy::compile(api, &mut problems);
+    problems.into_result()
+}
+
 pub fn refuse_unenforced(api: &RestApi) -> Result<(), Problems> {
     unenforced::refuse(api, &ModelLocator)
 }
@@ -179,8 +207,13 @@ fn compile_stage_with(
         }
     };
     let models = models::compile_models(api, &body_models_used(api, &methods), &mut problems);
-    let authorizers =
-        authorizers::compile_authorizers(api, vars, &authorizers_used(&methods), &mut problems);
+    let authorizers = authorizers::compile_authorizers(
+        api,
+        vars,
+        &authorizers_used(&methods),
+        upstreams,
+        &mut problems,
+    );
     let resource_policy = resource_policy::compile(api, &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(

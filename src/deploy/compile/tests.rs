@@ -423,50 +423,45 @@ fn builds_snapshot_index() {
     assert_eq!(snap.api_by_id.get("a1"), Some(&ApiIdx(0)));
 }
 
-/// Fail closed at deployment only: `check_api` (import, management API) accepts what
-/// `compile_stage` refuses, and the refusal comes with every other problem of the deployment.
+/// Every protection deploys now that each is enforced; a method naming an authorizer that does
+/// not exist is still refused at deployment with AWS's message.
 #[test]
-fn unenforced_protection_is_stored_but_not_deployed() {
+fn protected_methods_deploy_and_a_missing_authorizer_is_refused() {
     let mock = Integration {
         kind: "MOCK".to_string(),
         ..Integration::default()
     };
-    let mut custom = method(mock.clone(), &[]);
-    custom.authorization_type = "CUSTOM".to_string();
-    custom.authorizer_id = Some("au1".to_string());
+    let mut pooled = method(mock.clone(), &[]);
+    pooled.authorization_type = "COGNITO_USER_POOLS".to_string();
+    pooled.authorizer_id = Some("au1".to_string());
     let mut keyed = method(mock.clone(), &[]);
     keyed.api_key_required = true;
     let mut a = api(vec![
         resource("/", vec![("GET", method(mock, &[]))]),
-        resource("/pets", vec![("GET", custom), ("POST", keyed)]),
+        resource("/pets", vec![("GET", pooled), ("POST", keyed)]),
     ]);
     a.authorizers.push(crate::deploy::model::Authorizer {
         id: "au1".to_string(),
-        name: "tok".to_string(),
-        extra: serde_json::json!({"type": "TOKEN", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:tok/invocations"})
+        name: "pool".to_string(),
+        extra: serde_json::json!({"type": "COGNITO_USER_POOLS", "providerARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"]})
             .as_object()
             .cloned()
             .unwrap(),
     });
     check_api(&a).unwrap();
+    assert!(refuse_unenforced(&a).is_ok());
     let mut interner = UpstreamInterner::default();
-    let err = compile_stage(&a, &stage(&[]), &mut interner).unwrap_err();
-    // API keys are enforced: only the authorizer is refused.
-    let names: Vec<&str> = err.0.iter().map(|p| &p.message[..9]).collect();
-    assert_eq!(names, ["GET /pets"]);
-    assert!(refuse_unenforced(&a).is_err());
-    let st = compile_stage_for_test_invoke(&a, &stage(&[]), &mut interner).unwrap();
+    let st = compile_stage(&a, &stage(&[]), &mut interner).unwrap();
     assert_eq!(st.methods.len(), 3);
 
-    // A method that also fails to compile: both problems, one refusal.
     a.resources[1]
         .resource_methods
         .get_mut("GET")
         .unwrap()
         .authorizer_id = Some("gone".to_string());
     let err = compile_stage(&a, &stage(&[]), &mut interner).unwrap_err();
-    assert_eq!(err.0.len(), 2, "{err}");
-    assert!(err.0[1]
+    assert_eq!(err.0.len(), 1, "{err}");
+    assert!(err.0[0]
         .message
         .contains("Invalid authorizer ID specified: gone"));
 }

@@ -5,9 +5,12 @@
 //! boot and SIGHUP, `tollgate check`), never by `check_api`: imports and the management API keep
 //! storing such definitions unchanged. Every method is named, with what it lacks, in one list.
 //!
-//! Each protection is one `Unenforced` variant with one check function, consulted in `refuse`.
-//! The issue that adds a phase deletes its variant and its check, and so lifts exactly its own
-//! refusal.
+//! Every authorization type API Gateway has is enforced now (`pipeline::authorize`: Lambda
+//! authorizers, Cognito user pools, IAM, and resource policies for all of them), so what this
+//! refuses is a type the compiler was not taught, should the model ever carry one. A protection
+//! that is enforced but cannot be honoured as written (a policy condition Tollgate does not
+//! evaluate, an authorizer that does not compile) is refused by the compiler with its own
+//! message, through the same deploy paths.
 
 use super::locate::Locate;
 use crate::deploy::model::{Method, RestApi};
@@ -16,16 +19,18 @@ use crate::deploy::problem::{join, Problems};
 /// What a message says before the list of refused methods.
 pub const HEADING: &str = "Deployment refused: this Tollgate version does not enforce the protection these methods declare, and will not serve them without it:";
 
-/// A protection a stored API may declare that no phase of the request path checks yet.
+/// The `authorizationType`s the authorize phase enforces.
+const ENFORCED: [&str; 4] = ["NONE", "CUSTOM", "AWS_IAM", "COGNITO_USER_POOLS"];
+
+/// A protection a stored API may declare that no phase of the request path checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unenforced<'a> {
-    /// `authorizationType` other than `NONE` (the type as stored). Lifted by the authorizer
-    /// issues, type by type.
+    /// An `authorizationType` the authorize phase does not know (the type as stored).
     Authorization(&'a str),
 }
 
 impl Unenforced<'_> {
-    /// The field that declares it, relative to the method (or the API for a resource policy).
+    /// The field that declares it, relative to the method.
     fn field(&self) -> &'static str {
         match self {
             Unenforced::Authorization(_) => "authorizationType",
@@ -35,9 +40,6 @@ impl Unenforced<'_> {
     /// What is missing, as the refusal states it.
     pub fn missing(&self) -> String {
         match self {
-            Unenforced::Authorization(t @ "CUSTOM") => {
-                format!("authorizationType {t}: authorizers are not enforced by this Tollgate version yet")
-            }
             Unenforced::Authorization(t) => format!(
                 "authorizationType {t}: this authorization type is not enforced by this Tollgate version"
             ),
@@ -46,18 +48,8 @@ impl Unenforced<'_> {
 }
 
 fn authorization(m: &Method) -> Option<Unenforced<'_>> {
-    // AWS_IAM is enforced by `pipeline::authorize::iam`, COGNITO_USER_POOLS by
-    // `pipeline::authorize::cognito`.
-    (!matches!(
-        m.authorization_type.as_str(),
-        "NONE" | "AWS_IAM" | "COGNITO_USER_POOLS"
-    ))
-    .then_some(Unenforced::Authorization(&m.authorization_type))
-}
-
-/// Every method-level protection `m` declares that is not enforced yet.
-fn method_checks(m: &Method) -> impl Iterator<Item = Unenforced<'_>> {
-    authorization(m).into_iter()
+    (!ENFORCED.contains(&m.authorization_type.as_str()))
+        .then_some(Unenforced::Authorization(&m.authorization_type))
 }
 
 /// `Err` naming every unenforced protection `api` declares, method by method (`GET /pets: ...`).
@@ -65,7 +57,7 @@ pub fn refuse(api: &RestApi, loc: &dyn Locate) -> Result<(), Problems> {
     let mut problems = Problems::default();
     for (res, resource) in api.resources.iter().enumerate() {
         for (verb, m) in &resource.resource_methods {
-            for u in method_checks(m) {
+            if let Some(u) = authorization(m) {
                 problems.push(
                     join(&loc.method(res, verb), u.field()),
                     format!("{verb} {}: {}", resource.path, u.missing()),
@@ -82,13 +74,12 @@ mod tests {
     use crate::deploy::compile::ModelLocator;
     use crate::deploy::model::Resource;
 
-    fn api(methods: &[(&str, &str, &str, bool)]) -> RestApi {
+    fn api(methods: &[(&str, &str, &str)]) -> RestApi {
         let mut api = RestApi::default();
-        for (path, verb, auth, key) in methods {
+        for (path, verb, auth) in methods {
             let m = Method {
                 http_method: verb.to_string(),
                 authorization_type: auth.to_string(),
-                api_key_required: *key,
                 ..Method::default()
             };
             match api.resources.iter_mut().find(|r| r.path == *path) {
@@ -105,66 +96,29 @@ mod tests {
         api
     }
 
-    fn refused(api: &RestApi) -> Vec<(String, String)> {
-        refuse(api, &ModelLocator)
-            .err()
-            .map(|p| p.0.into_iter().map(|p| (p.pointer, p.message)).collect())
-            .unwrap_or_default()
-    }
-
     #[test]
-    fn open_methods_deploy() {
-        let a = api(&[("/", "GET", "NONE", false), ("/pets", "ANY", "NONE", false)]);
-        assert_eq!(refused(&a), vec![]);
-    }
-
-    #[test]
-    fn api_keys_are_enforced_so_key_required_methods_deploy() {
-        let a = api(&[("/keys", "GET", "NONE", true)]);
-        assert_eq!(refused(&a), vec![]);
-    }
-
-    #[test]
-    fn names_every_protected_method_and_what_it_lacks() {
+    fn every_authorization_type_aws_has_is_enforced() {
         let a = api(&[
-            ("/", "GET", "NONE", false),
-            ("/pets", "GET", "CUSTOM", false),
-            ("/pets", "POST", "AWS_IAM", true),
-            ("/pets/{id}", "DELETE", "COGNITO_USER_POOLS", false),
-            ("/keys", "GET", "NONE", true),
+            ("/", "GET", "NONE"),
+            ("/pets", "GET", "CUSTOM"),
+            ("/pets", "POST", "AWS_IAM"),
+            ("/pets/{id}", "DELETE", "COGNITO_USER_POOLS"),
         ]);
-        let got = refused(&a);
-        let want = [
-            ("/resources/1/resourceMethods/GET/authorizationType", "GET /pets: authorizationType CUSTOM: authorizers are not enforced by this Tollgate version yet"),
-        ];
-        let want: Vec<(String, String)> = want
-            .iter()
-            .map(|(p, m)| (p.to_string(), m.to_string()))
-            .collect();
-        assert_eq!(got, want);
+        assert!(refuse(&a, &ModelLocator).is_ok());
     }
 
     #[test]
-    fn an_unknown_authorization_type_is_refused_too() {
-        let a = api(&[("/", "GET", "JWT", false)]);
+    fn an_unknown_type_is_refused_by_name() {
+        let a = api(&[("/", "GET", "NONE"), ("/pets", "GET", "JWT")]);
+        let p = refuse(&a, &ModelLocator).unwrap_err();
+        assert_eq!(p.0.len(), 1);
         assert_eq!(
-            refused(&a)[0].1,
-            "GET /: authorizationType JWT: this authorization type is not enforced by this Tollgate version"
+            p.0[0].pointer,
+            "/resources/1/resourceMethods/GET/authorizationType"
         );
-    }
-
-    #[test]
-    fn iam_methods_and_resource_policies_are_enforced_so_they_deploy() {
-        let mut a = api(&[("/", "GET", "AWS_IAM", false)]);
-        a.policy = Some(r#"{"Version":"2012-10-17","Statement":[]}"#.into());
-        a.extra
-            .insert("x-amazon-apigateway-policy".into(), serde_json::json!({}));
-        assert_eq!(refused(&a), vec![]);
-    }
-
-    #[test]
-    fn cognito_user_pool_methods_are_enforced_so_they_deploy() {
-        let a = api(&[("/", "GET", "COGNITO_USER_POOLS", false)]);
-        assert_eq!(refused(&a), vec![]);
+        assert_eq!(
+            p.0[0].message,
+            "GET /pets: authorizationType JWT: this authorization type is not enforced by this Tollgate version"
+        );
     }
 }

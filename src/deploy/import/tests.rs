@@ -291,9 +291,11 @@ fn petstore_compiles_and_routes() {
                 .map(|(a, b, c)| (a.to_string(), b.to_string(), c.clone()));
             assert_eq!(got, want, "{name}: {method} {path}");
         }
+        // The backend, and the Lambda endpoint its authorizer is invoked on.
         let ups = upstreams.upstreams();
-        assert_eq!(ups.len(), 1, "{name}");
+        assert_eq!(ups.len(), 2, "{name}");
         assert_eq!(&*ups[0].authority, "127.0.0.1:9999");
+        assert!(ups[1].authority.contains("lambda"), "{}", ups[1].authority);
         let health = &st
             .methods
             .iter()

@@ -16,7 +16,7 @@ use crate::pipeline::Exchange;
 
 /// Appends `bytes` as a JSON string (quotes included). Text that is not UTF-8 is written as the
 /// lossy conversion, so the event is always valid JSON.
-fn string(out: &mut Vec<u8>, bytes: &[u8]) {
+pub fn string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
     match std::str::from_utf8(bytes) {
         Ok(s) => crate::http::response::json_escape(out, s),
@@ -37,7 +37,7 @@ fn decoded_string(out: &mut Vec<u8>, raw: &[u8], form: Form) {
     string(out, &tail);
 }
 
-fn key(out: &mut Vec<u8>, k: &str) {
+pub fn key(out: &mut Vec<u8>, k: &str) {
     out.push(b'"');
     out.extend_from_slice(k.as_bytes());
     out.extend_from_slice(b"\":");
@@ -57,9 +57,41 @@ fn context_string(out: &mut Vec<u8>, x: &Exchange<'_>, var: ContextVar) {
 /// Writes the proxy event for `x` (whose body is `body`) into `out`.
 pub fn write(x: &Exchange<'_>, body: &[u8], out: &mut Vec<u8>) {
     let req = x.req;
+    out.push(b'{');
+    write_request_fields(x, out);
+    out.push(b',');
+    let binary = x
+        .integration()
+        .content
+        .binary
+        .matches(req.header(b"content-type"));
+    key(out, "body");
+    if body.is_empty() {
+        out.extend_from_slice(b"null");
+    } else if binary {
+        out.push(b'"');
+        crate::pipeline::content::binary::encode(body, out);
+        out.push(b'"');
+    } else {
+        string(out, body);
+    }
+    out.push(b',');
+    key(out, "isBase64Encoded");
+    out.extend_from_slice(if binary && !body.is_empty() {
+        b"true"
+    } else {
+        b"false"
+    });
+    out.push(b'}');
+}
+
+/// The request's fields as the proxy event and a REQUEST authorizer's event share them, without
+/// the braces: `resource`, `path`, `httpMethod`, the headers, the query string,
+/// `pathParameters`, `stageVariables`, `requestContext`.
+pub fn write_request_fields(x: &Exchange<'_>, out: &mut Vec<u8>) {
+    let req = x.req;
     let buf = req.buf;
     let method = x.method();
-    out.push(b'{');
     key(out, "resource");
     string(out, method.resource_path.as_bytes());
     out.push(b',');
@@ -113,30 +145,6 @@ pub fn write(x: &Exchange<'_>, body: &[u8], out: &mut Vec<u8>) {
     }
     out.push(b',');
     write_request_context(x, out);
-    out.push(b',');
-    let binary = x
-        .integration()
-        .content
-        .binary
-        .matches(req.header(b"content-type"));
-    key(out, "body");
-    if body.is_empty() {
-        out.extend_from_slice(b"null");
-    } else if binary {
-        out.push(b'"');
-        crate::pipeline::content::binary::encode(body, out);
-        out.push(b'"');
-    } else {
-        string(out, body);
-    }
-    out.push(b',');
-    key(out, "isBase64Encoded");
-    out.extend_from_slice(if binary && !body.is_empty() {
-        b"true"
-    } else {
-        b"false"
-    });
-    out.push(b'}');
 }
 
 /// `headers` (last value per name) and `multiValueHeaders` (every value, first-seen order).

@@ -54,8 +54,22 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
     let (Some(call), Some(up_id)) = (&integ.aws, integ.upstream) else {
         return Err(Reject::Internal);
     };
+    invoke_function(x, call, up_id, &integ.header_params, out, payload)
+}
+
+/// Writes the signed Invoke request of `call` (on upstream `up_id`) carrying `payload` into
+/// `out`, with the Invoke headers `header_params` map: the one Invoke writer, shared by Lambda
+/// integrations and Lambda authorizers (which map none).
+pub fn invoke_function(
+    x: &Exchange<'_>,
+    call: &crate::deploy::snapshot::AwsCall,
+    up_id: crate::deploy::snapshot::UpstreamId,
+    header_params: &[(Box<str>, crate::deploy::snapshot::ParamSource)],
+    out: &mut Vec<u8>,
+    payload: &[u8],
+) -> Result<(), Reject> {
     let up = x.snap.upstream(up_id);
-    let creds = credentials(x)?;
+    let creds = credentials_of(x, call.role.as_ref())?;
     out.clear();
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(call.path.as_bytes());
@@ -63,7 +77,7 @@ pub fn invoke(x: &Exchange<'_>, out: &mut Vec<u8>, payload: &[u8]) -> Result<(),
     out.extend_from_slice(up.authority.as_bytes());
     out.extend_from_slice(b"\r\nContent-Type: application/json\r\n");
     let mut typed = false;
-    for (name, src) in &integ.header_params {
+    for (name, src) in header_params {
         let Some(known) = INVOKE_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(name)) else {
             continue;
         };
@@ -124,7 +138,6 @@ pub fn sign(
 /// gateway's own. Without any, the call fails with 500 and a log
 /// line saying why (never a credential).
 pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
-    use crate::aws::roles::Unavailable;
     if x.integration().aws.as_ref().is_some_and(|a| a.caller) {
         // `arn:aws:iam::*:user/*`: the AWS_IAM caller's own credentials (compiled only on
         // AWS_IAM methods, so a caller was verified before this runs).
@@ -141,7 +154,19 @@ pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
             }
         };
     }
-    if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
+    credentials_of(
+        x,
+        x.integration().aws.as_ref().and_then(|a| a.role.as_ref()),
+    )
+}
+
+/// The credentials a call with `role` (an integration's or an authorizer's) signs with.
+pub fn credentials_of(
+    x: &Exchange<'_>,
+    role: Option<&std::sync::Arc<crate::aws::roles::Role>>,
+) -> Result<Signing, Reject> {
+    use crate::aws::roles::Unavailable;
+    if let Some(role) = role {
         return role.signing(x.req.epoch_ms / 1000).map_err(|why| {
             let why = match why {
                 Unavailable::NotYet => "no answer from STS yet",
@@ -365,7 +390,7 @@ pub fn write_reply_headers(r: &reply::LambdaReply<'_>, w: &mut Vec<u8>) {
 }
 
 #[cold]
-fn log(x: &Exchange<'_>, what: std::fmt::Arguments<'_>) {
+pub fn log(x: &Exchange<'_>, what: std::fmt::Arguments<'_>) {
     eprintln!(
         "request {}: {what}",
         String::from_utf8_lossy(&x.req.request_id)
