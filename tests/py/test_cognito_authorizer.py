@@ -351,3 +351,136 @@ def test_an_unreachable_jwks_endpoint_fails_closed(pools, echo):
     finally:
         gw.stop()
         tmp.cleanup()
+
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "templated"
+
+
+def test_localstack_cognito_auth_document_deploys_and_enforces(deployed, pools, echo):
+    """LocalStack's openapi.cognito-auth.json as published (its `${cognito_pool_arn}` set to the
+    moto pool, its petstore backends pointed at the echo backend): two user-pool authorizers on
+    the custom header TestHeaderAuth, method scopes overriding the document-level `email`."""
+    gw, _ = deployed
+    text = (REAL / "localstack-openapi.cognito-auth.json").read_text()
+    text = text.replace("${cognito_pool_arn}", pools[0]["arn"])
+    for host in ["http://petstore-demo-endpoint.execute-api.com/petstore/pets",
+                 "http://petstore.execute-api.us-west-1.amazonaws.com/petstore/pets"]:
+        text = text.replace(host, f"http://{echo}/pets")
+    api = admin(gw).import_rest_api(body=text.encode())["id"]
+    admin(gw).create_deployment(restApiId=api, stageName="prod")
+    base = {"token_use": "access", "aud": None, "client_id": pools[0]["client"]}
+    ident = pools[0]["id_token"]
+    email = mint(pools[0], scope="email", **base)
+    openid = mint(pools[0], scope="openid", **base)
+    both = mint(pools[0], scope="openid email", **base)
+
+    def get(path, token=None, header="TestHeaderAuth"):
+        return call(gw, api, path, token, header=header)[0]
+    # No scopes: the ID token, in the scheme's header only.
+    assert get("/default-no-scope", ident) == 200
+    assert get("/default-no-scope", ident, header="Authorization") == 401
+    assert get("/default-no-scope") == 401
+    assert get("/default-no-scope", email) == 401
+    # The method's own scope list replaces the document's.
+    assert get("/default-scope-override", openid) == 200
+    assert get("/default-scope-override", email) == 401
+    assert get("/default-scope-override", ident) == 401
+    assert get("/non-default-authorizer", email) == 200
+    assert get("/non-default-authorizer", openid) == 200
+    assert get("/non-default-authorizer", ident) == 401
+    # Document-level security (scope email) where the method says nothing.
+    assert get("/pets", email) == 200
+    assert get("/pets", both) == 200
+    assert get("/pets", openid) == 401
+    assert get("/pets", ident) == 401
+
+
+def resolve_cfn(node, refs):
+    """The CloudFormation intrinsics of a SAM DefinitionBody, resolved the way CloudFormation
+    would for one deployment: `Fn::Sub` (string or [string, vars]), `Fn::GetAtt` and `Fn::If`
+    from `refs`."""
+    if isinstance(node, list):
+        return [resolve_cfn(v, refs) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if list(node) == ["Fn::Sub"]:
+        arg = node["Fn::Sub"]
+        text, local = (arg, {}) if isinstance(arg, str) else (arg[0], resolve_cfn(arg[1], refs))
+        for k, v in {**refs["sub"], **local}.items():
+            text = text.replace("${" + k + "}", v)
+        return text
+    if list(node) == ["Fn::GetAtt"]:
+        return refs["getatt"][".".join(node["Fn::GetAtt"])]
+    if list(node) == ["Fn::If"]:
+        cond, yes, no = node["Fn::If"]
+        return resolve_cfn(yes if refs["conditions"][cond] else no, refs)
+    return {k: resolve_cfn(v, refs) for k, v in node.items()}
+
+
+def test_url_shortener_deploys_and_enforces_its_user_pool(pools, moto_url):
+    """aws-samples' URL shortener API (its SAM DefinitionBody, intrinsics resolved) deploys with
+    its Cognito user pool authorizer (an OpenAPI 3 document with a Swagger `securityDefinitions`
+    entry) and enforces it on every link route; the redirect route stays open."""
+    import yaml
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    dynamodb.create_table(
+        TableName="LinkTable", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                              {"AttributeName": "owner", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{"IndexName": "OwnerIndex", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}]}])
+    text = (REAL / "url-shortener-api.yaml").read_text()
+    # The sample's URL pattern has `[\w-_]`, a range Java's regex reads as literal `-` and `_`
+    # but the model compiler's regex engine refuses (reported apart: a model-compiler matter, not
+    # the authorizer's). Written `[\w_-]`, the same set, so the rest of the document is checked.
+    text = text.replace("\\w-_", "\\w_-")
+    doc = yaml.safe_load(text)
+    refs = {"sub": {"AWS::Region": REGION, "LinkTable": "LinkTable"},
+            "getatt": {"UserPool.Arn": pools[0]["arn"],
+                       "DDBReadRole.Arn": "arn:aws:iam::123456789012:role/DDBReadRole",
+                       "DDBCrudRole.Arn": "arn:aws:iam::123456789012:role/DDBCrudRole",
+                       "AmplifyApp.DefaultDomain": "shortener.example.com"},
+            "conditions": {"IsLocal": True}}
+    doc = resolve_cfn(doc, refs)
+    config = config_text() + f"""
+[aws]
+account_id = "123456789012"
+region = "{REGION}"
+access_key_id = "AKIDSHORTENER"
+secret_access_key = "shortener-secret"
+[aws.endpoints]
+dynamodb = "{moto_url}"
+sts = "{moto_url}"
+cognito-idp = "{moto_url}"
+"""
+    with tempfile.TemporaryDirectory(prefix="tollgate-shortener-") as tmp:
+        gw = Gateway(Path(tmp) / "data", config=config)
+        try:
+            apigw = admin(gw)
+            api = apigw.import_rest_api(body=json.dumps(doc).encode())["id"]
+            apigw.create_deployment(restApiId=api, stageName="prod")
+            alice = mint(pools[0], email="alice@example.com")
+            headers = {"Content-Type": "application/json"}
+
+            def req(method, path, token=None, body=None):
+                h = dict(headers, **({"Authorization": token} if token else {}))
+                data = json.dumps(body).encode() if body is not None else None
+                return gw.invoke(api, method, f"/prod{path}", body=data, headers=h)
+            # Every link route is behind the pool.
+            assert req("GET", "/app")[0] == 401
+            assert req("GET", "/app", "garbage")[0] == 401
+            assert req("GET", "/app", pools[1]["id_token"])[0] == 401
+            assert req("POST", "/app", None, {"id": "docs", "url": "https://aws.amazon.com"})[0] == 401
+            # A valid token passes the authorizer: the request reaches the DynamoDB integration
+            # and gets what the open redirect route (no authorizer, same integration kind) gets.
+            # (In this moto setup both answer 500 without a log line: the sample's DynamoDB calls
+            # through its roles are an integration matter, left out of this authorizer test.)
+            open_status = req("GET", "/docs")[0]
+            for method, path, body in [("POST", "/app", {"id": "docs", "url": "https://aws.amazon.com"}),
+                                       ("GET", "/app", None)]:
+                status = req(method, path, alice, body)[0]
+                assert status not in (401, 403) and status == open_status, (method, path, status)
+        finally:
+            gw.stop()
