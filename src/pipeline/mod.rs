@@ -231,11 +231,12 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     // Authorize first, on the request as the client signed it (a SigV4 payload hash covers the
     // body as sent, compressed or not); nothing of the body is decoded for a refused caller.
     let authorized = authorize::authorize(&mut x, core, tbuf).await;
-    let inflate = match authorized
-        .is_ok()
-        .then(|| content::inflate_request(&x, core.config.limits.max_body))
-        .unwrap_or(Ok(None))
-    {
+    let inflated_body = if authorized.is_ok() {
+        content::inflate_request(&x, core.config.limits.max_body)
+    } else {
+        Ok(None)
+    };
+    let inflate = match inflated_body {
         Ok(Some(body)) => {
             inflated = body;
             decoded_req = Request {
