@@ -6,6 +6,8 @@
 //! beside `$TOLLGATE_AWS_CLI` (tests/run.sh makes the venv with botocore in it).
 
 mod common;
+#[path = "support/lambda.rs"]
+mod lambda;
 use common::*;
 
 use serde_json::json;
@@ -529,4 +531,153 @@ fn check_names_a_policy_file_it_cannot_enforce() {
             && out.contains("condition operator Bool is not supported"),
         "{out}"
     );
+}
+
+/// A Lambda authorizer behind a resource policy: AWS checks the policy for an explicit Deny
+/// before invoking the authorizer, so a denied caller gets the policy's 403 and the authorizer
+/// (here the echo backend, whose reply is no authorizer answer: 500 if it were asked) is never
+/// called.
+#[test]
+fn a_resource_policy_deny_comes_before_the_lambda_authorizer() {
+    for_each_driver(|driver| {
+        let s = setup(driver);
+        let gw = &s.gw;
+        let auth_uri = format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:auth/invocations");
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "lambda-denied", "version": "1"},
+            "paths": {
+                "/denied": {"get": {"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": mock("{}")}},
+                "/asked": {"get": {"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+                    "x-amazon-apigateway-integration": mock("{}")}}},
+            "components": {"securitySchemes": {"tok": {"type": "apiKey", "name": "Authorization",
+                "in": "header", "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": auth_uri,
+                    "authorizerResultTtlInSeconds": 0}}}},
+            "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*"},
+                {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*/GET/denied",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}]}});
+        let api = gw.import(&doc.to_string());
+        gw.deploy(&api, "prod", &[]);
+        let h = [("Authorization", "token-1")];
+        let r = gw.call_h(&api, "GET", "/prod/denied", &h, b"");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(
+            message(&r),
+            format!(
+                "User: anonymous is not authorized to perform: execute-api:Invoke on resource: {} with an explicit deny",
+                method_arn(&api, "GET/denied")
+            )
+        );
+        // Where the policy does not deny, the authorizer is asked (and its non-answer fails).
+        let r = gw.call_h(&api, "GET", "/prod/asked", &h, b"");
+        assert_eq!(r.status, 500, "{}", r.text());
+    });
+}
+
+/// AWS's table A for a Lambda authorizer behind a resource policy, with the real TOKEN
+/// authorizer (`allow-one`: an Allow for the first method called, cached for 300 s): its Allow
+/// passes where the resource policy says nothing; where its cached policy says nothing, the
+/// resource policy's Allow admits the call; where neither allows, the authorizer's 403.
+#[test]
+fn a_lambda_authorizer_policy_and_the_resource_policy_combine_by_table_a() {
+    let emulator = lambda::Emulator::start();
+    for_each_driver(|driver| {
+        let uri = |name: &str| {
+            format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}/invocations")
+        };
+        let config = Config {
+            extra: format!(
+                "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"{GATEWAY_KEY}\"\n\
+                 secret_access_key = \"gateway-secret\"\n[aws.endpoints]\nlambda = \"{}\"\n",
+                emulator.url()
+            ),
+            ..Config::default()
+        };
+        let gw = Gateway::start(Opts::new(driver).config(config));
+        let op = json!({"security": [{"tok": []}], "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": mock("{\"ok\": true}")});
+        let doc = json!({"openapi": "3.0.1", "info": {"title": "table-a", "version": "1"},
+            "paths": {"/a": {"get": op.clone()}, "/b": {"get": op.clone()}, "/c": {"get": op}},
+            "components": {"securitySchemes": {"tok": {"type": "apiKey", "name": "Authorization",
+                "in": "header", "x-amazon-apigateway-authtype": "custom",
+                "x-amazon-apigateway-authorizer": {"type": "token",
+                    "authorizerUri": uri("token_authorizer"),
+                    "authorizerResultTtlInSeconds": 300}}}},
+            "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+                 "Resource": "execute-api:/*/GET/b"}]}});
+        let api = gw.import(&doc.to_string());
+        gw.deploy(&api, "prod", &[]);
+        let h = [("Authorization", "allow-one")];
+        let get = |path: &str| gw.call_h(&api, "GET", path, &h, b"");
+        // Authorizer Allow (for /a, cached), resource policy silent: Allow.
+        let r = get("/prod/a");
+        assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.stderr());
+        // The cached policy says nothing of /b; the resource policy allows it: Allow.
+        let r = get("/prod/b");
+        assert_eq!(r.status, 200, "{}\n{}", r.text(), gw.stderr());
+        // Neither says anything of /c: the authorizer's 403.
+        let r = get("/prod/c");
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert_eq!(
+            message(&r),
+            "User is not authorized to access this resource"
+        );
+    });
+}
+
+/// A compressed body is verified as the client signed it: the payload hash covers the gzip bytes
+/// on the wire, and the gateway decompresses only after the caller is authorized.
+#[test]
+fn a_compressed_body_is_verified_as_sent() {
+    use std::io::Write as _;
+    for_each_driver(|driver| {
+        let s = setup(driver);
+        let (gw, api) = (&s.gw, &s.plain);
+        let host = api_host(api);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(br#"{"hello":"compressed"}"#).unwrap();
+        let body = gz.finish().unwrap();
+        let file = s._dir.write_bytes("body.gz", &body);
+        let file = file.to_str().unwrap();
+        let extra = [
+            "--body-file",
+            file,
+            "--header",
+            "Content-Encoding:gzip",
+            "--header",
+            "Content-Type:application/json",
+        ];
+        let mut h = signed_headers("POST", &host, "/prod/echo", ALICE, &extra);
+        h.push(("Content-Encoding".into(), "gzip".into()));
+        h.push(("Content-Type".into(), "application/json".into()));
+        let hv: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let r = gw.call_h(api, "POST", "/prod/echo", &hv, &body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(
+            echoed(&r)["headers"]["x-user-arn"],
+            arn("alice"),
+            "{}",
+            r.text()
+        );
+        // The same bytes under a signature of the decompressed body are refused.
+        let plain = s._dir.write("body.json", r#"{"hello":"compressed"}"#);
+        let extra = [
+            "--body-file",
+            plain.to_str().unwrap(),
+            "--header",
+            "Content-Encoding:gzip",
+            "--header",
+            "Content-Type:application/json",
+        ];
+        let mut h = signed_headers("POST", &host, "/prod/echo", ALICE, &extra);
+        h.push(("Content-Encoding".into(), "gzip".into()));
+        h.push(("Content-Type".into(), "application/json".into()));
+        let hv: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let r = gw.call_h(api, "POST", "/prod/echo", &hv, &body);
+        assert_eq!(r.status, 403, "{}", r.text());
+    });
 }

@@ -13,11 +13,11 @@ import json
 import sys
 import time
 
-import jwt
 from botocore.auth import SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 POOL = "us-east-1_bench"
 ACCESS_KEY, SECRET = "AKIDBENCHIAM", "bench-iam-secret"
@@ -26,6 +26,16 @@ ACCESS_KEY, SECRET = "AKIDBENCHIAM", "bench-iam-secret"
 def b64(n):
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64json(value):
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+def rs256(key, header, claims):
+    signed = f"{b64json(header)}.{b64json(claims)}"
+    sig = key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signed}.{base64.urlsafe_b64encode(sig).rstrip(b'=').decode()}"
 
 
 def keys(work):
@@ -40,7 +50,7 @@ def keys(work):
               "iss": f"https://cognito-idp.us-east-1.amazonaws.com/{POOL}",
               "cognito:username": "bench", "email": "bench@example.com",
               "iat": now, "auth_time": now, "exp": now + 7200}
-    token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench"})
+    token = rs256(key, {"alg": "RS256", "typ": "JWT", "kid": "bench"}, claims)
     with open(f"{work}/id-token", "w") as f:
         f.write(token)
 

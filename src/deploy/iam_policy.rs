@@ -213,7 +213,7 @@ impl PolicyDocument {
     pub fn evaluate_with(&self, req: &Request<'_>, ctx: &ConditionContext<'_>) -> Decision {
         let mut allowed = false;
         for s in &self.statements {
-            if !s.applies(req) || !s.conditions.holds(ctx) {
+            if !s.applies(req, ctx) || !s.conditions.holds(ctx) {
                 continue;
             }
             match s.effect {
@@ -230,7 +230,9 @@ impl PolicyDocument {
 }
 
 impl Statement {
-    fn applies(&self, req: &Request<'_>) -> bool {
+    /// A role session's caller (`arn:aws:sts::…:assumed-role/R/S`) is also named by its role's
+    /// ARN (`ctx.principal_arn`), as IAM matches `Principal` elements.
+    fn applies(&self, req: &Request<'_>, ctx: &ConditionContext<'_>) -> bool {
         let action = self.actions.matches(req.action, true);
         let resource = self.resources.matches(req.resource, false);
         let principal = match &self.principals {
@@ -238,7 +240,10 @@ impl Statement {
             Some(p) => {
                 let hit = p.patterns.iter().any(|pat| match req.principal {
                     _ if &**pat == "*" => true,
-                    Some(arn) => principal_matches(pat, arn),
+                    Some(arn) => {
+                        principal_matches(pat, arn)
+                            || ctx.principal_arn.is_some_and(|r| principal_matches(pat, r))
+                    }
                     None => false,
                 });
                 hit != p.not
@@ -448,6 +453,22 @@ mod tests {
             };
             assert_eq!(doc.evaluate_with(&r, &ctx), want, "{ip} {principal:?}");
         }
+        // A role session is named by its role's ARN too.
+        let session = Request {
+            principal: Some("arn:aws:sts::444455556666:assumed-role/deployer/s1"),
+            ..req(ARN)
+        };
+        let role = ConditionContext {
+            principal_arn: Some("arn:aws:iam::444455556666:role/deployer"),
+            ..Default::default()
+        };
+        let by_role = PolicyDocument::parse(
+            r#"{"Statement": {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*",
+                "Principal": {"AWS": "arn:aws:iam::444455556666:role/deployer"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(by_role.evaluate_with(&session, &role), Decision::Allow);
+        assert_eq!(by_role.evaluate(&session), Decision::NotApplicable);
         // Without a context no IP condition holds.
         assert_eq!(doc.evaluate(&req(ARN)), Decision::NotApplicable);
     }

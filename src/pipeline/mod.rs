@@ -1,6 +1,6 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> authorize -> API key -> throttle -> validate -> (cache lookup) ->
+//! route -> authorize -> (request decompression) -> API key -> throttle -> validate -> (cache lookup) ->
 //! transform request -> integrate -> transform response -> respond
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
@@ -228,7 +228,15 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };
-    let inflate = match content::inflate_request(&x, core.config.limits.max_body) {
+    // Authorize first, on the request as the client signed it (a SigV4 payload hash covers the
+    // body as sent, compressed or not); nothing of the body is decoded for a refused caller.
+    let authorized = authorize::authorize(&mut x, core, tbuf).await;
+    let inflated_body = if authorized.is_ok() {
+        content::inflate_request(&x, core.config.limits.max_body)
+    } else {
+        Ok(None)
+    };
+    let inflate = match inflated_body {
         Ok(Some(body)) => {
             inflated = body;
             decoded_req = Request {
@@ -246,8 +254,8 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     };
     // Cache lookup comes after validate, with its own issue.
     let reply = async {
+        authorized?;
         inflate?;
-        authorize::authorize(&mut x, core, tbuf).await?;
         api_key::check(&mut x, &keys)?;
         throttle::admit(&mut x, core, &keys)?;
         validate::validate(&x)?;

@@ -78,6 +78,10 @@ impl TempDir {
     }
 
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        self.write_bytes(name, contents.as_bytes())
+    }
+
+    pub fn write_bytes(&self, name: &str, contents: &[u8]) -> PathBuf {
         let p = self.join(name);
         fs::write(&p, contents).expect("write temp file");
         p

@@ -5,6 +5,7 @@ stopped by its own PID."""
 import http.server
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -230,3 +231,47 @@ def moto():
     """moto_server on 127.0.0.1 (started and stopped here by PID)."""
     with moto_server() as url:
         yield url
+
+
+def invoke_calc(port, payload):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/2015-03-31/functions/Calc/invocations",
+                                 data=json.dumps(payload).encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+@pytest.fixture(scope="module")
+def lambda_emulator():
+    """cargo-lambda's Invoke API serving tests/fixtures/lambda, started as tests/support/lambda.rs
+    starts it: the fixtures built into target/lambda-fixtures, `cargo-lambda lambda watch` on a
+    free loopback port in its own process group, ready once `Calc` answers; the group is killed at
+    the end (the emulator and the function processes it started)."""
+    exe = ROOT / ".venv" / "bin" / "cargo-lambda"
+    if not exe.exists():
+        exe = VENV_BIN / "cargo-lambda"
+    if not exe.exists():
+        pytest.fail("cargo-lambda is not installed: .venv/bin/pip install --no-deps cargo-lambda")
+    fixtures = ROOT / "tests" / "fixtures" / "lambda"
+    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "lambda-fixtures"))
+    subprocess.run(["cargo", "build", "--quiet"], cwd=fixtures, env=env, check=True, timeout=600)
+    port = free_port()
+    log = open(Path(tempfile.gettempdir()) / f"cargo-lambda-{port}.log", "w")
+    proc = subprocess.Popen([str(exe), "lambda", "watch", "--ignore-changes",
+                             "-A", "127.0.0.1", "-P", str(port)],
+                            cwd=fixtures, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                invoke_calc(port, {"a": 1, "b": 1, "op": "+"})
+                break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"cargo-lambda did not answer on port {port}")
+                time.sleep(0.1)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()

@@ -351,3 +351,6 @@ def test_an_unreachable_jwks_endpoint_fails_closed(pools, echo):
     finally:
         gw.stop()
         tmp.cleanup()
+
+
+# LocalStack's cognito-auth document and aws-samples' URL shortener: test_real_authorizer_docs.py.

@@ -43,10 +43,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import CREDENTIALS, REGION, ROOT, VENV_BIN, Gateway, config_text, free_port
+from conftest import (CREDENTIALS, REGION, ROOT, Gateway, config_text, invoke_calc,
+                      lambda_emulator)  # noqa: F401 (a fixture)
 
 FIXTURES = ROOT / "tests" / "fixtures" / "devguide"
 KEY = {"id": "AKIDSERVICETEST00000", "secret": "service-test-secret"}
+# The `[[iam.principals]]` key the S3 sample's AWS_IAM methods accept.
+IAM_CALLER = {"id": "AKIDIAMCALLER0000001", "secret": "iam-caller-secret"}
 # The Lambda samples' region and account (their function ARNs); the Kinesis sample's ARNs are in
 # us-east-1 and the S3 sample's in us-west-2, each signed for its own ARN's region.
 GW_REGION = "us-west-2"
@@ -63,50 +66,6 @@ def boto(moto, service, region=REGION):
                         config=Config(retries={"max_attempts": 1}))
 
 
-def invoke_calc(port, payload):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/2015-03-31/functions/Calc/invocations",
-                                 data=json.dumps(payload).encode(), method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-@pytest.fixture(scope="module")
-def lambda_emulator():
-    """cargo-lambda's Invoke API serving tests/fixtures/lambda, started as tests/support/lambda.rs
-    starts it: the fixtures built into target/lambda-fixtures, `cargo-lambda lambda watch` on a
-    free loopback port in its own process group, ready once `Calc` answers; the group is killed at
-    the end (the emulator and the function processes it started)."""
-    exe = ROOT / ".venv" / "bin" / "cargo-lambda"
-    if not exe.exists():
-        exe = VENV_BIN / "cargo-lambda"
-    if not exe.exists():
-        pytest.fail("cargo-lambda is not installed: .venv/bin/pip install --no-deps cargo-lambda")
-    fixtures = ROOT / "tests" / "fixtures" / "lambda"
-    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "lambda-fixtures"))
-    subprocess.run(["cargo", "build", "--quiet"], cwd=fixtures, env=env, check=True, timeout=600)
-    port = free_port()
-    log = open(Path(tempfile.gettempdir()) / f"cargo-lambda-{port}.log", "w")
-    proc = subprocess.Popen([str(exe), "lambda", "watch", "--ignore-changes",
-                             "-A", "127.0.0.1", "-P", str(port)],
-                            cwd=fixtures, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                invoke_calc(port, {"a": 1, "b": 1, "op": "+"})
-                break
-            except OSError:
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"cargo-lambda did not answer on port {port}")
-                time.sleep(0.1)
-        yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def gw(moto, lambda_emulator):
     config = config_text() + f"""
@@ -120,6 +79,10 @@ s3 = "{moto}"
 kinesis = "{moto}"
 sts = "{moto}"
 lambda = "http://127.0.0.1:{lambda_emulator}"
+[[iam.principals]]
+access_key_id = "{IAM_CALLER['id']}"
+secret_access_key = "{IAM_CALLER['secret']}"
+arn = "arn:aws:iam::123456789012:user/devguide"
 """
     with tempfile.TemporaryDirectory(prefix="tollgate-devguide-") as tmp:
         gateway = Gateway(Path(tmp) / "data", config=config)
@@ -178,10 +141,15 @@ def without_sigv4(doc):
     return doc
 
 
-def test_s3_sample_deploys_with_its_sigv4_authorization_enforced(gw, apigw):
-    """The S3 sample protects every method with `security: sigv4` (AWS_IAM): the import keeps the
-    methods as AWS_IAM, the deployment serves them, and an unsigned call is refused with AWS's
-    403 Missing Authentication Token before S3 is reached."""
+def test_s3_sample_with_its_sigv4_authorization_answers_signed_callers_only(gw, apigw, moto):
+    """The S3 sample protects every method with `security: sigv4` (AWS_IAM): it imports with the
+    methods as AWS_IAM and deploys; an unsigned call gets AWS's 403 Missing Authentication Token,
+    one signed by botocore's SigV4Auth (service execute-api, the gateway's region) with a
+    configured `[[iam.principals]]` key is answered (GET /: ListBuckets through moto)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
     doc = sample("s3-proxy")
     api = apigw.import_rest_api(body=json.dumps(doc).encode())["id"]
     resources = apigw.get_resources(restApiId=api, embed=["methods"])["items"]
@@ -190,9 +158,19 @@ def test_s3_sample_deploys_with_its_sigv4_authorization_enforced(gw, apigw):
     assert len(methods) == 8, methods
     assert set(methods.values()) == {"AWS_IAM"}, methods
     apigw.create_deployment(restApiId=api, stageName=STAGE)
+
     status, body, headers = call(gw, api, "GET", "/")
     assert status == 403, body
-    assert json.loads(body) == {"message": "Missing Authentication Token"}, body
+    assert json.loads(body)["message"] == "Missing Authentication Token", body
+
+    host = f"{api}.execute-api.{REGION}.amazonaws.com"
+    req = AWSRequest(method="GET", url=f"http://{host}/{STAGE}/", headers={"Host": host})
+    SigV4Auth(Credentials(IAM_CALLER["id"], IAM_CALLER["secret"]), "execute-api",
+              GW_REGION).add_auth(req)
+    signed = {k: v for k, v in req.headers.items() if k in ("Authorization", "X-Amz-Date")}
+    status, body, _ = call(gw, api, "GET", "/", headers=signed)
+    assert status == 200, (body, gw.log())
+    assert "<ListAllMyBucketsResult" in body, body
 
 
 def test_s3_sample_without_its_authorization_answers_as_the_tutorial_shows(gw, apigw, moto):

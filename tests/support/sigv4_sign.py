@@ -1,6 +1,6 @@
 """Signs a request with botocore's own SigV4 signer, for the IAM black-box tests and the unit
 vectors: `sigv4_sign.py MODE METHOD URL ACCESS_KEY SECRET [TOKEN] [--body B] [--expires N]
-[--at EPOCH] [--region R]`. MODE `header` prints the headers to add (`Name: value` lines);
+[--at EPOCH] [--region R] [--body-file F] [--header Name:value]...`. MODE `header` prints the headers to add (`Name: value` lines);
 MODE `query` prints the presigned URL."""
 import argparse
 import datetime
@@ -18,6 +18,7 @@ p.add_argument("key")
 p.add_argument("secret")
 p.add_argument("token", nargs="?")
 p.add_argument("--body", default="")
+p.add_argument("--body-file")
 p.add_argument("--expires", type=int, default=3600)
 p.add_argument("--at", type=int)
 p.add_argument("--region", default="us-east-1")
@@ -26,7 +27,8 @@ a = p.parse_args()
 
 creds = Credentials(a.key, a.secret, a.token)
 headers = dict(h.split(":", 1) for h in a.header)
-req = AWSRequest(method=a.method, url=a.url, data=a.body.encode(), headers=headers)
+body = open(a.body_file, "rb").read() if a.body_file else a.body.encode()
+req = AWSRequest(method=a.method, url=a.url, data=body, headers=headers)
 if a.mode == "header":
     signer = auth.SigV4Auth(creds, "execute-api", a.region)
 else:

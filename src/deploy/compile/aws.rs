@@ -97,6 +97,58 @@ pub(super) fn names_service(integ: &Integration) -> bool {
     matches!(arn::parse(&text), Ok(AwsUri::Service { .. }))
 }
 
+/// The services whose APIs speak AWS's JSON protocol: (`X-Amz-Target` prefix, content type) for an
+/// `action/{Action}` integration URI. Others (SQS, SNS, STS...) take `?Action=` in the query.
+fn json_protocol(service: &str) -> Option<(&'static str, &'static str)> {
+    Some(match service {
+        "dynamodb" => ("DynamoDB_20120810", "application/x-amz-json-1.0"),
+        "kinesis" => ("Kinesis_20131202", "application/x-amz-json-1.1"),
+        "firehose" => ("Firehose_20150804", "application/x-amz-json-1.1"),
+        "states" => ("AWSStepFunctions", "application/x-amz-json-1.0"),
+        "events" => ("AWSEvents", "application/x-amz-json-1.1"),
+        "logs" => ("Logs_20140328", "application/x-amz-json-1.1"),
+        "ssm" => ("AmazonSSM", "application/x-amz-json-1.1"),
+        "secretsmanager" => ("secretsmanager", "application/x-amz-json-1.1"),
+        "kms" => ("TrentService", "application/x-amz-json-1.1"),
+        _ => return None,
+    })
+}
+
+/// `integ` with the headers API Gateway adds for an `action/{Action}` call to a JSON-protocol
+/// service (`X-Amz-Target: {prefix}.{Action}` and the protocol's `Content-Type`), each unless the
+/// API maps that header itself; `None` when nothing is added.
+pub(super) fn with_protocol_headers(integ: &Integration) -> Option<Integration> {
+    let raw = integ.uri.as_deref()?;
+    let text = uri::substitute(raw, uri::Vars::Check, &mut Vec::new());
+    let Ok(AwsUri::Service {
+        service,
+        action_or_path,
+        ..
+    }) = arn::parse(&text)
+    else {
+        return None;
+    };
+    let action = action_or_path.strip_prefix("action/")?;
+    let (prefix, content_type) = json_protocol(&service)?;
+    let mut out = integ.clone();
+    for (header, value) in [
+        ("X-Amz-Target", format!("{prefix}.{action}")),
+        ("Content-Type", content_type.to_string()),
+    ] {
+        let mapped = out.request_parameters.keys().any(|k| {
+            k.strip_prefix("integration.request.header.")
+                .is_some_and(|h| h.eq_ignore_ascii_case(header))
+        });
+        if !mapped {
+            out.request_parameters.insert(
+                format!("integration.request.header.{header}"),
+                format!("'{value}'"),
+            );
+        }
+    }
+    Some(out)
+}
+
 /// An `AWS` service integration as the HTTP integration it becomes: the service's endpoint for
 /// the ARN's region (`crate::aws::endpoint`) with the ARN's path, or `/?Action=NAME` for an
 /// action; the signing name and region go in the `AwsCall`.
@@ -120,7 +172,10 @@ pub(super) fn service_uri(
     let endpoint = crate::aws::env().endpoints.resolve(&service, &region);
     let base = endpoint.trim_end_matches('/');
     let target = match action_or_path.split_once('/') {
-        Some(("action", action)) => format!("{base}/?Action={action}"),
+        Some(("action", action)) => match json_protocol(&service) {
+            Some(_) => format!("{base}/"),
+            None => format!("{base}/?Action={action}"),
+        },
         Some((_, path)) => format!("{base}/{path}"),
         None => format!("{base}/"),
     };

@@ -260,7 +260,12 @@ fn compile_integration(
     let mut config_error = None;
     let link = compile_link(site, integ, kind, upstreams, problems, &mut config_error);
 
-    let mappings = compile_request_params(site, m, integ, problems);
+    // A JSON-protocol service's action travels as headers API Gateway adds (`X-Amz-Target`).
+    let with_protocol = (kind == Some(IntegrationKind::AwsService))
+        .then(|| super::aws::with_protocol_headers(integ))
+        .flatten();
+    let mappings =
+        compile_request_params(site, m, with_protocol.as_ref().unwrap_or(integ), problems);
     let mut aws = None;
     let lambda = matches!(
         kind,

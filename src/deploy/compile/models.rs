@@ -83,6 +83,7 @@ pub fn compile_models(
         let mut refs = Vec::new();
         let whole = doc.clone();
         rewrite_refs(&mut doc, &whole, api, &mut refs);
+        literal_class_dashes(&mut doc);
         for r in refs {
             match referenced_model(api, &r) {
                 Some(j) => {
@@ -142,6 +143,83 @@ pub fn compile_models(
         }
     }
     out.into()
+}
+
+/// ECMA-262 (Annex B) reads a `-` beside a class escape inside a character class (`[\w-_]`,
+/// `[a-\d]`) as a literal dash, and API Gateway's validator accepts such patterns (aws-samples'
+/// URL shortener has one); Rust's regex refuses them as a bad range. Every `pattern` is given
+/// those dashes escaped, which matches exactly what the ECMA reading matches.
+fn literal_class_dashes(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match child {
+                    Value::String(p) if k == "pattern" => {
+                        if let Some(fixed) = escape_class_dashes(p) {
+                            *p = fixed;
+                        }
+                    }
+                    _ => literal_class_dashes(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(literal_class_dashes),
+        _ => {}
+    }
+}
+
+/// `pattern` with each dash beside a class escape in a character class escaped; `None` when there
+/// is none.
+fn escape_class_dashes(pattern: &str) -> Option<String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let is_class_escape = |i: usize| {
+        chars.get(i) == Some(&'\\')
+            && matches!(chars.get(i + 1), Some('w' | 'W' | 'd' | 'D' | 's' | 'S'))
+    };
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let (mut in_class, mut changed, mut prev_class_escape) = (false, false, false);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            out.push(c);
+            if let Some(&n) = chars.get(i + 1) {
+                out.push(n);
+            }
+            prev_class_escape = in_class && is_class_escape(i);
+            i += 2;
+            continue;
+        }
+        if in_class && c == '-' {
+            let next_is_end = chars.get(i + 1) == Some(&']');
+            if !next_is_end && (prev_class_escape || is_class_escape(i + 1)) {
+                out.push_str("\\-");
+                changed = true;
+                prev_class_escape = false;
+                i += 1;
+                continue;
+            }
+        }
+        match c {
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` or `^]` right after the opening bracket is part of the class.
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+        prev_class_escape = false;
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// Rewrites `$ref`s to other models (in either import spelling) to their AWS URLs, and collects

@@ -170,6 +170,8 @@ pub async fn authorize(
 ) -> Result<(), Reject> {
     let decision = match &x.method().authorization {
         AuthorizationPlan::None => Decision::Unauthenticated,
+        // (`lambda` checks the resource policy for an explicit Deny before invoking, as AWS
+        // does: a denied caller never costs an invocation.)
         AuthorizationPlan::Custom { authorizer } => {
             lambda::authorize(x, core, *authorizer, scratch).await?
         }
@@ -191,6 +193,9 @@ pub enum Decision {
     Unauthenticated,
     /// The mechanism allowed the call (a Lambda authorizer's Allow, a valid Cognito token).
     Allowed,
+    /// A Lambda authorizer's policy said nothing about the method (only reported when the API
+    /// has a resource policy, whose Allow still admits the call: AWS's table A).
+    AuthorizerSilent,
     /// `AWS_IAM`: the signature is valid; `Allow` when the identity policy allowed the call,
     /// `NotApplicable` when it said nothing (the resource policy may still allow it).
     Iam(crate::deploy::iam_policy::Decision),

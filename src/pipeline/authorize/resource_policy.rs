@@ -4,7 +4,8 @@
 //! - an explicit Deny in the resource policy refuses, whatever the method's mechanism said;
 //! - `NONE`: the resource policy must Allow;
 //! - a Lambda authorizer's Allow or a valid Cognito token (`Decision::Allowed`): allowed unless
-//!   denied (table A: Allow + no statement = Allow);
+//!   denied (table A: Allow + no statement = Allow); an authorizer policy silent on the method
+//!   (`Decision::AuthorizerSilent`): allowed only by the resource policy's Allow;
 //! - `AWS_IAM`: a caller in the API's own account needs an Allow from its identity policy or from
 //!   the resource policy (table A); a caller from another account needs both (table B).
 //!
@@ -40,6 +41,10 @@ pub fn check(x: &Exchange<'_>, decision: Decision, scratch: &mut Vec<u8>) -> Res
     match combine(decision, says, same_account) {
         Outcome::Allow => Ok(()),
         Outcome::ExplicitDeny => Err(denied(who, text(scratch), true)),
+        // The authorizer's own refusal, as when there is no resource policy.
+        Outcome::ImplicitDeny if decision == Decision::AuthorizerSilent => {
+            Err(super::AuthReject::NotAuthorized.into())
+        }
         Outcome::ImplicitDeny => Err(denied(who, text(scratch), false)),
     }
 }
@@ -59,6 +64,7 @@ pub fn combine(decision: Decision, says: Says, same_account: bool) -> Outcome {
         (_, Says::Deny) | (Decision::Iam(Says::Deny), _) => return Outcome::ExplicitDeny,
         (Decision::Unauthenticated, s) => s == Says::Allow,
         (Decision::Allowed, _) => true,
+        (Decision::AuthorizerSilent, s) => s == Says::Allow,
         (Decision::Iam(identity), s) if same_account => identity == Says::Allow || s == Says::Allow,
         (Decision::Iam(identity), s) => identity == Says::Allow && s == Says::Allow,
     };
@@ -101,6 +107,10 @@ mod tests {
             (Decision::Allowed, A, false, Allow),
             (Decision::Allowed, N, false, Allow),
             (Decision::Allowed, D, false, ExplicitDeny),
+            // A Lambda authorizer's policy silent on the method: the resource policy decides.
+            (Decision::AuthorizerSilent, A, false, Allow),
+            (Decision::AuthorizerSilent, N, false, ImplicitDeny),
+            (Decision::AuthorizerSilent, D, false, ExplicitDeny),
             // IAM, same account (table A): either side's Allow, no Deny anywhere.
             (Decision::Iam(A), A, true, Allow),
             (Decision::Iam(A), N, true, Allow),

@@ -69,7 +69,7 @@ pub fn invoke_function(
     payload: &[u8],
 ) -> Result<(), Reject> {
     let up = x.snap.upstream(up_id);
-    let creds = credentials_of(x, call.role.as_ref())?;
+    let creds = call_credentials(x, call)?;
     out.clear();
     out.extend_from_slice(b"POST ");
     out.extend_from_slice(call.path.as_bytes());
@@ -138,7 +138,19 @@ pub fn sign(
 /// gateway's own. Without any, the call fails with 500 and a log
 /// line saying why (never a credential).
 pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
-    if x.integration().aws.as_ref().is_some_and(|a| a.caller) {
+    match x.integration().aws.as_ref() {
+        Some(call) => call_credentials(x, call),
+        None => credentials_of(x, None),
+    }
+}
+
+/// The credentials `call` signs with: the verified AWS_IAM caller's for `caller` calls, else its
+/// role's or the gateway's own (`credentials_of`).
+pub fn call_credentials<'x>(
+    x: &'x Exchange<'_>,
+    call: &'x crate::deploy::snapshot::AwsCall,
+) -> Result<Signing, Reject> {
+    if call.caller {
         // `arn:aws:iam::*:user/*`: the AWS_IAM caller's own credentials (compiled only on
         // AWS_IAM methods, so a caller was verified before this runs).
         return match crate::pipeline::authorize::iam::principal_of(x) {
@@ -154,10 +166,7 @@ pub fn credentials(x: &Exchange<'_>) -> Result<Signing, Reject> {
             }
         };
     }
-    credentials_of(
-        x,
-        x.integration().aws.as_ref().and_then(|a| a.role.as_ref()),
-    )
+    credentials_of(x, call.role.as_ref())
 }
 
 /// The credentials a call with `role` (an integration's or an authorizer's) signs with.

@@ -223,3 +223,22 @@ fn valid(v: &jsonschema::Validator<crate::json::schema::Tape>, j: serde_json::Va
     let p = crate::json::Parsed::parse(j.to_string().as_bytes()).unwrap();
     v.is_valid(p.root().into())
 }
+
+#[test]
+fn dashes_beside_class_escapes_are_literal_as_in_ecma_regexps() {
+    use super::escape_class_dashes as e;
+    assert_eq!(e(r"[\w-_]").as_deref(), Some(r"[\w\-_]"));
+    assert_eq!(e(r"[a-\d]").as_deref(), Some(r"[a\-\d]"));
+    assert_eq!(
+        e(r"^[\+~%\/.\w-_]*$").as_deref(),
+        Some(r"^[\+~%\/.\w\-_]*$")
+    );
+    // Ordinary ranges, trailing dashes and dashes outside classes stay.
+    assert_eq!(e(r"[a-z0-9-]"), None);
+    assert_eq!(e(r"\w-\d"), None);
+    assert_eq!(e(r"[\w-]"), None);
+    assert_eq!(e(r"[\[-\]]"), None);
+    for p in [r"[\w\-_]", r"[a\-\d]"] {
+        assert!(regex::Regex::new(p).is_ok(), "{p}");
+    }
+}

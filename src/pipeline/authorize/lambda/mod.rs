@@ -97,6 +97,11 @@ fn decide(x: &mut Exchange<'_>, answer: Answer, scratch: &mut Vec<u8>) -> Result
             Ok(Decision::Allowed)
         }
         iam_policy::Decision::Deny => Err(AuthReject::ExplicitDeny.into()),
+        // With a resource policy, its Allow may still admit the call (AWS's table A).
+        iam_policy::Decision::NotApplicable if x.stage().resource_policy.is_some() => {
+            x.auth = Some(answer.auth);
+            Ok(Decision::AuthorizerSilent)
+        }
         iam_policy::Decision::NotApplicable => Err(AuthReject::NotAuthorized.into()),
     }
 }
