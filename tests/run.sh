@@ -61,8 +61,10 @@ if [ ! -x .venv/bin/aws ]; then
     .venv/bin/pip install --quiet --upgrade pip
     .venv/bin/pip install --quiet awscli
 fi
-if ! .venv/bin/python -c 'import pytest, boto3, moto' 2>/dev/null || [ ! -x .venv/bin/moto_server ]; then
-    .venv/bin/pip install --quiet pytest boto3 'moto[server]'
+# PyYAML and cryptography: the Cognito and real-document tests (tokens minted with moto's key,
+# CloudFormation-style YAML).
+if ! .venv/bin/python -c 'import pytest, boto3, moto, yaml, cryptography' 2>/dev/null || [ ! -x .venv/bin/moto_server ]; then
+    .venv/bin/pip install --quiet pytest boto3 'moto[server]' pyyaml cryptography
 fi
 .venv/bin/aws --version
 export TOLLGATE_AWS_CLI="$ROOT/.venv/bin/aws"
