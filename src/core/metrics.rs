@@ -49,6 +49,8 @@ struct Shared {
     unrouted: AtomicU64,
     /// Client connections open on this core, as of its last tick.
     connections: AtomicU64,
+    /// Error log lines this core folded into a count (`core::log_fold`), as of its last tick.
+    folded: AtomicU64,
 }
 
 /// What the admin thread holds: every core's shared half.
@@ -106,9 +108,11 @@ impl MetricsHub {
         }
         let mut merged: std::collections::BTreeMap<Labels, Merged> = Default::default();
         let mut unrouted = 0;
+        let mut folded = 0;
         let mut connections = 0;
         for core in self.cores.lock().expect("metrics lock").iter() {
             unrouted += core.unrouted.load(Ordering::Relaxed);
+            folded += core.folded.load(Ordering::Relaxed);
             connections += core.connections.load(Ordering::Relaxed);
             for s in core.series.lock().expect("metrics lock").iter() {
                 let m = merged.entry(s.labels.clone()).or_insert_with(|| Merged {
@@ -193,6 +197,10 @@ impl MetricsHub {
         let _ = writeln!(
             out,
             "# HELP tollgate_connections_open Client connections open now (as of each worker's last tick).\n# TYPE tollgate_connections_open gauge\ntollgate_connections_open {connections}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tollgate_log_lines_folded_total Error log lines folded into a count by the per-upstream, per-cause limit (as of each worker's last tick).\n# TYPE tollgate_log_lines_folded_total counter\ntollgate_log_lines_folded_total {folded}"
         );
         out
     }
@@ -308,6 +316,9 @@ impl CoreMetrics {
     /// Copies changed core-local histograms into the shared slots the scraper reads. Called off
     /// the request path by a worker tick; no allocation (same-shaped histograms).
     pub fn publish(&self) {
+        self.shared
+            .folded
+            .store(super::log_fold::folded_total(), Ordering::Relaxed);
         let mut local = self.local.borrow_mut();
         let local = &mut *local;
         for slot in local.dirty.drain(..) {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod frames;
 pub mod ids;
 pub mod links;
+pub mod log_fold;
 pub mod metrics;
 pub mod quota;
 pub mod throttle;

@@ -8,9 +8,13 @@
 //! failure (502): the gateway never asks for an upgrade (it drops the client's `Upgrade` and
 //! `Expect` headers), so a `101`, or a `102`/`103` that would leave the rest of the exchange to
 //! guesswork, is a broken backend. Its connection is dropped with the body stream, never pooled.
+//!
+//! Failures are logged with the request id, folded per upstream and cause (`core::log_fold`): at
+//! most a line a second each, carrying the count of those folded.
 
 use super::respond::Reject;
 use super::{Body, Exchange, IntegrationResponse};
+use crate::core::log_fold;
 use crate::deploy::snapshot::{BackendMethod, IntegrationKind, Upstream};
 use crate::http::request::Method;
 use crate::http::upstream::ResponseHead;
@@ -58,14 +62,14 @@ pub async fn integrate<'b>(
     let body = match client.send(up, &attempt, request, head).await {
         Ok(b) => b,
         Err(e) => {
-            log_failure(x, up, &e);
+            log_failure(x, up_id, up, &e);
             return Err(Reject::from(&e));
         }
     };
     x.integration_us = Some(started.elapsed().as_micros() as u64);
     let head: &'b ResponseHead = head;
     if head.is_interim() {
-        log_unsolicited_interim(x, up, head.status);
+        log_unsolicited_interim(x, up_id, up, head.status);
         return Err(Reject::IntegrationFailure);
     }
     Ok(IntegrationResponse {
@@ -76,22 +80,64 @@ pub async fn integrate<'b>(
     })
 }
 
+/// Folding key for a failure of `up_id`: one cause code per kind of upstream error (a refused
+/// backend under load writes one line a second with a count, not one per request).
+fn fold_key(
+    up_id: crate::deploy::snapshot::UpstreamId,
+    e: Option<&UpstreamError>,
+) -> log_fold::Key {
+    let cause = match e {
+        None => 0,
+        Some(UpstreamError::Resolve(_)) => 1,
+        Some(UpstreamError::Connect(_)) => 2,
+        Some(UpstreamError::Timeout) => 3,
+        Some(UpstreamError::Closed { .. }) => 4,
+        Some(UpstreamError::Io(_)) => 5,
+        Some(UpstreamError::Malformed(_)) => 6,
+        Some(UpstreamError::TooLarge) => 7,
+        Some(UpstreamError::BadChunk) => 8,
+        Some(UpstreamError::Tls(_)) => 9,
+    };
+    log_fold::Key {
+        upstream: up_id.0,
+        cause,
+    }
+}
+
 #[cold]
-fn log_failure(x: &Exchange<'_>, up: &Upstream, e: &UpstreamError) {
+fn log_failure(
+    x: &Exchange<'_>,
+    up_id: crate::deploy::snapshot::UpstreamId,
+    up: &Upstream,
+    e: &UpstreamError,
+) {
+    let Some(w) = log_fold::admit(fold_key(up_id, Some(e)), Instant::now()) else {
+        return;
+    };
     eprintln!(
-        "request {}: integration {}:{} failed: {e}",
+        "request {}: integration {}:{} failed: {e}{}",
         String::from_utf8_lossy(&x.req.request_id),
         up.host,
-        up.port
+        up.port,
+        w.suffix()
     );
 }
 
 #[cold]
-fn log_unsolicited_interim(x: &Exchange<'_>, up: &Upstream, status: u16) {
+fn log_unsolicited_interim(
+    x: &Exchange<'_>,
+    up_id: crate::deploy::snapshot::UpstreamId,
+    up: &Upstream,
+    status: u16,
+) {
+    let Some(w) = log_fold::admit(fold_key(up_id, None), Instant::now()) else {
+        return;
+    };
     eprintln!(
-        "request {}: integration {}:{} answered {status} to a request that asked for no upgrade",
+        "request {}: integration {}:{} answered {status} to a request that asked for no upgrade{}",
         String::from_utf8_lossy(&x.req.request_id),
         up.host,
-        up.port
+        up.port,
+        w.suffix()
     );
 }
