@@ -320,8 +320,9 @@ pub fn claim_text(name: &str, v: &Value) -> String {
     }
 }
 
-/// `EEE MMM dd HH:mm:ss 'UTC' yyyy`.
-fn java_date(secs: u64) -> Option<String> {
+/// `EEE MMM dd HH:mm:ss 'UTC' yyyy`: Java's `Date.toString()` in UTC, as AWS prints dates in
+/// Cognito claims and in execution log lines.
+pub fn java_date(secs: u64) -> Option<String> {
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",

@@ -497,22 +497,9 @@ impl ExecLog {
 
 /// `Mon Jan 01 00:00:00 UTC 2024`, the Java `Date.toString()` AWS's log lines start with.
 fn log_time(unix: u64) -> String {
-    let t = i64::try_from(unix)
-        .ok()
-        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let day = t.weekday().to_string();
-    let month = t.month().to_string();
-    format!(
-        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
-        &day[..3],
-        &month[..3],
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.year()
-    )
+    crate::aws::jwt::java_date(unix)
+        .or_else(|| crate::aws::jwt::java_date(0))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
