@@ -21,7 +21,7 @@
 //!   at the refresher's next pass.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -283,20 +283,8 @@ pub fn fetch_keys(fetch: &Fetch, url: &str) -> Result<Vec<RsaKey>, String> {
     parse_jwks(&body).map_err(|e| format!("{url}: {e}"))
 }
 
-struct Registry {
-    pools: Mutex<Vec<Weak<Pool>>>,
-    wake: Condvar,
-    woken: Mutex<bool>,
-}
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry {
-        pools: Mutex::new(Vec::new()),
-        wake: Condvar::new(),
-        woken: Mutex::new(false),
-    })
-}
+/// Every user pool a compiled snapshot names, refreshed by one control-plane thread.
+static REGISTRY: super::refresh::Registry<Pool> = super::refresh::Registry::new();
 
 /// The pool `pool_id` in `region`, its keys fetched from the resolved cognito-idp endpoint;
 /// shared with every authorizer already naming it (control plane only: takes the registry lock).
@@ -307,27 +295,14 @@ pub fn pool(region: &str, pool_id: &str) -> Arc<Pool> {
 
 /// The pool with this issuer whose keys come from `url`.
 pub fn pool_at(issuer: &str, url: &str) -> Arc<Pool> {
-    let reg = registry();
-    let mut pools = reg.pools.lock().unwrap_or_else(|p| p.into_inner());
-    pools.retain(|w| w.strong_count() > 0);
-    if let Some(p) = pools
-        .iter()
-        .filter_map(Weak::upgrade)
-        .find(|p| &*p.issuer == issuer && &*p.url == url)
-    {
-        return p;
-    }
-    let p = Arc::new(Pool::new(issuer, url));
-    pools.push(Arc::downgrade(&p));
-    drop(pools);
-    wake_refresher();
-    p
+    REGISTRY.intern(
+        |p| &*p.issuer == issuer && &*p.url == url,
+        || Pool::new(issuer, url),
+    )
 }
 
 fn wake_refresher() {
-    let reg = registry();
-    *reg.woken.lock().unwrap_or_else(|p| p.into_inner()) = true;
-    reg.wake.notify_one();
+    REGISTRY.wake();
 }
 
 /// Starts the refresher thread (once per process; later calls do nothing).
@@ -378,25 +353,11 @@ pub fn refresh_pass(pools: &[Arc<Pool>], fetch: &Fetch, now: impl Fn() -> u64) -
 }
 
 fn refresher(fetch: Fetch) {
-    let reg = registry();
     loop {
-        let live: Vec<Arc<Pool>> = {
-            let mut pools = reg.pools.lock().unwrap_or_else(|p| p.into_inner());
-            pools.retain(|w| w.strong_count() > 0);
-            pools.iter().filter_map(Weak::upgrade).collect()
-        };
+        let live = REGISTRY.live();
         let next = refresh_pass(&live, &fetch, unix_now);
         drop(live);
-        let wait = next.saturating_sub(unix_now()).clamp(0, 60);
-        let mut woken = reg.woken.lock().unwrap_or_else(|p| p.into_inner());
-        if !*woken {
-            woken = reg
-                .wake
-                .wait_timeout(woken, Duration::from_secs(wait.max(1)))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        *woken = false;
+        REGISTRY.sleep_until(next, unix_now());
     }
 }
 

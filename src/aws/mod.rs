@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod jwks;
 pub mod jwt;
+pub mod refresh;
 pub mod roles;
 pub mod sigv4;
 pub mod sts;

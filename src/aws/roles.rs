@@ -17,7 +17,7 @@
 //! - **Lifetime.** The registry holds roles weakly: a role no published snapshot names is
 //!   dropped at the refresher's next pass and no longer refreshed.
 
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -217,46 +217,17 @@ pub fn after(previous: &State, result: Result<Issued, String>, now: u64) -> Stat
 /// Calls STS for a role ARN (`sts::assume_role` for real; a fake in tests).
 pub type Assume = Arc<dyn Fn(&str) -> Result<Issued, String> + Send + Sync>;
 
-struct Registry {
-    roles: Mutex<Vec<Weak<Role>>>,
-    wake: Condvar,
-    /// Set by `wake_refresher`, cleared by the refresher: work waiting.
-    woken: Mutex<bool>,
-}
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry {
-        roles: Mutex::new(Vec::new()),
-        wake: Condvar::new(),
-        woken: Mutex::new(false),
-    })
-}
+/// Every role a compiled snapshot names, refreshed by one control-plane thread.
+static REGISTRY: super::refresh::Registry<Role> = super::refresh::Registry::new();
 
 /// The role for `arn`, shared with every integration already naming it (control plane only:
 /// this takes the registry's lock).
 pub fn role(arn: &str) -> Arc<Role> {
-    let reg = registry();
-    let mut roles = reg.roles.lock().unwrap_or_else(|p| p.into_inner());
-    roles.retain(|w| w.strong_count() > 0);
-    if let Some(r) = roles
-        .iter()
-        .filter_map(Weak::upgrade)
-        .find(|r| &*r.arn == arn)
-    {
-        return r;
-    }
-    let r = Arc::new(Role::new(arn));
-    roles.push(Arc::downgrade(&r));
-    drop(roles);
-    wake_refresher();
-    r
+    REGISTRY.intern(|r| &*r.arn == arn, || Role::new(arn))
 }
 
 fn wake_refresher() {
-    let reg = registry();
-    *reg.woken.lock().unwrap_or_else(|p| p.into_inner()) = true;
-    reg.wake.notify_one();
+    REGISTRY.wake();
 }
 
 pub(crate) fn unix_now() -> u64 {
@@ -281,13 +252,8 @@ pub fn start_refresher(assume: Assume) {
 }
 
 fn refresher(assume: Assume) {
-    let reg = registry();
     loop {
-        let live: Vec<Arc<Role>> = {
-            let mut roles = reg.roles.lock().unwrap_or_else(|p| p.into_inner());
-            roles.retain(|w| w.strong_count() > 0);
-            roles.iter().filter_map(Weak::upgrade).collect()
-        };
+        let live = REGISTRY.live();
         let mut next = unix_now() + 60;
         for r in &live {
             let now = unix_now();
@@ -309,16 +275,7 @@ fn refresher(assume: Assume) {
             }
         }
         drop(live);
-        let wait = next.saturating_sub(unix_now()).clamp(0, 60);
-        let mut woken = reg.woken.lock().unwrap_or_else(|p| p.into_inner());
-        if !*woken {
-            woken = reg
-                .wake
-                .wait_timeout(woken, Duration::from_secs(wait.max(1)))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        *woken = false;
+        REGISTRY.sleep_until(next, unix_now());
     }
 }
 
