@@ -190,13 +190,9 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeOut, ApiError> {
         mut log,
     } = prepared;
     let started = Instant::now();
-    let raw = std::thread::Builder::new()
-        .name("tollgate-test-invoke".into())
-        .spawn(move || in_process(snapshot, request, timeout))
-        .map_err(|e| ApiError::Internal(format!("cannot start the test invocation: {e}")))?
-        .join()
-        .map_err(|_| ApiError::Internal("the test invocation panicked".into()))?
-        .map_err(|e| ApiError::Internal(format!("test invocation failed: {e}")))?;
+    let raw = on_own_thread("tollgate-test-invoke", move || {
+        in_process(snapshot, request, timeout)
+    })?;
     let latency = started.elapsed().as_millis() as u64;
     let parsed = parse_response(&raw).ok_or_else(|| {
         ApiError::Internal("the data path answered with an unreadable response".into())
@@ -228,6 +224,21 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeOut, ApiError> {
 }
 
 /// One request through the data path in this thread, over no socket but the backend's.
+/// Runs `run` (a one-off data path on its own runtime) on a thread named `name`, so the admin
+/// connection waits for it without holding the control-plane lock; its failures are 500s.
+pub(super) fn on_own_thread<T: Send + 'static>(
+    name: &str,
+    run: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(run)
+        .map_err(|e| ApiError::Internal(format!("cannot start the test invocation: {e}")))?
+        .join()
+        .map_err(|_| ApiError::Internal("the test invocation panicked".into()))?
+        .map_err(|e| ApiError::Internal(format!("test invocation failed: {e}")))
+}
+
 fn in_process(
     snapshot: crate::deploy::Snapshot,
     request: Vec<u8>,

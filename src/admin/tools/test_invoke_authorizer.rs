@@ -163,13 +163,9 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeAuthorizerOut, ApiError> 
         mut log,
     } = prepared;
     let started = Instant::now();
-    let tested = std::thread::Builder::new()
-        .name("tollgate-test-invoke-authorizer".into())
-        .spawn(move || in_process(snapshot, request, authorizer))
-        .map_err(|e| ApiError::Internal(format!("cannot start the test invocation: {e}")))?
-        .join()
-        .map_err(|_| ApiError::Internal("the test invocation panicked".into()))?
-        .map_err(|e| ApiError::Internal(format!("test invocation failed: {e}")))?;
+    let tested = super::test_invoke::on_own_thread("tollgate-test-invoke-authorizer", move || {
+        in_process(snapshot, request, authorizer)
+    })?;
     let latency = started.elapsed().as_millis() as u64;
     for line in &tested.log {
         log.line(line);
