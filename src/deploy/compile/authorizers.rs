@@ -127,7 +127,7 @@ fn compile_one(
                 AuthorizerKind::Request(function)
             }
         }
-        "COGNITO_USER_POOLS" => match cognito_pools(a, at, problems) {
+        "COGNITO_USER_POOLS" => match cognito_pools(a, at, vars, problems) {
             Some(pools) => AuthorizerKind::Cognito(pools),
             None => return None,
         },
@@ -262,7 +262,12 @@ fn lambda_function(
     function
 }
 
-fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> Option<CognitoPools> {
+fn cognito_pools(
+    a: &Authorizer,
+    at: &str,
+    vars: Vars<'_>,
+    problems: &mut Problems,
+) -> Option<CognitoPools> {
     let arns: Vec<String> = a
         .extra
         .get("providerARNs")
@@ -279,8 +284,18 @@ fn cognito_pools(a: &Authorizer, at: &str, problems: &mut Problems) -> Option<Co
         );
         return None;
     }
-    // Registers the pools: their keys are fetched before the deployment serves a request.
-    match crate::deploy::cognito::compile(&arns) {
+    // A stage's compile registers the pools, so their keys are fetched before it serves a request;
+    // a check with no stage (CreateDeployment) only checks the ARNs, fetching nothing.
+    let compiled = match vars {
+        Vars::Stage(_) => crate::deploy::cognito::compile(&arns),
+        Vars::Check => crate::deploy::cognito::compile_with(&arns, |region, pool_id| {
+            std::sync::Arc::new(crate::aws::jwks::Pool::new(
+                &crate::aws::jwks::issuer(region, pool_id),
+                "",
+            ))
+        }),
+    };
+    match compiled {
         Ok(pools) => Some(pools),
         Err(e) => {
             problems.push(
