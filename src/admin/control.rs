@@ -27,6 +27,7 @@ use crate::deploy::Snapshot;
 use crate::settings::{AdminQuotas, Settings};
 use crate::store::{Store, Write, VPC_LINK};
 use anyhow::{anyhow, Context};
+pub use canary::NewCanary;
 pub use stages::NewStage;
 use std::sync::Arc;
 pub use usage::{NewApiKey, Usage};
@@ -46,6 +47,8 @@ pub enum PutMode {
 pub struct NewDeployment {
     pub description: Option<String>,
     pub stage: Option<StageUpdate>,
+    /// `canarySettings`: the deployment goes to the stage's canary, not the stage.
+    pub canary: Option<canary::NewCanary>,
 }
 
 /// One API as it would be served: its current definition (for the name) and each stage with
@@ -53,6 +56,9 @@ pub struct NewDeployment {
 struct Served {
     api: RestApi,
     stages: Vec<(Stage, RestApi)>,
+    /// Deployments not stored yet that a stage's canary may name (CreateDeployment with
+    /// `canarySettings` compiles its new deployment as the canary before storing it).
+    pending: Vec<Deployment>,
 }
 
 pub struct ControlPlane {
@@ -260,6 +266,9 @@ impl ControlPlane {
             created_date: now,
             api,
         };
+        if let Some(c) = req.canary {
+            return self.deploy_canary(api_id, deployment, req.stage, c);
+        }
         let mut writes = vec![Write::PutDeployment {
             api_id: api_id.into(),
             deployment: deployment.clone(),
@@ -396,6 +405,7 @@ impl ControlPlane {
                 None => served.push(Served {
                     api: api.clone(),
                     stages: Vec::new(),
+                    pending: Vec::new(),
                 }),
             }
             for boot_stage in &boot_api.stages {
@@ -475,7 +485,11 @@ impl ControlPlane {
                     })?;
                 stages.push((stage, deployment.api));
             }
-            out.push(Served { api, stages });
+            out.push(Served {
+                api,
+                stages,
+                pending: Vec::new(),
+            });
         }
         Ok(out)
     }
@@ -502,9 +516,26 @@ impl ControlPlane {
         let mut problems = Vec::new();
         for s in served {
             let mut stages = Vec::new();
+            let mut canaries = Vec::new();
             for (stage, deployed) in &s.stages {
                 match compile_stage(deployed, stage, &mut self.upstreams) {
-                    Ok(rt) => stages.push(rt),
+                    Ok(rt) => {
+                        match self.compile_canary(s, stage, deployed) {
+                            Ok(Some((variant, settings))) => {
+                                canaries.push((stages.len(), variant, settings))
+                            }
+                            Ok(None) => {}
+                            Err(p) if strict(&s.api.id, &stage.stage_name) => problems.push(
+                                format!("stage '{}' of API {}: {p}", stage.stage_name, s.api.id),
+                            ),
+                            // Fail safe: the stage is served, all of its traffic to its base.
+                            Err(p) => eprintln!(
+                                "error: the canary of stage '{}' of API {} is not served: {p}",
+                                stage.stage_name, s.api.id
+                            ),
+                        }
+                        stages.push(rt);
+                    }
                     Err(p) if strict(&s.api.id, &stage.stage_name) => problems.push(format!(
                         "stage '{}' of API {}: {p}",
                         stage.stage_name, s.api.id
@@ -516,6 +547,7 @@ impl ControlPlane {
                     ),
                 }
             }
+            crate::deploy::compile::canary::attach(&mut stages, canaries);
             apis.push(ApiRuntime {
                 id: s.api.id.as_str().into(),
                 name: s.api.name.as_str().into(),
@@ -600,6 +632,7 @@ fn overlay_stage(served: &mut Vec<Served>, stage: &Stage, deployed: &RestApi) {
             served.push(Served {
                 api: deployed.clone(),
                 stages: Vec::new(),
+                pending: Vec::new(),
             });
             served.last_mut().expect("just pushed")
         }
@@ -617,6 +650,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
+mod canary;
 mod stages;
 mod usage;
 

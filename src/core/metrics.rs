@@ -1,6 +1,7 @@
 //! Per-method request metrics named after API Gateway's CloudWatch metrics (Count, 4XXError,
 //! 5XXError, Latency, IntegrationLatency), with its dimensions (ApiId/ApiName, Stage, Resource,
-//! Method).
+//! Method). Requests a stage's canary served have series of their own (label `canary="true"`),
+//! as API Gateway reports a canary's metrics apart from its stage's.
 //!
 //! Each core owns its series: counters are atomics written only by that core; latency histograms
 //! are recorded into core-local hdrhistograms and copied into a shared slot by `publish` (a
@@ -23,6 +24,9 @@ pub struct Labels {
     pub stage: Box<str>,
     pub resource: Box<str>,
     pub method: Box<str>,
+    /// Requests the stage's canary served: rendered as `canary="true"` (base series carry no
+    /// canary label, so a selector on `stage` alone sums both, the stage's total).
+    pub canary: bool,
 }
 
 /// A metric series slot within one core.
@@ -134,10 +138,11 @@ impl MetricsHub {
         let mut out = String::new();
         let label = |l: &Labels| {
             format!(
-                "api=\"{}\",api_name=\"{}\",stage=\"{}\",resource=\"{}\",method=\"{}\"",
+                "api=\"{}\",api_name=\"{}\",stage=\"{}\",{}resource=\"{}\",method=\"{}\"",
                 escape(&l.api_id),
                 escape(&l.api_name),
                 escape(&l.stage),
+                if l.canary { "canary=\"true\"," } else { "" },
                 escape(&l.resource),
                 escape(&l.method)
             )
@@ -220,7 +225,8 @@ impl CoreMetrics {
         let mut table = Vec::with_capacity(snap.apis.len());
         for api in &snap.apis {
             let mut stages = Vec::with_capacity(api.stages.len());
-            for stage in &api.stages {
+            for (i, stage) in api.stages.iter().enumerate() {
+                let canary = api.is_canary(i);
                 let mut methods = Vec::with_capacity(stage.methods.len());
                 for m in &stage.methods {
                     let labels = Labels {
@@ -229,6 +235,7 @@ impl CoreMetrics {
                         stage: stage.name.clone(),
                         resource: m.resource_path.clone(),
                         method: m.http_method.clone(),
+                        canary,
                     };
                     let slot = match local.by_labels.get(&labels) {
                         Some(s) => *s,

@@ -10,6 +10,7 @@
 //! Runs on the control thread only (inside `SnapshotCell::publish`), never on a worker, so it may
 //! allocate freely. Pure functions from snapshots to lines, so they are unit-tested here.
 
+use crate::deploy::snapshot::StageRuntime;
 use crate::deploy::Snapshot;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -60,12 +61,21 @@ fn host_note(snap: &Snapshot) -> String {
     }
 }
 
+/// The stages a client names (a canary variant is part of its stage, not announced apart).
+fn served_stages(api: &crate::deploy::snapshot::ApiRuntime) -> impl Iterator<Item = &StageRuntime> {
+    api.stages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !api.is_canary(*i))
+        .map(|(_, s)| s)
+}
+
 /// Every stage served by `snap` (boot), then the `Host` note.
 pub fn boot_lines(snap: &Snapshot, listen: SocketAddr) -> Vec<String> {
     let mut lines = Vec::new();
     let mut skipped = 0usize;
     for api in &snap.apis {
-        for stage in &api.stages {
+        for stage in served_stages(api) {
             if lines.len() < BOOT_LINES {
                 lines.push(stage_line(listen, &api.id, &api.name, &stage.name));
             } else {
@@ -97,7 +107,7 @@ pub fn change_lines(old: &Snapshot, new: &Snapshot, listen: SocketAddr) -> Vec<S
     };
     let mut lines = Vec::new();
     for api in &new.apis {
-        for stage in &api.stages {
+        for stage in served_stages(api) {
             if deployment(old, &api.id, &stage.name).as_ref() != Some(&stage.deployment_id) {
                 lines.push(format!(
                     "deployed {}: {}",
@@ -108,7 +118,7 @@ pub fn change_lines(old: &Snapshot, new: &Snapshot, listen: SocketAddr) -> Vec<S
         }
     }
     for api in &old.apis {
-        for stage in &api.stages {
+        for stage in served_stages(api) {
             if deployment(new, &api.id, &stage.name).is_none() {
                 lines.push(format!(
                     "no longer served: stage {} of api {} ({})",
@@ -155,6 +165,7 @@ mod tests {
                         authorizers: Vec::new(),
                         resource_policy: None,
                         arn_prefix: Box::default(),
+                        canary: None,
                     })
                     .collect(),
             });

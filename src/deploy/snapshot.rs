@@ -129,6 +129,41 @@ pub struct StageRuntime {
     /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`: the method ARN's prefix that
     /// authorizer and resource policies are evaluated against (`{METHOD}/{path}` follows).
     pub arn_prefix: Box<str>,
+    /// The stage's canary (`canarySettings`), on the base stage only: its deployment compiled as
+    /// a second `StageRuntime` of the same API (same name, settings, throttle buckets), which
+    /// `route` switches a request to with the canary's probability.
+    pub canary: Option<CanaryRuntime>,
+}
+
+/// Where a stage's canary is and how much traffic it takes (`deploy::compile::canary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CanaryRuntime {
+    /// The canary variant in `ApiRuntime::stages` (not in `Snapshot::stage_by_name`).
+    pub stage: StageIdx,
+    /// `percentTraffic` scaled to the `u32` range: a request whose random `u32` is below it goes
+    /// to the canary; `u32::MAX` stands for 100% (every request), 0 for none.
+    pub threshold: u32,
+    /// `useStageCache`: the canary may answer from (and fill) the stage's response cache;
+    /// `false` (AWS's default) keeps canary responses out of the stage's cache.
+    pub use_stage_cache: bool,
+}
+
+impl CanaryRuntime {
+    /// Whether a request that drew `r` (uniform over `u32`) goes to the canary.
+    #[inline]
+    pub fn picks(&self, r: u32) -> bool {
+        r < self.threshold || self.threshold == u32::MAX
+    }
+}
+
+impl ApiRuntime {
+    /// Whether `stages[i]` is some stage's canary variant (control plane and start-up only:
+    /// a scan of the stages).
+    pub fn is_canary(&self, i: usize) -> bool {
+        self.stages
+            .iter()
+            .any(|s| s.canary.is_some_and(|c| c.stage.0 as usize == i))
+    }
 }
 
 impl StageRuntime {
@@ -347,6 +382,8 @@ pub enum ContextVar {
     IdentityCaller,
     IdentityUser,
     IdentityUserArn,
+    /// `isCanaryRequest`: `true` when the request went to the stage's canary, else `false`.
+    IsCanaryRequest,
     /// `authorizer.NAME`: `principalId`, a Lambda authorizer's context key, or `claims.NAME`
     /// (empty when the authorizer gave none).
     Authorizer(Box<str>),

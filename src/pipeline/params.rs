@@ -323,6 +323,7 @@ pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: &ContextVar) -> Option<&'
         ContextVar::AccountId => ACCOUNT_ID.as_bytes(),
         ContextVar::ApiKey => x.api_key.map(|k| k.value.as_bytes()).unwrap_or_default(),
         ContextVar::ApiKeyId => x.api_key.map(|k| k.id.as_bytes()).unwrap_or_default(),
+        ContextVar::IsCanaryRequest => canary_text(x.route.canary),
         ContextVar::SourceIp
         | ContextVar::RequestTimeEpoch
         | ContextVar::IdentityAccessKey
@@ -332,6 +333,15 @@ pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: &ContextVar) -> Option<&'
         | ContextVar::IdentityUserArn
         | ContextVar::Authorizer(_) => return None,
     })
+}
+
+/// `$context.isCanaryRequest` as API Gateway renders it.
+pub(crate) fn canary_text(canary: bool) -> &'static [u8] {
+    if canary {
+        b"true"
+    } else {
+        b"false"
+    }
 }
 
 /// The caller's `identity.*` (IAM) and `authorizer.*` values, as the authorize phase found

@@ -5,7 +5,9 @@
 //! Like API Gateway, an unknown API, stage, resource or method all look the same to the client:
 //! 403 Missing Authentication Token, so callers cannot probe what exists. Every step is an index
 //! or a compiled lookup (API by host, stage by name, method by the router): nothing of the
-//! configuration is scanned or compared as text per request.
+//! configuration is scanned or compared as text per request. A stage with a canary sends each
+//! request to its canary variant with the canary's probability; the phases after this one see
+//! the variant's deployment and variables without knowing about canaries.
 
 mod no_api;
 
@@ -31,6 +33,9 @@ pub struct Route {
     pub captures: Captures,
     /// Offset in `Request::buf` where the path after the stage segment starts.
     pub path_start: usize,
+    /// The request was sent to the stage's canary (`stage` is then the canary variant, which
+    /// shares the stage's name): `$context.isCanaryRequest`, metrics, access logs.
+    pub canary: bool,
 }
 
 impl Route {
@@ -41,6 +46,16 @@ impl Route {
         }
         let s = self.captures.spans[i];
         buf.get(self.path_start + s.start as usize..self.path_start + s.end as usize)
+    }
+}
+
+/// The stage's canary variant with the canary's probability (a draw from the thread's own
+/// generator: no lock, no allocation), else the stage itself.
+#[inline]
+fn pick_variant(snap: &Snapshot, api: ApiIdx, stage: StageIdx) -> (StageIdx, bool) {
+    match snap.stage(api, stage).canary {
+        Some(c) if c.threshold != 0 && c.picks(fastrand::u32(..)) => (c.stage, true),
+        _ => (stage, false),
     }
 }
 
@@ -56,6 +71,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
     let stage = snap
         .stage_idx(api, &rest[..stage_len])
         .ok_or(RouteError::NoStage)?;
+    let (stage, canary) = pick_variant(snap, api, stage);
     let path_start = req.head.path.start as usize + 1 + stage_len;
     let sub = &req.buf[path_start..req.head.path.end as usize];
     let mut captures = Captures::default();
@@ -74,6 +90,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
             method,
             captures,
             path_start,
+            canary,
         },
         request_template: None,
         integration_us: None,

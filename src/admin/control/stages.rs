@@ -61,6 +61,7 @@ impl ControlPlane {
         };
         if let Some(canary) = new.canary_settings {
             stage.extra.insert(CANARY.into(), canary);
+            super::canary::normalize(&mut stage);
         }
         if let Some(v) = new.documentation_version {
             stage.extra.insert("documentationVersion".into(), v.into());
@@ -92,6 +93,7 @@ impl ControlPlane {
             }
         }
         stage.last_updated_date = now();
+        super::canary::normalize(&mut stage);
         self.change_stage(api_id, &stage)?;
         Ok(stage)
     }
@@ -175,7 +177,7 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// AWS's `CanarySettings`: stored for the canary issue, checked now.
+    /// AWS's `CanarySettings`, checked before the canary is compiled (`control::canary`).
     fn check_canary(&self, api_id: &str, canary: &Value) -> Result<(), ApiError> {
         let bad = |m: &str| ApiError::bad_request(format!("Invalid canarySettings: {m}"));
         let obj = canary.as_object().ok_or_else(|| bad("not an object"))?;
@@ -185,7 +187,7 @@ impl ControlPlane {
                     if n.as_f64().is_some_and(|p| (0.0..=100.0).contains(&p)) => {}
                 ("deploymentId", Value::String(d)) => {
                     if self.store.get_deployment(api_id, d)?.is_none() {
-                        return Err(ApiError::DeploymentNotFound);
+                        return Err(ApiError::bad_request(super::canary::NO_DEPLOYMENT));
                     }
                 }
                 ("stageVariableOverrides", Value::Object(m)) => {

@@ -150,6 +150,7 @@ fn deployment_points_the_stage_and_publishes() {
         .create_deployment(
             &api.id,
             NewDeployment {
+                canary: None,
                 description: None,
                 stage: Some(stage),
             },
@@ -188,6 +189,7 @@ fn creates_past_a_quota_are_limit_exceeded_and_change_nothing() {
         cp.create_deployment(
             &api.id,
             NewDeployment {
+                canary: None,
                 description: None,
                 stage: Some(stage),
             },
@@ -244,6 +246,7 @@ fn deployment_rules() {
         let err = cp.create_deployment(
             &api.id,
             NewDeployment {
+                canary: None,
                 description: None,
                 stage: Some(stage),
             },
@@ -361,6 +364,7 @@ fn unenforced_protection_is_refused_on_every_deploy_path() {
         cp.create_deployment(
             &api.id,
             NewDeployment {
+                canary: None,
                 description: None,
                 stage: stage.map(|name| StageUpdate {
                     name: name.into(),
@@ -482,6 +486,7 @@ fn a_stored_stage_this_version_refuses_is_left_unserved_not_fatal() {
             .unwrap();
         api_id = api.id.clone();
         let new = |name: &str| NewDeployment {
+            canary: None,
             description: None,
             stage: Some(StageUpdate {
                 name: name.into(),
@@ -526,6 +531,7 @@ fn a_stored_stage_this_version_refuses_is_left_unserved_not_fatal() {
     cp.create_deployment(
         &api_id,
         NewDeployment {
+            canary: None,
             description: None,
             stage: Some(StageUpdate {
                 name: "dev".into(),

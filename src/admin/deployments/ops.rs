@@ -3,7 +3,7 @@
 //! Decode the request, call the control plane, encode the AWS output.
 
 use super::shapes::{CreateDeploymentIn, CreateStageIn, DeploymentOut, StageOut};
-use crate::admin::control::{ControlPlane, NewDeployment, NewStage, StageUpdate};
+use crate::admin::control::{ControlPlane, NewCanary, NewDeployment, NewStage, StageUpdate};
 use crate::admin::error::ApiError;
 use crate::admin::http::{Request, Response};
 use crate::admin::patch;
@@ -67,11 +67,11 @@ pub fn run(cp: &mut ControlPlane, op: Op, req: &Request) -> Result<Response, Api
 }
 
 fn new_deployment(input: CreateDeploymentIn) -> Result<NewDeployment, ApiError> {
-    if input.canary_settings.is_some() {
-        return Err(ApiError::bad_request(
-            "Canary deployments are not supported by Tollgate",
-        ));
-    }
+    let canary = input.canary_settings.map(|c| NewCanary {
+        percent_traffic: c.percent_traffic,
+        stage_variable_overrides: c.stage_variable_overrides,
+        use_stage_cache: c.use_stage_cache,
+    });
     // Without a stage name, AWS creates a bare deployment and ignores the stage members.
     let stage = input.stage_name.map(|name| StageUpdate {
         name,
@@ -84,6 +84,7 @@ fn new_deployment(input: CreateDeploymentIn) -> Result<NewDeployment, ApiError> 
     Ok(NewDeployment {
         description: input.description,
         stage,
+        canary,
     })
 }
 

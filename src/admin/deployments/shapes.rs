@@ -85,9 +85,18 @@ pub struct CreateDeploymentIn {
     pub cache_cluster_size: Option<String>,
     /// `Some` replaces the stage's variables.
     pub variables: Option<BTreeMap<String, String>>,
-    /// Accepted so the error can say canaries are not supported, rather than "unknown field".
-    pub canary_settings: Option<Value>,
+    /// The deployment goes to the stage's canary (AWS's `DeploymentCanarySettings`).
+    pub canary_settings: Option<DeploymentCanarySettingsIn>,
     pub tracing_enabled: Option<bool>,
+}
+
+/// CreateDeployment's `canarySettings`: the new deployment is the canary's, so no id.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentCanarySettingsIn {
+    pub percent_traffic: Option<f64>,
+    pub stage_variable_overrides: Option<BTreeMap<String, String>>,
+    pub use_stage_cache: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,6 +11,7 @@
 mod authorizers;
 mod aws;
 pub mod buckets;
+pub mod canary;
 pub mod gateway;
 pub mod links;
 mod locate;
@@ -266,6 +267,7 @@ fn compile_stage_with(
             )
             .into()
         },
+        canary: None,
     })
 }
 
@@ -327,9 +329,11 @@ pub fn build_snapshot(apis: Vec<ApiRuntime>, upstreams: &UpstreamInterner) -> Sn
     let stage_by_name = apis
         .iter()
         .map(|a| {
+            // A canary variant shares its stage's name: the name finds the base stage.
             a.stages
                 .iter()
                 .enumerate()
+                .filter(|(i, _)| !a.is_canary(*i))
                 .map(|(i, s)| (s.name.as_bytes().into(), StageIdx(i as u32)))
                 .collect()
         })

@@ -94,6 +94,7 @@ pub fn context_var(name: &str) -> Option<ContextVar> {
         "identity.caller" => ContextVar::IdentityCaller,
         "identity.user" => ContextVar::IdentityUser,
         "identity.userArn" => ContextVar::IdentityUserArn,
+        "isCanaryRequest" => ContextVar::IsCanaryRequest,
         _ => match name.strip_prefix("authorizer.") {
             Some(key) if !key.is_empty() => ContextVar::Authorizer(key.into()),
             _ => return None,

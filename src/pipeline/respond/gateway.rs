@@ -349,6 +349,10 @@ fn write_context(var: &ContextVar, site: &ErrorSite<'_>, out: &mut Vec<u8>) -> b
             Some(x) => x.stage().name.as_bytes(),
             None => return false,
         },
+        ContextVar::IsCanaryRequest => match routed {
+            Some(x) => crate::pipeline::params::canary_text(x.route.canary),
+            None => return false,
+        },
         // Only a key that passed is named (a refused one is never echoed back).
         ContextVar::ApiKey => match routed.and_then(|x| x.api_key) {
             Some(k) => k.value.as_bytes(),
