@@ -153,8 +153,7 @@ fn split_follows_percent_traffic_and_the_canary_sees_its_overrides() {
                 l.starts_with("tollgate_count{")
                     && l.contains("stage=\"prod\",canary=\"true\",resource=\"/who\"")
             }) && m.lines().any(|l| {
-                l.starts_with("tollgate_count{")
-                    && l.contains("stage=\"prod\",resource=\"/who\"")
+                l.starts_with("tollgate_count{") && l.contains("stage=\"prod\",resource=\"/who\"")
             })
         });
 

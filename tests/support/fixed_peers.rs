@@ -88,6 +88,23 @@ pub fn start_worker_with(
     docs: &[(&str, &str)],
     config: &str,
 ) -> tollgate::runtime::Workers {
+    let stage = tollgate::deploy::model::Stage {
+        stage_name: "prod".into(),
+        deployment_id: "d1".into(),
+        ..Default::default()
+    };
+    start_worker_staged(driver, docs, config, &stage)
+}
+
+/// `start_worker_with`, every API deployed as `stage` (its canary, if it has one, serving the
+/// same definition).
+#[allow(dead_code)]
+pub fn start_worker_staged(
+    driver: tollgate::settings::DriverChoice,
+    docs: &[(&str, &str)],
+    config: &str,
+    stage: &tollgate::deploy::model::Stage,
+) -> tollgate::runtime::Workers {
     use std::sync::Arc;
     use tollgate::deploy::compile::links::VpcLinks;
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
@@ -107,15 +124,17 @@ pub fn start_worker_with(
     for (id, doc) in docs {
         let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
         api.id = (*id).into();
-        let stage = tollgate::deploy::model::Stage {
-            stage_name: "prod".into(),
-            deployment_id: "d1".into(),
-            ..Default::default()
-        };
+        let mut stages = vec![compile_stage(&api, stage, &mut interner).unwrap()];
+        if let Some(c) = tollgate::deploy::compile::canary::CanarySettings::of(stage) {
+            let variant =
+                tollgate::deploy::compile::canary::compile_canary(&api, stage, &c, &mut interner)
+                    .unwrap();
+            tollgate::deploy::compile::canary::attach(&mut stages, vec![(0, variant, c)]);
+        }
         apis.push(ApiRuntime {
             id: api.id.clone().into(),
             name: api.name.clone().into(),
-            stages: vec![compile_stage(&api, &stage, &mut interner).unwrap()],
+            stages,
         });
     }
     let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());

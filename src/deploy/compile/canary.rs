@@ -61,7 +61,9 @@ impl CanarySettings {
 
     /// The deployment the canary serves.
     pub fn deployment<'a>(&'a self, stage: &'a Stage) -> &'a str {
-        self.deployment_id.as_deref().unwrap_or(&stage.deployment_id)
+        self.deployment_id
+            .as_deref()
+            .unwrap_or(&stage.deployment_id)
     }
 
     /// The stage as the canary sees it: the canary's deployment, the overrides laid over the
@@ -79,7 +81,7 @@ impl CanarySettings {
 
 /// `percent` (0–100) as a `u32` threshold: the share of the `u32` range below it.
 pub fn threshold(percent: f64) -> u32 {
-    if !(percent > 0.0) {
+    if percent.is_nan() || percent <= 0.0 {
         return 0;
     }
     if percent >= 100.0 {
@@ -102,7 +104,10 @@ pub fn compile_canary(
 
 /// Appends each compiled canary after the base stages and points its base stage at it.
 /// `canaries`: (index of the base stage in `stages`, its canary variant, its settings).
-pub fn attach(stages: &mut Vec<StageRuntime>, canaries: Vec<(usize, StageRuntime, CanarySettings)>) {
+pub fn attach(
+    stages: &mut Vec<StageRuntime>,
+    canaries: Vec<(usize, StageRuntime, CanarySettings)>,
+) {
     for (base, variant, settings) in canaries {
         let idx = StageIdx(stages.len() as u32);
         stages.push(variant);
@@ -133,10 +138,7 @@ mod tests {
             use_stage_cache: false,
         };
         assert!(r.picks(u32::MAX) && r.picks(0));
-        let none = CanaryRuntime {
-            threshold: 0,
-            ..r
-        };
+        let none = CanaryRuntime { threshold: 0, ..r };
         assert!(!none.picks(0) && !none.picks(u32::MAX));
         // 0.5%: about 21.5 million values of the 4.3 billion.
         let half = threshold(0.5);
@@ -148,10 +150,7 @@ mod tests {
         let mut stage = Stage {
             stage_name: "prod".into(),
             deployment_id: "d1".into(),
-            variables: BTreeMap::from([
-                ("a".into(), "base".into()),
-                ("b".into(), "base".into()),
-            ]),
+            variables: BTreeMap::from([("a".into(), "base".into()), ("b".into(), "base".into())]),
             ..Default::default()
         };
         stage.method_settings.insert("*/*".into(), json!({}));
@@ -172,7 +171,9 @@ mod tests {
         assert_eq!(c.method_settings, stage.method_settings);
         assert!(!c.extra.contains_key(CANARY));
         // Without a deploymentId the canary serves the stage's deployment.
-        stage.extra.insert(CANARY.into(), json!({"percentTraffic": 1}));
+        stage
+            .extra
+            .insert(CANARY.into(), json!({"percentTraffic": 1}));
         let s = CanarySettings::of(&stage).unwrap();
         assert_eq!(s.deployment(&stage), "d1");
         assert!(!s.use_stage_cache);

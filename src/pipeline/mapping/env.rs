@@ -174,13 +174,21 @@ impl Env for TemplateEnv<'_, '_> {
     }
 
     /// `$context.x` reads the one field from the map built once per render, instead of copying
-    /// the whole map per reference.
+    /// the whole map per reference; `$stageVariables.x` reads the one variable.
     fn root_prop(&self, name: &str, prop: &str) -> Option<Value<'_>> {
         match name {
             "context" => match self.context.get() {
                 Some(map) => map.map_get(prop),
                 None => context::prop(self.x, prop),
             },
+            // One variable, borrowed: no map of every variable per reference.
+            "stageVariables" => self
+                .x
+                .stage()
+                .variables
+                .iter()
+                .find(|(k, _)| &**k == prop)
+                .map(|(_, v)| Value::Text(v)),
             _ => self.root(name)?.map_get(prop),
         }
     }
