@@ -1,7 +1,8 @@
 //! Canary releases acting on requests: the split follows `percentTraffic` (fractional, 0 and 100
 //! included), the canary sees its `stageVariableOverrides` and `$context.isCanaryRequest` is
 //! true for it only, CreateDeployment with `canarySettings` deploys to the canary only, a canary
-//! naming a missing deployment is refused with nothing changed, promotion through the aws CLI,
+//! naming a missing deployment or failing to compile is refused with nothing changed, promotion
+//! through the aws CLI,
 //! and a canary survives a restart.
 //!
 //! One MOCK method renders which deployment answered (`$context.deploymentId`), the stage
@@ -21,7 +22,15 @@ fn doc() -> String {
     json!({
         "openapi": "3.0.1",
         "info": {"title": "canary", "version": "1.0"},
-        "paths": {"/who": {"get": {
+        "paths": {
+          "/up": {"get": {
+            "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {
+                "type": "http_proxy", "httpMethod": "GET",
+                "uri": "http://127.0.0.1:${stageVariables.port}/up"
+            }
+          }},
+          "/who": {"get": {
             "responses": {"200": {"description": "ok"}},
             "x-amazon-apigateway-integration": {
                 "type": "mock",
@@ -166,7 +175,7 @@ fn split_follows_percent_traffic_and_the_canary_sees_its_overrides() {
 }
 
 #[test]
-fn a_canary_naming_a_missing_deployment_is_refused_and_nothing_changes() {
+fn bad_canaries_are_refused_and_nothing_changes() {
     for_each_driver(|driver| {
         let c = Canary::start(driver);
         let d2 = c.deploy_canary(json!({"percentTraffic": 100,
@@ -177,6 +186,21 @@ fn a_canary_naming_a_missing_deployment_is_refused_and_nothing_changes() {
         );
         assert_eq!(r.status, 400, "{}", r.text());
         assert_eq!(message(&r), "Deployment id does not exist");
+        assert_eq!(c.stage(), before);
+        assert_eq!(c.split(50, Some(&d2)), 50);
+
+        // A canary whose variables make its deployment fail to compile (port 99999 in an
+        // integration URI): refused with the compiler's message, nothing changed.
+        let r = c.update_stage(json!([{"op": "replace",
+            "path": "/canarySettings/stageVariableOverrides/port", "value": "99999"}]));
+        assert_eq!(r.status, 400, "{}", r.text());
+        let m = message(&r);
+        assert!(
+            m.starts_with("Errors found while compiling:")
+                && m.contains("its canary")
+                && m.contains("Invalid HTTP endpoint specified for URI"),
+            "{m}"
+        );
         assert_eq!(c.stage(), before);
         assert_eq!(c.split(50, Some(&d2)), 50);
 

@@ -93,7 +93,7 @@ pub fn boot_lines(snap: &Snapshot, listen: SocketAddr) -> Vec<String> {
 }
 
 /// What changed between two published snapshots: stages now serving a deployment they did not
-/// serve before, stages no longer served, and the `Host` note when the number of deployed APIs
+/// serve before, canaries set, changed or turned off, stages no longer served, and the `Host` note when the number of deployed APIs
 /// crossed one. Empty when nothing a client would call differently changed (e.g. a stage's
 /// variables only).
 pub fn change_lines(old: &Snapshot, new: &Snapshot, listen: SocketAddr) -> Vec<String> {
@@ -117,6 +117,32 @@ pub fn change_lines(old: &Snapshot, new: &Snapshot, listen: SocketAddr) -> Vec<S
             }
         }
     }
+    // A canary's deployment and share, as a stage of `snap` has it.
+    let canary = |snap: &Snapshot, api: &str, stage: &str| {
+        let a = &snap.apis[snap.api_by_id.get(api)?.0 as usize];
+        let c = a.stages.iter().find(|s| &*s.name == stage)?.canary?;
+        Some((
+            a.stages[c.stage.0 as usize].deployment_id.clone(),
+            c.threshold,
+        ))
+    };
+    for api in &new.apis {
+        for stage in served_stages(api) {
+            let now = canary(new, &api.id, &stage.name);
+            if now == canary(old, &api.id, &stage.name) {
+                continue;
+            }
+            lines.push(match now {
+                Some((d, threshold)) => format!(
+                    "canary of stage {} of api {}: deployment {d} takes {}% of its requests",
+                    stage.name,
+                    api.id,
+                    percent(threshold)
+                ),
+                None => format!("canary of stage {} of api {}: off", stage.name, api.id),
+            });
+        }
+    }
     for api in &old.apis {
         for stage in served_stages(api) {
             if deployment(new, &api.id, &stage.name).is_none() {
@@ -132,6 +158,17 @@ pub fn change_lines(old: &Snapshot, new: &Snapshot, listen: SocketAddr) -> Vec<S
         lines.push(host_note(new));
     }
     lines
+}
+
+/// A canary threshold as the percentage it was set from (to 4 decimals, trailing zeros off).
+fn percent(threshold: u32) -> String {
+    let p = if threshold == u32::MAX {
+        100.0
+    } else {
+        f64::from(threshold) * 100.0 / 4_294_967_296.0
+    };
+    let text = format!("{p:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -250,5 +287,37 @@ mod tests {
 
         // Nothing served changed (a variables-only stage update compiles to the same ids).
         assert!(change_lines(&moved, &moved, listen).is_empty());
+    }
+
+    #[test]
+    fn canaries_set_changed_and_removed_are_named_once() {
+        use crate::deploy::compile::canary::threshold;
+        use crate::deploy::snapshot::{CanaryRuntime, StageIdx};
+        let listen = LISTEN.parse().unwrap();
+        let plain = snap(&[("aaa", "sample", &[("prod", "d1")])]);
+        let with = |pct: f64| {
+            let mut s = snap(&[("aaa", "sample", &[("prod", "d1"), ("prod", "d2")])]);
+            s.apis[0].stages[0].canary = Some(CanaryRuntime {
+                stage: StageIdx(1),
+                threshold: threshold(pct),
+                use_stage_cache: false,
+            });
+            s
+        };
+        assert_eq!(
+            change_lines(&plain, &with(12.5), listen),
+            ["canary of stage prod of api aaa: deployment d2 takes 12.5% of its requests"]
+        );
+        assert!(change_lines(&with(12.5), &with(12.5), listen).is_empty());
+        assert_eq!(
+            change_lines(&with(12.5), &with(100.0), listen),
+            ["canary of stage prod of api aaa: deployment d2 takes 100% of its requests"]
+        );
+        assert_eq!(
+            change_lines(&with(0.5), &plain, listen),
+            ["canary of stage prod of api aaa: off"]
+        );
+        // The variant is not announced as a stage of its own.
+        assert_eq!(boot_lines(&with(1.0), listen).len(), 2);
     }
 }
