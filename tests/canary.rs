@@ -166,11 +166,32 @@ fn split_follows_percent_traffic_and_the_canary_sees_its_overrides() {
             })
         });
 
+        // A deployment to the stage itself ends the canary release.
+        let d3 = c.gw.deploy(&c.api, "prod", &[("color", "blue")]);
+        assert!(c.stage().get("canarySettings").is_none());
+        let host = api_host(&c.api);
+        let r =
+            c.gw.conn()
+                .request("GET", "/prod/who", &host, &[], b"")
+                .unwrap();
+        assert_eq!(r.json(), json!({"d": d3, "c": "false", "v": "blue"}));
+        let d4 = c.deploy_canary(json!({"percentTraffic": 100.0,
+                                        "stageVariableOverrides": {"color": "green"}}));
+        let r =
+            c.gw.conn()
+                .request("GET", "/prod/who", &host, &[], b"")
+                .unwrap();
+        assert_eq!(r.json(), json!({"d": d4, "c": "true", "v": "green"}));
+
         // Removing the canary sends everything to the stage's deployment again.
         let r = c.update_stage(json!([{"op": "remove", "path": "/canarySettings"}]));
         assert_eq!(r.status, 200, "{}", r.text());
         assert!(r.json().get("canarySettings").is_none());
-        assert_eq!(c.split(500, None), 0);
+        let mut conn = c.gw.conn();
+        for _ in 0..200 {
+            let r = conn.request("GET", "/prod/who", &host, &[], b"").unwrap();
+            assert_eq!(r.json(), json!({"d": d3, "c": "false", "v": "blue"}));
+        }
     });
 }
 

@@ -280,7 +280,10 @@ impl ControlPlane {
             }
             self.check_stage_quota(api_id, &update.name)?;
             let current = self.store.get_stage(api_id, &update.name)?;
-            let stage = updated_stage(current, &update, &deployment.id, now);
+            let mut stage = updated_stage(current, &update, &deployment.id, now);
+            // A deployment to the stage itself ends its canary release (as LocalStack, checked
+            // against AWS, does).
+            stage.extra.remove(crate::deploy::compile::canary::CANARY);
             let mut served = self.load_served()?;
             overlay_stage(&mut served, &stage, &deployment.api);
             let snap = self.compile(&served, &only(api_id, &update.name))?;
