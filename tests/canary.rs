@@ -290,8 +290,29 @@ fn canary_survives_a_restart() {
         let mut c = Canary::start(driver);
         let d2 = c.deploy_canary(json!({"percentTraffic": 100,
                                         "stageVariableOverrides": {"color": "green"}}));
+        // CreateStage with canarySettings: a second stage whose canary serves the same d2.
+        let body = json!({"stageName": "beta", "deploymentId": c.base,
+                          "variables": {"color": "blue"},
+                          "canarySettings": {"deploymentId": d2, "percentTraffic": 100,
+                                             "stageVariableOverrides": {"color": "green"}}});
+        let r = c.admin("POST", "stages", body.to_string().as_bytes());
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(
+            r.json()["canarySettings"],
+            json!({"deploymentId": d2, "percentTraffic": 100.0,
+                   "stageVariableOverrides": {"color": "green"}, "useStageCache": false})
+        );
+        let beta = |c: &Canary| {
+            let r =
+                c.gw.conn()
+                    .request("GET", "/beta/who", &api_host(&c.api), &[], b"")
+                    .unwrap();
+            r.json()
+        };
+        assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "green"}));
         c.gw.stop();
         c.gw.restart();
+        assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "green"}));
         assert_eq!(c.split(100, Some(&d2)), 100);
         c.set_percent("0");
         c.gw.stop();
