@@ -310,9 +310,18 @@ fn canary_survives_a_restart() {
             r.json()
         };
         assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "green"}));
+        // An override patched on a served canary takes effect at the next request.
+        let r = c.admin(
+            "PATCH",
+            "stages/beta",
+            &patch(json!([{"op": "replace",
+                "path": "/canarySettings/stageVariableOverrides/color", "value": "teal"}])),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "teal"}));
         c.gw.stop();
         c.gw.restart();
-        assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "green"}));
+        assert_eq!(beta(&c), json!({"d": d2, "c": "true", "v": "teal"}));
         assert_eq!(c.split(100, Some(&d2)), 100);
         c.set_percent("0");
         c.gw.stop();
