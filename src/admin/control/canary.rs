@@ -149,3 +149,36 @@ impl ControlPlane {
         Ok(Some((variant, settings)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_fills_what_aws_fills_and_keeps_what_was_set() {
+        let mut stage = Stage {
+            stage_name: "prod".into(),
+            deployment_id: "d1".into(),
+            ..Default::default()
+        };
+        normalize(&mut stage);
+        assert!(!stage.extra.contains_key(CANARY), "no canary, none added");
+        stage
+            .extra
+            .insert(CANARY.into(), json!({"percentTraffic": 50.0}));
+        normalize(&mut stage);
+        assert_eq!(
+            stage.extra[CANARY],
+            json!({"deploymentId": "d1", "percentTraffic": 50.0, "useStageCache": false})
+        );
+        stage.extra.insert(
+            CANARY.into(),
+            json!({"deploymentId": "d2", "useStageCache": true}),
+        );
+        normalize(&mut stage);
+        assert_eq!(
+            stage.extra[CANARY],
+            json!({"deploymentId": "d2", "percentTraffic": 0.0, "useStageCache": true})
+        );
+    }
+}
