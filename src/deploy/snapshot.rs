@@ -129,6 +129,8 @@ pub struct StageRuntime {
     /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`: the method ARN's prefix that
     /// authorizer and resource policies are evaluated against (`{METHOD}/{path}` follows).
     pub arn_prefix: Box<str>,
+    /// `accessLogSettings` compiled (format + destination); `None`: no access log.
+    pub access_log: Option<crate::deploy::compile::access_log::AccessLogRuntime>,
 }
 
 impl StageRuntime {

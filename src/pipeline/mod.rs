@@ -15,6 +15,7 @@
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
+pub mod access_log;
 pub mod api_key;
 pub mod authorize;
 pub mod aws_service;
@@ -208,6 +209,8 @@ pub struct Outcome {
     pub relay: Option<Relay>,
     /// The routed method's metrics series, recorded by `finish` once the response is out.
     pub slot: Option<Slot>,
+    /// The stage's access log line, rendered, waiting for `finish` to add the latency.
+    pub access_log: Option<crate::core::access_log::Pending>,
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
@@ -269,6 +272,12 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     .await;
     let failed = reply.is_err();
+    let access_log = x
+        .stage()
+        .access_log
+        .as_ref()
+        .filter(|_| core.access_log.on());
+    let facts = access_log.map(|_| access_log::Facts::of(&reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
     if let Some(info) = &x.rate_limit {
@@ -279,15 +288,26 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     let r = &x.route;
     outcome.slot = core.metrics.slot(r.api, r.stage, r.method);
+    if let (Some(log), Some(facts)) = (access_log, &facts) {
+        let line = core.access_log.line_buf();
+        let response = &wbuf[start..];
+        let pending =
+            access_log::render(&x, facts, &outcome, response, line, &log.format, log.dest);
+        outcome.access_log = Some(pending);
+    }
     outcome
 }
 
-/// Records the request's metrics once its response is out (after the relay of a streamed body,
-/// so Latency spans the whole response, as API Gateway measures it).
-pub fn finish(core: &Core, received: Instant, outcome: &Outcome) {
+/// Records the request's metrics and appends its access log line once its response is out
+/// (after the relay of a streamed body, so Latency spans the whole response, as API Gateway
+/// measures it).
+pub fn finish(core: &Core, received: Instant, outcome: &mut Outcome) {
+    let latency = received.elapsed().as_micros() as u64;
     if let Some(slot) = outcome.slot {
-        let latency = received.elapsed().as_micros() as u64;
         core.metrics
             .record(slot, outcome.status, latency, outcome.integration_us);
+    }
+    if let Some(line) = outcome.access_log.take() {
+        core.access_log.complete(line, latency / 1000);
     }
 }

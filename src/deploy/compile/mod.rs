@@ -8,6 +8,7 @@
 //! Upstream ids are interned across compilations so per-core connection pools survive a
 //! redeploy.
 
+pub mod access_log;
 mod authorizers;
 mod aws;
 pub mod buckets;
@@ -215,6 +216,7 @@ fn compile_stage_with(
         &mut problems,
     );
     let resource_policy = resource_policy::compile(api, &mut problems);
+    let access_log = access_log::stage_access_log(stage, &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
             stage,
@@ -266,6 +268,7 @@ fn compile_stage_with(
             )
             .into()
         },
+        access_log,
     })
 }
 
