@@ -407,3 +407,71 @@ fn lines_that_do_not_fit_the_buffer_are_dropped_and_counted() {
         assert_eq!(lines[0], format!("{} 200", request_id(&r)));
     });
 }
+
+#[test]
+fn execution_logs_at_info_and_error_go_to_stderr_with_the_request_id() {
+    for_each_driver(|driver| {
+        let (gw, api) = start(driver, "");
+        let r = patch(
+            &gw,
+            &api,
+            serde_json::json!([
+                {"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"},
+                {"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"},
+            ]),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let ok = gw.call_h(&api, "GET", "/prod/pets/5", &[], b"{\"hello\":1}");
+        assert_eq!(ok.status, 200);
+        let id = request_id(&ok);
+        let mine = |log: &str, id: &str| -> Vec<String> {
+            let prefix = format!("({id}) ");
+            log.lines()
+                .filter_map(|l| l.strip_prefix(&prefix).map(str::to_string))
+                .collect()
+        };
+        let info = wait_for("INFO execution log lines", Duration::from_secs(5), || {
+            let lines = mine(&gw.stderr(), &id);
+            lines
+                .iter()
+                .any(|l| l.starts_with("Method completed"))
+                .then_some(lines)
+        });
+        let want = [
+            format!("Extended Request Id: {id}"),
+            format!("Starting execution for request: {id}"),
+            "HTTP Method: GET, Resource Path: /pets/{id}".to_string(),
+            "Method request body before transformations: {\"hello\":1}".to_string(),
+            "Method response body after transformations: {\"id\":\"5\"}".to_string(),
+            "Successfully completed execution".to_string(),
+            "Method completed with status: 200".to_string(),
+        ];
+        assert_eq!(info, want);
+
+        // ERROR: a success writes nothing, a failure its cause and status.
+        let r = patch(
+            &gw,
+            &api,
+            serde_json::json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}]),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let quiet = request_id(&get(&gw, &api, "/prod/pets/6"));
+        let failed = request_id(&get(&gw, &api, "/prod/fail"));
+        let error = wait_for("ERROR execution log lines", Duration::from_secs(5), || {
+            let lines = mine(&gw.stderr(), &failed);
+            lines
+                .iter()
+                .any(|l| l.starts_with("Method completed"))
+                .then_some(lines)
+        });
+        assert_eq!(
+            error,
+            [
+                "Execution failed due to configuration error: Internal server error",
+                "Gateway response type: API_CONFIGURATION_ERROR with status code: 500",
+                "Method completed with status: 500",
+            ]
+        );
+        assert!(mine(&gw.stderr(), &quiet).is_empty());
+    });
+}

@@ -68,6 +68,11 @@ impl CoreLog {
         b
     }
 
+    /// Gives back a buffer `line_buf` lent.
+    pub fn put_back(&self, buf: Vec<u8>) {
+        self.keep(buf);
+    }
+
     fn keep(&self, buf: Vec<u8>) {
         let mut spare = self.spare.borrow_mut();
         if spare.len() < 64 && buf.capacity() <= 16 * 1024 {

@@ -20,6 +20,7 @@ pub mod api_key;
 pub mod authorize;
 pub mod aws_service;
 pub mod content;
+pub mod exec_log;
 pub mod integrate;
 pub mod lambda;
 pub mod local;
@@ -277,7 +278,9 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         .access_log
         .as_ref()
         .filter(|_| core.access_log.on());
-    let facts = access_log.map(|_| access_log::Facts::of(&reply));
+    let exec_log = core.access_log.on()
+        && x.method().settings.logging.level != crate::deploy::policy::LogLevel::Off;
+    let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
     if let Some(info) = &x.rate_limit {
@@ -288,6 +291,14 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     let r = &x.route;
     outcome.slot = core.metrics.slot(r.api, r.stage, r.method);
+    if let (true, Some(facts)) = (exec_log, &facts) {
+        let response = &wbuf[start..];
+        let body = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(&[][..], |end| &response[end + 4..]);
+        exec_log::write(core, &x, facts, &outcome, body);
+    }
     if let (Some(log), Some(facts)) = (access_log, &facts) {
         let line = core.access_log.line_buf();
         let response = &wbuf[start..];
