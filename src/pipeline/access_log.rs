@@ -65,6 +65,19 @@ pub fn render(
         holes: [0; HOLES],
         n_holes: 0,
     };
+    render_pieces(format, &mut p, |v, out| {
+        value(x, facts, outcome, response, v, out)
+    });
+    p
+}
+
+/// The format's pieces into `p.line`, each variable's text written by `value` (then escaped
+/// for the format's shape, `-` when empty); `responseLatency` places are left open in `p.holes`.
+pub fn render_pieces(
+    format: &AccessLogFormat,
+    p: &mut Pending,
+    mut value: impl FnMut(&LogVar, &mut Vec<u8>),
+) {
     for piece in format.pieces.iter() {
         match piece {
             Piece::Lit(b) => p.line.extend_from_slice(b),
@@ -76,25 +89,17 @@ pub fn render(
             Piece::Var(LogVar::ErrorMessageString) => {
                 p.line.push(b'"');
                 let start = p.line.len();
-                value(
-                    x,
-                    facts,
-                    outcome,
-                    response,
-                    &LogVar::ErrorMessage,
-                    &mut p.line,
-                );
+                value(&LogVar::ErrorMessage, &mut p.line);
                 finish_value(&mut p.line, start, Escape::Json);
                 p.line.push(b'"');
             }
             Piece::Var(v) => {
                 let start = p.line.len();
-                value(x, facts, outcome, response, v, &mut p.line);
+                value(v, &mut p.line);
                 finish_value(&mut p.line, start, format.escape);
             }
         }
     }
-    p
 }
 
 /// Writes `-` for an empty value, else escapes what was written since `start`.
@@ -103,10 +108,11 @@ fn finish_value(out: &mut Vec<u8>, start: usize, escape: Escape) {
         out.push(b'-');
         return;
     }
+    // Control bytes never reach a line raw: a value can never end the line early.
     let needs = |b: u8| match escape {
-        Escape::None => false,
+        Escape::None => b < 0x20,
         Escape::Json => b == b'"' || b == b'\\' || b < 0x20,
-        Escape::Xml => matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''),
+        Escape::Xml => b < 0x20 || matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''),
     };
     if !out[start..].iter().any(|&b| needs(b)) {
         return;
@@ -132,7 +138,8 @@ fn finish_value(out: &mut Vec<u8>, start: usize, escape: Escape) {
             (_, b'&') => out.extend_from_slice(b"&amp;"),
             (_, b'"') => out.extend_from_slice(b"&quot;"),
             (_, b'\'') => out.extend_from_slice(b"&apos;"),
-            (_, c) => out.push(c),
+            // Control bytes in CLF, CSV and XML values become spaces.
+            (_, _) => out.push(b' '),
         }
     }
 }
@@ -236,7 +243,8 @@ mod tests {
             escaped("<a&'\">", Escape::Xml),
             "&lt;a&amp;&apos;&quot;&gt;"
         );
-        assert_eq!(escaped("a\"b", Escape::None), "a\"b");
+        assert_eq!(escaped("a\"b\nc", Escape::None), "a\"b c");
+        assert_eq!(escaped("a\r", Escape::Xml), "a ");
     }
 
     #[test]

@@ -88,6 +88,17 @@ pub fn start_worker_with(
     docs: &[(&str, &str)],
     config: &str,
 ) -> tollgate::runtime::Workers {
+    start_worker_staged(driver, docs, config, Default::default())
+}
+
+/// `start_worker_with`, every API's `prod` stage with `extra` members (e.g. `accessLogSettings`).
+#[allow(dead_code)]
+pub fn start_worker_staged(
+    driver: tollgate::settings::DriverChoice,
+    docs: &[(&str, &str)],
+    config: &str,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> tollgate::runtime::Workers {
     use std::sync::Arc;
     use tollgate::deploy::compile::links::VpcLinks;
     use tollgate::deploy::compile::{build_snapshot, compile_stage, UpstreamInterner};
@@ -110,6 +121,7 @@ pub fn start_worker_with(
         let stage = tollgate::deploy::model::Stage {
             stage_name: "prod".into(),
             deployment_id: "d1".into(),
+            extra: extra.clone(),
             ..Default::default()
         };
         apis.push(ApiRuntime {

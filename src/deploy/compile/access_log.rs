@@ -10,7 +10,8 @@
 //!
 //! Values are escaped for the shape of the format, chosen at compile time by its first
 //! character: `{` JSON (`"` `\` and control characters escaped), `<` XML (`<>&"'` as entities),
-//! anything else as is (CLF, CSV). A value can then never break a line parser reading the log.
+//! anything else as is (CLF, CSV); control characters outside JSON become spaces. A value can
+//! then never break a line, nor a parser reading the log.
 
 use crate::deploy::compile::params::context_var;
 use crate::deploy::snapshot::ContextVar;
@@ -195,7 +196,7 @@ pub fn compile(format: &str) -> Result<AccessLogFormat, FormatError> {
     let mut has_id = false;
     let mut i = 0;
     while i < bytes.len() {
-        if !format[i..].starts_with(MARK) {
+        if !bytes[i..].starts_with(MARK.as_bytes()) {
             lit.push(bytes[i]);
             i += 1;
             continue;
@@ -350,6 +351,9 @@ mod tests {
         // `$` that is not `$context` is text; families with a key are accepted.
         let c = compile("$5 $context.requestId $context.authorizer.claims.sub $context.requestOverride.header.x").unwrap();
         assert_eq!(c.pieces.len(), 6);
+        // Text around variables may be any UTF-8 (found by the fuzzer).
+        let c = compile("ڏ$context.requestIdڏ").unwrap();
+        assert_eq!(c.pieces.len(), 3);
     }
 
     #[test]
