@@ -23,11 +23,17 @@ pub struct Pending {
     pub n_holes: u8,
 }
 
+/// A `Pending` line held by the core (what `Outcome` carries: a small handle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingId(u32);
+
 pub struct CoreLog {
     ch: Option<CoreChannels>,
     block: RefCell<Vec<u8>>,
     /// Spare line buffers for `Pending` (given back by `complete`).
     spare: RefCell<Vec<Vec<u8>>>,
+    /// Lines whose responses are still going out (a slot per request in flight, reused).
+    pending: RefCell<Vec<Option<Pending>>>,
 }
 
 impl Default for CoreLog {
@@ -37,6 +43,7 @@ impl Default for CoreLog {
             ch: None,
             block: RefCell::new(Vec::new()),
             spare: RefCell::new(Vec::new()),
+            pending: RefCell::new(Vec::new()),
         }
     }
 }
@@ -52,6 +59,7 @@ impl CoreLog {
             ch,
             block: RefCell::new(block),
             spare: RefCell::new(Vec::new()),
+            pending: RefCell::new(Vec::new()),
         }
     }
 
@@ -80,8 +88,31 @@ impl CoreLog {
         }
     }
 
+    /// Keeps `p` until its response is out.
+    pub fn hold(&self, p: Pending) -> PendingId {
+        let mut slots = self.pending.borrow_mut();
+        if let Some(i) = slots.iter().position(Option::is_none) {
+            slots[i] = Some(p);
+            return PendingId(i as u32);
+        }
+        slots.push(Some(p));
+        PendingId(slots.len() as u32 - 1)
+    }
+
+    /// Appends the held line with `latency_ms` in its holes.
+    pub fn complete(&self, id: PendingId, latency_ms: u64) {
+        let p = self
+            .pending
+            .borrow_mut()
+            .get_mut(id.0 as usize)
+            .and_then(Option::take);
+        if let Some(p) = p {
+            self.complete_line(p, latency_ms);
+        }
+    }
+
     /// Appends `p`'s line with `latency_ms` in its holes, and keeps its buffer for the next.
-    pub fn complete(&self, p: Pending, latency_ms: u64) {
+    pub fn complete_line(&self, p: Pending, latency_ms: u64) {
         let digits = itoa_buf(latency_ms);
         let d = digits.as_slice();
         let extra = d.len() * p.n_holes as usize;

@@ -211,7 +211,7 @@ pub struct Outcome {
     /// The routed method's metrics series, recorded by `finish` once the response is out.
     pub slot: Option<Slot>,
     /// The stage's access log line, rendered, waiting for `finish` to add the latency.
-    pub access_log: Option<crate::core::access_log::Pending>,
+    pub access_log: Option<crate::core::access_log::PendingId>,
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
@@ -304,7 +304,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         let response = &wbuf[start..];
         let pending =
             access_log::render(&x, facts, &outcome, response, line, &log.format, log.dest);
-        outcome.access_log = Some(pending);
+        outcome.access_log = Some(core.access_log.hold(pending));
     }
     outcome
 }
