@@ -475,3 +475,32 @@ fn execution_logs_at_info_and_error_go_to_stderr_with_the_request_id() {
         assert!(mine(&gw.stderr(), &quiet).is_empty());
     });
 }
+
+#[test]
+fn a_group_sent_to_syslog_arrives_as_rfc5424_datagrams() {
+    for_each_driver(|driver| {
+        let probe = TempDir::new("syslog");
+        let socket = probe.join("log.sock");
+        let server = std::os::unix::net::UnixDatagram::bind(&socket).unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let extra = format!(
+            "[access_logs.groups]\n\"sys\" = \"syslog:{}\"\n",
+            socket.display()
+        );
+        let (gw, api) = start(driver, &extra);
+        set_logging(&gw, &api, "sys", "$context.requestId $context.status");
+        let id = request_id(&get(&gw, &api, "/prod/pets/1"));
+        let mut buf = [0u8; 2048];
+        let n = server.recv(&mut buf).unwrap();
+        let d = std::str::from_utf8(&buf[..n]).unwrap();
+        // <local0.info>1 TIMESTAMP HOST APP PROCID MSGID SD MSG
+        let parts: Vec<&str> = d.splitn(8, ' ').collect();
+        assert_eq!(parts[0], "<134>1", "{d}");
+        assert!(parts[1].ends_with('Z') && parts[1].contains('T'), "{d}");
+        assert_eq!(parts[3], "tollgate", "{d}");
+        assert_eq!(parts[4], gw.pid().to_string(), "{d}");
+        assert_eq!(parts[7], format!("{id} 200"), "{d}");
+    });
+}
