@@ -144,11 +144,9 @@ impl CoreLog {
             return;
         }
         let mut block = self.block.borrow_mut();
-        if block.capacity() - block.len() < need {
-            if !self.swap(ch, &mut block) {
-                hub::count_dropped(1);
-                return;
-            }
+        if block.capacity() - block.len() < need && !self.swap(ch, &mut block) {
+            hub::count_dropped(1);
+            return;
         }
         block.extend_from_slice(&dest.0.to_le_bytes());
         block.extend_from_slice(&(len as u32).to_le_bytes());

@@ -331,7 +331,7 @@ mod tests {
         ] {
             let c = compile(f).unwrap();
             assert_eq!(c.escape, esc, "{f}");
-            assert!(c.pieces.iter().any(|p| *p == Piece::Var(LogVar::Status)));
+            assert!(c.pieces.contains(&Piece::Var(LogVar::Status)));
         }
     }
 
