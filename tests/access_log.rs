@@ -504,3 +504,21 @@ fn a_group_sent_to_syslog_arrives_as_rfc5424_datagrams() {
         assert_eq!(parts[7], format!("{id} 200"), "{d}");
     });
 }
+
+#[test]
+fn lines_of_the_last_requests_reach_the_file_when_the_gateway_stops() {
+    for_each_driver(|driver| {
+        let (mut gw, api) = start(driver, "");
+        set_logging(&gw, &api, "last", "$context.requestId $context.status");
+        let ids: Vec<String> = (0..20)
+            .map(|i| request_id(&get(&gw, &api, &format!("/prod/pets/{i}"))))
+            .collect();
+        // At once, before a worker tick could have sent them: the drain does.
+        gw.sigterm();
+        assert!(gw.wait_exit(Duration::from_secs(10)).is_some());
+        let text = std::fs::read_to_string(log_file(&gw, "last")).unwrap_or_default();
+        for id in &ids {
+            assert!(text.contains(&format!("{id} 200")), "{id} missing:\n{text}");
+        }
+    });
+}
