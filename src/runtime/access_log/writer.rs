@@ -78,10 +78,14 @@ impl Sink {
                 w: io::BufWriter::with_capacity(64 * 1024, f),
                 path: path.clone(),
             }),
-            LogTarget::Syslog(path) => UnixDatagram::unbound().map(|sock| Out::Syslog {
-                sock,
-                path: path.clone(),
-            }),
+            // Non-blocking: a syslog daemon that falls behind costs lines (counted), never the
+            // writer's progress on the other destinations.
+            LogTarget::Syslog(path) => UnixDatagram::unbound()
+                .and_then(|sock| sock.set_nonblocking(true).map(|()| sock))
+                .map(|sock| Out::Syslog {
+                    sock,
+                    path: path.clone(),
+                }),
         };
         match opened {
             Ok(o) => {
@@ -133,10 +137,14 @@ impl Sink {
             Ok(()) => {
                 WRITTEN.fetch_add(1, Ordering::Relaxed);
             }
-            Err(_) => {
+            Err(e) => {
                 WRITE_ERRORS.fetch_add(1, Ordering::Relaxed);
-                // A file that failed mid-write is reopened on the next line (after RETRY).
-                if self.out.is_some() && !matches!(self.target, LogTarget::Stdout) {
+                // A destination that failed is reopened on a later line (after RETRY); a full
+                // syslog queue only loses this line.
+                if e.kind() != io::ErrorKind::WouldBlock
+                    && self.out.is_some()
+                    && !matches!(self.target, LogTarget::Stdout)
+                {
                     self.out = None;
                     self.failed = Some(Instant::now());
                 }
@@ -235,5 +243,42 @@ pub(super) fn run(rx: Receiver<super::Block>) {
         for s in sinks.values_mut() {
             s.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_split_into_their_records() {
+        let mut b = Vec::new();
+        for (dest, line) in [(1u32, &b"a b"[..]), (0, b""), (7, b"x")] {
+            b.extend_from_slice(&dest.to_le_bytes());
+            b.extend_from_slice(&(line.len() as u32).to_le_bytes());
+            b.extend_from_slice(line);
+        }
+        let got: Vec<(u32, &[u8])> = records(&b).map(|(d, l)| (d.0, l)).collect();
+        assert_eq!(got, [(1, &b"a b"[..]), (0, b""), (7, b"x")]);
+        // A torn tail is not a record.
+        assert_eq!(records(&b[..b.len() - 1]).count(), 2);
+    }
+
+    #[test]
+    fn rotation_shifts_numbered_files_and_drops_the_oldest() {
+        let dir = std::env::temp_dir().join(format!("tollgate-rotate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("g.log");
+        for gen in 0..4 {
+            std::fs::write(&log, format!("{gen}")).unwrap();
+            rotate_files(&log, 2);
+        }
+        let read = |n: usize| std::fs::read_to_string(dir.join(format!("g.log.{n}"))).ok();
+        assert_eq!(read(1).as_deref(), Some("3"));
+        assert_eq!(read(2).as_deref(), Some("2"));
+        assert_eq!(read(3), None);
+        assert!(!log.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
