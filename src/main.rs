@@ -264,6 +264,9 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
     let settings = Settings::load(config, &over)?;
     secure_data_dir(&settings.data_dir)?;
     install_aws(&settings);
+    // Access and execution log lines are written on their own thread, never a worker's.
+    tollgate::runtime::access_log::install(&settings.access_logs, &settings.data_dir)
+        .context("starting the access log writer")?;
     // The principals AWS_IAM methods accept, fixed for the life of the process.
     tollgate::pipeline::authorize::iam::install(settings.iam.clone());
     let cell = Arc::new(SnapshotCell::default());
@@ -355,6 +358,8 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
         match signal {
             signal_hook::consts::SIGHUP => {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Reloading]);
+                // Access log files are reopened (logrotate renames them, then sends SIGHUP).
+                tollgate::runtime::access_log::reopen();
                 match Settings::load(config, &over) {
                     Ok(fresh) => match control.lock().expect("control lock").reload(&fresh) {
                         Ok(()) => eprintln!("reload: API files redeployed"),
@@ -370,6 +375,8 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
                 eprintln!("draining (up to {:?})", settings.drain_timeout);
                 let clean = workers.drain(settings.drain_timeout);
                 eprintln!("{}", if clean { "drained" } else { "drain timed out" });
+                // The workers' last log lines reach their files before the process ends.
+                tollgate::runtime::access_log::settle(std::time::Duration::from_secs(2));
                 let mut cp = control.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = cp.flush_usage() {
                     eprintln!("usage: cannot write quota usage to the store: {e:#}");

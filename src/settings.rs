@@ -1,9 +1,11 @@
 //! Boot settings: the TOML file's serde structs, validated into `Settings` (what the runtime and
 //! control plane read). CLI flags override the file.
 
+mod access_logs;
 mod iam;
 mod vpc_links;
 
+pub use access_logs::{AccessLogSettings, LogTarget};
 pub use iam::{IamPrincipal, IamSettings};
 pub use vpc_links::{parse_target, HealthCheck, LinkTarget, VpcLinkConfig};
 
@@ -121,6 +123,8 @@ pub struct Settings {
     pub account_throttle: crate::core::throttle::gcra::Limits,
     /// `[iam]`: the principals `AWS_IAM` methods accept (with their identity policies).
     pub iam: IamSettings,
+    /// `[access_logs]`: where stages' access log groups are written on this host.
+    pub access_logs: AccessLogSettings,
     /// Where the config file was read from; API file paths are relative to its folder.
     pub config_path: Option<PathBuf>,
 }
@@ -177,6 +181,8 @@ struct FileConfig {
     throttling: ThrottlingSection,
     #[serde(default)]
     iam: iam::IamFile,
+    #[serde(default)]
+    access_logs: access_logs::AccessLogsFile,
 }
 
 /// `[throttling]`: the account-level limit every request counts against, across all APIs.
@@ -405,6 +411,8 @@ impl Settings {
             vpc_links: vpc_links::validate(file.vpc_links).map_err(|m| invalid("vpc_links", m))?,
             account_throttle,
             iam: iam::validate(file.iam, base).map_err(|m| invalid("iam", m))?,
+            access_logs: access_logs::validate(file.access_logs)
+                .map_err(|m| invalid("access_logs", m))?,
             config_path: None,
         })
     }
@@ -526,6 +534,29 @@ mod tests {
             "[admin]\nrate_limit_per_second = -1",
             "[admin]\nrate_limit_burst = 0",
             "[admin.limits]\nwat = 1",
+        ] {
+            assert!(Settings::parse(bad, "t").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn access_log_groups_map_to_files_stdout_and_syslog() {
+        let s = Settings::parse(
+            "[access_logs]\nbuffer_bytes = 4096\nkeep = 2\n[access_logs.groups]\n\"a\" = \"stdout\"\n\"b\" = \"syslog\"\n\"c\" = \"syslog:/run/x.sock\"\n\"d\" = \"/var/log/d.log\"\n",
+            "t",
+        )
+        .unwrap();
+        let g = &s.access_logs.groups;
+        assert_eq!(g["a"], LogTarget::Stdout);
+        assert_eq!(g["b"], LogTarget::Syslog("/dev/log".into()));
+        assert_eq!(g["c"], LogTarget::Syslog("/run/x.sock".into()));
+        assert_eq!(g["d"], LogTarget::File("/var/log/d.log".into()));
+        assert_eq!((s.access_logs.buffer_bytes, s.access_logs.keep), (4096, 2));
+        for bad in [
+            "[access_logs.groups]\n\"a\" = \"relative.log\"",
+            "[access_logs]\nbuffer_bytes = 10",
+            "[access_logs]\nkeep = 0",
+            "[access_logs]\nwat = 1",
         ] {
             assert!(Settings::parse(bad, "t").is_err(), "{bad}");
         }

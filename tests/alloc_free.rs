@@ -9,6 +9,9 @@
 //! endpoint here) is invoked once, before the measured window, and every later request is
 //! authorized from the per-core cache, its principal mapped into a backend header.
 //!
+//! And with the stage's access log on: each line rendered into the core's reused buffers and
+//! handed to the writer thread (in this process too, so its steady state is counted as well).
+//!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
 
@@ -159,6 +162,15 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Sends `request` over one keep-alive connection thousands of times; each answer must start
 /// with `status`.
 fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
+    run_driver_staged(driver, request, status, Default::default())
+}
+
+fn run_driver_staged(
+    driver: tollgate::settings::DriverChoice,
+    request: &[u8],
+    status: &str,
+    stage: serde_json::Map<String, serde_json::Value>,
+) {
     fake_lambda();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let port = fixed_peers::start_backend();
@@ -168,7 +180,14 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: 
         "[[vpc_links]]\nid = \"alloclink\"\ntargets = [\"127.0.0.1:{port}\", \"localhost:{port}\"]\n\
          health_check = {{ interval_ms = 3600000 }}\n"
     );
-    let workers = fixed_peers::start_worker_with(driver, &[("allocapi01", &api_doc(port))], &link);
+    let stage = tollgate::deploy::model::Stage {
+        stage_name: "prod".into(),
+        deployment_id: "d1".into(),
+        extra: stage,
+        ..Default::default()
+    };
+    let workers =
+        fixed_peers::start_worker_staged(driver, &[("allocapi01", &api_doc(port))], &link, &stage);
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
@@ -386,4 +405,62 @@ fn cached_cognito_tokens_do_not_allocate_io_uring() {
 #[test]
 fn cached_cognito_tokens_do_not_allocate_epoll() {
     run_driver(Epoll, &cognito_request(), "HTTP/1.1 200");
+}
+
+static LOG_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Every request measured so far has its line in the file, or counted as dropped.
+fn assert_logged(at_least: usize) {
+    let file = LOG_DIR.get().unwrap().join("logs/alloc.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let lines = std::fs::read(&file)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0);
+        let dropped = tollgate::runtime::access_log::dropped_total() as usize;
+        if lines + dropped >= at_least {
+            assert!(lines > 0);
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{lines} lines written, {dropped} dropped, of {at_least}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The stage with access logging on (the console's JSON format plus the latency and error
+/// variables), written by the log writer thread to a file in a temporary folder.
+fn access_logged() -> serde_json::Map<String, serde_json::Value> {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("tollgate-alloc-log-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        tollgate::runtime::access_log::install(&Default::default(), &d).unwrap();
+        d
+    });
+    LOG_DIR.get_or_init(|| dir.clone());
+    let format = r#"{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", "requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod", "resourcePath":"$context.resourcePath", "status":"$context.status", "protocol":"$context.protocol", "responseLength":"$context.responseLength", "latency":$context.responseLatency, "integrationLatency":"$context.integrationLatency", "ua":"$context.identity.userAgent", "error":$context.error.messageString }"#;
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "accessLogSettings".into(),
+        serde_json::json!({
+            "format": format,
+            "destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:alloc"
+        }),
+    );
+    m
+}
+
+#[test]
+fn access_logged_requests_do_not_allocate_io_uring() {
+    run_driver_staged(Uring, PROXIED, "HTTP/1.1 200", access_logged());
+    assert_logged(7_001);
+}
+
+#[test]
+fn access_logged_requests_do_not_allocate_epoll() {
+    run_driver_staged(Epoll, PROXIED, "HTTP/1.1 200", access_logged());
+    assert_logged(7_001);
 }

@@ -207,6 +207,7 @@ impl MetricsHub {
             out,
             "# HELP tollgate_log_lines_folded_total Error log lines folded into a count by the per-upstream, per-cause limit (as of each worker's last tick).\n# TYPE tollgate_log_lines_folded_total counter\ntollgate_log_lines_folded_total {folded}"
         );
+        crate::runtime::access_log::render_metrics(&mut out);
         out
     }
 }

@@ -5,6 +5,7 @@
 //! header), request ids, the backend client (its pools), metrics and the adopted snapshot are
 //! all here.
 
+pub mod access_log;
 pub mod addrs;
 pub mod authz_cache;
 pub mod buffers;
@@ -69,6 +70,9 @@ pub struct Core {
     pub throttle: throttle::Shards,
     /// Lambda authorizer answers, by authorizer and identity (`authorizerResultTtlInSeconds`).
     pub authz_cache: authz_cache::AuthzCache,
+    /// Access and execution log lines on their way to the writer thread (inert unless the
+    /// runtime registered this core).
+    pub access_log: access_log::CoreLog,
 }
 
 impl Core {
@@ -105,6 +109,7 @@ impl Core {
             in_flight: Cell::new(0),
             connections: Cell::new(0),
             authz_cache: authz_cache::AuthzCache::default(),
+            access_log: access_log::CoreLog::default(),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

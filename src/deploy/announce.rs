@@ -203,6 +203,7 @@ mod tests {
                         resource_policy: None,
                         arn_prefix: Box::default(),
                         canary: None,
+                        access_log: None,
                     })
                     .collect(),
             });

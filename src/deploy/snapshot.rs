@@ -133,6 +133,8 @@ pub struct StageRuntime {
     /// a second `StageRuntime` of the same API (same name, settings, throttle buckets), which
     /// `route` switches a request to with the canary's probability.
     pub canary: Option<CanaryRuntime>,
+    /// `accessLogSettings` compiled (format + destination); `None`: no access log.
+    pub access_log: Option<crate::deploy::compile::access_log::AccessLogRuntime>,
 }
 
 /// Where a stage's canary is and how much traffic it takes (`deploy::compile::canary`).

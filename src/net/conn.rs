@@ -332,7 +332,7 @@ impl Conn<'_> {
                     core.clock.tick();
                 }
             }
-            pipeline::finish(core, req.received, &outcome);
+            pipeline::finish(core, req.received, &mut outcome);
             core.end_request();
             if self.w.ubuf.capacity() > KEEP_CAPACITY {
                 self.w.ubuf = Vec::with_capacity(READ_BUF);

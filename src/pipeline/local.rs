@@ -50,7 +50,7 @@ pub async fn serve_one(
         let limit = core.config.idle_timeout;
         relay::relay(r, &mut client, &mut wbuf, &core.upstream, limit).await;
     }
-    super::finish(core, req.received, &outcome);
+    super::finish(core, req.received, &mut outcome);
     let mut out = std::mem::take(&mut *written.borrow_mut());
     out.extend_from_slice(&wbuf);
     Ok(out)

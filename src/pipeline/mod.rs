@@ -15,10 +15,12 @@
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
+pub mod access_log;
 pub mod api_key;
 pub mod authorize;
 pub mod aws_service;
 pub mod content;
+pub mod exec_log;
 pub mod integrate;
 pub mod lambda;
 pub mod local;
@@ -208,6 +210,8 @@ pub struct Outcome {
     pub relay: Option<Relay>,
     /// The routed method's metrics series, recorded by `finish` once the response is out.
     pub slot: Option<Slot>,
+    /// The stage's access log line, rendered, waiting for `finish` to add the latency.
+    pub access_log: Option<crate::core::access_log::PendingId>,
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
@@ -269,6 +273,14 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     .await;
     let failed = reply.is_err();
+    let access_log = x
+        .stage()
+        .access_log
+        .as_ref()
+        .filter(|_| core.access_log.on());
+    let exec_log = core.access_log.on()
+        && x.method().settings.logging.level != crate::deploy::policy::LogLevel::Off;
+    let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
     if let Some(info) = &x.rate_limit {
@@ -279,15 +291,34 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     }
     let r = &x.route;
     outcome.slot = core.metrics.slot(r.api, r.stage, r.method);
+    if let (true, Some(facts)) = (exec_log, &facts) {
+        let response = &wbuf[start..];
+        let body = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(&[][..], |end| &response[end + 4..]);
+        exec_log::write(core, &x, facts, &outcome, body);
+    }
+    if let (Some(log), Some(facts)) = (access_log, &facts) {
+        let line = core.access_log.line_buf();
+        let response = &wbuf[start..];
+        let pending =
+            access_log::render(&x, facts, &outcome, response, line, &log.format, log.dest);
+        outcome.access_log = Some(core.access_log.hold(pending));
+    }
     outcome
 }
 
-/// Records the request's metrics once its response is out (after the relay of a streamed body,
-/// so Latency spans the whole response, as API Gateway measures it).
-pub fn finish(core: &Core, received: Instant, outcome: &Outcome) {
+/// Records the request's metrics and appends its access log line once its response is out
+/// (after the relay of a streamed body, so Latency spans the whole response, as API Gateway
+/// measures it).
+pub fn finish(core: &Core, received: Instant, outcome: &mut Outcome) {
+    let latency = received.elapsed().as_micros() as u64;
     if let Some(slot) = outcome.slot {
-        let latency = received.elapsed().as_micros() as u64;
         core.metrics
             .record(slot, outcome.status, latency, outcome.integration_us);
+    }
+    if let Some(line) = outcome.access_log.take() {
+        core.access_log.complete(line, latency / 1000);
     }
 }

@@ -203,6 +203,7 @@ pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject)
         integration_us: None,
         relay: None,
         slot: None,
+        access_log: None,
     }
 }
 
@@ -264,6 +265,7 @@ pub fn fixed(
         integration_us: None,
         relay: None,
         slot: None,
+        access_log: None,
     }
 }
 
@@ -463,6 +465,7 @@ fn proxied_compressed(
             mode: RelayMode::Done,
         }),
         slot: None,
+        access_log: None,
     }
 }
 
@@ -548,5 +551,6 @@ fn proxied(x: &Exchange<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Ve
         integration_us: None,
         relay: Some(Relay { body, mode }),
         slot: None,
+        access_log: None,
     }
 }

@@ -7,6 +7,7 @@
 //! `resolver` thread, one atomic load per new backend connection), and VPC link target health
 //! (probed by the `health` thread, one atomic load per request to a link).
 
+pub mod access_log;
 pub mod drain;
 pub mod driver;
 pub mod health;
@@ -88,7 +89,9 @@ pub fn start(
                 }
                 let worker = move |kind: driver::Kind| {
                     let _ = tx.send(Ok(kind));
-                    let core = Rc::new(Core::new(i, config, cell, metrics, drain.flag(), addrs));
+                    let mut core = Core::new(i, config, cell, metrics, drain.flag(), addrs);
+                    core.access_log = crate::core::access_log::CoreLog::register();
+                    let core = Rc::new(core);
                     async move { worker_main(core, listener, drain).await }
                 };
                 // A panicking worker would leave the process serving on fewer cores without
@@ -155,6 +158,7 @@ async fn worker_main(core: Rc<Core>, listener: std::net::TcpListener, drain: Arc
         loop {
             monoio::time::sleep(METRICS_PUBLISH).await;
             ticker.metrics.publish();
+            ticker.access_log.flush();
             let open = ticker.connections.get();
             ticker.metrics.set_connections(open);
             trim.tick(open, ticker.buffers.freed());
@@ -181,6 +185,7 @@ async fn worker_main(core: Rc<Core>, listener: std::net::TcpListener, drain: Arc
         monoio::time::sleep(Duration::from_millis(5)).await;
     }
     core.metrics.publish();
+    core.access_log.flush();
     drain.worker_idle();
     // Keep serving the requests of connections that are mid-request until the process exits.
     std::future::pending::<()>().await;

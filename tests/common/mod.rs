@@ -19,7 +19,7 @@ pub use client::*;
 pub use sigv4::{Key, OwnedKey, ADMIN_KEY, READ_ONLY_KEY};
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -348,6 +348,15 @@ impl Gateway {
         self.tmp.join(&format!("stderr-{}.log", self.starts))
     }
 
+    fn stdout_path(&self) -> PathBuf {
+        self.tmp.join(&format!("stdout-{}.log", self.starts))
+    }
+
+    /// The child's stdout after its ready line, so far (current run).
+    pub fn stdout(&self) -> String {
+        fs::read_to_string(self.stdout_path()).unwrap_or_default()
+    }
+
     fn spawn(&mut self) {
         self.starts += 1;
         let stderr_path = self.stderr_path();
@@ -389,14 +398,18 @@ impl Gateway {
         let mut child = cmd.spawn().expect("spawn tollgate");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let mut rest = fs::File::create(self.stdout_path()).expect("stdout file");
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
-            // The first line is the ready line; keep draining so the child never blocks on stdout.
+            // The first line is the ready line; keep draining so the child never blocks on
+            // stdout, and keep the rest (access logs sent to stdout) in a file.
             let mut first = true;
             while let Some(Ok(line)) = lines.next() {
                 if first {
                     let _ = tx.send(line);
                     first = false;
+                } else {
+                    let _ = writeln!(rest, "{line}");
                 }
             }
         });

@@ -82,6 +82,7 @@ impl ControlPlane {
         if stage == old {
             return Ok(old);
         }
+        crate::admin::deployments::access_log_settings::check(&old, &stage)?;
         if let Some(id) = &stage.client_certificate_id {
             if old.client_certificate_id.as_ref() != Some(id)
                 && self

@@ -39,6 +39,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
         vpc_links: Vec::new(),
         account_throttle: crate::deploy::compile::buckets::ACCOUNT_DEFAULT,
         iam: Default::default(),
+        access_logs: Default::default(),
         config_path: Some(data_dir.join("tollgate.toml")),
     }
 }

@@ -46,6 +46,8 @@ pub struct StageOut<'a> {
     pub canary_settings: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documentation_version: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_log_settings: Option<&'a Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: &'a BTreeMap<String, String>,
     pub created_date: i64,
@@ -67,6 +69,7 @@ impl<'a> From<&'a Stage> for StageOut<'a> {
             tracing_enabled: s.tracing_enabled,
             canary_settings: s.extra.get("canarySettings"),
             documentation_version: s.extra.get("documentationVersion"),
+            access_log_settings: s.extra.get(crate::deploy::compile::access_log::SETTINGS),
             tags: &s.tags,
             created_date: s.created_date,
             last_updated_date: s.last_updated_date,

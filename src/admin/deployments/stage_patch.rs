@@ -212,6 +212,25 @@ pub const RULES: &[Rule<Stage>] = &[
         },
     },
     Rule {
+        path: "/accessLogSettings",
+        ops: REMOVE,
+        apply: |s, _| {
+            s.extra.remove(ACCESS_LOG);
+            Ok(())
+        },
+    },
+    // Checked as a whole after every operation (`access_log_settings::check`).
+    Rule {
+        path: "/accessLogSettings/format",
+        ops: RAR,
+        apply: |s, c| set_access_log(s, "format", c.optional()),
+    },
+    Rule {
+        path: "/accessLogSettings/destinationArn",
+        ops: RAR,
+        apply: |s, c| set_access_log(s, "destinationArn", c.optional()),
+    },
+    Rule {
         path: "/{resourcePath}/{httpMethod}",
         ops: REMOVE,
         apply: |s, c| {
@@ -271,6 +290,30 @@ pub const RULES: &[Rule<Stage>] = &[
         apply: set_method_setting,
     },
 ];
+
+const ACCESS_LOG: &str = crate::deploy::compile::access_log::SETTINGS;
+
+/// Sets (or with `None` removes) one `AccessLogSettings` member; an emptied object goes.
+fn set_access_log(s: &mut Stage, name: &str, value: Option<String>) -> Result<(), PatchError> {
+    let settings = s.extra.entry(ACCESS_LOG).or_insert_with(|| json!({}));
+    if !settings.is_object() {
+        *settings = json!({});
+    }
+    if let Value::Object(m) = settings {
+        match value {
+            Some(v) if !v.is_empty() => {
+                m.insert(name.into(), json!(v));
+            }
+            _ => {
+                m.remove(name);
+            }
+        }
+        if m.is_empty() {
+            s.extra.remove(ACCESS_LOG);
+        }
+    }
+    Ok(())
+}
 
 fn set_deployment(s: &mut Stage, c: &Change<'_>) -> Result<(), PatchError> {
     let id = if c.op == Op::Copy {

@@ -18,6 +18,7 @@ use crate::deploy::model::{RestApi, Stage};
 use crate::deploy::publish::SnapshotCell;
 use crate::deploy::snapshot::ApiRuntime;
 use crate::http::Limits;
+use crate::pipeline::exec_log;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -137,14 +138,8 @@ pub fn prepare(
         .split_once('?')
         .unwrap_or((path_query.as_str(), ""));
     let mut log = ExecLog::new();
-    log.line(format!(
-        "Starting execution for request: {}",
-        crate::deploy::ids::new_id(36)
-    ));
-    log.line(format!(
-        "HTTP Method: {http_method}, Resource Path: {}",
-        resource.path
-    ));
+    log.line(exec_log::starting(&crate::deploy::ids::new_id(36)));
+    log.line(exec_log::method_line(http_method, &resource.path));
     log.line(format!(
         "Method request path: {}",
         render_map(&path_params(&resource.path, path))
@@ -157,9 +152,7 @@ pub fn prepare(
         "Method request headers: {}",
         render_pairs(&headers)
     ));
-    log.line(format!(
-        "Method request body before transformations: {body}"
-    ));
+    log.line(exec_log::body_before(&body));
     if input.client_certificate_id.is_some() {
         log.line("Client certificate: not used (HTTPS client certificates are not supported yet)");
     }
@@ -207,12 +200,10 @@ pub fn execute(prepared: Prepared) -> Result<TestInvokeOut, ApiError> {
         headers.insert(name.clone(), value.clone());
         multi.entry(name.clone()).or_default().push(value.clone());
     }
-    log.line(format!(
-        "Method response body after transformations: {body}"
-    ));
+    log.line(exec_log::body_after(&body));
     log.line(format!("Method response headers: {}", render_map(&headers)));
-    log.line("Successfully completed execution");
-    log.line(format!("Method completed with status: {}", parsed.status));
+    log.line(exec_log::SUCCEEDED);
+    log.line(exec_log::completed(parsed.status));
     Ok(TestInvokeOut {
         status: parsed.status,
         body,

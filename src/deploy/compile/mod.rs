@@ -8,6 +8,7 @@
 //! Upstream ids are interned across compilations so per-core connection pools survive a
 //! redeploy.
 
+pub mod access_log;
 mod authorizers;
 mod aws;
 pub mod buckets;
@@ -216,6 +217,7 @@ fn compile_stage_with(
         &mut problems,
     );
     let resource_policy = resource_policy::compile(api, &mut problems);
+    let access_log = access_log::stage_access_log(stage, &mut problems);
     for m in &mut methods {
         m.settings = settings::resolve_method_settings(
             stage,
@@ -268,6 +270,7 @@ fn compile_stage_with(
             .into()
         },
         canary: None,
+        access_log,
     })
 }
 

@@ -132,6 +132,7 @@ mod tests {
                     resource_policy: None,
                     arn_prefix: Box::default(),
                     canary: None,
+                    access_log: None,
                 })
                 .into_iter()
                 .collect();

@@ -1,0 +1,264 @@
+//! The access log phase, after respond: the stage's compiled format rendered for this request
+//! into a reused line buffer, its `responseLatency` places left open until `finish` knows when
+//! the response ended (see `core::access_log`). Values come from the exchange and from what
+//! `respond` was handed (`Facts`); an empty value is written `-`, as API Gateway writes it.
+
+use crate::core::access_log::{Pending, HOLES};
+use crate::deploy::compile::access_log::{AccessLogFormat, Escape, LogVar, Piece};
+use crate::deploy::gateway_responses::ResponseType;
+use crate::pipeline::mapping::context::write_request_time;
+use crate::pipeline::params::write_context;
+use crate::pipeline::{Exchange, Outcome, Reply};
+use crate::runtime::access_log::DestId;
+use std::io::Write as _;
+
+/// What the phases knew before `respond` consumed their answer.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// The backend's (or MOCK's) status.
+    pub integration_status: Option<u16>,
+    /// The gateway error the request ended in: its type, and its message (allocated only on
+    /// this error path, for the log).
+    pub error: Option<(ResponseType, Option<String>)>,
+}
+
+impl Facts {
+    pub fn of(reply: &Result<Reply<'_>, super::respond::Reject>) -> Facts {
+        match reply {
+            // `respond` fails a response with no method response (API_CONFIGURATION_ERROR).
+            Ok(Reply::Mapped {
+                resp, integration, ..
+            }) if !resp.has_method_response => Facts {
+                integration_status: Some(integration.status),
+                error: Some((ResponseType::ApiConfigurationError, None)),
+            },
+            Ok(Reply::Mapped { integration, .. })
+            | Ok(Reply::Proxied(integration))
+            | Ok(Reply::Lambda(integration)) => Facts {
+                integration_status: Some(integration.status),
+                error: None,
+            },
+            Err(r) => {
+                let g = r.gateway_error();
+                Facts {
+                    integration_status: None,
+                    error: Some((g.response_type, g.message.map(str::to_string))),
+                }
+            }
+        }
+    }
+}
+
+/// Renders the stage's access log line for `x` (when it has one) into `outcome`.
+pub fn render(
+    x: &Exchange<'_>,
+    facts: &Facts,
+    outcome: &Outcome,
+    response: &[u8],
+    line: Vec<u8>,
+    format: &AccessLogFormat,
+    dest: DestId,
+) -> Pending {
+    let mut p = Pending {
+        dest,
+        line,
+        holes: [0; HOLES],
+        n_holes: 0,
+    };
+    render_pieces(format, &mut p, |v, out| {
+        value(x, facts, outcome, response, v, out)
+    });
+    p
+}
+
+/// The format's pieces into `p.line`, each variable's text written by `value` (then escaped
+/// for the format's shape, `-` when empty); `responseLatency` places are left open in `p.holes`.
+pub fn render_pieces(
+    format: &AccessLogFormat,
+    p: &mut Pending,
+    mut value: impl FnMut(&LogVar, &mut Vec<u8>),
+) {
+    for piece in format.pieces.iter() {
+        match piece {
+            Piece::Lit(b) => p.line.extend_from_slice(b),
+            Piece::Var(LogVar::ResponseLatency) if (p.n_holes as usize) < HOLES => {
+                p.holes[p.n_holes as usize] = p.line.len() as u32;
+                p.n_holes += 1;
+            }
+            // A JSON string: the quotes stay, what is between them is escaped (`"-"` when none).
+            Piece::Var(LogVar::ErrorMessageString) => {
+                p.line.push(b'"');
+                let start = p.line.len();
+                value(&LogVar::ErrorMessage, &mut p.line);
+                finish_value(&mut p.line, start, Escape::Json);
+                p.line.push(b'"');
+            }
+            Piece::Var(v) => {
+                let start = p.line.len();
+                value(v, &mut p.line);
+                finish_value(&mut p.line, start, format.escape);
+            }
+        }
+    }
+}
+
+/// Writes `-` for an empty value, else escapes what was written since `start`.
+fn finish_value(out: &mut Vec<u8>, start: usize, escape: Escape) {
+    if out.len() == start {
+        out.push(b'-');
+        return;
+    }
+    // Control bytes never reach a line raw: a value can never end the line early.
+    let needs = |b: u8| match escape {
+        Escape::None => b < 0x20,
+        Escape::Json => b == b'"' || b == b'\\' || b < 0x20,
+        Escape::Xml => b < 0x20 || matches!(b, b'<' | b'>' | b'&' | b'"' | b'\''),
+    };
+    if !out[start..].iter().any(|&b| needs(b)) {
+        return;
+    }
+    // Rare: rewrite the value escaped (the tail is re-appended from a copy on the stack side).
+    let raw: Vec<u8> = out.split_off(start);
+    for &b in &raw {
+        if !needs(b) {
+            out.push(b);
+            continue;
+        }
+        match (escape, b) {
+            (Escape::Json, b'"') => out.extend_from_slice(b"\\\""),
+            (Escape::Json, b'\\') => out.extend_from_slice(b"\\\\"),
+            (Escape::Json, b'\n') => out.extend_from_slice(b"\\n"),
+            (Escape::Json, b'\r') => out.extend_from_slice(b"\\r"),
+            (Escape::Json, b'\t') => out.extend_from_slice(b"\\t"),
+            (Escape::Json, c) => {
+                let _ = write!(out, "\\u{:04x}", c);
+            }
+            (_, b'<') => out.extend_from_slice(b"&lt;"),
+            (_, b'>') => out.extend_from_slice(b"&gt;"),
+            (_, b'&') => out.extend_from_slice(b"&amp;"),
+            (_, b'"') => out.extend_from_slice(b"&quot;"),
+            (_, b'\'') => out.extend_from_slice(b"&apos;"),
+            // Control bytes in CLF, CSV and XML values become spaces.
+            (_, _) => out.push(b' '),
+        }
+    }
+}
+
+/// The body length of the response written in `response` (head + body), or its Content-Length
+/// when the body is still to be relayed.
+fn response_length(response: &[u8], relayed: bool) -> Option<u64> {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+    if !relayed {
+        return Some((response.len() - end - 4) as u64);
+    }
+    let head = &response[..end];
+    head.split(|&b| b == b'\n').find_map(|l| {
+        let (name, v) = l.split_at(l.iter().position(|&b| b == b':')?);
+        if !name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
+            return None;
+        }
+        std::str::from_utf8(&v[1..]).ok()?.trim().parse().ok()
+    })
+}
+
+fn value(
+    x: &Exchange<'_>,
+    facts: &Facts,
+    outcome: &Outcome,
+    response: &[u8],
+    v: &LogVar,
+    out: &mut Vec<u8>,
+) {
+    let req = x.req;
+    match v {
+        LogVar::Ctx(c) => write_context(x, c, out),
+        LogVar::RequestTime => write_request_time(req.epoch_ms, out),
+        LogVar::ExtendedRequestId => out.extend_from_slice(&req.request_id),
+        LogVar::UserAgent => out.extend_from_slice(req.header(b"user-agent").unwrap_or_default()),
+        LogVar::ResourceId => out.extend_from_slice(x.method().resource_id.as_bytes()),
+        LogVar::DeploymentId => out.extend_from_slice(x.stage().deployment_id.as_bytes()),
+        LogVar::DomainPrefix => {
+            let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
+            out.extend_from_slice(host.split(|&b| b == b'.').next().unwrap_or_default());
+        }
+        LogVar::Status => {
+            let _ = write!(out, "{}", outcome.status);
+        }
+        LogVar::ResponseLength => {
+            if let Some(n) = response_length(response, outcome.relay.is_some()) {
+                let _ = write!(out, "{n}");
+            }
+        }
+        LogVar::ResponseLatency => {
+            // Past the holes `render` keeps: the latency so far.
+            let _ = write!(out, "{}", req.received.elapsed().as_millis());
+        }
+        LogVar::IntegrationLatency => {
+            if let Some(us) = x.integration_us {
+                let _ = write!(out, "{}", us / 1000);
+            }
+        }
+        LogVar::IntegrationStatus => {
+            if let Some(s) = facts.integration_status {
+                let _ = write!(out, "{s}");
+            }
+        }
+        LogVar::ErrorMessage | LogVar::ErrorMessageString => {
+            if let Some((t, m)) = &facts.error {
+                let m = m.as_deref().or(t.defaults().message).unwrap_or_default();
+                out.extend_from_slice(m.as_bytes());
+            }
+        }
+        LogVar::ErrorResponseType => {
+            if let Some((t, _)) = &facts.error {
+                out.extend_from_slice(t.name().as_bytes());
+            }
+        }
+        // AWS: "Present only when you enabled a canary" (the canary copy has no canary itself,
+        // so a canary request is known by its route).
+        LogVar::IsCanaryRequest => {
+            if x.route.canary || x.stage().canary.is_some() {
+                out.extend_from_slice(crate::pipeline::params::canary_text(x.route.canary))
+            }
+        }
+        // wired at merge: WAF (`x.waf`) facts.
+        LogVar::WafResponseCode
+        | LogVar::WafStatus
+        | LogVar::WafLatency
+        | LogVar::WafError => {}
+        LogVar::Absent => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(v: &str, e: Escape) -> String {
+        let mut out = b"x".to_vec();
+        out.extend_from_slice(v.as_bytes());
+        finish_value(&mut out, 1, e);
+        String::from_utf8(out[1..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn values_are_escaped_for_the_format() {
+        assert_eq!(escaped("", Escape::Json), "-");
+        assert_eq!(escaped("a\"b\\c\u{1}", Escape::Json), "a\\\"b\\\\c\\u0001");
+        assert_eq!(
+            escaped("<a&'\">", Escape::Xml),
+            "&lt;a&amp;&apos;&quot;&gt;"
+        );
+        assert_eq!(escaped("a\"b\nc", Escape::None), "a\"b c");
+        assert_eq!(escaped("a\r", Escape::Xml), "a ");
+    }
+
+    #[test]
+    fn response_length_from_the_written_response() {
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert_eq!(response_length(r, false), Some(5));
+        let h = b"HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n";
+        assert_eq!(response_length(h, true), Some(1234));
+        assert_eq!(response_length(b"HTTP/1.1 200 OK\r\n\r\n", true), None);
+    }
+}
