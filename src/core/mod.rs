@@ -15,6 +15,7 @@ pub mod links;
 pub mod log_fold;
 pub mod metrics;
 pub mod quota;
+pub mod response_cache;
 pub mod throttle;
 pub mod token_cache;
 
@@ -69,6 +70,8 @@ pub struct Core {
     pub throttle: throttle::Shards,
     /// Lambda authorizer answers, by authorizer and identity (`authorizerResultTtlInSeconds`).
     pub authz_cache: authz_cache::AuthzCache,
+    /// The stage response caches (`cacheClusterEnabled`), one table per cached stage.
+    pub response_cache: response_cache::ResponseCache,
 }
 
 impl Core {
@@ -105,6 +108,7 @@ impl Core {
             in_flight: Cell::new(0),
             connections: Cell::new(0),
             authz_cache: authz_cache::AuthzCache::default(),
+            response_cache: response_cache::ResponseCache::default(),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

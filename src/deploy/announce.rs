@@ -155,6 +155,8 @@ mod tests {
                         authorizers: Vec::new(),
                         resource_policy: None,
                         arn_prefix: Box::default(),
+                        cache: None,
+                        cache_control: crate::core::response_cache::control("", ""),
                     })
                     .collect(),
             });

@@ -129,6 +129,11 @@ pub struct StageRuntime {
     /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`: the method ARN's prefix that
     /// authorizer and resource policies are evaluated against (`{METHOD}/{path}` follows).
     pub arn_prefix: Box<str>,
+    /// The stage response cache (`cacheClusterEnabled`), compiled: `None` caches nothing.
+    pub cache: Option<crate::deploy::compile::cache::StageCachePlan>,
+    /// The stage's flush controls (FlushStageCache, FlushStageAuthorizersCache), shared with the
+    /// admin thread; kept across deployments of the stage.
+    pub cache_control: std::sync::Arc<crate::core::response_cache::StageCacheControl>,
 }
 
 impl StageRuntime {

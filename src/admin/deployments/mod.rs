@@ -5,6 +5,7 @@
 //! is what the data plane serves. The control plane (`control::stages`) stores them and
 //! republishes the snapshot; `ops` decodes the requests.
 
+pub mod flush;
 pub mod ops;
 pub mod shapes;
 pub mod stage_patch;
