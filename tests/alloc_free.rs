@@ -9,6 +9,9 @@
 //! endpoint here) is invoked once, before the measured window, and every later request is
 //! authorized from the per-core cache, its principal mapped into a backend header.
 //!
+//! And from the stage cache: the first GET fills it, every later one is a hit (the stored
+//! response written with this request's Date and request id), the backend not called.
+//!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
 
@@ -159,6 +162,10 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Sends `request` over one keep-alive connection thousands of times; each answer must start
 /// with `status`.
 fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
+    run_api(driver, "allocapi01", request, status);
+}
+
+fn run_api(driver: tollgate::settings::DriverChoice, api: &str, request: &[u8], status: &str) {
     fake_lambda();
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let port = fixed_peers::start_backend();
@@ -168,7 +175,7 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: 
         "[[vpc_links]]\nid = \"alloclink\"\ntargets = [\"127.0.0.1:{port}\", \"localhost:{port}\"]\n\
          health_check = {{ interval_ms = 3600000 }}\n"
     );
-    let workers = fixed_peers::start_worker_with(driver, &[("allocapi01", &api_doc(port))], &link);
+    let workers = fixed_peers::start_worker_with(driver, &[(api, &api_doc(port))], &link);
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
@@ -189,12 +196,17 @@ fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: 
         }
     };
     exchange(2_000);
+    let backend_before = fixed_peers::BACKEND_REQUESTS.load(std::sync::atomic::Ordering::SeqCst);
     let before = counting_alloc::allocations();
     if std::env::var_os("TOLLGATE_ALLOC_TRACE").is_some() {
         counting_alloc::trace(12);
     }
     exchange(5_000);
     let after = counting_alloc::allocations();
+    if api.starts_with("cached") {
+        let backend = fixed_peers::BACKEND_REQUESTS.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(backend, backend_before, "{driver:?}: cache hits reached the backend");
+    }
     assert_eq!(
         after - before,
         0,
@@ -224,6 +236,16 @@ use tollgate::settings::DriverChoice::{Epoll, Uring};
 /// per-core cache, the principal mapped into a backend header.
 const AUTHORIZED: &[u8] =
     b"GET /prod/authz HTTP/1.1\r\nHost: gw.local\r\nAuthorization: alloc-token\r\n\r\n";
+
+#[test]
+fn stage_cache_hits_do_not_allocate_io_uring() {
+    run_api(Uring, "cachedapi1", PROXIED, "HTTP/1.1 200");
+}
+
+#[test]
+fn stage_cache_hits_do_not_allocate_epoll() {
+    run_api(Epoll, "cachedapi1", PROXIED, "HTTP/1.1 200");
+}
 
 #[test]
 fn cached_authorizer_requests_do_not_allocate_io_uring() {

@@ -11,6 +11,9 @@ const BACKEND_RESPONSE: &[u8] =
 /// A keep-alive backend on loopback answering every request head with the same small JSON
 /// response; returns its port. The tests send no request bodies.
 #[allow(dead_code)]
+/// Requests every backend of `start_backend` has answered (the stage cache test reads it).
+pub static BACKEND_REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 pub fn start_backend() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -27,6 +30,7 @@ pub fn start_backend() -> u16 {
                     };
                     have += n;
                     while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        BACKEND_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         if s.write_all(BACKEND_RESPONSE).is_err() {
                             return;
                         }
@@ -107,9 +111,11 @@ pub fn start_worker_with(
     for (id, doc) in docs {
         let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
         api.id = (*id).into();
+        // An API whose id starts with `cached` is served with the stage cache on.
         let stage = tollgate::deploy::model::Stage {
             stage_name: "prod".into(),
             deployment_id: "d1".into(),
+            cache_cluster_enabled: id.starts_with("cached"),
             ..Default::default()
         };
         apis.push(ApiRuntime {
