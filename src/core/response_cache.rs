@@ -189,12 +189,6 @@ pub fn existing(api_id: &str, stage: &str) -> Option<Arc<StageCacheControl>> {
         .cloned()
 }
 
-/// The per-core budget of a stage whose cache cluster is `cluster_mib` MiB, on `workers` cores.
-pub fn budget_per_core(cluster_mib: Option<u32>, workers: usize) -> u64 {
-    let mib = u64::from(cluster_mib.unwrap_or(512));
-    (mib << 20) / workers.max(1) as u64
-}
-
 /// A stored key: its hash and its bytes.
 struct Key {
     hash: u64,
@@ -509,5 +503,121 @@ impl Future for Wait {
                 Poll::Pending
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(body: &[u8]) -> Stored {
+        Stored {
+            status: 200,
+            head: b"Content-Type: text/plain\r\n"[..].into(),
+            body: body.into(),
+        }
+    }
+
+    fn at(c: &StageCacheControl, scope: u64) -> StageRef<'_> {
+        StageRef {
+            control: c,
+            scope,
+            budget: 1 << 20,
+        }
+    }
+
+    /// Fills `key` with `body` at `now` for `ttl` ms.
+    fn put(cache: &ResponseCache, s: StageRef<'_>, key: &[u8], body: &[u8], path: &[u8]) {
+        let h = cache.hasher.hash_one(key);
+        let Found::Fetch(fill) = cache.begin(h, key) else {
+            panic!("a fill is already pending")
+        };
+        assert!(cache.complete(s, fill, stored(body), 1_000, s.control.seq(), path, b"/r"));
+    }
+
+    fn get(cache: &ResponseCache, s: StageRef<'_>, key: &[u8], now: u64) -> Option<Vec<u8>> {
+        let h = cache.hasher.hash_one(key);
+        cache.get(s, h, key, now).map(|s| s.body.to_vec())
+    }
+
+    #[test]
+    fn hit_until_expiry_full_compare_and_redeploy() {
+        let c = StageCacheControl::new(0);
+        let cache = ResponseCache::default();
+        put(&cache, at(&c, 1), b"k1", b"one", b"/a");
+        assert_eq!(get(&cache, at(&c, 1), b"k1", 999), Some(b"one".to_vec()));
+        assert_eq!(get(&cache, at(&c, 1), b"k1", 1_000), None, "expired");
+        assert_eq!(get(&cache, at(&c, 1), b"k2", 0), None);
+        // Same hash, other bytes: never a hit.
+        let h = cache.hasher.hash_one(b"k1");
+        assert!(cache.get(at(&c, 1), h, b"k1x", 0).is_none());
+        // A new deployment (scope) starts empty.
+        assert_eq!(get(&cache, at(&c, 2), b"k1", 0), None);
+        assert_eq!(cache.len(0), 0);
+    }
+
+    #[test]
+    fn purges_reach_entries_by_prefix_or_all() {
+        let c = StageCacheControl::new(0);
+        let cache = ResponseCache::default();
+        put(&cache, at(&c, 1), b"a", b"A", b"/pets/1");
+        put(&cache, at(&c, 1), b"b", b"B", b"/users/1");
+        c.purge(Some("/pets"));
+        assert_eq!(get(&cache, at(&c, 1), b"a", 0), None);
+        assert_eq!(get(&cache, at(&c, 1), b"b", 0), Some(b"B".to_vec()));
+        c.purge(Some("/r")); // the resource path matches too
+        assert_eq!(get(&cache, at(&c, 1), b"b", 0), None);
+        put(&cache, at(&c, 1), b"b", b"B2", b"/users/1");
+        c.purge(None);
+        assert_eq!(get(&cache, at(&c, 1), b"b", 0), None);
+        // An entry older than the whole purge log is treated as flushed.
+        put(&cache, at(&c, 1), b"c", b"C", b"/keep");
+        for _ in 0..PURGE_LOG + 1 {
+            c.purge(Some("/nothing"));
+        }
+        assert_eq!(get(&cache, at(&c, 1), b"c", 0), None);
+    }
+
+    #[test]
+    fn waiters_follow_the_fill_and_are_released_when_it_fails() {
+        let cache = ResponseCache::default();
+        let h = cache.hasher.hash_one(b"k");
+        let Found::Fetch(fill) = cache.begin(h, b"k") else {
+            panic!()
+        };
+        let Found::Wait(wait) = cache.begin(h, b"k") else {
+            panic!("a second miss waits")
+        };
+        assert_eq!(wait.pending.done.get(), None);
+        drop(fill); // not cacheable: released, not stored
+        assert_eq!(wait.pending.done.get(), Some(false));
+        // Nothing pending any more: the next miss fetches.
+        assert!(matches!(cache.begin(h, b"k"), Found::Fetch(_)));
+    }
+
+    #[test]
+    fn oversized_or_over_budget_items_are_not_stored() {
+        let c = StageCacheControl::new(0);
+        let cache = ResponseCache::default();
+        let s = StageRef {
+            control: &c,
+            scope: 1,
+            budget: 4096,
+        };
+        let h = cache.hasher.hash_one(b"k");
+        let Found::Fetch(fill) = cache.begin(h, b"k") else {
+            panic!()
+        };
+        assert!(!cache.complete(s, fill, stored(&[0; 5000]), 1_000, 0, b"/", b"/"));
+        assert!(get(&cache, s, b"k", 0).is_none());
+        let big = StageRef {
+            budget: 1 << 30,
+            ..s
+        };
+        let Found::Fetch(fill) = cache.begin(h, b"k") else {
+            panic!()
+        };
+        let over = vec![0; ITEM_LIMIT + 1];
+        assert!(!cache.complete(big, fill, stored(&over), 1_000, 0, b"/", b"/"));
     }
 }
