@@ -9,12 +9,18 @@
 //! lock-free map for all cores (`papaya`), stores each response once instead of once per core that
 //! serves it, but every hit then pays an epoch guard (an atomic RMW on a shared counter) and
 //! reads entries another core wrote (cross-core cache-line traffic), and freeing needs deferred
-//! reclamation. Measured with `cargo bench --bench response_cache` (the hit path, 1 KiB body, on
-//! this 2-core VM): see the README's cache section for the figures; the per-core probe is a few
-//! tens of nanoseconds. The cost of the per-core choice is memory (an entry is held by each core
-//! that serves it, at most `cores` x the stage budget) and a cold start per core (each core
-//! fetches a key once; misses are coalesced per core, so a hot key expiring sends at most one
-//! backend request per core, see below).
+//! reclamation. Measured with `cargo bench --bench response_cache` (compose a 40-byte key, probe,
+//! flush check, copy a 1 KiB response into the write buffer; 2-core VM shared with other builds,
+//! so ranges over runs): alone, ~60-90 ns per-core against ~50-70 ns for `papaya` (quick_cache's
+//! probe and CLOCK bookkeeping cost a little more than papaya's read); with the other core
+//! hitting the same key, ~120-170 ns per-core against ~130-210 ns shared, since the shared entry's
+//! reference count and the map's epoch counters then bounce between cores. Either is small next to
+//! the ~8,000 instructions of a whole cache-hit request (README, `CACHE=1 bench/wrk/run.sh`); the
+//! per-core choice wins on contention and keeps the hit path free of atomic read-modify-writes.
+//! Its cost is memory (an entry is held by each core that serves it, at most `cores` x the
+//! per-core budget = the stage's budget) and a cold start per core (each core fetches a key once;
+//! misses are coalesced per core, so a hot key expiring sends at most one backend request per
+//! core, see below).
 //!
 //! ## Memory budget
 //! `cacheClusterSize` (GB, AWS's list 0.5 .. 237) maps to bytes of stored responses: the stage's
