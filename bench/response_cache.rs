@@ -37,11 +37,23 @@ fn per_core() -> (ResponseCache, Arc<response_cache::StageCacheControl>) {
             Found::Wait(_) => unreachable!(),
         },
     );
-    cache.complete(at, fill, stored(), u64::MAX, control.seq(), b"/pets/42", b"/pets/{petId}");
+    cache.complete(
+        at,
+        fill,
+        stored(),
+        u64::MAX,
+        control.seq(),
+        b"/pets/42",
+        b"/pets/{petId}",
+    );
     (cache, control)
 }
 
-fn per_core_hit(cache: &ResponseCache, control: &response_cache::StageCacheControl, w: &mut Vec<u8>) {
+fn per_core_hit(
+    cache: &ResponseCache,
+    control: &response_cache::StageCacheControl,
+    w: &mut Vec<u8>,
+) {
     let at = StageRef {
         control,
         scope: 1,
@@ -97,7 +109,9 @@ fn contended(other: impl Fn() + Send + 'static, f: impl FnOnce()) {
 fn bench(c: &mut Criterion) {
     let mut w = Vec::with_capacity(4096);
     let (cache, control) = per_core();
-    c.bench_function("per_core_hit", |b| b.iter(|| per_core_hit(&cache, &control, &mut w)));
+    c.bench_function("per_core_hit", |b| {
+        b.iter(|| per_core_hit(&cache, &control, &mut w))
+    });
     let map = shared();
     c.bench_function("papaya_hit", |b| b.iter(|| shared_hit(&map, &mut w)));
 
@@ -127,7 +141,9 @@ fn bench(c: &mut Criterion) {
             }
         },
         || {
-            c.bench_function("papaya_hit_contended", |b| b.iter(|| shared_hit(&map, &mut w)));
+            c.bench_function("papaya_hit_contended", |b| {
+                b.iter(|| shared_hit(&map, &mut w))
+            });
         },
     );
 }

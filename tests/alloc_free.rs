@@ -205,7 +205,10 @@ fn run_api(driver: tollgate::settings::DriverChoice, api: &str, request: &[u8], 
     let after = counting_alloc::allocations();
     if api.starts_with("cached") {
         let backend = fixed_peers::BACKEND_REQUESTS.load(std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(backend, backend_before, "{driver:?}: cache hits reached the backend");
+        assert_eq!(
+            backend, backend_before,
+            "{driver:?}: cache hits reached the backend"
+        );
     }
     assert_eq!(
         after - before,

@@ -794,7 +794,13 @@ fn aws_cli_flushes_the_stage_caches() {
         call();
         call();
         assert_eq!(be.requests(), 1);
-        let out = aws.run(&["flush-stage-cache", "--rest-api-id", &api, "--stage-name", "prod"]);
+        let out = aws.run(&[
+            "flush-stage-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ]);
         assert_eq!(out, Value::Null);
         call();
         call();
@@ -808,7 +814,13 @@ fn aws_cli_flushes_the_stage_caches() {
         ]);
         assert_eq!(out, Value::Null);
         aws.fails(
-            &["flush-stage-cache", "--rest-api-id", &api, "--stage-name", "nope"],
+            &[
+                "flush-stage-cache",
+                "--rest-api-id",
+                &api,
+                "--stage-name",
+                "nope",
+            ],
             "NotFoundException",
         );
     });

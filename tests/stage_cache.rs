@@ -140,7 +140,11 @@ fn cached(gw: &Gateway, ttl: u32) -> (String, Counting) {
 
 fn get(gw: &Gateway, api: &str, target: &str, headers: &[(&str, &str)]) -> Response {
     let r = gw.call_h(api, "GET", target, headers, b"");
-    assert!(r.status < 500 || target.contains("fail"), "{target}: {}", r.status);
+    assert!(
+        r.status < 500 || target.contains("fail"),
+        "{target}: {}",
+        r.status
+    );
     r
 }
 
@@ -156,20 +160,31 @@ fn hits_and_misses_by_key_parameters() {
         let again = get(&gw, &api, "/prod/items/1?q=a&other=2", &k);
         assert_eq!(again.text(), "n=1", "a query value not in the key is a hit");
         assert_eq!(again.header("X-Backend"), Some("yes"));
-        assert_eq!(again.header("x-amzn-Remapped-Date"), first.header("x-amzn-Remapped-Date"));
-        assert_ne!(again.header("x-amzn-RequestId"), first.header("x-amzn-RequestId"));
+        assert_eq!(
+            again.header("x-amzn-Remapped-Date"),
+            first.header("x-amzn-Remapped-Date")
+        );
+        assert_ne!(
+            again.header("x-amzn-RequestId"),
+            first.header("x-amzn-RequestId")
+        );
         assert_eq!(be.hits(), 1);
         // Each key parameter separates entries.
         assert_eq!(get(&gw, &api, "/prod/items/1?q=b", &k).text(), "n=2");
-        assert_eq!(get(&gw, &api, "/prod/items/1?q=a", &[("x-k", "B")]).text(), "n=3");
+        assert_eq!(
+            get(&gw, &api, "/prod/items/1?q=a", &[("x-k", "B")]).text(),
+            "n=3"
+        );
         assert_eq!(get(&gw, &api, "/prod/items/2?q=a", &k).text(), "n=4");
         assert_eq!(get(&gw, &api, "/prod/items/1?q=a", &[]).text(), "n=5");
         assert_eq!(get(&gw, &api, "/prod/items/1?q=a", &k).text(), "n=1");
         assert_eq!(get(&gw, &api, "/prod/items/1?q=b", &k).text(), "n=2");
         assert_eq!(be.hits(), 5);
         gw.metrics_until("cache counts", |m| {
-            m.lines().any(|l| l.starts_with("tollgate_cachehitcount{") && l.ends_with(" 3"))
-                && m.lines().any(|l| l.starts_with("tollgate_cachemisscount{") && l.ends_with(" 5"))
+            m.lines()
+                .any(|l| l.starts_with("tollgate_cachehitcount{") && l.ends_with(" 3"))
+                && m.lines()
+                    .any(|l| l.starts_with("tollgate_cachemisscount{") && l.ends_with(" 5"))
         });
     });
 }
@@ -197,8 +212,13 @@ fn ttl_expiry_and_cache_control_strategies() {
         // Default: authorization required, an anonymous caller is ignored with a warning.
         let r = get(&gw, &api, "/prod/other", &no_cache);
         assert_eq!(r.text(), "n=3");
-        assert!(r.header("Warning").is_some_and(|w| w.starts_with("199 ")), "{r:?}");
-        assert!(get(&gw, &api, "/prod/other", &[]).header("Warning").is_none());
+        assert!(
+            r.header("Warning").is_some_and(|w| w.starts_with("199 ")),
+            "{r:?}"
+        );
+        assert!(get(&gw, &api, "/prod/other", &[])
+            .header("Warning")
+            .is_none());
 
         let strategy = |s: &str| {
             let r = patch(
@@ -261,7 +281,11 @@ fn flush_purge_by_prefix_and_redeploy() {
         assert!(hits_for("/prod/items/1") >= 1, "purged by prefix");
         assert_eq!(hits_for("/prod/other"), 0, "outside the prefix");
 
-        let r = gw.admin("DELETE", &format!("/restapis/{api}/stages/prod/cache/data"), b"");
+        let r = gw.admin(
+            "DELETE",
+            &format!("/restapis/{api}/stages/prod/cache/data"),
+            b"",
+        );
         assert_eq!(r.status, 202);
         assert!(hits_for("/prod/other") >= 1, "flushed");
         assert_eq!(hits_for("/prod/other"), 0);
@@ -276,7 +300,11 @@ fn flush_purge_by_prefix_and_redeploy() {
             b"",
         );
         assert_eq!(r.status, 202);
-        let r = gw.admin("DELETE", &format!("/restapis/{api}/stages/nope/cache/data"), b"");
+        let r = gw.admin(
+            "DELETE",
+            &format!("/restapis/{api}/stages/nope/cache/data"),
+            b"",
+        );
         assert_eq!(r.status, 404, "{}", r.text());
     });
 }
@@ -306,7 +334,11 @@ fn only_cacheable_responses_are_stored() {
         );
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(post(b"a"), "n=7");
-        assert_eq!(post(b"b"), "n=7", "the body is not part of the key, as on AWS");
+        assert_eq!(
+            post(b"b"),
+            "n=7",
+            "the body is not part of the key, as on AWS"
+        );
         // A GET whose own method setting turns caching off.
         let r = patch(
             &gw,
@@ -324,7 +356,9 @@ fn bad_ttl_and_size_are_refused_and_change_nothing() {
     for_each_driver(|driver| {
         let gw = Gateway::start(Opts::new(driver).workers(1));
         let (api, _be) = cached(&gw, 300);
-        let before = gw.admin("GET", &format!("/restapis/{api}/stages/prod"), b"").json();
+        let before = gw
+            .admin("GET", &format!("/restapis/{api}/stages/prod"), b"")
+            .json();
         for ops in [
             json!([{"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "3601"}]),
             json!([{"op": "replace", "path": "/*/*/caching/ttlInSeconds", "value": "-1"}]),
@@ -344,7 +378,9 @@ fn bad_ttl_and_size_are_refused_and_change_nothing() {
             body.to_string().as_bytes(),
         );
         assert_eq!(r.status, 400, "{}", r.text());
-        let after = gw.admin("GET", &format!("/restapis/{api}/stages/prod"), b"").json();
+        let after = gw
+            .admin("GET", &format!("/restapis/{api}/stages/prod"), b"")
+            .json();
         assert_eq!(before, after);
         // dataEncrypted is accepted (not applicable to an in-memory cache).
         let r = patch(
@@ -384,6 +420,9 @@ fn a_hot_key_expiring_reaches_the_backend_once_per_worker() {
         assert!(first <= WORKERS, "{first} backend requests for 200 (cold)");
         std::thread::sleep(Duration::from_millis(1200));
         let expired = burst();
-        assert!(expired <= WORKERS, "{expired} backend requests for 200 (expired)");
+        assert!(
+            expired <= WORKERS,
+            "{expired} backend requests for 200 (expired)"
+        );
     });
 }

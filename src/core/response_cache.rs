@@ -160,10 +160,14 @@ impl StageCacheControl {
         if log.first().is_none_or(|p| p.seq > since + 1) {
             return true;
         }
-        log.iter().filter(|p| p.seq > since).any(|p| match &p.prefix {
-            None => true,
-            Some(pre) => path.starts_with(pre.as_bytes()) || resource.starts_with(pre.as_bytes()),
-        })
+        log.iter()
+            .filter(|p| p.seq > since)
+            .any(|p| match &p.prefix {
+                None => true,
+                Some(pre) => {
+                    path.starts_with(pre.as_bytes()) || resource.starts_with(pre.as_bytes())
+                }
+            })
     }
 }
 
@@ -384,7 +388,13 @@ impl ResponseCache {
     }
 
     /// The fresh entry for the key at `now_ms`, if any (allocation-free).
-    pub fn get(&self, stage: StageRef<'_>, hash: u64, key: &[u8], now_ms: u64) -> Option<Rc<Stored>> {
+    pub fn get(
+        &self,
+        stage: StageRef<'_>,
+        hash: u64,
+        key: &[u8],
+        now_ms: u64,
+    ) -> Option<Rc<Stored>> {
         let mut stages = self.stages.borrow_mut();
         let t = Self::table(&mut stages, stage);
         let e = t.table.get(&KeyRef { hash, bytes: key })?;
@@ -393,7 +403,10 @@ impl ResponseCache {
         }
         let seq = stage.control.seq();
         if e.seq.get() != seq {
-            if stage.control.purged_since(e.seq.get(), &e.path, &e.resource) {
+            if stage
+                .control
+                .purged_since(e.seq.get(), &e.path, &e.resource)
+            {
                 t.table.remove(&KeyRef { hash, bytes: key });
                 return None;
             }

@@ -337,7 +337,10 @@ fn parse(bytes: &[u8], status: u16, compressible: bool) -> Option<Stored> {
 
 /// Inserts a header after the status line of the response at `wbuf[start..]`.
 fn insert_header(wbuf: &mut Vec<u8>, start: usize, name: &[u8], value: &[u8]) {
-    let Some(eol) = wbuf.get(start..).and_then(|b| b.windows(2).position(|w| w == b"\r\n")) else {
+    let Some(eol) = wbuf
+        .get(start..)
+        .and_then(|b| b.windows(2).position(|w| w == b"\r\n"))
+    else {
         return;
     };
     let at = start + eol + 2;
@@ -355,11 +358,24 @@ mod tests {
     fn parse_keeps_stable_headers_and_body() {
         let raw = b"HTTP/1.1 200 OK\r\nDate: x\r\nx-amzn-RequestId: r\r\nContent-Type: application/json\r\nX-A: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
         let s = parse(raw, 200, false).unwrap();
-        assert_eq!(s.head.as_ref(), b"Content-Type: application/json\r\nX-A: 1\r\n");
+        assert_eq!(
+            s.head.as_ref(),
+            b"Content-Type: application/json\r\nX-A: 1\r\n"
+        );
         assert_eq!(s.body.as_ref(), b"{}");
         // Framing that does not match the body, chunked, or compressed for one client: no.
-        assert!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{}", 200, false).is_none());
-        assert!(parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", 200, false).is_none());
+        assert!(parse(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{}",
+            200,
+            false
+        )
+        .is_none());
+        assert!(parse(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            200,
+            false
+        )
+        .is_none());
         let gz = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n";
         assert!(parse(gz, 200, true).is_none());
         assert!(parse(gz, 200, false).is_some());
@@ -369,6 +385,9 @@ mod tests {
     fn insert_header_goes_after_the_status_line() {
         let mut w = b"junkHTTP/1.1 200 OK\r\nA: b\r\n\r\n".to_vec();
         insert_header(&mut w, 4, b"Warning", b"199 - \"x\"");
-        assert_eq!(&w[..], b"junkHTTP/1.1 200 OK\r\nWarning: 199 - \"x\"\r\nA: b\r\n\r\n");
+        assert_eq!(
+            &w[..],
+            b"junkHTTP/1.1 200 OK\r\nWarning: 199 - \"x\"\r\nA: b\r\n\r\n"
+        );
     }
 }

@@ -8,12 +8,14 @@ use std::net::{TcpListener, TcpStream};
 const BACKEND_RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
 
+/// Requests every backend of `start_backend` has answered (the stage cache test reads it).
+#[allow(dead_code)]
+pub static BACKEND_REQUESTS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// A keep-alive backend on loopback answering every request head with the same small JSON
 /// response; returns its port. The tests send no request bodies.
 #[allow(dead_code)]
-/// Requests every backend of `start_backend` has answered (the stage cache test reads it).
-pub static BACKEND_REQUESTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 pub fn start_backend() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

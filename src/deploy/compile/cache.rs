@@ -67,8 +67,7 @@ pub fn compile(
         .collect();
     Some(StageCachePlan {
         control: response_cache::control(&api.id, &stage.stage_name),
-        scope: ahash::RandomState::with_seeds(1, 2, 3, 4)
-            .hash_one((&api.id, &stage.deployment_id)),
+        scope: ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one((&api.id, &stage.deployment_id)),
         bytes: u64::from(cluster_mib.unwrap_or(512)) << 20,
         methods: plans,
     })

@@ -53,7 +53,8 @@ thread_local! {
 
 /// Clears this core's token cache after a FlushStageAuthorizersCache (one atomic load otherwise).
 fn follow_flushes() {
-    let now = crate::core::response_cache::TOKENS_FLUSHED.load(std::sync::atomic::Ordering::Acquire);
+    let now =
+        crate::core::response_cache::TOKENS_FLUSHED.load(std::sync::atomic::Ordering::Acquire);
     if FLUSHED.with(|f| f.replace(now)) != now {
         CACHE.with(|c| c.clear());
     }
