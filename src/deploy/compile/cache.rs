@@ -73,6 +73,24 @@ pub fn compile(
     })
 }
 
+/// The cache of a stage's canary runtime (compiled from the canary's deployment, `canary`), per
+/// `canarySettings.useStageCache`: with it, the canary reads and fills the stage's entries (the
+/// base stage's `scope`: one table per core, keys by method and resource path as on AWS);
+/// without it, the canary is not cached. (For the canary helper to call at merge: without this,
+/// the two runtimes' different scopes would keep replacing each other's table on a core.)
+pub fn canary_plan(
+    base: Option<&StageCachePlan>,
+    canary: Option<StageCachePlan>,
+    use_stage_cache: bool,
+) -> Option<StageCachePlan> {
+    let (base, mut canary) = (base?, canary?);
+    if !use_stage_cache {
+        return None;
+    }
+    canary.scope = base.scope;
+    Some(canary)
+}
+
 fn model_method<'a>(api: &'a RestApi, m: &MethodRuntime) -> Option<&'a Method> {
     api.resources
         .iter()
@@ -166,6 +184,23 @@ fn method_source(expr: &str, m: &MethodRuntime) -> Option<ParamSource> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_canary_shares_the_stage_cache_only_with_use_stage_cache() {
+        let plan = |scope| StageCachePlan {
+            control: response_cache::control("canary-test", "prod"),
+            scope,
+            bytes: 1 << 20,
+            methods: Box::new([]),
+        };
+        let base = plan(1);
+        assert_eq!(
+            canary_plan(Some(&base), Some(plan(2)), true).map(|p| p.scope),
+            Some(1)
+        );
+        assert!(canary_plan(Some(&base), Some(plan(2)), false).is_none());
+        assert!(canary_plan(None, Some(plan(2)), true).is_none());
+    }
 
     #[test]
     fn caches_get_by_default_others_when_enabled() {
