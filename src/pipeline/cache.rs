@@ -212,7 +212,11 @@ fn may_invalidate(x: &Exchange<'_>) -> bool {
 
 /// Hook in transform response (HTTP_PROXY): read a body of known length within the item limit
 /// whole, so that fill finds it in the response.
-pub fn reads_whole(x: &Exchange<'_>, integration: &super::IntegrationResponse<'_>) -> bool {
+pub fn reads_whole(
+    x: &Exchange<'_>,
+    integration: &super::IntegrationResponse<'_>,
+    max_body: usize,
+) -> bool {
     let super::Body::Stream(stream) = &integration.body else {
         return false;
     };
@@ -220,7 +224,7 @@ pub fn reads_whole(x: &Exchange<'_>, integration: &super::IntegrationResponse<'_
         && (200..300).contains(&integration.status)
         && integration.status != 204
         && matches!(stream.framing(), crate::http::Framing::ContentLength(n)
-            if n <= response_cache::ITEM_LIMIT as u64)
+            if n <= response_cache::ITEM_LIMIT.min(max_body) as u64)
 }
 
 /// Writes the cached response for this request: the stored status, headers and body with this

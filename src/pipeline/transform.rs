@@ -541,7 +541,7 @@ pub async fn response<'b>(
             // Compression needs the whole body (see `content::compresses_proxied`), and so does
             // a cache fill (`cache::reads_whole`).
             if super::content::compresses_proxied(x, &integrated, max_body)
-                || super::cache::reads_whole(x, &integrated)
+                || super::cache::reads_whole(x, &integrated, max_body)
             {
                 read_whole(&mut integrated, max_body, ubuf).await?;
             }
