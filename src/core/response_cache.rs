@@ -4,19 +4,21 @@
 //! ## Design: one unsync cache per core, not one shared map
 //! Each worker owns a `quick_cache::unsync::Cache` per cached stage (CLOCK-Pro eviction, bounded
 //! by weight = stored bytes). The hit path is a hash of the key bytes, one probe, a full compare
-//! of the key, one atomic load (the stage's flush sequence) and an `Rc` clone: no lock, no
-//! atomic read-modify-write, no cache line shared with another core. The alternative, one
+//! of the key, one atomic load (the stage's flush sequence) and an `Rc` clone: no lock, and no
+//! write to a cache line another core uses (quick_cache's relaxed reference counter, bumped until
+//! it saturates, lives in this core's own entry). The alternative, one
 //! lock-free map for all cores (`papaya`), stores each response once instead of once per core that
 //! serves it, but every hit then pays an epoch guard (an atomic RMW on a shared counter) and
 //! reads entries another core wrote (cross-core cache-line traffic), and freeing needs deferred
 //! reclamation. Measured with `cargo bench --bench response_cache` (compose a 40-byte key, probe,
-//! flush check, copy a 1 KiB response into the write buffer; 2-core VM shared with other builds,
-//! so ranges over runs): alone, ~60-90 ns per-core against ~50-70 ns for `papaya` (quick_cache's
-//! probe and CLOCK bookkeeping cost a little more than papaya's read); with the other core
-//! hitting the same key, ~120-170 ns per-core against ~130-210 ns shared, since the shared entry's
+//! flush check, copy a 1 KiB response into the write buffer; 2-core VM): on a quiet machine
+//! 44 ns per-core against 43 ns for `papaya` alone, and 90 ns against 102 ns with the other core
+//! hitting the same key (under load from other builds: 60-90 against 50-70 ns alone, 120-170
+//! against 130-210 ns contended). Alone they are even (quick_cache's probe and CLOCK bookkeeping
+//! cost about what papaya's epoch pin and `Arc` clone do); contended, the shared entry's
 //! reference count and the map's epoch counters then bounce between cores. Either is small next to
 //! the ~8,000 instructions of a whole cache-hit request (README, `CACHE=1 bench/wrk/run.sh`); the
-//! per-core choice wins on contention and keeps the hit path free of atomic read-modify-writes.
+//! per-core choice wins on contention and keeps the hit path off shared cache lines.
 //! Its cost is memory (an entry is held by each core that serves it, at most `cores` x the
 //! per-core budget = the stage's budget) and a cold start per core (each core fetches a key once;
 //! misses are coalesced per core, so a hot key expiring sends at most one backend request per
