@@ -12,6 +12,9 @@
 //! And with the stage's access log on: each line rendered into the core's reused buffers and
 //! handed to the writer thread (in this process too, so its steady state is counted as well).
 //!
+//! And from the stage cache: the first GET fills it, every later one is a hit (the stored
+//! response written with this request's Date and request id), the backend not called.
+//!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
 
@@ -162,11 +165,22 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Sends `request` over one keep-alive connection thousands of times; each answer must start
 /// with `status`.
 fn run_driver(driver: tollgate::settings::DriverChoice, request: &[u8], status: &str) {
-    run_driver_staged(driver, request, status, Default::default())
+    run_api(driver, "allocapi01", request, status, Default::default())
 }
 
 fn run_driver_staged(
     driver: tollgate::settings::DriverChoice,
+    request: &[u8],
+    status: &str,
+    stage: serde_json::Map<String, serde_json::Value>,
+) {
+    run_api(driver, "allocapi01", request, status, stage)
+}
+
+/// `api` is the API's id (`cached…` turns the stage cache on); `stage` the stage's `extra` members.
+fn run_api(
+    driver: tollgate::settings::DriverChoice,
+    api: &str,
     request: &[u8],
     status: &str,
     stage: serde_json::Map<String, serde_json::Value>,
@@ -186,8 +200,7 @@ fn run_driver_staged(
         extra: stage,
         ..Default::default()
     };
-    let workers =
-        fixed_peers::start_worker_staged(driver, &[("allocapi01", &api_doc(port))], &link, &stage);
+    let workers = fixed_peers::start_worker_staged(driver, &[(api, &api_doc(port))], &link, &stage);
 
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
@@ -208,12 +221,20 @@ fn run_driver_staged(
         }
     };
     exchange(2_000);
+    let backend_before = fixed_peers::BACKEND_REQUESTS.load(std::sync::atomic::Ordering::SeqCst);
     let before = counting_alloc::allocations();
     if std::env::var_os("TOLLGATE_ALLOC_TRACE").is_some() {
         counting_alloc::trace(12);
     }
     exchange(5_000);
     let after = counting_alloc::allocations();
+    if api.starts_with("cached") {
+        let backend = fixed_peers::BACKEND_REQUESTS.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            backend, backend_before,
+            "{driver:?}: cache hits reached the backend"
+        );
+    }
     assert_eq!(
         after - before,
         0,
@@ -243,6 +264,16 @@ use tollgate::settings::DriverChoice::{Epoll, Uring};
 /// per-core cache, the principal mapped into a backend header.
 const AUTHORIZED: &[u8] =
     b"GET /prod/authz HTTP/1.1\r\nHost: gw.local\r\nAuthorization: alloc-token\r\n\r\n";
+
+#[test]
+fn stage_cache_hits_do_not_allocate_io_uring() {
+    run_api(Uring, "cachedapi1", PROXIED, "HTTP/1.1 200", Default::default());
+}
+
+#[test]
+fn stage_cache_hits_do_not_allocate_epoll() {
+    run_api(Epoll, "cachedapi1", PROXIED, "HTTP/1.1 200", Default::default());
+}
 
 #[test]
 fn cached_authorizer_requests_do_not_allocate_io_uring() {

@@ -758,3 +758,70 @@ fn aws_cli_builds_a_templated_mock_method_that_serves() {
         assert_eq!(r.json(), serde_json::json!({"message": "no such pet"}));
     });
 }
+
+/// `update-stage` turns the stage cache on; `flush-stage-cache` and
+/// `flush-stage-authorizers-cache` answer as on AWS (202, no output) and the next request reaches
+/// the backend again.
+#[test]
+fn aws_cli_flushes_the_stage_caches() {
+    let Some(exe) = cli_or_skip() else {
+        return;
+    };
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver).workers(1));
+        let be = Upstream::echo("cached");
+        let aws = Aws::new(&exe, &gw, ADMIN_KEY);
+        let doc = serde_json::json!({
+            "openapi": "3.0.1", "info": {"title": "cli-cache", "version": "1"},
+            "paths": {"/c": {"get": {"x-amazon-apigateway-integration": {
+                "type": "http_proxy", "httpMethod": "GET",
+                "uri": format!("http://{}/c", be.hostport())}}}}
+        });
+        let api = gw.import(&doc.to_string());
+        gw.deploy(&api, "prod", &[]);
+        let stage = aws.run(&[
+            "update-stage",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+            "--patch-operations",
+            "op=replace,path=/cacheClusterEnabled,value=true",
+            "op=replace,path=/cacheClusterSize,value=0.5",
+        ]);
+        assert_eq!(stage["cacheClusterEnabled"], true, "{stage}");
+        let call = || assert_eq!(gw.call(&api, "GET", "/prod/c", b"").status, 200);
+        call();
+        call();
+        assert_eq!(be.requests(), 1);
+        let out = aws.run(&[
+            "flush-stage-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ]);
+        assert_eq!(out, Value::Null);
+        call();
+        call();
+        assert_eq!(be.requests(), 2, "flushed once");
+        let out = aws.run(&[
+            "flush-stage-authorizers-cache",
+            "--rest-api-id",
+            &api,
+            "--stage-name",
+            "prod",
+        ]);
+        assert_eq!(out, Value::Null);
+        aws.fails(
+            &[
+                "flush-stage-cache",
+                "--rest-api-id",
+                &api,
+                "--stage-name",
+                "nope",
+            ],
+            "NotFoundException",
+        );
+    });
+}

@@ -34,6 +34,11 @@ const ERIN: (&str, &str) = (
     "AKIAERIN00000000001",
     "erin/Secret+0000000000000000000000000",
 );
+/// Dave's identity policy allows Invoke and `execute-api:InvalidateCache` (stage cache tests).
+const DAVE: (&str, &str) = (
+    "AKIADAVE00000000001",
+    "dave/Secret+0000000000000000000000000",
+);
 
 fn arn(user: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/{user}")
@@ -191,6 +196,13 @@ fn setup(driver: &'static str) -> Setup {
             "Resource": "arn:aws:execute-api:*:*:elsewhere/*"}})
         .to_string(),
     );
+    let dave_policy = dir.write(
+        "dave.json",
+        &json!({"Statement": {"Effect": "Allow",
+            "Action": ["execute-api:Invoke", "execute-api:InvalidateCache"],
+            "Resource": "arn:aws:execute-api:us-east-1:*:*/prod/GET/*"}})
+        .to_string(),
+    );
     let principal = |key: (&str, &str), arn: &str, more: &str| {
         format!(
             "[[iam.principals]]\naccess_key_id = \"{}\"\nsecret_access_key = \"{}\"\narn = \"{arn}\"\n{more}\n",
@@ -203,7 +215,7 @@ fn setup(driver: &'static str) -> Setup {
     let echo = be.echo.hostport();
     let extra = format!(
         "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"{GATEWAY_KEY}\"\n\
-         secret_access_key = \"gateway-secret\"\n[aws.endpoints]\nlambda = \"http://{echo}\"\n\n{}{}{}{}",
+         secret_access_key = \"gateway-secret\"\n[aws.endpoints]\nlambda = \"http://{echo}\"\n\n{}{}{}{}{}",
         principal(
             ALICE,
             &arn("alice"),
@@ -219,6 +231,11 @@ fn setup(driver: &'static str) -> Setup {
             ERIN,
             &arn("erin"),
             &format!("policy_file = \"{}\"", erin_policy.display())
+        ),
+        principal(
+            DAVE,
+            &arn("dave"),
+            &format!("policy_file = \"{}\"", dave_policy.display())
         ),
     );
     let gw = Gateway::start(Opts::new(driver).config(Config {
@@ -679,5 +696,49 @@ fn a_compressed_body_is_verified_as_sent() {
         let hv: Vec<(&str, &str)> = h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
         let r = gw.call_h(api, "POST", "/prod/echo", &hv, &body);
         assert_eq!(r.status, 403, "{}", r.text());
+    });
+}
+
+/// The stage cache's `Cache-Control: max-age=0`: with `requireAuthorizationForCacheControl` (the
+/// default), only a caller whose identity policy allows `execute-api:InvalidateCache` (Dave), or
+/// one without a policy (Bob, who may do everything), refetches; Alice's policy allows only
+/// Invoke, so her header is ignored with a warning (SUCCEED_WITH_RESPONSE_HEADER).
+#[test]
+fn cache_invalidation_needs_execute_api_invalidate_cache() {
+    for_each_driver(|driver| {
+        let s = setup(driver);
+        let (gw, api) = (&s.gw, &s.plain);
+        let host = api_host(api);
+        let body = json!({"patchOperations": [
+            {"op": "replace", "path": "/cacheClusterEnabled", "value": "true"}]});
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{api}/stages/prod"),
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let get = |key: (&str, &str), no_cache: bool| {
+            let mut h = signed_headers("GET", &host, "/prod/iam", key, &[]);
+            if no_cache {
+                h.push(("Cache-Control".into(), "max-age=0".into()));
+            }
+            let r = send(gw, api, "GET", "/prod/iam", &h);
+            assert_eq!(r.status, 200, "{}", r.text());
+            let who = r.json()["userArn"].as_str().unwrap().to_string();
+            (who, r.header("Warning").map(str::to_string))
+        };
+        // The identity is not part of the key: the first caller's answer is cached.
+        assert_eq!(get(ALICE, false), (arn("alice"), None));
+        assert_eq!(get(DAVE, false).0, arn("alice"));
+        // Alice may not invalidate: ignored, with the warning.
+        let (who, warning) = get(ALICE, true);
+        assert_eq!(who, arn("alice"));
+        assert!(warning.is_some_and(|w| w.starts_with("199 ")));
+        // Dave may: refetched (his identity now cached).
+        assert_eq!(get(DAVE, true), (arn("dave"), None));
+        assert_eq!(get(ALICE, false).0, arn("dave"));
+        // Bob has no identity policy: he may too.
+        assert_eq!(get(BOB, true), (arn("bob"), None));
+        assert_eq!(get(DAVE, false).0, arn("bob"));
     });
 }

@@ -589,3 +589,31 @@ fn a_resource_policy_combines_with_the_authorizer_policy() {
         assert_eq!(fx.count("token_authorizer") - base, 2);
     });
 }
+
+/// FlushStageAuthorizersCache (`DELETE .../stages/prod/cache/authorizers`, 202): the next request
+/// with a cached token invokes the function again.
+#[test]
+fn flushing_the_authorizers_cache_invokes_the_function_again() {
+    let fx = Functions::start();
+    let be = backends::Upstream::echo("backend");
+    for_each_driver(|driver| {
+        let s = gateway(driver, &fx, &be.hostport());
+        let gw = &s.gw;
+        let base = fx.count("token_authorizer");
+        let count = || fx.count("token_authorizer") - base;
+        for _ in 0..2 {
+            assert_status(&s.token("/prod/a", "allow"), 200, gw);
+        }
+        assert_eq!(count(), 1, "cached");
+        let r = gw.admin(
+            "DELETE",
+            &format!("/restapis/{}/stages/prod/cache/authorizers", s.api),
+            b"",
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        for _ in 0..2 {
+            assert_status(&s.token("/prod/a", "allow"), 200, gw);
+        }
+        assert_eq!(count(), 2, "flushed once, then cached again");
+    });
+}

@@ -34,6 +34,11 @@
 #                                          # -authiam (a presigned SigV4 URL) (api-auth.yaml.tmpl,
 #                                          # keys from auth_material.py), against the plain proxy;
 #                                          # AUTH_KINDS="lambda jwt jwt0 iam" picks some
+#   CACHE=1 bench/wrk/run.sh               # adds tollgate-DRIVER-cache (GET /bench with the stage
+#                                          # cache on, every request after the first a hit; set up
+#                                          # with the aws CLI) and nginx-cache (the same backend
+#                                          # through proxy_cache, every request a HIT), reported
+#                                          # against each other and against the plain proxy
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
@@ -149,7 +154,7 @@ start_backend() {
 }
 
 start_nginx_proxy() { # [wrapper...]
-    mkdir -p "$WORK"/proxy-{body,proxy,fastcgi,uwsgi,scgi}
+    mkdir -p "$WORK"/proxy-{body,proxy,fastcgi,uwsgi,scgi,cache}
     render "$HERE/proxy.conf.tmpl" "$WORK/proxy.conf" DIR "$WORK" PORT "$NGINX_PORT" BACKEND "127.0.0.1:$BACKEND_PORT" TLS_PORT "$BACKEND_TLS_PORT"
     taskset -c 1 "$@" nginx -e "$WORK/proxy.error.log" -p "$WORK" -c "$WORK/proxy.conf" 2>>"$WORK/proxy.stderr" &
     NGINX_PID=$!; PIDS+=("$NGINX_PID")
@@ -224,6 +229,7 @@ TOML
     TG_LISTEN=$(sed -n 's/.*listen=\([^ ]*\).*/\1/p' <<<"$ready")
     [[ $name == *-keyed ]] && setup_keyed "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
     [[ $name == *-auth* ]] && setup_auth "$name" "$dir"
+    [[ $name == *-cache ]] && setup_cache "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
     curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
         || { log "$name does not proxy to the backend"; return 1; }
     # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
@@ -253,6 +259,31 @@ setup_keyed() { # dir admin-addr
         'op=replace,path=/*/*/throttling/burstLimit,value=1000000' >/dev/null
     curl -sSf -H "x-api-key: $BENCH_KEY" "http://$TG_LISTEN/prod/keyed" | grep -q bench-backend \
         || { log "the keyed route does not answer"; return 1; }
+}
+
+# CACHE=1: the stage cache on (0.5 GB, TTL 3600 s), through the admin port with the aws CLI (the
+# `*/*` method settings this creates carry AWS's default stage throttle, 10,000 rps: raised); the
+# check below makes the first request fill it and proves the second is a hit (the backend's Date
+# comes back unchanged from the cache).
+setup_cache() { # dir admin-addr
+    local dir=$1 admin=$2
+    local aws=${AWS:-$ROOT/.venv/bin/aws}; [ -x "$aws" ] || aws=aws
+    local cli=(env AWS_SHARED_CREDENTIALS_FILE="$dir/data/admin-credentials" AWS_PROFILE=tollgate
+        AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+        "$aws" --endpoint-url "http://$admin" --output text apigateway)
+    local api
+    api=$("${cli[@]}" get-rest-apis --query 'items[0].id')
+    "${cli[@]}" update-stage --rest-api-id "$api" --stage-name prod --patch-operations \
+        'op=replace,path=/cacheClusterEnabled,value=true' \
+        'op=replace,path=/cacheClusterSize,value=0.5' \
+        'op=replace,path=/*/*/caching/ttlInSeconds,value=3600' \
+        'op=replace,path=/*/*/throttling/rateLimit,value=1000000' \
+        'op=replace,path=/*/*/throttling/burstLimit,value=1000000' >/dev/null
+    local first second
+    first=$(curl -sSf -D - -o /dev/null "http://$TG_LISTEN/prod/bench" | grep -i '^x-amzn-Remapped-Date')
+    sleep 1.1
+    second=$(curl -sSf -D - -o /dev/null "http://$TG_LISTEN/prod/bench" | grep -i '^x-amzn-Remapped-Date')
+    [ "$first" = "$second" ] || { log "the cached route is not served from the cache"; return 1; }
 }
 
 # AUTH=1: the request each auth target sends (wrk arguments), checked once here: 200 with the
@@ -292,6 +323,9 @@ tollgate_targets() {
         for k in ${AUTH_KINDS:-lambda jwt jwt0 iam}; do
             for d in $DRIVERS; do echo "tollgate-$d-auth$k $d $TOLLGATE"; done
         done
+    fi
+    if [ "${CACHE:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-cache $d $TOLLGATE"; done
     fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
@@ -349,6 +383,11 @@ if [ "$MODE" = wrk ]; then
     : >"$WORK/results.tsv"
     log "warm-up"
     timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/prod/bench" >/dev/null
+    if [ "${CACHE:-0}" = 1 ]; then
+        timeout 20 taskset -c 0 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/prod/cached" >/dev/null
+        curl -sS -D - -o /dev/null "http://127.0.0.1:$NGINX_PORT/prod/cached" | grep -qi 'X-Cache-Status: HIT' \
+            || { log "nginx-cache does not serve from its cache"; exit 1; }
+    fi
     for name in "${TG_NAMES[@]}"; do
         script=(); [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
         [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
@@ -360,6 +399,9 @@ if [ "$MODE" = wrk ]; then
         run_wrk nginx "http://127.0.0.1:$NGINX_PORT/prod/bench" "$NGINX_PID" "$round"
         if [ "${HTTPS:-0}" = 1 ]; then
             run_wrk nginx-https "http://127.0.0.1:$NGINX_PORT/prod/tls" "$NGINX_PID" "$round"
+        fi
+        if [ "${CACHE:-0}" = 1 ]; then
+            run_wrk nginx-cache "http://127.0.0.1:$NGINX_PORT/prod/cached" "$NGINX_PID" "$round"
         fi
         for name in "${TG_NAMES[@]}"; do
             run_wrk "$name" "${TG_URLS[$name]}" "${TG_PIDS[$name]}" "$round"
@@ -375,6 +417,7 @@ if [ "$MODE" = wrk ]; then
     echo "| target | req/s | p50 (us) | p99 (us) | proxy CPU us/req | req/s vs nginx | p99 vs nginx | CPU/req vs nginx |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     EXTRA_NGINX=(); [ "${HTTPS:-0}" = 1 ] && EXTRA_NGINX=(nginx-https)
+    [ "${CACHE:-0}" = 1 ] && EXTRA_NGINX+=(nginx-cache)
     for name in backend-direct nginx "${EXTRA_NGINX[@]}" "${TG_NAMES[@]}"; do
         rps=$(col "$name" 3); p50=$(col "$name" 4); p99=$(col "$name" 5); cpu=$(col "$name" 6)
         if [ "$name" = backend-direct ]; then
@@ -417,6 +460,14 @@ if [ "$MODE" = wrk ]; then
             done
         done
     fi
+    if [ "${CACHE:-0}" = 1 ]; then
+        echo
+        echo "| stage cache hit, same driver | req/s vs nginx-cache | CPU/req vs nginx-cache (target <= 0.60x) | req/s vs plain proxy | CPU/req vs plain proxy |"
+        echo "|---|---:|---:|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-cache" 3)" "$(col nginx-cache 3)") | $(ratio "$(col "tollgate-$d-cache" 6)" "$(col nginx-cache 6)") | $(ratio "$(col "tollgate-$d-cache" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-cache" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         echo
         echo "| Lambda proxy route (stub function) vs plain proxy, same driver | req/s | CPU/req |"
@@ -435,8 +486,8 @@ CG_DURATION=${CG_DURATION:-5}
 command -v callgrind_control >/dev/null || { log "callgrind_control missing (valgrind package)"; exit 1; }
 start_backend
 
-callgrind_ir() { # name pid url
-    local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt script=()
+callgrind_ir() { # name pid url [dump-prefix]
+    local name=$1 pid=$2 url=$3 out=$WORK/cg-wrk-$1.txt script=() prefix=${4:-$1}
     [[ $name == *-mapped ]] && script=(-s "$HERE/post.lua")
     [[ $name == *-keyed ]] && script=(-H "x-api-key: $BENCH_KEY")
     [[ $name == *-auth* && -n ${AUTH_HEADER[$name]:-} ]] && script=(-H "${AUTH_HEADER[$name]}")
@@ -447,7 +498,7 @@ callgrind_ir() { # name pid url
     sleep 1
     local reqs dump ir
     reqs=$(awk '/requests in/ {print $1}' "$out")
-    dump=$(ls -t "$WORK"/callgrind.out."$name"* | head -1)
+    dump=$(ls -t "$WORK"/callgrind.out."$prefix".* | head -1)
     ir=$(awk '/^(summary|totals):/ {print $2}' "$dump" | tail -1)
     awk -v ir="$ir" -v n="$reqs" -v name="$name" 'BEGIN {printf "| %s | %d | %d | %.0f |\n", name, n, ir, ir / n}'
 }
@@ -461,6 +512,10 @@ echo "| proxy | requests | instructions (Ir) | Ir per request |"
 echo "|---|---:|---:|---:|"
 start_nginx_proxy "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.nginx.%p"
 callgrind_ir nginx "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/bench"
+if [ "${CACHE:-0}" = 1 ]; then
+    # The same nginx process, its cache filled by the warm-up: the dump counts cache hits only.
+    callgrind_ir nginx-cache "$NGINX_PID" "http://127.0.0.1:$NGINX_PORT/prod/cached" nginx
+fi
 while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
     path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed

@@ -31,6 +31,14 @@ pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiErr
         | Op::GetStage { .. }
         | Op::UpdateStage { .. }
         | Op::DeleteStage { .. } => deployments::ops::run(&mut cp, op, req),
+        Op::FlushStageCache { api, stage } => {
+            cp.get_stage(&api, &stage)?;
+            deployments::flush::stage_cache(&api, &stage, req.query("pathPrefix"))
+        }
+        Op::FlushStageAuthorizersCache { api, stage } => {
+            cp.get_stage(&api, &stage)?;
+            deployments::flush::authorizers_cache(&api, &stage)
+        }
         Op::TestInvokeMethod {
             api,
             resource,

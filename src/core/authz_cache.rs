@@ -38,6 +38,8 @@ pub const MAX_ENTRIES: usize = 4096;
 pub struct Scope {
     /// The snapshot's generation: a new deployment does not reuse an older one's answers.
     pub generation: u64,
+    /// The stage's FlushStageAuthorizersCache count: a flush does not reuse older answers.
+    pub flushed: u64,
     pub api: ApiIdx,
     pub stage: StageIdx,
     pub authorizer: AuthorizerIdx,
@@ -137,6 +139,7 @@ mod tests {
     fn scope(authorizer: u32) -> Scope {
         Scope {
             generation: 1,
+            flushed: 0,
             api: ApiIdx(0),
             stage: StageIdx(0),
             authorizer: AuthorizerIdx(authorizer),

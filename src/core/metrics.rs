@@ -1,7 +1,8 @@
 //! Per-method request metrics named after API Gateway's CloudWatch metrics (Count, 4XXError,
-//! 5XXError, Latency, IntegrationLatency), with its dimensions (ApiId/ApiName, Stage, Resource,
-//! Method). Requests a stage's canary served have series of their own (label `canary="true"`),
-//! as API Gateway reports a canary's metrics apart from its stage's.
+//! 5XXError, Latency, IntegrationLatency, CacheHitCount, CacheMissCount), with its dimensions
+//! (ApiId/ApiName, Stage, Resource, Method). Requests a stage's canary served have series of
+//! their own (label `canary="true"`), as API Gateway reports a canary's metrics apart from its
+//! stage's.
 //!
 //! Each core owns its series: counters are atomics written only by that core; latency histograms
 //! are recorded into core-local hdrhistograms and copied into a shared slot by `publish` (a
@@ -43,6 +44,8 @@ struct Series {
     count: AtomicU64,
     e4xx: AtomicU64,
     e5xx: AtomicU64,
+    cache_hit: AtomicU64,
+    cache_miss: AtomicU64,
     latency: Mutex<Histogram<u64>>,
     integration_latency: Mutex<Histogram<u64>>,
 }
@@ -107,6 +110,8 @@ impl MetricsHub {
             count: u64,
             e4xx: u64,
             e5xx: u64,
+            cache_hit: u64,
+            cache_miss: u64,
             latency: Histogram<u64>,
             integration_latency: Histogram<u64>,
         }
@@ -123,12 +128,16 @@ impl MetricsHub {
                     count: 0,
                     e4xx: 0,
                     e5xx: 0,
+                    cache_hit: 0,
+                    cache_miss: 0,
                     latency: new_histogram(),
                     integration_latency: new_histogram(),
                 });
                 m.count += s.count.load(Ordering::Relaxed);
                 m.e4xx += s.e4xx.load(Ordering::Relaxed);
                 m.e5xx += s.e5xx.load(Ordering::Relaxed);
+                m.cache_hit += s.cache_hit.load(Ordering::Relaxed);
+                m.cache_miss += s.cache_miss.load(Ordering::Relaxed);
                 let _ = m.latency.add(&*s.latency.lock().expect("metrics lock"));
                 let _ = m
                     .integration_latency
@@ -159,10 +168,20 @@ impl MetricsHub {
                 "Server-side errors (CloudWatch 5XXError)",
                 2,
             ),
+            (
+                "tollgate_cachehitcount",
+                "Requests served from the stage cache (CloudWatch CacheHitCount)",
+                3,
+            ),
+            (
+                "tollgate_cachemisscount",
+                "Requests of cached methods served by the backend (CloudWatch CacheMissCount)",
+                4,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} counter");
             for (l, m) in &merged {
-                let v = [m.count, m.e4xx, m.e5xx][pick];
+                let v = [m.count, m.e4xx, m.e5xx, m.cache_hit, m.cache_miss][pick];
                 let _ = writeln!(out, "{name}{{{}}} {v}", label(l));
             }
         }
@@ -247,6 +266,8 @@ impl CoreMetrics {
                                 count: AtomicU64::new(0),
                                 e4xx: AtomicU64::new(0),
                                 e5xx: AtomicU64::new(0),
+                                cache_hit: AtomicU64::new(0),
+                                cache_miss: AtomicU64::new(0),
                                 latency: Mutex::new(new_histogram()),
                                 integration_latency: Mutex::new(new_histogram()),
                             });
@@ -308,6 +329,20 @@ impl CoreMetrics {
             local.is_dirty[i] = true;
             local.dirty.push(slot);
         }
+    }
+
+    /// Counts a cached method's request as a cache hit or miss (a bypass counts as neither).
+    pub fn record_cache(&self, slot: Slot, status: crate::pipeline::cache::CacheStatus) {
+        use crate::pipeline::cache::CacheStatus;
+        let local = self.local.borrow();
+        let Some(series) = local.series.get(slot.0 as usize) else {
+            return;
+        };
+        match status {
+            CacheStatus::Hit => series.cache_hit.fetch_add(1, Ordering::Relaxed),
+            CacheStatus::Miss => series.cache_miss.fetch_add(1, Ordering::Relaxed),
+            CacheStatus::Bypass => 0,
+        };
     }
 
     /// Publishes this core's open connection count (a worker tick, not per connection).

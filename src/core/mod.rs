@@ -16,6 +16,7 @@ pub mod links;
 pub mod log_fold;
 pub mod metrics;
 pub mod quota;
+pub mod response_cache;
 pub mod throttle;
 pub mod token_cache;
 
@@ -73,6 +74,8 @@ pub struct Core {
     /// Access and execution log lines on their way to the writer thread (inert unless the
     /// runtime registered this core).
     pub access_log: access_log::CoreLog,
+    /// The stage response caches (`cacheClusterEnabled`), one table per cached stage.
+    pub response_cache: response_cache::ResponseCache,
 }
 
 impl Core {
@@ -110,6 +113,7 @@ impl Core {
             connections: Cell::new(0),
             authz_cache: authz_cache::AuthzCache::default(),
             access_log: access_log::CoreLog::default(),
+            response_cache: response_cache::ResponseCache::default(),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

@@ -80,6 +80,13 @@ impl<V: Clone> TokenCache<V> {
         });
     }
 
+    /// Forgets every token (FlushStageAuthorizersCache).
+    pub fn clear(&self) {
+        for s in self.slots.borrow_mut().iter_mut() {
+            *s = None;
+        }
+    }
+
     /// Entries live at `now` (tests, metrics).
     pub fn len(&self, now: u64) -> usize {
         self.slots

@@ -204,6 +204,8 @@ mod tests {
                         arn_prefix: Box::default(),
                         canary: None,
                         access_log: None,
+                        cache: None,
+                        cache_control: crate::core::response_cache::control("", ""),
                     })
                     .collect(),
             });

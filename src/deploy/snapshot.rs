@@ -135,6 +135,11 @@ pub struct StageRuntime {
     pub canary: Option<CanaryRuntime>,
     /// `accessLogSettings` compiled (format + destination); `None`: no access log.
     pub access_log: Option<crate::deploy::compile::access_log::AccessLogRuntime>,
+    /// The stage response cache (`cacheClusterEnabled`), compiled: `None` caches nothing.
+    pub cache: Option<crate::deploy::compile::cache::StageCachePlan>,
+    /// The stage's flush controls (FlushStageCache, FlushStageAuthorizersCache), shared with the
+    /// admin thread; kept across deployments of the stage.
+    pub cache_control: std::sync::Arc<crate::core::response_cache::StageCacheControl>,
 }
 
 /// Where a stage's canary is and how much traffic it takes (`deploy::compile::canary`).

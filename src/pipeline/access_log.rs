@@ -38,6 +38,8 @@ impl Facts {
                 integration_status: Some(integration.status),
                 error: None,
             },
+            // Answered from the stage cache: no integration was called.
+            Ok(Reply::Cached(_)) => Facts::default(),
             Err(r) => {
                 let g = r.gateway_error();
                 Facts {

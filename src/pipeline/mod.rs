@@ -1,7 +1,7 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> authorize -> (request decompression) -> API key -> throttle -> validate -> (cache lookup) ->
-//! transform request -> integrate -> transform response -> respond
+//! route -> authorize -> (request decompression) -> API key -> throttle -> validate -> cache lookup ->
+//! transform request -> integrate -> transform response -> respond -> cache fill
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
 //! mutably and adds what it learned to (the selected request template, the integration latency;
@@ -19,6 +19,7 @@ pub mod access_log;
 pub mod api_key;
 pub mod authorize;
 pub mod aws_service;
+pub mod cache;
 pub mod content;
 pub mod exec_log;
 pub mod integrate;
@@ -98,6 +99,8 @@ pub struct Exchange<'a> {
     pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
     /// Throttle: what the stage's opt-in `RateLimit-*` headers say, when it has them on.
     pub rate_limit: Option<throttle::RateInfo>,
+    /// Cache lookup: whether the stage cache answered (`None`: the method is not cached).
+    pub cache: Option<cache::CacheStatus>,
 }
 
 impl<'a> Exchange<'a> {
@@ -184,6 +187,8 @@ pub enum Reply<'b> {
     Proxied(IntegrationResponse<'b>),
     /// AWS_PROXY to Lambda: the Invoke response (read whole), whose body is the function's reply.
     Lambda(IntegrationResponse<'b>),
+    /// The stage cache's stored response (`cache::serve`).
+    Cached(std::rc::Rc<crate::core::response_cache::Stored>),
 }
 
 /// The reused per-connection buffers the phases write into.
@@ -256,13 +261,17 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(None) => Ok(()),
         Err(r) => Err(r),
     };
-    // Cache lookup comes after validate, with its own issue.
+    // What cache lookup leaves for cache fill (the key's fill, when this request fetches it).
+    let mut cached = cache::CacheState::default();
     let reply = async {
         authorized?;
         inflate?;
         api_key::check(&mut x, &keys)?;
         throttle::admit(&mut x, core, &keys)?;
         validate::validate(&x)?;
+        if let Some(hit) = cache::lookup(&mut x, core, &mut cached).await? {
+            return Ok(Reply::Cached(hit));
+        }
         if let Some(role) = x.integration().aws.as_ref().and_then(|a| a.role.as_ref()) {
             // A role still being assumed (just deployed) is waited for, within the deadline.
             role.ready(x.integration().timeout).await;
@@ -283,6 +292,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
+    cache::fill(&x, core, cached, failed, &outcome, wbuf, start);
     if let Some(info) = &x.rate_limit {
         throttle::insert_headers(wbuf, start, info);
     }
@@ -305,6 +315,9 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         let pending =
             access_log::render(&x, facts, &outcome, response, line, &log.format, log.dest);
         outcome.access_log = Some(core.access_log.hold(pending));
+    }
+    if let (Some(slot), Some(status)) = (outcome.slot, x.cache) {
+        core.metrics.record_cache(slot, status);
     }
     outcome
 }

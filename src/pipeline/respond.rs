@@ -298,6 +298,7 @@ pub fn respond(x: &Exchange<'_>, reply: Result<Reply<'_>, Reject>, wbuf: &mut Ve
             outcome
         }
         Ok(Reply::Proxied(integration)) => proxied(x, integration, wbuf),
+        Ok(Reply::Cached(stored)) => super::cache::serve(x.req, &stored, wbuf),
         Ok(Reply::Lambda(integration)) => {
             let mut outcome = match super::lambda::respond(x, &integration, wbuf) {
                 Ok(o) => o,
@@ -452,7 +453,8 @@ fn proxied_compressed(
     let close = !req.keep_alive;
     head_start(req, wbuf, status);
     proxied_headers(head, stream.head_buf(), wbuf);
-    let body = super::content::proxied_body(x, bytes);
+    let encoded = head.is_some_and(|h| h.header(stream.head_buf(), b"content-encoding").is_some());
+    let body = super::content::proxied_body(x, bytes, encoded);
     body.write_headers(wbuf);
     head_end_sized(wbuf, body.body.len(), close);
     wbuf.extend_from_slice(&body.body);

@@ -99,5 +99,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         auth: None,
         api_key: None,
         rate_limit: None,
+        cache: None,
     })
 }

@@ -538,8 +538,11 @@ pub async fn response<'b>(
     let integ = x.integration();
     let resp = match integ.kind {
         IntegrationKind::HttpProxy => {
-            // Compression needs the whole body (see `content::compresses_proxied`).
-            if super::content::compresses_proxied(x, &integrated, max_body) {
+            // Compression needs the whole body (see `content::compresses_proxied`), and so does
+            // a cache fill (`cache::reads_whole`).
+            if super::content::compresses_proxied(x, &integrated, max_body)
+                || super::cache::reads_whole(x, &integrated, max_body)
+            {
                 read_whole(&mut integrated, max_body, ubuf).await?;
             }
             return Ok(Reply::Proxied(integrated));

@@ -8,6 +8,11 @@ use std::net::{TcpListener, TcpStream};
 const BACKEND_RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"hello\":\"world\"}";
 
+/// Requests every backend of `start_backend` has answered (the stage cache test reads it).
+#[allow(dead_code)]
+pub static BACKEND_REQUESTS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// A keep-alive backend on loopback answering every request head with the same small JSON
 /// response; returns its port. The tests send no request bodies.
 #[allow(dead_code)]
@@ -27,6 +32,7 @@ pub fn start_backend() -> u16 {
                     };
                     have += n;
                     while let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                        BACKEND_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         if s.write_all(BACKEND_RESPONSE).is_err() {
                             return;
                         }
@@ -124,6 +130,11 @@ pub fn start_worker_staged(
     for (id, doc) in docs {
         let mut api = import_document(doc.as_bytes(), &ImportOptions::default()).unwrap();
         api.id = (*id).into();
+        // An API whose id starts with `cached` is served with the stage cache on.
+        let stage = &tollgate::deploy::model::Stage {
+            cache_cluster_enabled: stage.cache_cluster_enabled || id.starts_with("cached"),
+            ..stage.clone()
+        };
         let mut stages = vec![compile_stage(&api, stage, &mut interner).unwrap()];
         if let Some(c) = tollgate::deploy::compile::canary::CanarySettings::of(stage) {
             let variant =

@@ -6,6 +6,7 @@
 //! republishes the snapshot; `ops` decodes the requests.
 
 pub mod access_log_settings;
+pub mod flush;
 pub mod ops;
 pub mod shapes;
 pub mod stage_patch;

@@ -73,6 +73,16 @@ pub enum Op {
         api: String,
         stage: String,
     },
+    /// `DELETE .../stages/{name}/cache/data` (with Tollgate's `?pathPrefix=` purge).
+    FlushStageCache {
+        api: String,
+        stage: String,
+    },
+    /// `DELETE .../stages/{name}/cache/authorizers`.
+    FlushStageAuthorizersCache {
+        api: String,
+        stage: String,
+    },
     UpdateDeployment {
         api: String,
         deployment: String,
@@ -193,6 +203,16 @@ pub fn route(method: &str, segments: &[String], mode: Option<&str>) -> Option<Ro
             api: api.to_string(),
             stage: s.to_string(),
         },
+        ("DELETE", ["restapis", api, "stages", s, "cache", "data"]) => Op::FlushStageCache {
+            api: api.to_string(),
+            stage: s.to_string(),
+        },
+        ("DELETE", ["restapis", api, "stages", s, "cache", "authorizers"]) => {
+            Op::FlushStageAuthorizersCache {
+                api: api.to_string(),
+                stage: s.to_string(),
+            }
+        }
         ("PATCH", ["restapis", api, "deployments", d]) => Op::UpdateDeployment {
             api: api.to_string(),
             deployment: d.to_string(),

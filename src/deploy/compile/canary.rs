@@ -108,8 +108,13 @@ pub fn attach(
     stages: &mut Vec<StageRuntime>,
     canaries: Vec<(usize, StageRuntime, CanarySettings)>,
 ) {
-    for (base, variant, settings) in canaries {
+    for (base, mut variant, settings) in canaries {
         let idx = StageIdx(stages.len() as u32);
+        variant.cache = super::cache::canary_plan(
+            stages[base].cache.as_ref(),
+            variant.cache.take(),
+            settings.use_stage_cache,
+        );
         stages.push(variant);
         stages[base].canary = Some(CanaryRuntime {
             stage: idx,

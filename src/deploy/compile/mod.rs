@@ -13,6 +13,7 @@ mod authorizers;
 mod aws;
 pub mod buckets;
 pub mod canary;
+pub mod cache;
 pub mod gateway;
 pub mod links;
 mod locate;
@@ -240,6 +241,13 @@ fn compile_stage_with(
         }
     }
     // A damaged `*/*` entry is found once per method: report it once.
+    let cache = cache::compile(
+        api,
+        stage,
+        &methods,
+        stage_settings.cache_cluster_mib,
+        &mut problems,
+    );
     let mut seen = std::collections::HashSet::new();
     problems
         .0
@@ -271,6 +279,8 @@ fn compile_stage_with(
         },
         canary: None,
         access_log,
+        cache,
+        cache_control: crate::core::response_cache::control(&api.id, &stage.stage_name),
     })
 }
 

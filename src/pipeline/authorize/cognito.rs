@@ -47,6 +47,17 @@ pub struct Entry {
 thread_local! {
     /// This core's verified tokens (a worker thread is a core).
     static CACHE: TokenCache<Rc<Entry>> = TokenCache::new();
+    /// `response_cache::TOKENS_FLUSHED` as this core last cleared `CACHE` for it.
+    static FLUSHED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Clears this core's token cache after a FlushStageAuthorizersCache (one atomic load otherwise).
+fn follow_flushes() {
+    let now =
+        crate::core::response_cache::TOKENS_FLUSHED.load(std::sync::atomic::Ordering::Acquire);
+    if FLUSHED.with(|f| f.replace(now)) != now {
+        CACHE.with(|c| c.clear());
+    }
 }
 
 /// The token in an identity header's value: as is, or after `Bearer `.
@@ -78,6 +89,7 @@ pub async fn authorize(
         return Err(AuthReject::Unauthorized.into());
     }
     let now = req.epoch_ms / 1000;
+    follow_flushes();
     if let Some(hit) = CACHE.with(|c| c.get(token, now)) {
         if pools.issuers.iter().any(|i| *i == hit.issuer) {
             return admit(x, &hit, a.validation.as_ref(), scopes);

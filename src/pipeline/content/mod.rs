@@ -233,9 +233,18 @@ pub fn compresses_proxied(
         && compress::negotiate(x.req.header(b"accept-encoding")).is_some()
 }
 
-/// Hook in respond (HTTP_PROXY, after `compresses_proxied`): the backend's body compressed.
-pub fn proxied_body<'b>(x: &Exchange<'_>, body: &'b [u8]) -> Encoded<'b> {
-    match compress::negotiate(x.req.header(b"accept-encoding")) {
+/// Hook in respond (HTTP_PROXY, a body read whole): the backend's body compressed when
+/// `compresses_proxied` holds for it (a body read whole for the stage cache may not qualify:
+/// below the threshold, already encoded, or compression off).
+pub fn proxied_body<'b>(x: &Exchange<'_>, body: &'b [u8], encoded: bool) -> Encoded<'b> {
+    let min = x.integration().content.min_compression;
+    let qualifies = !encoded && min.is_some_and(|m| body.len() as u64 >= u64::from(m));
+    let coding = if qualifies {
+        compress::negotiate(x.req.header(b"accept-encoding"))
+    } else {
+        None
+    };
+    match coding {
         Some(coding) => {
             let mut out = Scratch::take(&COMPRESSED);
             compress::compress(coding, body, &mut out.buf);

@@ -71,6 +71,7 @@ pub async fn authorize(
     }
     let scope = Scope {
         generation: x.snap.generation,
+        flushed: x.stage().cache_control.authorizers(),
         api: x.route.api,
         stage: x.route.stage,
         authorizer,
