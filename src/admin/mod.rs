@@ -28,6 +28,7 @@ mod restapis;
 mod server;
 pub mod shapes;
 mod tools;
+pub mod wafv2;
 
 // The server's parts every family uses, and the paths `main`, the store and the fuzz targets name.
 pub use server::{auth, error, http, limits, routes, sigv4};

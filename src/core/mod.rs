@@ -69,6 +69,8 @@ pub struct Core {
     pub throttle: throttle::Shards,
     /// Lambda authorizer answers, by authorizer and identity (`authorizerResultTtlInSeconds`).
     pub authz_cache: authz_cache::AuthzCache,
+    /// The WAF evaluator's reused transformation buffers.
+    pub waf_scratch: RefCell<crate::deploy::waf::Scratch>,
 }
 
 impl Core {
@@ -105,6 +107,9 @@ impl Core {
             in_flight: Cell::new(0),
             connections: Cell::new(0),
             authz_cache: authz_cache::AuthzCache::default(),
+            waf_scratch: RefCell::new(crate::deploy::waf::Scratch::with_capacity(
+                crate::deploy::waf::BODY_LIMIT * 2,
+            )),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

@@ -155,6 +155,7 @@ mod tests {
                         authorizers: Vec::new(),
                         resource_policy: None,
                         arn_prefix: Box::default(),
+                        waf: None,
                     })
                     .collect(),
             });

@@ -129,6 +129,8 @@ pub struct StageRuntime {
     /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/`: the method ARN's prefix that
     /// authorizer and resource policies are evaluated against (`{METHOD}/{path}` follows).
     pub arn_prefix: Box<str>,
+    /// The stage's web ACL (`webAclArn`), compiled; `None`: no WAF in front of the stage.
+    pub waf: Option<std::sync::Arc<crate::deploy::waf::Program>>,
 }
 
 impl StageRuntime {

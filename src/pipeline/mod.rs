@@ -1,6 +1,6 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> authorize -> (request decompression) -> API key -> throttle -> validate -> (cache lookup) ->
+//! route -> WAF -> authorize -> (request decompression) -> API key -> throttle -> validate -> (cache lookup) ->
 //! transform request -> integrate -> transform response -> respond
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
@@ -32,6 +32,7 @@ mod tests;
 pub mod throttle;
 pub mod transform;
 pub mod validate;
+pub mod waf;
 
 use crate::core::metrics::Slot;
 use crate::core::Core;
@@ -96,6 +97,8 @@ pub struct Exchange<'a> {
     pub api_key: Option<&'a crate::deploy::keys::KeyEntry>,
     /// Throttle: what the stage's opt-in `RateLimit-*` headers say, when it has them on.
     pub rate_limit: Option<throttle::RateInfo>,
+    /// WAF: the web ACL's verdict (`None`: the stage has no web ACL).
+    pub waf: Option<waf::WafVerdict>,
 }
 
 impl<'a> Exchange<'a> {
@@ -228,7 +231,17 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };
-    // Authorize first, on the request as the client signed it (a SigV4 payload hash covers the
+    // WAF first, as AWS evaluates it in front of API Gateway: a blocked request goes no further.
+    if let Err(r) = waf::inspect(&mut x, core) {
+        let r = respond::respond(&x, Err(r), wbuf);
+        return Outcome {
+            slot: core
+                .metrics
+                .slot(x.route.api, x.route.stage, x.route.method),
+            ..r
+        };
+    }
+    // Authorize next, on the request as the client signed it (a SigV4 payload hash covers the
     // body as sent, compressed or not); nothing of the body is decoded for a refused caller.
     let authorized = authorize::authorize(&mut x, core, tbuf).await;
     let inflated_body = if authorized.is_ok() {

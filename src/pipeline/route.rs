@@ -82,5 +82,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         auth: None,
         api_key: None,
         rate_limit: None,
+        waf: None,
     })
 }

@@ -48,6 +48,9 @@ pub struct StageOut<'a> {
     pub documentation_version: Option<&'a Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: &'a BTreeMap<String, String>,
+    /// The associated AWS WAF web ACL (set by wafv2 AssociateWebACL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_acl_arn: Option<&'a Value>,
     pub created_date: i64,
     pub last_updated_date: i64,
 }
@@ -68,6 +71,7 @@ impl<'a> From<&'a Stage> for StageOut<'a> {
             canary_settings: s.extra.get("canarySettings"),
             documentation_version: s.extra.get("documentationVersion"),
             tags: &s.tags,
+            web_acl_arn: s.extra.get("webAclArn"),
             created_date: s.created_date,
             last_updated_date: s.last_updated_date,
         }

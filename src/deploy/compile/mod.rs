@@ -266,6 +266,8 @@ fn compile_stage_with(
             )
             .into()
         },
+        // Set by the control plane, which holds the stored web ACLs.
+        waf: None,
     })
 }
 

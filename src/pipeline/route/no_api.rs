@@ -131,6 +131,7 @@ mod tests {
                     authorizers: Vec::new(),
                     resource_policy: None,
                     arn_prefix: Box::default(),
+                    waf: None,
                 })
                 .into_iter()
                 .collect();
