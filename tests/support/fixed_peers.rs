@@ -83,10 +83,22 @@ pub fn start_worker(
 }
 
 /// `start_worker` with `config` (TOML, e.g. `[[vpc_links]]`) as the gateway's settings.
+#[allow(dead_code)]
 pub fn start_worker_with(
     driver: tollgate::settings::DriverChoice,
     docs: &[(&str, &str)],
     config: &str,
+) -> tollgate::runtime::Workers {
+    start_worker_staged(driver, docs, config, &|_| {})
+}
+
+/// `start_worker_with`, each compiled stage passed through `edit` before it is published (to set
+/// what the control plane would add, such as a web ACL).
+pub fn start_worker_staged(
+    driver: tollgate::settings::DriverChoice,
+    docs: &[(&str, &str)],
+    config: &str,
+    edit: &dyn Fn(&mut tollgate::deploy::snapshot::StageRuntime),
 ) -> tollgate::runtime::Workers {
     use std::sync::Arc;
     use tollgate::deploy::compile::links::VpcLinks;
@@ -112,10 +124,12 @@ pub fn start_worker_with(
             deployment_id: "d1".into(),
             ..Default::default()
         };
+        let mut compiled = compile_stage(&api, &stage, &mut interner).unwrap();
+        edit(&mut compiled);
         apis.push(ApiRuntime {
             id: api.id.clone().into(),
             name: api.name.clone().into(),
-            stages: vec![compile_stage(&api, &stage, &mut interner).unwrap()],
+            stages: vec![compiled],
         });
     }
     let cell = Arc::new(tollgate::deploy::publish::SnapshotCell::default());
