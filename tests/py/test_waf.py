@@ -18,7 +18,7 @@ import botocore
 import pytest
 from botocore.config import Config
 
-from conftest import CREDENTIALS, REGION, VENV_BIN, Gateway, config_text, start_backend
+from conftest import CREDENTIALS, READ_ONLY, REGION, VENV_BIN, Gateway, config_text, start_backend
 
 FORBIDDEN = {"message": "Forbidden"}
 VIS = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
@@ -36,10 +36,10 @@ def api_doc(backend):
                 "requestParameters": {"integration.request.path.proxy": "method.request.path.proxy"}}}}}}
 
 
-def wafv2(gw):
+def wafv2(gw, credentials=CREDENTIALS):
     return boto3.client("wafv2", endpoint_url=gw.admin_url, region_name=REGION,
-                        aws_access_key_id=CREDENTIALS["key"],
-                        aws_secret_access_key=CREDENTIALS["secret"],
+                        aws_access_key_id=credentials["key"],
+                        aws_secret_access_key=credentials["secret"],
                         config=Config(retries={"max_attempts": 1}))
 
 
@@ -295,5 +295,15 @@ def test_web_acls_persist_across_kill_9(backend):
             got = wafv2(gw).get_web_acl_for_resource(ResourceArn=stage_arn(api))["WebACL"]
             assert got["ARN"] == acl["ARN"]
             assert [r["Name"] for r in got["Rules"]] == ["deny"]
+            # A redeploy keeps the stage's web ACL.
+            apigw(gw).create_deployment(restApiId=api, stageName="prod")
+            assert get(gw, api, "/deny")[0] == 403
+            # A read-only admin credential may read wafv2 items, not change them.
+            reader = wafv2(gw, READ_ONLY)
+            assert [a["Name"] for a in reader.list_web_acls(Scope="REGIONAL")["WebACLs"]] == ["durable"]
+            with pytest.raises(botocore.exceptions.ClientError) as e:
+                reader.create_ip_set(Name="x", Scope="REGIONAL", IPAddressVersion="IPV4",
+                                     Addresses=[])
+            assert e.value.response["Error"]["Code"] == "AccessDeniedException"
         finally:
             gw.stop()

@@ -121,6 +121,20 @@ impl From<crate::admin::error::ApiError> for WafError {
     }
 }
 
+/// A refusal made before the operation ran (signature, rights, throttling) in the JSON 1.1
+/// shape: the same status and error code as the restJson answer, the code in `__type`.
+pub fn refusal(e: &crate::admin::error::ApiError) -> Response {
+    let mut r = e.to_response();
+    let (_, kind, message) = e.parts();
+    r.body = serde_json::to_vec(&json!({"__type": kind, "Message": message}))
+        .expect("JSON values serialise");
+    r.headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+    r.headers
+        .push(("Content-Type", "application/x-amz-json-1.1".to_string()));
+    r
+}
+
 fn json11(status: u16, value: &Value) -> Response {
     let body = serde_json::to_vec(value).expect("JSON values serialise");
     Response::bytes(status, "application/x-amz-json-1.1", body)
