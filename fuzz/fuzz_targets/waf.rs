@@ -10,8 +10,8 @@ use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use tollgate::deploy::waf::transform::{apply, Scratch, Transform};
-use tollgate::deploy::waf::{compile, evaluate, Catalog, Source};
+use tollgate::deploy::waf::transform::{apply, Transform};
+use tollgate::deploy::waf::{compile, evaluate, Catalog, Scratch, Source};
 
 const TRANSFORMS: &[&str] = &[
     "NONE",
@@ -159,7 +159,7 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = Scratch::default();
     for name in TRANSFORMS {
         if let Some(t) = Transform::parse(name) {
-            let out = apply(&[t], req[1], &mut scratch);
+            let out = apply(&[t], req[1], &mut scratch.bufs);
             assert!(
                 out.len() <= req[1].len(),
                 "{name} grew {} -> {}",

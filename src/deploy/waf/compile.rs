@@ -6,7 +6,7 @@
 use super::transform::Transform;
 use super::{
     rate, Action, Comparison, CustomResponse, Field, Forwarded, IpPosition, Oversize, Position,
-    Program, RateKey, Rule, Statement, Transforms,
+    Program, RateKey, Regex, Rule, Statement, Transforms,
 };
 use crate::deploy::iam_policy::Cidr;
 use base64::Engine as _;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Catalog {
     ip_sets: HashMap<String, Arc<[Cidr]>>,
-    regex_sets: HashMap<String, Arc<regex::bytes::RegexSet>>,
+    regex_sets: HashMap<String, Arc<Regex>>,
 }
 
 /// The longest regex AWS accepts, and the compiled size Tollgate allows one.
@@ -64,13 +64,12 @@ impl Catalog {
     }
 
     /// Compiles a regex pattern set's `RegularExpressionList`.
-    pub fn compile_patterns(patterns: &[String]) -> Result<Arc<regex::bytes::RegexSet>, String> {
+    pub fn compile_patterns(patterns: &[String]) -> Result<Arc<Regex>, String> {
         for p in patterns {
             compile_regex(p)?;
         }
-        regex::bytes::RegexSetBuilder::new(patterns)
-            .size_limit(REGEX_SIZE_LIMIT * patterns.len().max(1))
-            .build()
+        builder(REGEX_SIZE_LIMIT * patterns.len().max(1))
+            .build_many(patterns)
             .map(Arc::new)
             .map_err(|_| {
                 invalid(
@@ -85,12 +84,25 @@ impl Catalog {
         self.ip_sets.insert(arn.to_string(), cidrs);
     }
 
-    pub fn add_regex_set(&mut self, arn: &str, set: Arc<regex::bytes::RegexSet>) {
+    pub fn add_regex_set(&mut self, arn: &str, set: Arc<Regex>) {
         self.regex_sets.insert(arn.to_string(), set);
     }
 }
 
-pub fn compile_regex(p: &str) -> Result<regex::bytes::Regex, String> {
+/// The regex engine as `regex::bytes` configures it (Unicode classes, any bytes in the
+/// haystack), with a bound on the compiled size.
+fn builder(size_limit: usize) -> regex_automata::meta::Builder {
+    let mut b = Regex::builder();
+    b.syntax(regex_automata::util::syntax::Config::new().utf8(false))
+        .configure(
+            Regex::config()
+                .nfa_size_limit(Some(size_limit))
+                .utf8_empty(false),
+        );
+    b
+}
+
+pub fn compile_regex(p: &str) -> Result<Regex, String> {
     let bad = || {
         invalid(
             "The parameter contains formatting that is not valid",
@@ -101,10 +113,7 @@ pub fn compile_regex(p: &str) -> Result<regex::bytes::Regex, String> {
     if p.is_empty() || p.len() > MAX_REGEX_LEN {
         return Err(bad());
     }
-    regex::bytes::RegexBuilder::new(p)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|_| bad())
+    builder(REGEX_SIZE_LIMIT).build(p).map_err(|_| bad())
 }
 
 /// Compiles `acl` (a stored `WebACL`: `Id`, `ARN`, `DefaultAction`, `Rules`,
@@ -115,6 +124,7 @@ pub fn compile(acl: &Value, catalog: &Catalog) -> Result<Program, String> {
         acl_id: acl.get("Id").and_then(Value::as_str).unwrap_or(""),
         bodies: acl.get("CustomResponseBodies").and_then(Value::as_object),
         responses: Vec::new(),
+        regexes: Vec::new(),
     };
     if let Some(bodies) = c.bodies {
         for (key, body) in bodies {
@@ -180,7 +190,10 @@ pub fn compile(acl: &Value, catalog: &Catalog) -> Result<Program, String> {
         ));
     }
     rules.sort_by_key(|(p, _)| *p);
+    static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     Ok(Program {
+        id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        regexes: c.regexes.into(),
         arn: acl.get("ARN").and_then(Value::as_str).unwrap_or("").into(),
         default_action,
         rules: rules.into_iter().map(|(_, r)| r).collect(),
@@ -228,6 +241,7 @@ struct Compiler<'a> {
     acl_id: &'a str,
     bodies: Option<&'a Map<String, Value>>,
     responses: Vec<CustomResponse>,
+    regexes: Vec<Arc<Regex>>,
 }
 
 fn str_of<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
@@ -239,6 +253,12 @@ fn missing(field: &str, parameter: &str) -> String {
 }
 
 impl Compiler<'_> {
+    /// Registers a regex; its index in `Program::regexes`.
+    fn regex(&mut self, r: Arc<Regex>) -> u16 {
+        self.regexes.push(r);
+        (self.regexes.len() - 1) as u16
+    }
+
     fn check_body(&self, key: &str, body: &Value) -> Result<(), String> {
         let ct = str_of(body, "ContentType").unwrap_or("");
         if !matches!(ct, "TEXT_PLAIN" | "TEXT_HTML" | "APPLICATION_JSON") {
@@ -396,10 +416,12 @@ impl Compiler<'_> {
             "RegexMatchStatement" => {
                 let p = str_of(body, "RegexString")
                     .ok_or_else(|| missing("REGEX_MATCH", "RegexString"))?;
+                let (field, transforms) = (field(body)?, transforms(body)?);
+                let regex = self.regex(Arc::new(compile_regex(p)?));
                 Statement::Regex {
-                    field: field(body)?,
-                    transforms: transforms(body)?,
-                    regex: compile_regex(p)?,
+                    field,
+                    transforms,
+                    regex,
                 }
             }
             "RegexPatternSetReferenceStatement" => {
@@ -411,10 +433,11 @@ impl Compiler<'_> {
                         arn,
                     )
                 })?;
-                Statement::RegexSet {
-                    field: field(body)?,
-                    transforms: transforms(body)?,
-                    set,
+                let (field, transforms) = (field(body)?, transforms(body)?);
+                Statement::Regex {
+                    field,
+                    transforms,
+                    regex: self.regex(set),
                 }
             }
             "SizeConstraintStatement" => {

@@ -5,12 +5,14 @@
 //! The request is read through `Source` (the pipeline's `Request`, or a fuzz/test fake). No
 //! allocation: every value is inspected in place or through the caller's `Scratch`.
 
-use super::transform::{apply, Scratch};
+use super::transform::{apply, Bufs};
 use super::{
     Action, Comparison, Field, Forwarded, IpPosition, Oversize, Position, Program, RateKey,
     Statement, Transforms, BODY_LIMIT,
 };
 use crate::pipeline::params::query_pairs;
+use regex_automata::meta::Cache;
+use regex_automata::Input;
 use std::net::IpAddr;
 
 /// What WAF reads of a request.
@@ -39,10 +41,59 @@ pub struct Outcome {
     pub counted: u16,
 }
 
+/// What a core lends the evaluator: transformation buffers, and a regex search cache for each
+/// regex of the programs it has run (built the first time a program runs on the core, kept
+/// for the most recent `KEPT_PROGRAMS`).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub bufs: Bufs,
+    caches: Vec<(u64, Vec<Cache>)>,
+}
+
+/// More programs than any core alternates between (one per stage with a web ACL, plus the
+/// ones a republish replaced); past it every cache is dropped and rebuilt on use.
+const KEPT_PROGRAMS: usize = 32;
+
+impl Scratch {
+    pub fn with_capacity(n: usize) -> Scratch {
+        Scratch {
+            bufs: Bufs::with_capacity(n),
+            caches: Vec::new(),
+        }
+    }
+
+    fn caches_for(&mut self, p: &Program) -> (&mut Bufs, &mut [Cache]) {
+        let i = match self.caches.iter().position(|(id, _)| *id == p.id) {
+            Some(i) => i,
+            None => self.add(p),
+        };
+        (&mut self.bufs, &mut self.caches[i].1)
+    }
+
+    #[cold]
+    fn add(&mut self, p: &Program) -> usize {
+        if self.caches.len() >= KEPT_PROGRAMS {
+            self.caches.clear();
+        }
+        let caches = p.regexes.iter().map(|r| r.create_cache()).collect();
+        self.caches.push((p.id, caches));
+        self.caches.len() - 1
+    }
+}
+
+/// One evaluation's view of the program's regexes and this core's working memory.
+struct Ctx<'a> {
+    p: &'a Program,
+    bufs: &'a mut Bufs,
+    caches: &'a mut [Cache],
+}
+
 pub fn evaluate(p: &Program, src: &impl Source, scratch: &mut Scratch) -> Outcome {
+    let (bufs, caches) = scratch.caches_for(p);
+    let mut cx = Ctx { p, bufs, caches };
     let mut counted = 0u16;
     for (i, rule) in p.rules.iter().enumerate() {
-        if !matches(&rule.statement, src, scratch) {
+        if !matches(&rule.statement, src, &mut cx) {
             continue;
         }
         match rule.action {
@@ -66,7 +117,7 @@ fn outcome(blocked: bool, rule: Option<u16>, response: Option<u16>, counted: u16
     }
 }
 
-pub fn matches(s: &Statement, src: &impl Source, scratch: &mut Scratch) -> bool {
+fn matches(s: &Statement, src: &impl Source, cx: &mut Ctx<'_>) -> bool {
     match s {
         Statement::IpSet { cidrs, forwarded } => match forwarded {
             None => {
@@ -80,31 +131,34 @@ pub fn matches(s: &Statement, src: &impl Source, scratch: &mut Scratch) -> bool 
             transforms,
             search,
             position,
-        } => any_value(field, transforms, src, scratch, |v| {
+        } => any_value(field, transforms, src, cx.bufs, |v| {
             position_match(*position, v, search)
         }),
         Statement::Regex {
             field,
             transforms,
             regex,
-        } => any_value(field, transforms, src, scratch, |v| regex.is_match(v)),
-        Statement::RegexSet {
-            field,
-            transforms,
-            set,
-        } => any_value(field, transforms, src, scratch, |v| set.is_match(v)),
+        } => {
+            let (re, cache) = (
+                &cx.p.regexes[*regex as usize],
+                &mut cx.caches[*regex as usize],
+            );
+            any_value(field, transforms, src, cx.bufs, |v| {
+                re.is_match_with(cache, &Input::new(v).earliest(true))
+            })
+        }
         Statement::Size {
             field,
             transforms,
             op,
             size,
-        } => any_value(field, transforms, src, scratch, |v| {
+        } => any_value(field, transforms, src, cx.bufs, |v| {
             compare(*op, v.len() as u64, *size)
         }),
-        Statement::Sqli { field, transforms } => any_value(field, transforms, src, scratch, |v| {
+        Statement::Sqli { field, transforms } => any_value(field, transforms, src, cx.bufs, |v| {
             libinjectionrs::detect_sqli(v).is_injection()
         }),
-        Statement::Xss { field, transforms } => any_value(field, transforms, src, scratch, |v| {
+        Statement::Xss { field, transforms } => any_value(field, transforms, src, cx.bufs, |v| {
             libinjectionrs::detect_xss(v).is_injection()
         }),
         Statement::Rate {
@@ -115,7 +169,7 @@ pub fn matches(s: &Statement, src: &impl Source, scratch: &mut Scratch) -> bool 
             counters,
         } => {
             if let Some(scope) = scope_down {
-                if !matches(scope, src, scratch) {
+                if !matches(scope, src, cx) {
                     return false;
                 }
             }
@@ -129,9 +183,9 @@ pub fn matches(s: &Statement, src: &impl Source, scratch: &mut Scratch) -> bool 
             };
             counters.hit(key, src.now_secs(), *window_secs) > *limit
         }
-        Statement::And(all) => all.iter().all(|s| matches(s, src, scratch)),
-        Statement::Or(any) => any.iter().any(|s| matches(s, src, scratch)),
-        Statement::Not(s) => !matches(s, src, scratch),
+        Statement::And(all) => all.iter().all(|s| matches(s, src, cx)),
+        Statement::Or(any) => any.iter().any(|s| matches(s, src, cx)),
+        Statement::Not(s) => !matches(s, src, cx),
     }
 }
 
@@ -141,10 +195,10 @@ fn any_value(
     field: &Field,
     transforms: &Transforms,
     src: &impl Source,
-    scratch: &mut Scratch,
+    scratch: &mut Bufs,
     mut test: impl FnMut(&[u8]) -> bool,
 ) -> bool {
-    let mut one = |v: &[u8], scratch: &mut Scratch| test(apply(transforms, v, scratch));
+    let mut one = |v: &[u8], scratch: &mut Bufs| test(apply(transforms, v, scratch));
     match field {
         Field::UriPath => one(src.path(), scratch),
         Field::QueryString => one(src.query(), scratch),

@@ -22,8 +22,7 @@ pub mod rate;
 pub mod transform;
 
 pub use compile::{compile, Catalog};
-pub use eval::{evaluate, Outcome, Source};
-pub use transform::Scratch;
+pub use eval::{evaluate, Outcome, Scratch, Source};
 
 use crate::deploy::iam_policy::Cidr;
 use std::sync::Arc;
@@ -34,6 +33,8 @@ pub const BODY_LIMIT: usize = 8 * 1024;
 /// One compiled web ACL.
 #[derive(Debug)]
 pub struct Program {
+    /// Unique per compiled program: a core's regex caches are keyed by it.
+    pub id: u64,
     /// The web ACL's ARN (what the stage's `webAclArn` names).
     pub arn: Box<str>,
     /// `DefaultAction`: what happens when no terminating rule matched.
@@ -42,7 +43,12 @@ pub struct Program {
     pub rules: Box<[Rule]>,
     /// The custom responses rules (and the default action) refer to by index.
     pub responses: Box<[CustomResponse]>,
+    /// Every regex the statements use (`Statement::Regex` indexes it); a regex pattern set is one
+    /// regex of many patterns. Searched with a per-core cache (`Scratch`), never a shared one.
+    pub regexes: Box<[Arc<Regex>]>,
 }
+
+pub type Regex = regex_automata::meta::Regex;
 
 #[derive(Debug)]
 pub struct Rule {
@@ -81,15 +87,12 @@ pub enum Statement {
         search: Box<[u8]>,
         position: Position,
     },
+    /// `RegexMatchStatement` and `RegexPatternSetReferenceStatement` (any pattern matches).
     Regex {
         field: Field,
         transforms: Transforms,
-        regex: regex::bytes::Regex,
-    },
-    RegexSet {
-        field: Field,
-        transforms: Transforms,
-        set: Arc<regex::bytes::RegexSet>,
+        /// Index into `Program::regexes`.
+        regex: u16,
     },
     Size {
         field: Field,

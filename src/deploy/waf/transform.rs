@@ -68,15 +68,15 @@ impl Transform {
 
 /// Two reused buffers a core (or a test) lends the evaluator.
 #[derive(Debug, Default)]
-pub struct Scratch {
+pub struct Bufs {
     a: Vec<u8>,
     b: Vec<u8>,
 }
 
-impl Scratch {
+impl Bufs {
     /// Buffers that already hold a whole inspected body, so the request path never grows them.
-    pub fn with_capacity(n: usize) -> Scratch {
-        Scratch {
+    pub fn with_capacity(n: usize) -> Bufs {
+        Bufs {
             a: Vec::with_capacity(n),
             b: Vec::with_capacity(n),
         }
@@ -84,8 +84,8 @@ impl Scratch {
 }
 
 /// `input` after `transforms`, borrowed from `input` itself or from `scratch`.
-pub fn apply<'s>(transforms: &[Transform], input: &'s [u8], scratch: &'s mut Scratch) -> &'s [u8] {
-    let Scratch { a, b } = scratch;
+pub fn apply<'s>(transforms: &[Transform], input: &'s [u8], scratch: &'s mut Bufs) -> &'s [u8] {
+    let Bufs { a, b } = scratch;
     // `in_a`: the current value is in `a` (else still `input`, until the first real step).
     let mut state = 0u8; // 0: input, 1: a, 2: b
     for &t in transforms {
@@ -414,7 +414,7 @@ mod tests {
 
     fn run(names: &[&str], input: &str) -> String {
         let t: Vec<Transform> = names.iter().map(|n| Transform::parse(n).unwrap()).collect();
-        let mut s = Scratch::default();
+        let mut s = Bufs::default();
         String::from_utf8_lossy(apply(&t, input.as_bytes(), &mut s)).into_owned()
     }
 
