@@ -228,6 +228,9 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(x) => x,
         Err(e) => {
             core.metrics.record_unrouted();
+            if let Some(blocked) = waf::inspect_unrouted(req, snap, core, wbuf) {
+                return blocked;
+            }
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };

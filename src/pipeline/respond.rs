@@ -189,7 +189,7 @@ pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject)
     let close = !ex.keep_alive || !r.keeps_connection();
     if let (Reject::WafBlocked { response: Some(i) }, Scope::Routed(x)) = (&r, scope) {
         if let Some(program) = x.stage().waf.as_deref() {
-            if let Some(o) = super::waf::custom_response(x, program, *i, close, wbuf) {
+            if let Some(o) = super::waf::custom_response(x.req, program, *i, close, wbuf) {
                 return o;
             }
         }

@@ -4,14 +4,18 @@
 //! `WAF_FILTERED` gateway response (403 `{"message":"Forbidden"}`), or with the blocking rule's
 //! `CustomResponse`, and goes no further.
 //!
+//! A request to the stage that matches none of its resources is judged too (`inspect_unrouted`),
+//! as WAF sits in front of the whole stage on AWS.
+//!
 //! The compiled program lives in the snapshot (`StageRuntime::waf`); evaluation allocates
 //! nothing: transformations write into this core's reused `Scratch`. The verdict is recorded in
 //! `Exchange::waf` for `$context.waf*` and metrics.
 
-use super::respond::{head_end_sized, head_start, Reject};
+use super::respond::{head_end_sized, head_start, Reject, Scope};
 use super::{Exchange, Outcome, Request};
 use crate::core::Core;
 use crate::deploy::waf::{self, Program, Source};
+use crate::deploy::Snapshot;
 use crate::http::response;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -76,10 +80,7 @@ pub fn inspect(x: &mut Exchange<'_>, core: &Core) -> Result<(), Reject> {
         return Ok(());
     };
     let started = Instant::now();
-    let outcome = {
-        let mut scratch = core.waf_scratch.borrow_mut();
-        waf::evaluate(program, &Inspected { req: x.req }, &mut scratch)
-    };
+    let outcome = evaluate(program, x.req, core);
     let status = match outcome.response {
         Some(i) => program.responses[i as usize].status,
         None if outcome.blocked => 403,
@@ -100,16 +101,53 @@ pub fn inspect(x: &mut Exchange<'_>, core: &Core) -> Result<(), Reject> {
     Ok(())
 }
 
+fn evaluate(program: &Program, req: &Request<'_>, core: &Core) -> waf::Outcome {
+    let mut scratch = core.waf_scratch.borrow_mut();
+    waf::evaluate(program, &Inspected { req }, &mut scratch)
+}
+
+/// A request to a stage with a web ACL that matched none of its resources: WAF still judges it
+/// first (it sits in front of the whole stage on AWS, so a blocked client gets WAF's answer and
+/// a scanner's misses count towards rate-based rules). `Some` when WAF blocked and answered.
+pub fn inspect_unrouted(
+    req: &Request<'_>,
+    snap: &Snapshot,
+    core: &Core,
+    wbuf: &mut Vec<u8>,
+) -> Option<Outcome> {
+    let api = snap.api_for_host(req.head.host.map(|h| h.get(req.buf)))?;
+    let path = req.head.path.get(req.buf);
+    let rest = path.strip_prefix(b"/")?;
+    let stage = &rest[..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len())];
+    let program = snap
+        .stage(api, snap.stage_idx(api, stage)?)
+        .waf
+        .as_deref()?;
+    let outcome = evaluate(program, req, core);
+    if !outcome.blocked {
+        return None;
+    }
+    let close = !req.keep_alive;
+    if let Some(o) = outcome
+        .response
+        .and_then(|i| custom_response(req, program, i, close, wbuf))
+    {
+        return Some(o);
+    }
+    let r = Reject::WafBlocked { response: None };
+    Some(super::respond::reject(req, Scope::Unrouted(snap), wbuf, r))
+}
+
 /// Writes a rule's `CustomResponse` (status, `x-amzn-waf-*` headers, body).
 pub fn custom_response(
-    x: &Exchange<'_>,
+    req: &Request<'_>,
     program: &Program,
     i: u16,
     close: bool,
     wbuf: &mut Vec<u8>,
 ) -> Option<Outcome> {
     let r = program.responses.get(i as usize)?;
-    head_start(x.req, wbuf, r.status);
+    head_start(req, wbuf, r.status);
     if let Some(ct) = &r.content_type {
         response::header(wbuf, b"Content-Type", ct.as_bytes());
     }
@@ -117,7 +155,7 @@ pub fn custom_response(
         response::header(wbuf, n.as_bytes(), v.as_bytes());
     }
     head_end_sized(wbuf, r.body.len(), close);
-    if !x.req.is_head() {
+    if !req.is_head() {
         wbuf.extend_from_slice(&r.body);
     }
     Some(Outcome {

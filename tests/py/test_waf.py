@@ -136,12 +136,16 @@ def test_ip_sets_block_v4_and_v6_through_the_cli(stage):
 
     status, text, _ = get(gw, api, "/a")
     assert (status, json.loads(text)) == (403, FORBIDDEN)
+    # WAF sits in front of the whole stage: a path that matches no resource gets its answer too.
+    status, text, _ = get(gw, api, "")
+    assert (status, json.loads(text)) == (403, FORBIDDEN)
     # The set changes: the stage enforces the new addresses at once.
     token = cli(gw, "get-ip-set", "--name", "local-v4", "--scope", "REGIONAL",
                 "--id", v4["Id"])["LockToken"]
     cli(gw, "update-ip-set", "--name", "local-v4", "--scope", "REGIONAL", "--id", v4["Id"],
         "--addresses", "192.0.2.0/24", "--lock-token", token)
     assert get(gw, api, "/a")[0] == 200
+    assert json.loads(get(gw, api, "")[1]) == {"message": "Missing Authentication Token"}
     assert get(gw, api, "/a", {"X-Forwarded-For": "2001:db8::7, 10.0.0.1"})[0] == 403
     assert get(gw, api, "/a", {"X-Forwarded-For": "2001:db9::7"})[0] == 200
     assert get(gw, api, "/a", {"X-Forwarded-For": "not-an-ip"})[0] == 200
