@@ -468,10 +468,20 @@ impl Compiler<'_> {
                     size,
                 }
             }
-            "SqliMatchStatement" => Statement::Sqli {
-                field: field(body)?,
-                transforms: transforms(body)?,
-            },
+            "SqliMatchStatement" => {
+                // libinjection has one sensitivity: AWS's default, LOW.
+                if let Some(level) = str_of(body, "SensitivityLevel").filter(|l| *l != "LOW") {
+                    return Err(invalid(
+                        &format!("Tollgate does not support the SQL injection sensitivity {level}"),
+                        "SENSITIVITY_LEVEL",
+                        level,
+                    ));
+                }
+                Statement::Sqli {
+                    field: field(body)?,
+                    transforms: transforms(body)?,
+                }
+            }
             "XssMatchStatement" => Statement::Xss {
                 field: field(body)?,
                 transforms: transforms(body)?,
@@ -678,6 +688,17 @@ fn field(body: &Value) -> Result<Field, String> {
 }
 
 fn transforms(body: &Value) -> Result<Transforms, String> {
+    if body
+        .get("PreParseTextTransformations")
+        .and_then(Value::as_array)
+        .is_some_and(|l| !l.is_empty())
+    {
+        return Err(invalid(
+            "Tollgate does not support PreParseTextTransformations",
+            "TEXT_TRANSFORMATION",
+            "PreParseTextTransformations",
+        ));
+    }
     let list = body
         .get("TextTransformations")
         .and_then(Value::as_array)

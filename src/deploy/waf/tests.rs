@@ -476,6 +476,20 @@ fn what_cannot_be_enforced_is_refused_by_name() {
             json!({"NotStatement": {"Statement": {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}}}),
             "nested",
         ),
+        (
+            json!({"SqliMatchStatement": {"FieldToMatch": field, "TextTransformations": tx(&["NONE"]),
+                "SensitivityLevel": "HIGH"}}),
+            "HIGH",
+        ),
+        (
+            json!({"XssMatchStatement": {"FieldToMatch": field, "TextTransformations": tx(&["NONE"]),
+                "PreParseTextTransformations": [{"Priority": 0, "Type": "NONE"}]}}),
+            "PreParseTextTransformations",
+        ),
+        (
+            json!({"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "CUSTOM_KEYS"}}),
+            "CUSTOM_KEYS",
+        ),
     ];
     for (s, needle) in cases {
         let e = with(s.clone()).unwrap_err();
