@@ -43,7 +43,8 @@ fn run_driver(driver: tollgate::settings::DriverChoice) {
         serde_json::json!({"percentTraffic": 50.0,
                            "stageVariableOverrides": {"color": "pinkk"}}),
     );
-    let workers = fixed_peers::start_worker_staged(driver, &[("canaryapi1", DOC)], "", &stage);
+    let workers =
+        fixed_peers::start_worker_staged(driver, &[("canaryapi1", DOC)], "", &stage, &|_| {});
     let mut client = TcpStream::connect(workers.listen).unwrap();
     client.set_nodelay(true).unwrap();
     // Both answers have one length ("true"+"pinkk", "false"+"blue"), so after the first the

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 FUZZ_SECONDS=${TOLLGATE_FUZZ_SECONDS:-480}
-FUZZ_TARGETS=(request_head chunked openapi_import patch_ops sigv4 target_render jsonpath template_render model_compile lambda_reply sts_response iam_policy sigv4_query jwt authorizer_reply access_log_format)
+FUZZ_TARGETS=(request_head chunked openapi_import patch_ops sigv4 target_render jsonpath template_render model_compile lambda_reply sts_response iam_policy sigv4_query jwt authorizer_reply access_log_format waf)
 FUZZ_PER_TARGET=$(( FUZZ_SECONDS / ${#FUZZ_TARGETS[@]} ))
 [ "$FUZZ_PER_TARGET" -ge 10 ] || FUZZ_PER_TARGET=10
 

@@ -515,13 +515,21 @@ impl ControlPlane {
                 .into_iter()
                 .filter_map(|(id, l)| Some((id, l.target_arns.into_iter().next()?))),
         );
+        // Stored web ACLs and their sets: a stage's `webAclArn` is compiled into it.
+        let mut web_acls = crate::admin::wafv2::Acls::load(&self.store)?;
         let mut apis = Vec::new();
         let mut problems = Vec::new();
         for s in served {
             let mut stages = Vec::new();
             let mut canaries = Vec::new();
             for (stage, deployed) in &s.stages {
-                match compile_stage(deployed, stage, &mut self.upstreams) {
+                let compiled = compile_stage(deployed, stage, &mut self.upstreams)
+                    .map_err(|p| p.to_string())
+                    .and_then(|mut rt| {
+                        rt.waf = web_acls.for_stage(stage)?;
+                        Ok(rt)
+                    });
+                match compiled {
                     Ok(rt) => {
                         match self.compile_canary(s, stage, deployed) {
                             Ok(Some((variant, settings))) => {
@@ -656,6 +664,7 @@ fn now() -> i64 {
 mod canary;
 mod stages;
 mod usage;
+mod waf;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -9,6 +9,13 @@ use super::shapes::parse_body;
 use super::tools::{test_invoke, test_invoke_authorizer};
 use super::{account, deployments, keys, restapis, AdminState};
 
+/// A wafv2 operation (named by the request's `X-Amz-Target`), under the same lock.
+pub fn run_wafv2(state: &AdminState, req: &Request) -> Response {
+    let mut cp = state.control.lock().unwrap_or_else(|p| p.into_inner());
+    let op = super::wafv2::target(req).unwrap_or_default();
+    super::wafv2::run(&mut cp, op, req)
+}
+
 pub fn run(state: &AdminState, op: Op, req: &Request) -> Result<Response, ApiError> {
     // A panic while holding the lock leaves the store consistent (writes are transactions), so a
     // poisoned lock is still safe to use.

@@ -13,6 +13,8 @@
 //! - `account/`: DomainNames, BasePathMappings, VpcLinks, ClientCertificates, Tags
 //! - `server/`: the listener, HTTP framing, routing, SigV4 auth, admin limits, the error table
 //! - `tools/`: TestInvokeMethod, the `tollgate backup` client
+//! - `wafv2/`: AWS WAF's IPSets, RegexPatternSets, WebACLs and their association with stages
+//!   (service `wafv2`, JSON 1.1 named by `X-Amz-Target`)
 //!
 //! Shared by all: `control` (the only writer of state), `patch` (every `Update*`'s
 //! `patchOperations`), `shapes` (JSON helpers and pagination).
@@ -28,6 +30,7 @@ mod restapis;
 mod server;
 pub mod shapes;
 mod tools;
+pub mod wafv2;
 
 // The server's parts every family uses, and the paths `main`, the store and the fuzz targets name.
 pub use server::{auth, error, http, limits, routes, sigv4};

@@ -76,6 +76,8 @@ pub struct Core {
     pub access_log: access_log::CoreLog,
     /// The stage response caches (`cacheClusterEnabled`), one table per cached stage.
     pub response_cache: response_cache::ResponseCache,
+    /// The WAF evaluator's reused transformation buffers.
+    pub waf_scratch: RefCell<crate::deploy::waf::Scratch>,
 }
 
 impl Core {
@@ -114,6 +116,9 @@ impl Core {
             authz_cache: authz_cache::AuthzCache::default(),
             access_log: access_log::CoreLog::default(),
             response_cache: response_cache::ResponseCache::default(),
+            waf_scratch: RefCell::new(crate::deploy::waf::Scratch::with_capacity(
+                crate::deploy::waf::BODY_LIMIT * 2,
+            )),
         };
         core.metrics.adopt(&snapshot);
         core.upstream.adopt(&snapshot);

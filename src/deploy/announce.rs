@@ -206,6 +206,7 @@ mod tests {
                         access_log: None,
                         cache: None,
                         cache_control: crate::core::response_cache::control("", ""),
+                        waf: None,
                     })
                     .collect(),
             });

@@ -23,6 +23,7 @@ pub mod problem;
 pub mod publish;
 pub mod router;
 pub mod snapshot;
+pub mod waf;
 
 pub use problem::{Problem, Problems};
 pub use snapshot::Snapshot;

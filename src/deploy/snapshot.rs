@@ -140,6 +140,8 @@ pub struct StageRuntime {
     /// The stage's flush controls (FlushStageCache, FlushStageAuthorizersCache), shared with the
     /// admin thread; kept across deployments of the stage.
     pub cache_control: std::sync::Arc<crate::core::response_cache::StageCacheControl>,
+    /// The stage's web ACL (`webAclArn`), compiled; `None`: no WAF in front of the stage.
+    pub waf: Option<std::sync::Arc<crate::deploy::waf::Program>>,
 }
 
 /// Where a stage's canary is and how much traffic it takes (`deploy::compile::canary`).

@@ -223,11 +223,24 @@ fn value(
                 out.extend_from_slice(crate::pipeline::params::canary_text(x.route.canary))
             }
         }
-        // wired at merge: WAF (`x.waf`) facts.
-        LogVar::WafResponseCode
-        | LogVar::WafStatus
-        | LogVar::WafLatency
-        | LogVar::WafError => {}
+        // Unset (`-`) on a stage with no web ACL, as on AWS.
+        LogVar::WafResponseCode => {
+            if let Some(w) = &x.waf {
+                out.extend_from_slice(w.response_code().as_bytes());
+            }
+        }
+        LogVar::WafStatus => {
+            if let Some(w) = &x.waf {
+                let _ = write!(out, "{}", w.status);
+            }
+        }
+        LogVar::WafLatency => {
+            if let Some(w) = &x.waf {
+                let _ = write!(out, "{}", w.latency_us / 1000);
+            }
+        }
+        // Tollgate's WAF runs in process: it cannot fail the way a call to AWS WAF can.
+        LogVar::WafError => {}
         LogVar::Absent => {}
     }
 }

@@ -1,7 +1,7 @@
 //! THE DATA PATH. `run` takes one parsed request through API Gateway's phases, in order:
 //!
-//! route -> authorize -> (request decompression) -> API key -> throttle -> validate -> cache lookup ->
-//! transform request -> integrate -> transform response -> respond -> cache fill
+//! route -> WAF -> authorize -> (request decompression) -> API key -> throttle -> validate ->
+//! cache lookup -> transform request -> integrate -> transform response -> respond -> cache fill
 //!
 //! `route` turns the connection's `Request` into an `Exchange`, which every later phase takes
 //! mutably and adds what it learned to (the selected request template, the integration latency;
@@ -35,6 +35,7 @@ mod tests;
 pub mod throttle;
 pub mod transform;
 pub mod validate;
+pub mod waf;
 
 use crate::core::metrics::Slot;
 use crate::core::Core;
@@ -101,6 +102,8 @@ pub struct Exchange<'a> {
     pub rate_limit: Option<throttle::RateInfo>,
     /// Cache lookup: whether the stage cache answered (`None`: the method is not cached).
     pub cache: Option<cache::CacheStatus>,
+    /// WAF: the web ACL's verdict (`None`: the stage has no web ACL).
+    pub waf: Option<waf::WafVerdict>,
 }
 
 impl<'a> Exchange<'a> {
@@ -234,12 +237,20 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         Ok(x) => x,
         Err(e) => {
             core.metrics.record_unrouted();
+            if let Some(blocked) = waf::inspect_unrouted(req, snap, core, wbuf) {
+                return blocked;
+            }
             return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
         }
     };
-    // Authorize first, on the request as the client signed it (a SigV4 payload hash covers the
+    // WAF first, as AWS evaluates it in front of API Gateway: a blocked request goes no further
+    // (it is answered, counted and access-logged like any other refusal).
+    // Authorize next, on the request as the client signed it (a SigV4 payload hash covers the
     // body as sent, compressed or not); nothing of the body is decoded for a refused caller.
-    let authorized = authorize::authorize(&mut x, core, tbuf).await;
+    let authorized = match waf::inspect(&mut x, core) {
+        Ok(()) => authorize::authorize(&mut x, core, tbuf).await,
+        Err(blocked) => Err(blocked),
+    };
     let inflated_body = if authorized.is_ok() {
         content::inflate_request(&x, core.config.limits.max_body)
     } else {

@@ -64,6 +64,9 @@ pub enum Reject {
     BadRequest { status: u16, message: &'static str },
     /// The authorize phase refused the request (UNAUTHORIZED, ACCESS_DENIED, ...).
     Auth(crate::pipeline::authorize::AuthReject),
+    /// WAF_FILTERED: the stage's web ACL blocked the request; with the blocking rule's custom
+    /// response (index into the stage's WAF program) when it has one.
+    WafBlocked { response: Option<u16> },
 }
 
 impl From<crate::pipeline::authorize::AuthReject> for Reject {
@@ -118,6 +121,7 @@ impl Reject {
             Reject::InvalidApiKey => of(ResponseType::InvalidApiKey),
             Reject::Throttled => of(ResponseType::Throttled),
             Reject::QuotaExceeded => of(ResponseType::QuotaExceeded),
+            Reject::WafBlocked { .. } => of(ResponseType::WafFiltered),
             Reject::UnsupportedMediaType => of(ResponseType::UnsupportedMediaType),
             Reject::IntegrationTimeout => of(ResponseType::IntegrationTimeout),
             Reject::IntegrationFailure => GatewayError {
@@ -183,6 +187,13 @@ pub enum Scope<'a> {
 /// whether to close.
 pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject) -> Outcome {
     let close = !ex.keep_alive || !r.keeps_connection();
+    if let (Reject::WafBlocked { response: Some(i) }, Scope::Routed(x)) = (&r, scope) {
+        if let Some(program) = x.stage().waf.as_deref() {
+            if let Some(o) = super::waf::custom_response(x.req, program, *i, close, wbuf) {
+                return o;
+            }
+        }
+    }
     let (table, routed) = match scope {
         Scope::Unrouted(snap) => (gateway::table_for(snap, ex.buf, Some(ex.head)), None),
         Scope::Routed(x) => (&x.stage().gateway_responses, Some(x)),

@@ -100,5 +100,6 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         api_key: None,
         rate_limit: None,
         cache: None,
+        waf: None,
     })
 }

@@ -89,6 +89,7 @@ pub fn start_worker(
 }
 
 /// `start_worker` with `config` (TOML, e.g. `[[vpc_links]]`) as the gateway's settings.
+#[allow(dead_code)]
 pub fn start_worker_with(
     driver: tollgate::settings::DriverChoice,
     docs: &[(&str, &str)],
@@ -99,17 +100,19 @@ pub fn start_worker_with(
         deployment_id: "d1".into(),
         ..Default::default()
     };
-    start_worker_staged(driver, docs, config, &stage)
+    start_worker_staged(driver, docs, config, &stage, &|_| {})
 }
 
 /// `start_worker_with`, every API deployed as `stage` (its canary, if it has one, serving the
-/// same definition).
+/// same definition), each compiled base stage passed through `edit` before it is published (to
+/// set what the control plane would add, such as a web ACL).
 #[allow(dead_code)]
 pub fn start_worker_staged(
     driver: tollgate::settings::DriverChoice,
     docs: &[(&str, &str)],
     config: &str,
     stage: &tollgate::deploy::model::Stage,
+    edit: &dyn Fn(&mut tollgate::deploy::snapshot::StageRuntime),
 ) -> tollgate::runtime::Workers {
     use std::sync::Arc;
     use tollgate::deploy::compile::links::VpcLinks;
@@ -135,7 +138,9 @@ pub fn start_worker_staged(
             cache_cluster_enabled: stage.cache_cluster_enabled || id.starts_with("cached"),
             ..stage.clone()
         };
-        let mut stages = vec![compile_stage(&api, stage, &mut interner).unwrap()];
+        let mut base = compile_stage(&api, stage, &mut interner).unwrap();
+        edit(&mut base);
+        let mut stages = vec![base];
         if let Some(c) = tollgate::deploy::compile::canary::CanarySettings::of(stage) {
             let variant =
                 tollgate::deploy::compile::canary::compile_canary(&api, stage, &c, &mut interner)

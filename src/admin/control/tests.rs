@@ -44,7 +44,7 @@ pub(crate) fn settings(data_dir: &Path, apis: Vec<BootApi>) -> Settings {
     }
 }
 
-fn boot(file: &str, id: Option<&str>, vars: &[(&str, &str)]) -> BootApi {
+pub(crate) fn boot(file: &str, id: Option<&str>, vars: &[(&str, &str)]) -> BootApi {
     BootApi {
         file: file.into(),
         id: id.map(Into::into),

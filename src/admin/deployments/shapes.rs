@@ -50,6 +50,9 @@ pub struct StageOut<'a> {
     pub access_log_settings: Option<&'a Value>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: &'a BTreeMap<String, String>,
+    /// The associated AWS WAF web ACL (set by wafv2 AssociateWebACL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_acl_arn: Option<&'a Value>,
     pub created_date: i64,
     pub last_updated_date: i64,
 }
@@ -71,6 +74,7 @@ impl<'a> From<&'a Stage> for StageOut<'a> {
             documentation_version: s.extra.get("documentationVersion"),
             access_log_settings: s.extra.get(crate::deploy::compile::access_log::SETTINGS),
             tags: &s.tags,
+            web_acl_arn: s.extra.get("webAclArn"),
             created_date: s.created_date,
             last_updated_date: s.last_updated_date,
         }

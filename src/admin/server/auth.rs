@@ -1,9 +1,10 @@
 //! The request-authentication seam, run on every management request before dispatch (never on
 //! `/ping` or `/metrics`).
 //!
-//! A request must carry an AWS Signature Version 4 for service `apigateway` (any region) made with
-//! one of the configured admin credentials ([`Keyring`]); a read-only credential may only `GET`
-//! and `HEAD`. The server calls [`authenticate`] exactly once per management request. The key ring
+//! A request must carry an AWS Signature Version 4 for service `apigateway` (`wafv2` for the WAF
+//! operations named by `X-Amz-Target`; any region) made with one of the configured admin
+//! credentials ([`Keyring`]); a read-only credential may only `GET` and `HEAD` (and wafv2's
+//! `Get*` / `List*`). The server calls [`authenticate`] exactly once per management request. The key ring
 //! is fixed at start: credentials come from the config file, the environment pair, or (when
 //! neither names any) the generated file that [`bootstrap`] manages.
 
@@ -127,14 +128,25 @@ pub fn authenticate_at(keys: &Keyring, req: &Request, now: u64) -> Result<Princi
         headers: &req.headers,
         body: &req.body,
     };
-    let verified = sigv4::verify(&view, SERVICE, now, |id| {
+    // wafv2 operations are signed for their own service (AWS JSON 1.1, named by X-Amz-Target).
+    let wafv2 = crate::admin::wafv2::target(req);
+    let service = if wafv2.is_some() {
+        crate::admin::wafv2::SERVICE
+    } else {
+        SERVICE
+    };
+    let verified = sigv4::verify(&view, service, now, |id| {
         keys.find(id).map(|c| c.secret_access_key.as_str())
     })
     .map_err(AuthError::Signature)?;
     let read_only = keys
         .find(&verified.access_key_id)
         .is_some_and(|c| c.read_only);
-    if read_only && !matches!(req.method.as_str(), "GET" | "HEAD") {
+    let reads = match wafv2 {
+        Some(op) => crate::admin::wafv2::is_read(op),
+        None => matches!(req.method.as_str(), "GET" | "HEAD"),
+    };
+    if read_only && !reads {
         return Err(AuthError::ReadOnly {
             access_key_id: verified.access_key_id,
             method: req.method.clone(),

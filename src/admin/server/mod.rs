@@ -159,6 +159,20 @@ fn dispatch(state: &AdminState, req: &Request, scope: Scope) -> Result<Response,
             (state.metrics)().into_bytes(),
         )),
         _ if scope == Scope::HealthOnly => Err(unknown()),
+        // wafv2 (AWS JSON 1.1): `POST /` named by `X-Amz-Target`, signed for service `wafv2`.
+        _ if crate::admin::wafv2::target(req).is_some() => {
+            let admitted = authenticate(&state.keys, req).and_then(|principal| {
+                match &principal.access_key_id {
+                    Some(key) => state.rate.check(key, Instant::now()),
+                    None => Ok(()),
+                }
+            });
+            Ok(match admitted {
+                Ok(()) => dispatch::run_wafv2(state, req),
+                // JSON 1.1 clients read the error code from the body's `__type`.
+                Err(e) => crate::admin::wafv2::refusal(&e),
+            })
+        }
         // Everything else is authenticated first, unknown paths included (as on AWS, an unsigned
         // caller cannot probe which operations exist).
         other => {

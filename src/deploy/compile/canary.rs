@@ -115,6 +115,8 @@ pub fn attach(
             variant.cache.take(),
             settings.use_stage_cache,
         );
+        // The web ACL is the stage's (`webAclArn`), whichever deployment answers.
+        variant.waf = stages[base].waf.clone();
         stages.push(variant);
         stages[base].canary = Some(CanaryRuntime {
             stage: idx,

@@ -12,8 +12,8 @@ pub mod access_log;
 mod authorizers;
 mod aws;
 pub mod buckets;
-pub mod canary;
 pub mod cache;
+pub mod canary;
 pub mod gateway;
 pub mod links;
 mod locate;
@@ -281,6 +281,8 @@ fn compile_stage_with(
         access_log,
         cache,
         cache_control: crate::core::response_cache::control(&api.id, &stage.stage_name),
+        // Set by the control plane, which holds the stored web ACLs.
+        waf: None,
     })
 }
 

@@ -135,6 +135,7 @@ mod tests {
                     access_log: None,
                     cache: None,
                     cache_control: crate::core::response_cache::control("", ""),
+                    waf: None,
                 })
                 .into_iter()
                 .collect();
