@@ -39,6 +39,10 @@
 #                                          # with the aws CLI) and nginx-cache (the same backend
 #                                          # through proxy_cache, every request a HIT), reported
 #                                          # against each other and against the plain proxy
+#   WAF=1 bench/wrk/run.sh                 # adds tollgate-DRIVER-waf: GET /bench?x=1&name=alice
+#                                          # through a ten-rule web ACL (waf_setup.py, through the
+#                                          # wafv2 API) with the stage's access log on (CLF, to a
+#                                          # file), reported against the plain proxy
 #
 # Env: ROUNDS (3), DURATION seconds (10), CONNS (50), BACKEND_PORT (18081), NGINX_PORT (18082),
 #      DRIVERS ("uring epoll"), NO_BUILD=1 to use an existing target/release/tollgate,
@@ -230,6 +234,7 @@ TOML
     [[ $name == *-keyed ]] && setup_keyed "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
     [[ $name == *-auth* ]] && setup_auth "$name" "$dir"
     [[ $name == *-cache ]] && setup_cache "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
+    [[ $name == *-waf ]] && setup_waf "$dir" "$(sed -n 's/.*admin=\([^ ]*\).*/\1/p' <<<"$ready")"
     curl -sSf "http://$TG_LISTEN/prod/bench" | grep -q bench-backend \
         || { log "$name does not proxy to the backend"; return 1; }
     # The worker must have stayed on CPU 1 (an internal pin must respect the inherited mask).
@@ -286,6 +291,21 @@ setup_cache() { # dir admin-addr
     [ "$first" = "$second" ] || { log "the cached route is not served from the cache"; return 1; }
 }
 
+# WAF=1: the ten-rule web ACL and the access log (waf_setup.py, boto3 through the admin port);
+# the check below proves a request passes the ACL and its line reaches the log file.
+WAF_QUERY='?x=1&name=alice'
+setup_waf() { # dir admin-addr
+    local dir=$1 admin=$2
+    "$PYTHON" "$HERE/waf_setup.py" "$admin" "$dir/data/admin-credentials" >/dev/null \
+        || { log "waf_setup.py failed"; return 1; }
+    curl -sSf "http://$TG_LISTEN/prod/bench$WAF_QUERY" | grep -q bench-backend \
+        || { log "the WAF-protected route does not answer"; return 1; }
+    curl -sS -o /dev/null -w '%{http_code}' "http://$TG_LISTEN/prod/bench?q=%3Cscript%3Ealert(1)%3C/script%3E" | grep -q 403 \
+        || { log "the web ACL does not block"; return 1; }
+    for _ in $(seq 30); do [ -s "$dir/data/logs/bench.log" ] && break; sleep 0.1; done
+    [ -s "$dir/data/logs/bench.log" ] || { log "no access log line in $dir/data/logs/bench.log"; return 1; }
+}
+
 # AUTH=1: the request each auth target sends (wrk arguments), checked once here: 200 with the
 # backend's answer, so a refused authorization cannot pass for a fast one.
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}; [ -x "$PYTHON" ] || PYTHON=python3
@@ -326,6 +346,9 @@ tollgate_targets() {
     fi
     if [ "${CACHE:-0}" = 1 ]; then
         for d in $DRIVERS; do echo "tollgate-$d-cache $d $TOLLGATE"; done
+    fi
+    if [ "${WAF:-0}" = 1 ]; then
+        for d in $DRIVERS; do echo "tollgate-$d-waf $d $TOLLGATE"; done
     fi
     if [ -n "${BASELINE:-}" ]; then
         for d in $DRIVERS; do echo "baseline-$d $d $BASELINE"; done
@@ -378,6 +401,7 @@ if [ "$MODE" = wrk ]; then
         start_tollgate "$name" "$driver" "$bin"
         path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
         TG_NAMES+=("$name"); TG_PIDS[$name]=$TG_PID; TG_URLS[$name]="http://$TG_LISTEN/prod/$path"
+        [[ $name == *-waf ]] && TG_URLS[$name]+=$WAF_QUERY
         [[ $name == *-auth* ]] && TG_URLS[$name]="http://$TG_LISTEN${AUTH_PATH[$name]}"
     done < <(tollgate_targets)
     : >"$WORK/results.tsv"
@@ -468,6 +492,14 @@ if [ "$MODE" = wrk ]; then
             echo "| $d | $(ratio "$(col "tollgate-$d-cache" 3)" "$(col nginx-cache 3)") | $(ratio "$(col "tollgate-$d-cache" 6)" "$(col nginx-cache 6)") | $(ratio "$(col "tollgate-$d-cache" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-cache" 6)" "$(col "tollgate-$d" 6)") |"
         done
     fi
+    if [ "${WAF:-0}" = 1 ]; then
+        echo
+        echo "| ten-rule web ACL + access log vs plain proxy, same driver | req/s (target >= 0.85x) | CPU/req |"
+        echo "|---|---:|---:|"
+        for d in $DRIVERS; do
+            echo "| $d | $(ratio "$(col "tollgate-$d-waf" 3)" "$(col "tollgate-$d" 3)") | $(ratio "$(col "tollgate-$d-waf" 6)" "$(col "tollgate-$d" 6)") |"
+        done
+    fi
     if [ "${LAMBDA:-0}" = 1 ]; then
         echo
         echo "| Lambda proxy route (stub function) vs plain proxy, same driver | req/s | CPU/req |"
@@ -520,5 +552,6 @@ while read -r name driver bin; do
     start_tollgate "$name" "$driver" "$bin" "${VG[@]}" --callgrind-out-file="$WORK/callgrind.out.$name.%p"
     path=bench; [[ $name == *-mapped ]] && path=mapped; [[ $name == *-lambda ]] && path=lambda; [[ $name == *-https ]] && path=tls; [[ $name == *-keyed ]] && path=keyed
     url="http://$TG_LISTEN/prod/$path"; [[ $name == *-auth* ]] && url="http://$TG_LISTEN${AUTH_PATH[$name]}"
+    [[ $name == *-waf ]] && url+=$WAF_QUERY
     callgrind_ir "$name" "$TG_PID" "$url"
 done < <(tollgate_targets)
