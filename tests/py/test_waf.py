@@ -77,6 +77,7 @@ def backend():
 def stage(request, backend):
     tmp = tempfile.TemporaryDirectory(prefix="tollgate-waf-")
     gw = start(Path(tmp.name) / "data", request.param)
+    gw.data_dir = Path(tmp.name) / "data"
     try:
         api = apigw(gw).import_rest_api(body=json.dumps(api_doc(backend)).encode())["id"]
         apigw(gw).create_deployment(restApiId=api, stageName="prod")
@@ -203,6 +204,33 @@ def test_custom_response(stage):
     assert headers.get("Content-Type") == "application/json"
     assert get(gw, api, "/WP-LOGIN.php")[0] == 418
     assert get(gw, api, "/users")[0] == 200
+
+
+def test_access_log_lines_carry_the_waf_verdict(stage):
+    gw, api = stage
+    protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}}))])
+    fmt = ('{"requestId":"$context.requestId","status":"$context.status",'
+           '"waf":"$context.wafResponseCode","wafStatus":"$context.waf.status",'
+           '"type":"$context.error.responseType"}')
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:waf-verdicts"
+    apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    assert get(gw, api, "/fine")[0] == 200
+    assert get(gw, api, "/blockme")[0] == 403
+    log = gw.data_dir / "logs" / "waf-verdicts.log"
+    lines = []
+    for _ in range(50):
+        lines = log.read_text().splitlines() if log.exists() else []
+        if len(lines) >= 2:
+            break
+        time.sleep(0.1)
+    got = [json.loads(line) for line in lines[-2:]]
+    assert [(g["status"], g["waf"], g["wafStatus"]) for g in got] == [
+        ("200", "WAF_ALLOW", "200"), ("403", "WAF_BLOCK", "403")], lines
+    assert got[1]["type"] == "WAF_FILTERED"
+    apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
+        {"op": "remove", "path": "/accessLogSettings"}])
 
 
 def test_rate_based_rule_blocks_then_recovers(stage):
