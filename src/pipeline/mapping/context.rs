@@ -27,12 +27,29 @@ pub fn request_time(epoch_ms: u64) -> String {
 
 /// `request_time` written into `out` (no allocation when `out` has room).
 pub fn write_request_time(epoch_ms: u64, out: &mut Vec<u8>) {
+    // Every access log line and many templates write it: formatted once a second per thread.
+    thread_local! {
+        static LAST: std::cell::Cell<(u64, [u8; 26])> = const { std::cell::Cell::new((u64::MAX, [0; 26])) };
+    }
+    let secs = epoch_ms / 1000;
+    let (at, text) = LAST.get();
+    if at == secs {
+        out.extend_from_slice(&text);
+        return;
+    }
+    let start = out.len();
+    format_request_time(secs, out);
+    if let Ok(text) = <[u8; 26]>::try_from(&out[start..]) {
+        LAST.set((secs, text));
+    }
+}
+
+fn format_request_time(secs: u64, out: &mut Vec<u8>) {
     use std::io::Write as _;
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let secs = (epoch_ms / 1000) as i64;
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs as i64) else {
         return;
     };
     let _ = write!(
