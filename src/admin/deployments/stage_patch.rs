@@ -16,8 +16,8 @@ const RAR: &[Op] = &[Op::Add, Op::Replace, Op::Remove];
 const REPLACE: &[Op] = &[Op::Replace];
 const REMOVE: &[Op] = &[Op::Remove];
 
-/// The `CanarySettings` member of a stage's `extra`.
-pub const CANARY: &str = "canarySettings";
+/// The `CanarySettings` member of a stage's `extra` (one name, the compiler's).
+pub use crate::deploy::compile::canary::CANARY;
 
 /// The methods a method-settings path may name (`*` with resource path `*`: every method).
 const METHODS: &[&str] = &[

@@ -33,19 +33,6 @@ const REFUSED: &[&str] = &[
     "MonetizationConfig",
 ];
 
-fn summary(s: &Stored) -> Value {
-    let mut out = json!({
-        "Name": s.item["Name"],
-        "Id": s.item["Id"],
-        "LockToken": s.lock_token,
-        "ARN": s.item["ARN"],
-    });
-    if let Some(d) = s.item.get("Description") {
-        out["Description"] = d.clone();
-    }
-    out
-}
-
 /// Copies the web ACL's definition from `input` into `item` and compiles it: the check that it
 /// can be enforced, before anything is written.
 fn define(cp: &ControlPlane, input: &Value, item: &mut Map<String, Value>) -> Result<(), WafError> {
@@ -111,7 +98,7 @@ pub fn create(cp: &mut ControlPlane, ctx: &Ctx, input: &Value) -> Result<Value, 
         item: Value::Object(item),
     };
     put(cp, WEB_ACL, &s)?;
-    Ok(json!({ "Summary": summary(&s) }))
+    Ok(json!({ "Summary": s.summary() }))
 }
 
 pub fn get(cp: &mut ControlPlane, input: &Value) -> Result<Value, WafError> {
@@ -152,7 +139,7 @@ pub fn list(cp: &mut ControlPlane, input: &Value) -> Result<Value, WafError> {
         .store()
         .list_account::<Stored>(WEB_ACL, "")?
         .iter()
-        .map(|(_, s)| summary(s))
+        .map(|(_, s)| s.summary())
         .collect();
     Ok(json!({ "WebACLs": all }))
 }

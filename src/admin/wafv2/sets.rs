@@ -97,19 +97,6 @@ fn missing(field: &str, parameter: &str) -> String {
     format!("Error reason: A required parameter is missing, field: {field}, parameter: {parameter}")
 }
 
-fn summary(s: &Stored) -> Value {
-    let mut out = json!({
-        "Name": s.item["Name"],
-        "Id": s.item["Id"],
-        "LockToken": s.lock_token,
-        "ARN": s.item["ARN"],
-    });
-    if let Some(d) = s.item.get("Description") {
-        out["Description"] = d.clone();
-    }
-    out
-}
-
 fn description(input: &Value, item: &mut Map<String, Value>) -> Result<(), WafError> {
     match input.get("Description") {
         None | Some(Value::Null) => {}
@@ -196,7 +183,7 @@ pub fn create(
         item: Value::Object(item),
     };
     put(cp, kind.table(), &s)?;
-    Ok(json!({ "Summary": summary(&s) }))
+    Ok(json!({ "Summary": s.summary() }))
 }
 
 pub fn get(cp: &mut ControlPlane, kind: Kind, input: &Value) -> Result<Value, WafError> {
@@ -245,7 +232,7 @@ pub fn list(cp: &mut ControlPlane, kind: Kind, input: &Value) -> Result<Value, W
         .store()
         .list_account::<Stored>(kind.table(), "")?
         .iter()
-        .map(|(_, s)| summary(s))
+        .map(|(_, s)| s.summary())
         .collect();
     Ok(json!({ kind.list_member(): all }))
 }

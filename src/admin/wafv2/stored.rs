@@ -25,6 +25,20 @@ pub struct Stored {
 }
 
 impl Stored {
+    /// The `…Summary` shape List and Create answer with (IPSetSummary, WebACLSummary, …).
+    pub fn summary(&self) -> Value {
+        let mut out = serde_json::json!({
+            "Name": self.item["Name"],
+            "Id": self.item["Id"],
+            "LockToken": self.lock_token,
+            "ARN": self.item["ARN"],
+        });
+        if let Some(d) = self.item.get("Description") {
+            out["Description"] = d.clone();
+        }
+        out
+    }
+
     pub fn arn(&self) -> &str {
         self.item.get("ARN").and_then(Value::as_str).unwrap_or("")
     }
