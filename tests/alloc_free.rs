@@ -16,9 +16,9 @@
 //! response written with this request's Date and request id), the backend not called.
 //!
 //! And through a ten-rule AWS WAF web ACL (IP set, byte match, regex, regex pattern set, size,
-//! XSS on the query and on its arguments, rate-based, and/not, count) in front of the proxied
-//! route: a request every rule inspects and lets through, and one an XSS rule blocks
-//! (WAF_FILTERED). SQL injection detection is not in it: libinjectionrs 0.1.1 allocates.
+//! SQL injection on the query's arguments, XSS on the query, rate-based, and/not, count) in
+//! front of the proxied route: a request every rule inspects and lets through, and one each the
+//! XSS and SQL injection rules block (WAF_FILTERED).
 //!
 //! The client and the backend here use only fixed buffers, so every allocation counted during the
 //! measured window belongs to the gateway. Each case runs once per driver.
@@ -568,9 +568,9 @@ fn with_waf(stage: &mut tollgate::deploy::snapshot::StageRuntime) {
         serde_json::json!({"RegexMatchStatement": {"RegexString": "\\.(php|asp)$", "FieldToMatch": {"UriPath": {}}, "TextTransformations": tx("NONE")}}),
         serde_json::json!({"RegexPatternSetReferenceStatement": {"ARN": re, "FieldToMatch": {"UriPath": {}}, "TextTransformations": tx("NONE")}}),
         serde_json::json!({"SizeConstraintStatement": {"FieldToMatch": {"QueryString": {}}, "ComparisonOperator": "GT", "Size": 2048, "TextTransformations": tx("NONE")}}),
-        // SqliMatchStatement is left out: libinjectionrs 0.1.1 allocates in its SQL keyword lookup
-        // (a few small allocations per inspected value); XSS detection does not.
-        serde_json::json!({"XssMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": tx("URL_DECODE")}}),
+        // SQL injection through the patched libinjectionrs (vendor/libinjectionrs): its keyword
+        // lookups, word merges and fingerprint check run on the stack.
+        serde_json::json!({"SqliMatchStatement": {"FieldToMatch": {"AllQueryArguments": {}}, "TextTransformations": tx("URL_DECODE")}}),
         serde_json::json!({"XssMatchStatement": {"FieldToMatch": {"QueryString": {}}, "TextTransformations": tx("URL_DECODE")}}),
         serde_json::json!({"RateBasedStatement": {"Limit": 2000000000, "EvaluationWindowSec": 60, "AggregateKeyType": "IP"}}),
         serde_json::json!({"AndStatement": {"Statements": [
@@ -616,4 +616,17 @@ fn waf_blocked_requests_do_not_allocate_io_uring() {
 #[test]
 fn waf_blocked_requests_do_not_allocate_epoll() {
     run_driver_edited(Epoll, WAF_BLOCKED, "HTTP/1.1 403", &with_waf);
+}
+
+/// One its SQL injection rule blocks (a `UNION ALL` the tokenizer folds into one keyword).
+const WAF_SQLI: &[u8] = b"GET /prod/items/42?id=1%27%20union%20all%20select%20null%2Cpassword%20from%20users--&name=bob HTTP/1.1\r\nHost: gw.local\r\nUser-Agent: alloc-test\r\n\r\n";
+
+#[test]
+fn waf_sqli_blocked_requests_do_not_allocate_io_uring() {
+    run_driver_edited(Uring, WAF_SQLI, "HTTP/1.1 403", &with_waf);
+}
+
+#[test]
+fn waf_sqli_blocked_requests_do_not_allocate_epoll() {
+    run_driver_edited(Epoll, WAF_SQLI, "HTTP/1.1 403", &with_waf);
 }

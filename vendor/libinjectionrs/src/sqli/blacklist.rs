@@ -1,0 +1,34 @@
+// SQL injection blacklist checker - matches C implementation exactly
+
+use super::sqli_data;
+
+/// Check if a fingerprint is blacklisted
+/// This matches libinjection_sqli_blacklist from the C version
+pub fn is_blacklisted(fingerprint: &str) -> bool {
+    // Match the C version: convert v0 fingerprint to v1 format
+    // v0: up to 5 chars, mixed case  
+    // v1: '0' prefix, up to 5 more chars, upper case
+    
+    if fingerprint.is_empty() {
+        return false;
+    }
+    
+    // Build the v1 fingerprint with '0' prefix and uppercase.
+    // Tollgate patch: on the stack, not in a String (a fingerprint is at most 8 ASCII bytes;
+    // anything longer cannot be in the table).
+    let mut fp2 = [0u8; 16];
+    fp2[0] = b'0';
+    let fp = fingerprint.as_bytes();
+    if fp.len() >= fp2.len() {
+        return false;
+    }
+    for (d, &ch) in fp2[1..].iter_mut().zip(fp) {
+        *d = ch.to_ascii_uppercase();
+    }
+    let Ok(fp2) = core::str::from_utf8(&fp2[..=fp.len()]) else {
+        return false;
+    };
+    
+    // Check if this fingerprint exists in the keywords table with type 'F'
+    sqli_data::lookup_word(fp2) == crate::sqli::TokenType::Fingerprint
+}
