@@ -232,6 +232,45 @@ fn values_are_escaped_in_json_and_latency_is_the_whole_response() {
 }
 
 #[test]
+fn a_request_no_resource_matches_is_logged_on_its_stage() {
+    for_each_driver(|driver| {
+        let (gw, api) = start(driver, "");
+        let format = r#"{"id":"$context.requestId","api":"$context.apiId","stage":"$context.stage","method":"$context.httpMethod","path":"$context.path","resourcePath":"$context.resourcePath","status":$context.status,"type":"$context.error.responseType","msg":$context.error.messageString,"deployment":"$context.deploymentId"}"#;
+        set_logging(&gw, &api, "unrouted", format);
+        // An unknown resource, and a known resource with a method it does not have.
+        let missing = get(&gw, &api, "/prod/nowhere?x=1");
+        assert_eq!(missing.status, 403, "{}", missing.text());
+        let wrong_method = gw.call(&api, "DELETE", "/prod/pets/7", b"");
+        assert_eq!(wrong_method.status, 403);
+        // No stage of that name: nothing to log it on.
+        assert_eq!(get(&gw, &api, "/nostage/pets/7").status, 403);
+        assert_eq!(get(&gw, &api, "/prod/pets/7").status, 200);
+        let lines = lines_of(&log_file(&gw, "unrouted"), 3);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        let v: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        for (line, r, method, path) in [
+            (&v[0], &missing, "GET", "/prod/nowhere"),
+            (&v[1], &wrong_method, "DELETE", "/prod/pets/7"),
+        ] {
+            assert_eq!(line["id"], request_id(r), "{line}");
+            assert_eq!(line["api"], api.as_str(), "{line}");
+            assert_eq!(line["stage"], "prod", "{line}");
+            assert_eq!(line["method"], method, "{line}");
+            assert_eq!(line["path"], path, "{line}");
+            assert_eq!(line["resourcePath"], "-", "{line}");
+            assert_eq!(line["status"], 403, "{line}");
+            assert_eq!(line["type"], "MISSING_AUTHENTICATION_TOKEN", "{line}");
+            assert_eq!(line["msg"], "Missing Authentication Token", "{line}");
+            assert_ne!(line["deployment"], "-", "{line}");
+        }
+        assert_eq!(v[2]["resourcePath"], "/pets/{id}", "{}", v[2]);
+    });
+}
+
+#[test]
 fn bad_settings_are_refused_and_change_nothing() {
     for_each_driver(|driver| {
         let (gw, api) = start(driver, "");

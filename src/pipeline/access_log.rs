@@ -6,9 +6,11 @@
 use crate::core::access_log::{Pending, HOLES};
 use crate::deploy::compile::access_log::{AccessLogFormat, Escape, LogVar, Piece};
 use crate::deploy::gateway_responses::ResponseType;
+use crate::deploy::snapshot::{ApiRuntime, ContextVar, StageRuntime};
 use crate::pipeline::mapping::context::write_request_time;
-use crate::pipeline::params::write_context;
-use crate::pipeline::{Exchange, Outcome, Reply};
+use crate::pipeline::params::{canary_text, write_context, write_request_context};
+use crate::pipeline::waf::WafVerdict;
+use crate::pipeline::{Exchange, Outcome, Reply, Request};
 use crate::runtime::access_log::DestId;
 use std::io::Write as _;
 
@@ -40,13 +42,16 @@ impl Facts {
             },
             // Answered from the stage cache: no integration was called.
             Ok(Reply::Cached(_)) => Facts::default(),
-            Err(r) => {
-                let g = r.gateway_error();
-                Facts {
-                    integration_status: None,
-                    error: Some((g.response_type, g.message.map(str::to_string))),
-                }
-            }
+            Err(r) => Facts::rejected(r),
+        }
+    }
+
+    /// A request refused before any integration was called.
+    pub fn rejected(r: &super::respond::Reject) -> Facts {
+        let g = r.gateway_error();
+        Facts {
+            integration_status: None,
+            error: Some((g.response_type, g.message.map(str::to_string))),
         }
     }
 }
@@ -61,6 +66,92 @@ pub fn render(
     format: &AccessLogFormat,
     dest: DestId,
 ) -> Pending {
+    render_for(
+        Subject::Routed(x),
+        facts,
+        outcome,
+        response,
+        line,
+        format,
+        dest,
+    )
+}
+
+/// A request that named a stage but none of its resources (403 Missing Authentication Token):
+/// AWS still logs it on the stage.
+pub struct Unrouted<'a> {
+    pub req: &'a Request<'a>,
+    pub api: &'a ApiRuntime,
+    pub stage: &'a StageRuntime,
+    pub canary: bool,
+    pub waf: Option<WafVerdict>,
+}
+
+/// The line of a request no resource matched: the request's own facts and the stage's; what
+/// belongs to a method (`resourcePath`, `resourceId`, the caller, the integration) is `-`.
+pub fn render_unrouted(
+    u: &Unrouted<'_>,
+    facts: &Facts,
+    outcome: &Outcome,
+    response: &[u8],
+    line: Vec<u8>,
+    format: &AccessLogFormat,
+    dest: DestId,
+) -> Pending {
+    render_for(
+        Subject::Unrouted(u),
+        facts,
+        outcome,
+        response,
+        line,
+        format,
+        dest,
+    )
+}
+
+/// Whose line is being written.
+#[derive(Clone, Copy)]
+enum Subject<'s> {
+    Routed(&'s Exchange<'s>),
+    Unrouted(&'s Unrouted<'s>),
+}
+
+impl<'s> Subject<'s> {
+    fn req(self) -> &'s Request<'s> {
+        match self {
+            Subject::Routed(x) => x.req,
+            Subject::Unrouted(u) => u.req,
+        }
+    }
+    fn stage(self) -> &'s StageRuntime {
+        match self {
+            Subject::Routed(x) => x.stage(),
+            Subject::Unrouted(u) => u.stage,
+        }
+    }
+    fn canary(self) -> bool {
+        match self {
+            Subject::Routed(x) => x.route.canary,
+            Subject::Unrouted(u) => u.canary,
+        }
+    }
+    fn waf(self) -> Option<&'s WafVerdict> {
+        match self {
+            Subject::Routed(x) => x.waf.as_ref(),
+            Subject::Unrouted(u) => u.waf.as_ref(),
+        }
+    }
+}
+
+fn render_for(
+    s: Subject<'_>,
+    facts: &Facts,
+    outcome: &Outcome,
+    response: &[u8],
+    line: Vec<u8>,
+    format: &AccessLogFormat,
+    dest: DestId,
+) -> Pending {
     let mut p = Pending {
         dest,
         line,
@@ -68,7 +159,7 @@ pub fn render(
         n_holes: 0,
     };
     render_pieces(format, &mut p, |v, out| {
-        value(x, facts, outcome, response, v, out)
+        value(s, facts, outcome, response, v, out)
     });
     p
 }
@@ -168,22 +259,45 @@ fn num(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// A `$context.*` access-log variable (not a method's, for an unrouted request).
+fn context(s: Subject<'_>, c: &ContextVar, out: &mut Vec<u8>) {
+    match s {
+        Subject::Routed(x) => write_context(x, c, out),
+        Subject::Unrouted(u) => match c {
+            ContextVar::ApiId => out.extend_from_slice(u.api.id.as_bytes()),
+            ContextVar::Stage => out.extend_from_slice(u.stage.name.as_bytes()),
+            ContextVar::IsCanaryRequest => out.extend_from_slice(canary_text(u.canary)),
+            other => {
+                write_request_context(u.req, other, out);
+            }
+        },
+    }
+}
+
 fn value(
-    x: &Exchange<'_>,
+    s: Subject<'_>,
     facts: &Facts,
     outcome: &Outcome,
     response: &[u8],
     v: &LogVar,
     out: &mut Vec<u8>,
 ) {
-    let req = x.req;
+    let req = s.req();
+    let routed = match s {
+        Subject::Routed(x) => Some(x),
+        Subject::Unrouted(_) => None,
+    };
     match v {
-        LogVar::Ctx(c) => write_context(x, c, out),
+        LogVar::Ctx(c) => context(s, c, out),
         LogVar::RequestTime => write_request_time(req.epoch_ms, out),
         LogVar::ExtendedRequestId => out.extend_from_slice(&req.request_id),
         LogVar::UserAgent => out.extend_from_slice(req.header(b"user-agent").unwrap_or_default()),
-        LogVar::ResourceId => out.extend_from_slice(x.method().resource_id.as_bytes()),
-        LogVar::DeploymentId => out.extend_from_slice(x.stage().deployment_id.as_bytes()),
+        LogVar::ResourceId => {
+            if let Some(x) = routed {
+                out.extend_from_slice(x.method().resource_id.as_bytes())
+            }
+        }
+        LogVar::DeploymentId => out.extend_from_slice(s.stage().deployment_id.as_bytes()),
         LogVar::DomainPrefix => {
             let host = req.head.host.map(|h| h.get(req.buf)).unwrap_or_default();
             out.extend_from_slice(host.split(|&b| b == b'.').next().unwrap_or_default());
@@ -201,7 +315,7 @@ fn value(
             num(out, req.received.elapsed().as_millis() as u64);
         }
         LogVar::IntegrationLatency => {
-            if let Some(us) = x.integration_us {
+            if let Some(us) = routed.and_then(|x| x.integration_us) {
                 num(out, us / 1000);
             }
         }
@@ -224,23 +338,23 @@ fn value(
         // AWS: "Present only when you enabled a canary" (the canary copy has no canary itself,
         // so a canary request is known by its route).
         LogVar::IsCanaryRequest => {
-            if x.route.canary || x.stage().canary.is_some() {
-                out.extend_from_slice(crate::pipeline::params::canary_text(x.route.canary))
+            if s.canary() || s.stage().canary.is_some() {
+                out.extend_from_slice(canary_text(s.canary()))
             }
         }
         // Unset (`-`) on a stage with no web ACL, as on AWS.
         LogVar::WafResponseCode => {
-            if let Some(w) = &x.waf {
+            if let Some(w) = s.waf() {
                 out.extend_from_slice(w.response_code().as_bytes());
             }
         }
         LogVar::WafStatus => {
-            if let Some(w) = &x.waf {
+            if let Some(w) = s.waf() {
                 num(out, u64::from(w.status));
             }
         }
         LogVar::WafLatency => {
-            if let Some(w) = &x.waf {
+            if let Some(w) = s.waf() {
                 num(out, u64::from(w.latency_us / 1000));
             }
         }

@@ -12,6 +12,9 @@
 //! leaves `run` as a `Relay` in the `Outcome`, and the connection relays it, then calls `finish`
 //! (metrics).
 //!
+//! A request that finds no method never becomes an exchange: `unrouted` answers it (403), after
+//! the stage's web ACL when it named a stage, and logs it on that stage.
+//!
 //! Phases are plain functions over the exchange; only those that do I/O are `async`. Nothing
 //! here names a socket: the pipeline runs the same over an in-memory backend (see `tests`).
 
@@ -34,6 +37,7 @@ pub mod target;
 mod tests;
 pub mod throttle;
 pub mod transform;
+pub mod unrouted;
 pub mod validate;
 pub mod waf;
 
@@ -47,7 +51,6 @@ use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
 use crate::net::relay::Relay;
 use crate::net::upstream::BodyStream;
-use respond::{Reject, Scope};
 use route::Route;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -235,13 +238,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     let (inflated, decoded_req);
     let mut x = match route::route(req, snap) {
         Ok(x) => x,
-        Err(e) => {
-            core.metrics.record_unrouted();
-            if let Some(blocked) = waf::inspect_unrouted(req, snap, core, wbuf) {
-                return blocked;
-            }
-            return respond::reject(req, Scope::Unrouted(snap), wbuf, Reject::from(e));
-        }
+        Err(e) => return unrouted::answer(req, core, snap, e, wbuf),
     };
     // WAF first, as AWS evaluates it in front of API Gateway: a blocked request goes no further
     // (it is answered, counted and access-logged like any other refusal).

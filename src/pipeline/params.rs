@@ -289,27 +289,51 @@ pub(crate) fn write_context(x: &Exchange<'_>, var: &ContextVar, out: &mut Vec<u8
         out.extend_from_slice(b);
         return;
     }
-    let ex = x.req;
+    if !write_request_context(x.req, var, out) {
+        out.extend_from_slice(caller_value(x, var).unwrap_or_default());
+    }
+}
+
+/// The context variables that need only the request itself (no route): written, and `true`;
+/// `false` for every other variable. Also what an unrouted request's access log line says.
+pub(crate) fn write_request_context(
+    ex: &super::Request<'_>,
+    var: &ContextVar,
+    out: &mut Vec<u8>,
+) -> bool {
     match var {
         // Writing into a Vec with spare capacity formats in place, without allocating.
         ContextVar::SourceIp => write_ip(out, ex.peer),
         ContextVar::RequestTimeEpoch => {
             let _ = write!(out, "{}", ex.epoch_ms);
         }
-        other => out.extend_from_slice(caller_value(x, other).unwrap_or_default()),
+        other => match request_context_bytes(ex, other) {
+            Some(b) => out.extend_from_slice(b),
+            None => return false,
+        },
     }
+    true
 }
 
 /// A context variable that is already text in the request or the snapshot, borrowed for the
 /// request's lifetime (`None` for those that must be formatted, `sourceIp` and
 /// `requestTimeEpoch`, and for the caller's, which live in the exchange: `caller_value`).
 pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: &ContextVar) -> Option<&'x [u8]> {
-    let ex: &'x super::Request<'x> = x.req;
     Some(match var {
-        ContextVar::RequestId => &ex.request_id[..],
         ContextVar::ApiId => x.api().id.as_bytes(),
         ContextVar::Stage => x.stage().name.as_bytes(),
         ContextVar::ResourcePath => x.method().resource_path.as_bytes(),
+        ContextVar::ApiKey => x.api_key.map(|k| k.value.as_bytes()).unwrap_or_default(),
+        ContextVar::ApiKeyId => x.api_key.map(|k| k.id.as_bytes()).unwrap_or_default(),
+        ContextVar::IsCanaryRequest => canary_text(x.route.canary),
+        other => return request_context_bytes(x.req, other),
+    })
+}
+
+/// The context variables that are text in the request itself (or constant).
+fn request_context_bytes<'x>(ex: &'x super::Request<'x>, var: &ContextVar) -> Option<&'x [u8]> {
+    Some(match var {
+        ContextVar::RequestId => &ex.request_id[..],
         ContextVar::HttpMethod => ex.head.method_span.get(ex.buf),
         ContextVar::Path => ex.head.path.get(ex.buf),
         ContextVar::Protocol => {
@@ -321,17 +345,7 @@ pub(crate) fn context_bytes<'x>(x: &Exchange<'x>, var: &ContextVar) -> Option<&'
         }
         ContextVar::DomainName => ex.head.host.map(|h| h.get(ex.buf)).unwrap_or_default(),
         ContextVar::AccountId => ACCOUNT_ID.as_bytes(),
-        ContextVar::ApiKey => x.api_key.map(|k| k.value.as_bytes()).unwrap_or_default(),
-        ContextVar::ApiKeyId => x.api_key.map(|k| k.id.as_bytes()).unwrap_or_default(),
-        ContextVar::IsCanaryRequest => canary_text(x.route.canary),
-        ContextVar::SourceIp
-        | ContextVar::RequestTimeEpoch
-        | ContextVar::IdentityAccessKey
-        | ContextVar::IdentityAccountId
-        | ContextVar::IdentityCaller
-        | ContextVar::IdentityUser
-        | ContextVar::IdentityUserArn
-        | ContextVar::Authorizer(_) => return None,
+        _ => return None,
     })
 }
 

@@ -20,7 +20,13 @@ use crate::deploy::Snapshot;
 pub enum RouteError {
     NoApi,
     NoStage,
-    NoResource,
+    /// The stage exists but none of its resources and methods match. The client still gets
+    /// 403, but the stage answers it: its web ACL judges it and its access log records it.
+    NoResource {
+        api: ApiIdx,
+        stage: StageIdx,
+        canary: bool,
+    },
 }
 
 /// Where a request was routed: typed ids into the snapshot, and the captured path parameters.
@@ -80,7 +86,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         .stage(api, stage)
         .router
         .lookup(method_bytes, sub, &mut captures)
-        .ok_or(RouteError::NoResource)?;
+        .ok_or(RouteError::NoResource { api, stage, canary })?;
     Ok(Exchange {
         req,
         snap,

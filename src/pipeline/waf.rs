@@ -14,6 +14,7 @@
 use super::respond::{head_end_sized, head_start, Reject, Scope};
 use super::{Exchange, Outcome, Request};
 use crate::core::Core;
+use crate::deploy::snapshot::StageRuntime;
 use crate::deploy::waf::{self, Program, Source};
 use crate::deploy::Snapshot;
 use crate::http::response;
@@ -79,63 +80,61 @@ pub fn inspect(x: &mut Exchange<'_>, core: &Core) -> Result<(), Reject> {
     let Some(program) = x.stage().waf.as_deref() else {
         return Ok(());
     };
+    let (verdict, response) = judge(program, x.req, core);
+    x.waf = Some(verdict);
+    if verdict.blocked {
+        return Err(Reject::WafBlocked { response });
+    }
+    Ok(())
+}
+
+/// The web ACL's verdict on `req`, and the custom response of the rule that blocked it.
+fn judge(program: &Program, req: &Request<'_>, core: &Core) -> (WafVerdict, Option<u16>) {
     let started = Instant::now();
-    let outcome = evaluate(program, x.req, core);
+    let outcome = {
+        let mut scratch = core.waf_scratch.borrow_mut();
+        waf::evaluate(program, &Inspected { req }, &mut scratch)
+    };
     let status = match outcome.response {
         Some(i) => program.responses[i as usize].status,
         None if outcome.blocked => 403,
         None => 200,
     };
-    x.waf = Some(WafVerdict {
+    let verdict = WafVerdict {
         blocked: outcome.blocked,
         status,
         latency_us: started.elapsed().as_micros().min(u32::MAX as u128) as u32,
         rule: outcome.rule,
         counted: outcome.counted,
-    });
-    if outcome.blocked {
-        return Err(Reject::WafBlocked {
-            response: outcome.response,
-        });
-    }
-    Ok(())
-}
-
-fn evaluate(program: &Program, req: &Request<'_>, core: &Core) -> waf::Outcome {
-    let mut scratch = core.waf_scratch.borrow_mut();
-    waf::evaluate(program, &Inspected { req }, &mut scratch)
+    };
+    (verdict, outcome.response)
 }
 
 /// A request to a stage with a web ACL that matched none of its resources: WAF still judges it
 /// first (it sits in front of the whole stage on AWS, so a blocked client gets WAF's answer and
-/// a scanner's misses count towards rate-based rules). `Some` when WAF blocked and answered.
+/// a scanner's misses count towards rate-based rules). The verdict (`None` without a web ACL),
+/// and the answer when WAF blocked.
 pub fn inspect_unrouted(
     req: &Request<'_>,
     snap: &Snapshot,
+    stage: &StageRuntime,
     core: &Core,
     wbuf: &mut Vec<u8>,
-) -> Option<Outcome> {
-    let api = snap.api_for_host(req.head.host.map(|h| h.get(req.buf)))?;
-    let path = req.head.path.get(req.buf);
-    let rest = path.strip_prefix(b"/")?;
-    let stage = &rest[..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len())];
-    let program = snap
-        .stage(api, snap.stage_idx(api, stage)?)
-        .waf
-        .as_deref()?;
-    let outcome = evaluate(program, req, core);
-    if !outcome.blocked {
-        return None;
+) -> (Option<WafVerdict>, Option<Outcome>) {
+    let Some(program) = stage.waf.as_deref() else {
+        return (None, None);
+    };
+    let (verdict, response) = judge(program, req, core);
+    if !verdict.blocked {
+        return (Some(verdict), None);
     }
     let close = !req.keep_alive;
-    if let Some(o) = outcome
-        .response
-        .and_then(|i| custom_response(req, program, i, close, wbuf))
-    {
-        return Some(o);
+    if let Some(o) = response.and_then(|i| custom_response(req, program, i, close, wbuf)) {
+        return (Some(verdict), Some(o));
     }
     let r = Reject::WafBlocked { response: None };
-    Some(super::respond::reject(req, Scope::Unrouted(snap), wbuf, r))
+    let blocked = super::respond::reject(req, Scope::Unrouted(snap), wbuf, r);
+    (Some(verdict), Some(blocked))
 }
 
 /// Writes a rule's `CustomResponse` (status, `x-amzn-waf-*` headers, body).

@@ -208,7 +208,8 @@ def test_custom_response(stage):
 
 def test_access_log_lines_carry_the_waf_verdict(stage):
     gw, api = stage
-    protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}}))])
+    protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}})),
+                                rule("query", 1, byte_match("blockroot", {"QueryString": {}}))])
     fmt = ('{"requestId":"$context.requestId","status":"$context.status",'
            '"waf":"$context.wafResponseCode","wafStatus":"$context.waf.status",'
            '"type":"$context.error.responseType"}')
@@ -218,17 +219,21 @@ def test_access_log_lines_carry_the_waf_verdict(stage):
         {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
     assert get(gw, api, "/fine")[0] == 200
     assert get(gw, api, "/blockme")[0] == 403
+    # The stage's root has no method: no resource matches, yet WAF judges it and the stage logs it.
+    assert get(gw, api, "/")[0] == 403
+    assert get(gw, api, "/?blockroot=1")[0] == 403
     log = gw.data_dir / "logs" / "waf-verdicts.log"
     lines = []
     for _ in range(50):
         lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) >= 2:
+        if len(lines) >= 4:
             break
         time.sleep(0.1)
-    got = [json.loads(line) for line in lines[-2:]]
-    assert [(g["status"], g["waf"], g["wafStatus"]) for g in got] == [
-        ("200", "WAF_ALLOW", "200"), ("403", "WAF_BLOCK", "403")], lines
-    assert got[1]["type"] == "WAF_FILTERED"
+    got = [json.loads(line) for line in lines[-4:]]
+    assert [(g["status"], g["waf"], g["wafStatus"], g["type"]) for g in got] == [
+        ("200", "WAF_ALLOW", "200", "-"), ("403", "WAF_BLOCK", "403", "WAF_FILTERED"),
+        ("403", "WAF_ALLOW", "200", "MISSING_AUTHENTICATION_TOKEN"),
+        ("403", "WAF_BLOCK", "403", "WAF_FILTERED")], lines
     apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
         {"op": "remove", "path": "/accessLogSettings"}])
 
