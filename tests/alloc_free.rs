@@ -544,6 +544,19 @@ fn access_logged_requests_do_not_allocate_epoll() {
     assert_logged(7_001);
 }
 
+/// An unrouted request (403) on the logged stage: logged there too.
+#[test]
+fn unrouted_logged_requests_do_not_allocate_io_uring() {
+    run_driver_staged(Uring, UNROUTED, "HTTP/1.1 403", access_logged());
+    assert_logged(7_001);
+}
+
+#[test]
+fn unrouted_logged_requests_do_not_allocate_epoll() {
+    run_driver_staged(Epoll, UNROUTED, "HTTP/1.1 403", access_logged());
+    assert_logged(7_001);
+}
+
 /// The ten-rule web ACL (`bench/wrk/waf_setup.py` builds the same shape through the admin API).
 fn with_waf(stage: &mut tollgate::deploy::snapshot::StageRuntime) {
     use tollgate::deploy::waf::{compile, Catalog};

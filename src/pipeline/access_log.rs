@@ -49,9 +49,14 @@ impl Facts {
     /// A request refused before any integration was called.
     pub fn rejected(r: &super::respond::Reject) -> Facts {
         let g = r.gateway_error();
+        // A type's own message is read from its defaults when the line is written: only a
+        // message made for this request (an IAM denial naming the caller) is copied.
+        let own = g
+            .message
+            .filter(|&m| Some(m) != g.response_type.defaults().message);
         Facts {
             integration_status: None,
-            error: Some((g.response_type, g.message.map(str::to_string))),
+            error: Some((g.response_type, own.map(str::to_string))),
         }
     }
 }
