@@ -28,6 +28,7 @@ fn per_core() -> (ResponseCache, Arc<response_cache::StageCacheControl>) {
     let at = StageRef {
         control: &control,
         scope: 1,
+        generation: 1,
         budget: 64 << 20,
     };
     let fill = cache.with_key(
@@ -57,6 +58,7 @@ fn per_core_hit(
     let at = StageRef {
         control,
         scope: 1,
+        generation: 1,
         budget: 64 << 20,
     };
     let hit = cache.with_key(

@@ -46,7 +46,10 @@
 //! when they differ does it read the log (an `ArcSwap` load) to see whether a purge since then
 //! covers the entry. So a flush reaches every core at its next lookup of each entry, and the hit
 //! path never waits on the admin thread. A redeploy of the stage changes its `scope` (the
-//! deployment id's hash), which drops the core's table for the stage at its next lookup.
+//! deployment id's hash), which drops the core's table for the stage at its next lookup. Plans
+//! also carry a `generation` (compile order), so a request still running on the previous
+//! snapshot (a keep-alive connection that has not swapped yet, or a fill that began before the
+//! redeploy) neither reads nor replaces the newer deployment's table: it goes uncached.
 //!
 //! ## Miss coalescing
 //! A key being fetched is `pending` on this core: later lookups of it wait (a waker list, no
@@ -286,6 +289,8 @@ type Table = quick_cache::unsync::Cache<Key, Entry, ByBytes, PassThrough>;
 struct StageTable {
     /// The deployment the entries were filled under.
     scope: u64,
+    /// The newest plan of that deployment seen (plans are recompiled without a redeploy).
+    generation: u64,
     budget: u64,
     table: Table,
 }
@@ -323,6 +328,8 @@ impl Default for ResponseCache {
 pub struct StageRef<'a> {
     pub control: &'a StageCacheControl,
     pub scope: u64,
+    /// When the plan was compiled: orders two deployments' scopes.
+    pub generation: u64,
     pub budget: u64,
 }
 
@@ -356,10 +363,12 @@ impl ResponseCache {
         then(self, hash, &scratch)
     }
 
+    /// The core's table for `stage`; `None` when it belongs to a newer deployment than
+    /// `stage`'s (which must then go uncached rather than drop it).
     fn table<'t>(
         stages: &'t mut Vec<Option<StageTable>>,
         stage: StageRef<'_>,
-    ) -> &'t mut StageTable {
+    ) -> Option<&'t mut StageTable> {
         let i = stage.control.slot as usize;
         if stages.len() <= i {
             stages.resize_with(i + 1, || None);
@@ -367,14 +376,17 @@ impl ResponseCache {
         let t = &mut stages[i];
         match t {
             Some(st) if st.scope == stage.scope => {
+                st.generation = st.generation.max(stage.generation);
                 if st.budget != stage.budget {
                     st.budget = stage.budget;
                     st.table.set_capacity(stage.budget.max(1));
                 }
             }
+            Some(st) if st.generation > stage.generation => return None,
             _ => {
                 *t = Some(StageTable {
                     scope: stage.scope,
+                    generation: stage.generation,
                     budget: stage.budget,
                     table: Table::with(
                         (stage.budget / 4096).clamp(16, 4096) as usize,
@@ -386,7 +398,7 @@ impl ResponseCache {
                 });
             }
         }
-        t.as_mut().expect("just set")
+        t.as_mut()
     }
 
     /// The fresh entry for the key at `now_ms`, if any (allocation-free).
@@ -398,7 +410,7 @@ impl ResponseCache {
         now_ms: u64,
     ) -> Option<Rc<Stored>> {
         let mut stages = self.stages.borrow_mut();
-        let t = Self::table(&mut stages, stage);
+        let t = Self::table(&mut stages, stage)?;
         let e = t.table.get(&KeyRef { hash, bytes: key })?;
         if now_ms >= e.expires_ms {
             return None;
@@ -436,9 +448,9 @@ impl ResponseCache {
     /// Drops the key's entry (an authorized `Cache-Control: max-age=0`).
     pub fn invalidate(&self, stage: StageRef<'_>, hash: u64, key: &[u8]) {
         let mut stages = self.stages.borrow_mut();
-        Self::table(&mut stages, stage)
-            .table
-            .remove(&KeyRef { hash, bytes: key });
+        if let Some(t) = Self::table(&mut stages, stage) {
+            t.table.remove(&KeyRef { hash, bytes: key });
+        }
     }
 
     /// Stores `stored` for `fill`'s key until `expires_ms` and wakes the waiters. `seq` is the
@@ -456,10 +468,11 @@ impl ResponseCache {
         resource: &[u8],
     ) -> bool {
         let w = entry_weight(fill.key.len(), &stored, path.len() + resource.len());
-        let ok = stored.body.len() <= ITEM_LIMIT && w <= stage.budget;
-        if ok {
-            let mut stages = self.stages.borrow_mut();
-            let t = Self::table(&mut stages, stage);
+        let mut stages = self.stages.borrow_mut();
+        let table = Self::table(&mut stages, stage)
+            .filter(|_| stored.body.len() <= ITEM_LIMIT && w <= stage.budget);
+        let ok = table.is_some();
+        if let Some(t) = table {
             t.table.insert(
                 Key {
                     hash: fill.hash,
@@ -474,6 +487,7 @@ impl ResponseCache {
                 },
             );
         }
+        drop(stages);
         self.release(&fill.key, &fill.pending, ok);
         ok
     }
@@ -539,10 +553,12 @@ mod tests {
         }
     }
 
+    /// Deployment `scope`, compiled in that order (a later deployment has a larger number).
     fn at(c: &StageCacheControl, scope: u64) -> StageRef<'_> {
         StageRef {
             control: c,
             scope,
+            generation: scope,
             budget: 1 << 20,
         }
     }
@@ -574,6 +590,33 @@ mod tests {
         assert!(cache.get(at(&c, 1), h, b"k1x", 0).is_none());
         // A new deployment (scope) starts empty.
         assert_eq!(get(&cache, at(&c, 2), b"k1", 0), None);
+        assert_eq!(cache.len(0), 0);
+    }
+
+    #[test]
+    fn the_previous_deployment_never_replaces_the_newer_table() {
+        let c = StageCacheControl::new(0);
+        let cache = ResponseCache::default();
+        let h = cache.hasher.hash_one(b"old");
+        // A fill begun under deployment 1 ...
+        let Found::Fetch(late) = cache.begin(h, b"old") else {
+            panic!()
+        };
+        // ... while deployment 2 goes live and fills its own entry.
+        put(&cache, at(&c, 2), b"new", b"two", b"/a");
+        // The late fill is not stored, and deployment 1's lookups miss without dropping
+        // deployment 2's table.
+        assert!(!cache.complete(at(&c, 1), late, stored(b"one"), 1_000, 0, b"/a", b"/r"));
+        assert_eq!(get(&cache, at(&c, 1), b"new", 0), None);
+        cache.invalidate(at(&c, 1), cache.hasher.hash_one(b"new"), b"new");
+        assert_eq!(get(&cache, at(&c, 2), b"new", 0), Some(b"two".to_vec()));
+        // The same deployment recompiled (a later generation) keeps its entries.
+        let again = StageRef {
+            generation: 7,
+            ..at(&c, 2)
+        };
+        assert_eq!(get(&cache, again, b"new", 0), Some(b"two".to_vec()));
+        assert_eq!(get(&cache, at(&c, 8), b"new", 0), None, "a real redeploy");
         assert_eq!(cache.len(0), 0);
     }
 
@@ -623,6 +666,7 @@ mod tests {
         let s = StageRef {
             control: &c,
             scope: 1,
+            generation: 1,
             budget: 4096,
         };
         let h = cache.hasher.hash_one(b"k");

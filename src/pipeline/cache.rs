@@ -74,6 +74,7 @@ fn stage_ref<'a>(plan: &'a StageCachePlan, core: &Core) -> StageRef<'a> {
     StageRef {
         control: &plan.control,
         scope: plan.scope,
+        generation: plan.generation,
         budget: plan.bytes / core.config.workers.max(1) as u64,
     }
 }

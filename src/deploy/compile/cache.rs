@@ -13,7 +13,10 @@ use crate::deploy::model::{Method, RestApi, Stage};
 use crate::deploy::policy::UnauthorizedCacheControl;
 use crate::deploy::problem::Problems;
 use crate::deploy::snapshot::{MethodRuntime, ParamSource};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// A cached stage.
 #[derive(Debug)]
@@ -22,6 +25,9 @@ pub struct StageCachePlan {
     pub control: Arc<StageCacheControl>,
     /// The deployment's identity: a redeploy starts each core's table empty.
     pub scope: u64,
+    /// Compile order (process-wide): a request on an older snapshot than the table's goes
+    /// uncached instead of replacing the newer deployment's table (`core::response_cache`).
+    pub generation: u64,
     /// `cacheClusterSize` in bytes, for the whole process (split between the cores).
     pub bytes: u64,
     /// By `MethodIdx`; `None`: the method is never cached.
@@ -68,6 +74,7 @@ pub fn compile(
     Some(StageCachePlan {
         control: response_cache::control(&api.id, &stage.stage_name),
         scope: ahash::RandomState::with_seeds(1, 2, 3, 4).hash_one((&api.id, &stage.deployment_id)),
+        generation: GENERATION.fetch_add(1, Ordering::Relaxed) + 1,
         bytes: u64::from(cluster_mib.unwrap_or(512)) << 20,
         methods: plans,
     })
@@ -88,6 +95,7 @@ pub fn canary_plan(
         return None;
     }
     canary.scope = base.scope;
+    canary.generation = base.generation;
     Some(canary)
 }
 
@@ -190,6 +198,7 @@ mod tests {
         let plan = |scope| StageCachePlan {
             control: response_cache::control("canary-test", "prod"),
             scope,
+            generation: scope,
             bytes: 1 << 20,
             methods: Box::new([]),
         };
