@@ -2,7 +2,7 @@
 //! `cacheKeyParameters` (path, query, header), TTL expiry, `Cache-Control: max-age=0` under each
 //! `unauthorizedCacheControlHeaderStrategy`, FlushStageCache (whole and by Tollgate's
 //! `pathPrefix`), a redeploy starting empty, POST cached only when enabled, non-2xx and oversized
-//! responses served but not stored, CacheHitCount / CacheMissCount, bad TTL and size refused, and
+//! responses served but not stored, a chunked backend body cached, CacheHitCount / CacheMissCount, bad TTL and size refused, and
 //! a hot key expiring under 200 concurrent requests reaching the backend at most once per worker.
 //!
 //! The backend here counts the requests it serves and puts the count in each body (`n=COUNT`),
@@ -59,6 +59,24 @@ impl Counting {
                              Date: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: {}\r\n\r\n",
                             body.len()
                         );
+                        // `?chunked=1`: the body in 1000-byte chunks, no length announced.
+                        let (head, body) = if q("chunked").is_some() {
+                            let mut chunked = Vec::new();
+                            for part in body.chunks(1000) {
+                                chunked
+                                    .extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                                chunked.extend_from_slice(part);
+                                chunked.extend_from_slice(b"\r\n");
+                            }
+                            chunked.extend_from_slice(b"0\r\n\r\n");
+                            let head = format!(
+                                "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\n\
+                                 X-Backend: yes\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            );
+                            (head, chunked)
+                        } else {
+                            (head, body)
+                        };
                         if s.write_all(head.as_bytes()).is_err() || s.write_all(&body).is_err() {
                             return;
                         }
@@ -106,6 +124,8 @@ fn doc(backend: &str) -> String {
             "/other": {"get": proxy("GET", "/other", json!({}))},
             "/fail": {"get": proxy("GET", "/fail?status=500", json!({}))},
             "/big": {"get": proxy("GET", "/big?size=1100000", json!({}))},
+            "/chunked": {"get": proxy("GET", "/chunked?chunked=1&size=5000", json!({}))},
+            "/chunked-big": {"get": proxy("GET", "/chunked-big?chunked=1&size=1100000", json!({}))},
             "/slow": {"get": proxy("GET", "/slow?ms=300", json!({}))},
         }
     })
@@ -321,6 +341,32 @@ fn flush_purge_by_prefix_and_redeploy() {
             b"",
         );
         assert_eq!(r.status, 404, "{}", r.text());
+    });
+}
+
+#[test]
+fn chunked_backend_responses_are_cached_and_served_by_length() {
+    for_each_driver(|driver| {
+        let gw = Gateway::start(Opts::new(driver).workers(1));
+        let (api, be) = cached(&gw, 300);
+        let first = get(&gw, &api, "/prod/chunked", &[]);
+        assert_eq!(first.status, 200);
+        assert_eq!(first.body.len(), 5000);
+        assert!(first.text().starts_with("n=1"), "{}", &first.text()[..10]);
+        // Read whole for the fill: the client gets it framed by length.
+        assert_eq!(first.header("Content-Length"), Some("5000"));
+        assert!(first.header("Transfer-Encoding").is_none());
+        let hit = get(&gw, &api, "/prod/chunked", &[]);
+        assert_eq!(hit.body, first.body, "served from the cache");
+        assert_eq!(hit.header("X-Backend"), Some("yes"));
+        assert_eq!(be.hits(), 1);
+        // Over the item limit: served whole, not stored.
+        for n in 2..=3 {
+            let big = get(&gw, &api, "/prod/chunked-big", &[]);
+            assert_eq!(big.status, 200);
+            assert_eq!(big.body.len(), 1_100_000);
+            assert!(big.text().starts_with(&format!("n={n}")));
+        }
     });
 }
 

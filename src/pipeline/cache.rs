@@ -10,8 +10,8 @@
 //! the same key (miss coalescing). Fill takes the response `respond` just wrote, keeps its status,
 //! its headers less the per-request ones (`Date`, `x-amzn-RequestId`, framing, `Connection`) and
 //! its body, once, in an `Rc`. Only a 2xx integration response whose body is in hand and within
-//! `ITEM_LIMIT` is stored; HTTP_PROXY bodies of known length within the limit are read whole for
-//! it (`reads_whole`); a chunked or until-close HTTP_PROXY body streams through and is not cached.
+//! `ITEM_LIMIT` is stored; HTTP_PROXY bodies are read whole for it (`reads_whole`): those of known
+//! length when within the limit, chunked and until-close ones up to the payload limit.
 //! A response the gateway compressed for this client (`minimumCompressionSize`) is not cached
 //! (another client may not accept its encoding). HEAD requests are not cached.
 //!
@@ -211,21 +211,29 @@ fn may_invalidate(x: &Exchange<'_>) -> bool {
     doc.evaluate_with(&req, &iam::condition_context(x, Some(p))) == iam_policy::Decision::Allow
 }
 
-/// Hook in transform response (HTTP_PROXY): read a body of known length within the item limit
-/// whole, so that fill finds it in the response.
+/// Hook in transform response (HTTP_PROXY): read the body whole, so that fill finds it in the
+/// response (`respond` then frames it by length). A body of known length over the item limit is
+/// relayed as it comes instead. A chunked or until-close body has no length to check first: it
+/// is read whole up to the gateway's payload limit (`limits.max_body`, AWS's 10 MB for every
+/// integration response), and stored only if within the item limit.
 pub fn reads_whole(
     x: &Exchange<'_>,
     integration: &super::IntegrationResponse<'_>,
     max_body: usize,
 ) -> bool {
+    use crate::http::Framing;
     let super::Body::Stream(stream) = &integration.body else {
         return false;
     };
     x.cache == Some(CacheStatus::Miss)
         && (200..300).contains(&integration.status)
         && integration.status != 204
-        && matches!(stream.framing(), crate::http::Framing::ContentLength(n)
-            if n <= response_cache::ITEM_LIMIT.min(max_body) as u64)
+        && !x.req.is_head()
+        && match stream.framing() {
+            Framing::ContentLength(n) => n <= response_cache::ITEM_LIMIT.min(max_body) as u64,
+            Framing::Chunked | Framing::UntilClose => true,
+            Framing::None => false,
+        }
 }
 
 /// Writes the cached response for this request: the stored status, headers and body with this
