@@ -214,7 +214,7 @@ fn may_invalidate(x: &Exchange<'_>) -> bool {
 /// Hook in transform response (HTTP_PROXY): read the body whole, so that fill finds it in the
 /// response (`respond` then frames it by length). A body of known length over the item limit is
 /// relayed as it comes instead. A chunked or until-close body has no length to check first: it
-/// is read whole up to the gateway's payload limit (`limits.max_body`, AWS's 10 MB for every
+/// is read whole up to the gateway's payload limit (`limits.max_body_bytes`, AWS's 10 MB for every
 /// integration response), and stored only if within the item limit.
 pub fn reads_whole(
     x: &Exchange<'_>,
