@@ -288,7 +288,10 @@ fn flush_purge_by_prefix_and_redeploy() {
             b"",
         );
         assert_eq!(r.status, 202, "{}", r.text());
-        assert!((1..=2).contains(&refill("/prod/items/1")), "purged by prefix");
+        assert!(
+            (1..=2).contains(&refill("/prod/items/1")),
+            "purged by prefix"
+        );
         assert_eq!(hits_for("/prod/other"), 0, "outside the prefix");
 
         let r = gw.admin(
@@ -301,7 +304,10 @@ fn flush_purge_by_prefix_and_redeploy() {
 
         // A new deployment of the stage starts with an empty cache.
         gw.deploy(&api, "prod", &[]);
-        assert!((1..=2).contains(&refill("/prod/other")), "redeploy invalidates");
+        assert!(
+            (1..=2).contains(&refill("/prod/other")),
+            "redeploy invalidates"
+        );
 
         let r = gw.admin(
             "DELETE",

@@ -100,6 +100,8 @@ pub struct ApiRuntime {
     pub id: Box<str>,
     pub name: Box<str>,
     pub stages: Vec<StageRuntime>,
+    /// `endpointConfiguration.types[0]` (`$context.endpointType`): EDGE, REGIONAL or PRIVATE.
+    pub endpoint_type: &'static str,
 }
 
 /// One stage of one API: its deployment compiled with this stage's variables substituted.
@@ -162,6 +164,15 @@ impl CanaryRuntime {
     #[inline]
     pub fn picks(&self, r: u32) -> bool {
         r < self.threshold || self.threshold == u32::MAX
+    }
+}
+
+/// The endpoint type an API's configuration names; EDGE when it names none, as AWS reports it.
+pub fn endpoint_type(c: Option<&crate::deploy::model::EndpointConfiguration>) -> &'static str {
+    match c.and_then(|c| c.types.first()).map(String::as_str) {
+        Some("REGIONAL") => "REGIONAL",
+        Some("PRIVATE") => "PRIVATE",
+        _ => "EDGE",
     }
 }
 
