@@ -581,3 +581,21 @@ impl Ord for ClientIdentity {
         self.id.cmp(&other.id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_type;
+    use crate::deploy::model::EndpointConfiguration;
+
+    #[test]
+    fn the_endpoint_type_is_the_first_configured_else_edge() {
+        let of = |types: &[&str]| EndpointConfiguration {
+            types: types.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        assert_eq!(endpoint_type(None), "EDGE");
+        assert_eq!(endpoint_type(Some(&of(&[]))), "EDGE");
+        assert_eq!(endpoint_type(Some(&of(&["REGIONAL"]))), "REGIONAL");
+        assert_eq!(endpoint_type(Some(&of(&["PRIVATE"]))), "PRIVATE");
+    }
+}

@@ -208,10 +208,10 @@ def test_custom_response(stage):
 
 def test_access_log_lines_carry_the_waf_verdict(stage):
     gw, api = stage
-    protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}}))])
+    acl = protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}}))])
     fmt = ('{"requestId":"$context.requestId","status":"$context.status",'
            '"waf":"$context.wafResponseCode","wafStatus":"$context.waf.status",'
-           '"type":"$context.error.responseType"}')
+           '"acl":"$context.webaclArn","type":"$context.error.responseType"}')
     group = "arn:aws:logs:us-east-1:123456789012:log-group:waf-verdicts"
     apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
         {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group},
@@ -229,6 +229,7 @@ def test_access_log_lines_carry_the_waf_verdict(stage):
     assert [(g["status"], g["waf"], g["wafStatus"]) for g in got] == [
         ("200", "WAF_ALLOW", "200"), ("403", "WAF_BLOCK", "403")], lines
     assert got[1]["type"] == "WAF_FILTERED"
+    assert [g["acl"] for g in got] == [acl["ARN"]] * 2, lines
     apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
         {"op": "remove", "path": "/accessLogSettings"}])
 

@@ -303,6 +303,8 @@ async fn invoke_raw(
         body_json: crate::json::Doc::default(),
     };
     if let Some(invoked) = &mut trace.invoke {
+        // The whole call, its output read, as AWS times the authorizer's integration.
+        invoked.latency_us = started.elapsed().as_micros() as u64;
         invoked.request_id = integrated
             .header(b"x-amzn-requestid")
             .map(AwsRequestId::new);
@@ -310,8 +312,7 @@ async fn invoke_raw(
     // Whether the function answered, read before the connection goes back to the pool.
     let outcome = match lambda::invoked(x, &integrated) {
         Err(_) => {
-            trace.error =
-                Some(format!("Lambda invocation failed with status: {}", head.status).into());
+            trace.error = lambda::failure(&integrated);
             Err(failed())
         }
         Ok(Invoked::Returned) => Ok(()),
