@@ -3,9 +3,13 @@
 //! formats), custom destinations (a file, stdout), SIGHUP reopening a renamed file, rotation by
 //! size, bad input refused with nothing changed, an unwritable destination refused at
 //! UpdateStage and counted at run time while requests go on, and the drop counter. Execution
-//! logs (`methodSettings` logging) parsed from stderr. Both drivers.
+//! logs (`methodSettings` logging) parsed from stderr. The authorize, validate and integrate
+//! facts (`$context.authorizer.*`, `authenticate.*`, `authorize.*`, `integration.error`...)
+//! through a scripted Lambda endpoint. Both drivers.
 
 mod common;
+#[path = "support/scripted_lambda.rs"]
+mod scripted_lambda;
 use common::*;
 
 use std::path::{Path, PathBuf};
@@ -559,5 +563,267 @@ fn lines_of_the_last_requests_reach_the_file_when_the_gateway_stops() {
         for id in &ids {
             assert!(text.contains(&format!("{id} 200")), "{id} missing:\n{text}");
         }
+    });
+}
+
+const ACCOUNT: &str = "123456789012";
+
+fn function_uri(name: &str) -> String {
+    format!(
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}/invocations"
+    )
+}
+
+/// The authorizer `authz` answers by token: `allow`, `deny` (a policy each), `nope` (the
+/// function's `Unauthorized`), anything else a function error; the function `fn` answers a
+/// proxy reply, or a function error for `/boom`. Each reply carries its own request id.
+fn lambda_answer(path: &str, body: &str) -> scripted_lambda::Answer {
+    use scripted_lambda::Answer;
+    let policy = |effect: &str, id: &str| Answer {
+        status: 200,
+        headers: vec![("x-amzn-RequestId", id.into())],
+        body: format!(
+            r#"{{"principalId":"u1","policyDocument":{{"Version":"2012-10-17","Statement":[{{"Action":"execute-api:Invoke","Effect":"{effect}","Resource":"*"}}]}}}}"#
+        ),
+    };
+    let failed = |message: &str, id: &str| Answer {
+        status: 200,
+        headers: vec![
+            ("x-amzn-RequestId", id.into()),
+            ("X-Amz-Function-Error", "Unhandled".into()),
+        ],
+        body: format!(r#"{{"errorMessage":"{message}"}}"#),
+    };
+    if path.contains("authz") {
+        return match () {
+            _ if body.contains(r#""allow""#) => policy("Allow", "authz-allow"),
+            _ if body.contains(r#""deny""#) => policy("Deny", "authz-deny"),
+            _ if body.contains(r#""nope""#) => failed("Unauthorized", "authz-nope"),
+            _ => failed("kaput", "authz-boom"),
+        };
+    }
+    if body.contains("/boom") {
+        return failed("kaput", "fn-boom");
+    }
+    Answer {
+        status: 200,
+        headers: vec![("x-amzn-RequestId", "fn-ok".into())],
+        body: r#"{"statusCode":200,"body":"ok"}"#.into(),
+    }
+}
+
+fn facts_doc(refused: std::net::SocketAddr) -> String {
+    let mock = serde_json::json!({"type": "mock",
+        "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+        "responses": {"default": {"statusCode": "200"}}});
+    let ok = serde_json::json!({"200": {"description": "ok"}});
+    let lambda =
+        serde_json::json!({"type": "aws_proxy", "httpMethod": "POST", "uri": function_uri("fn")});
+    serde_json::json!({
+        "openapi": "3.0.1",
+        "info": {"title": "facts", "version": "1"},
+        "x-amazon-apigateway-endpoint-configuration": {"types": ["REGIONAL"]},
+        "x-amazon-apigateway-request-validators": {
+            "body": {"validateRequestParameters": false, "validateRequestBody": true}},
+        "components": {
+            "schemas": {"Pet": {"type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string"}}}},
+            "securitySchemes": {
+                "tok": {"type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "custom",
+                    "x-amazon-apigateway-authorizer": {"type": "token",
+                        "authorizerUri": function_uri("authz"), "authorizerResultTtlInSeconds": 300}},
+                "sigv4": {"type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "awsSigv4"}}},
+        "paths": {
+            "/authz": {"get": {"security": [{"tok": []}], "responses": ok,
+                "x-amazon-apigateway-integration": mock}},
+            "/iam": {"get": {"security": [{"sigv4": []}], "responses": ok,
+                "x-amazon-apigateway-integration": mock}},
+            "/refused": {"get": {"responses": ok, "x-amazon-apigateway-integration": {
+                "type": "http_proxy", "httpMethod": "GET", "uri": format!("http://{refused}/x")}}},
+            "/pets": {"post": {"responses": ok,
+                "requestBody": {"content": {"application/json":
+                    {"schema": {"$ref": "#/components/schemas/Pet"}}}},
+                "x-amazon-apigateway-request-validator": "body",
+                "x-amazon-apigateway-integration": mock}},
+            "/fn": {"get": {"responses": ok, "x-amazon-apigateway-integration": lambda}},
+            "/boom": {"get": {"responses": ok, "x-amazon-apigateway-integration": lambda}}
+        }
+    })
+    .to_string()
+}
+
+const FACTS: &[&str] = &[
+    "authorizer.status",
+    "authorizer.latency",
+    "authorizer.error",
+    "authorizer.integrationStatus",
+    "authorizer.integrationLatency",
+    "authorizer.requestId",
+    "authenticate.status",
+    "authenticate.latency",
+    "authenticate.error",
+    "authorize.status",
+    "authorize.latency",
+    "authorize.error",
+    "integration.error",
+    "integration.requestId",
+    "error.validationErrorString",
+    "webaclArn",
+    "endpointType",
+];
+
+#[test]
+fn authorizer_validation_and_integration_facts_are_logged() {
+    let lambda = scripted_lambda::start(lambda_answer);
+    for_each_driver(|driver| {
+        let config = Config {
+            extra: format!(
+                "[aws]\naccount_id = \"{ACCOUNT}\"\nregion = \"us-east-1\"\naccess_key_id = \"AKIDLOGTEST\"\nsecret_access_key = \"log-test-secret\"\n[aws.endpoints]\nlambda = \"http://{lambda}\"\n"
+            ),
+            ..Config::default()
+        };
+        let gw = Gateway::start(Opts::new(driver).config(config));
+        let api = gw.import(&facts_doc(backends::Upstream::refused_addr()));
+        gw.deploy(&api, "prod", &[]);
+        let fields: Vec<String> = FACTS
+            .iter()
+            .map(|v| format!(r#""{v}":"$context.{v}""#))
+            .collect();
+        let format = format!(r#"{{"id":"$context.requestId",{}}}"#, fields.join(","));
+        set_logging(&gw, &api, "facts", &format);
+
+        let call = |method: &str, target: &str, token: Option<&str>, body: &[u8], status: u16| {
+            let headers: Vec<(&str, &str)> =
+                token.map(|t| ("Authorization", t)).into_iter().collect();
+            let r = gw.call_h(&api, method, target, &headers, body);
+            assert_eq!(r.status, status, "{method} {target}: {}", r.text());
+            request_id(&r)
+        };
+        let allowed = call("GET", "/prod/authz", Some("allow"), b"", 200);
+        let cached = call("GET", "/prod/authz", Some("allow"), b"", 200);
+        let denied = call("GET", "/prod/authz", Some("deny"), b"", 403);
+        let unauthorized = call("GET", "/prod/authz", Some("nope"), b"", 401);
+        let failed = call("GET", "/prod/authz", Some("boom"), b"", 500);
+        let unsigned = call("GET", "/prod/iam", None, b"", 403);
+        let refused = call("GET", "/prod/refused", None, b"", 502);
+        let invalid = call("POST", "/prod/pets", None, b"{}", 400);
+        let valid = call("POST", "/prod/pets", None, br#"{"name":"rex"}"#, 200);
+        let function = call("GET", "/prod/fn", None, b"", 200);
+        let function_failed = call("GET", "/prod/boom", None, b"", 502);
+
+        let lines = lines_of(&log_file(&gw, "facts"), 11);
+        let line = |id: &str| -> serde_json::Value {
+            let l = lines
+                .iter()
+                .find(|l| l.contains(id))
+                .unwrap_or_else(|| panic!("no line for {id}: {lines:?}"));
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))
+        };
+        let ms = |v: &serde_json::Value, k: &str| {
+            let s = v[k].as_str().unwrap();
+            assert!(s.parse::<u64>().is_ok(), "{k} is not a number of ms: {v}");
+        };
+        // (request, [(variable, value)]): what each request's line must say.
+        let expect = |id: &str, want: &[(&str, &str)]| {
+            let v = line(id);
+            for (k, w) in want {
+                assert_eq!(v[*k], *w, "{k} in {v}");
+            }
+            assert_eq!(v["endpointType"], "REGIONAL", "{v}");
+            assert_eq!(v["webaclArn"], "-", "{v}");
+            v
+        };
+
+        // The authorizer invoked, then answered from the cache (no Invoke call to report).
+        let v = expect(
+            &allowed,
+            &[
+                ("authorizer.status", "200"),
+                ("authorizer.error", "-"),
+                ("authorizer.integrationStatus", "200"),
+                ("authorizer.requestId", "authz-allow"),
+                ("authorize.status", "200"),
+                ("authenticate.status", "-"),
+                ("integration.error", "-"),
+            ],
+        );
+        for k in [
+            "authorizer.latency",
+            "authorizer.integrationLatency",
+            "authorize.latency",
+        ] {
+            ms(&v, k);
+        }
+        expect(
+            &cached,
+            &[
+                ("authorizer.status", "200"),
+                ("authorizer.integrationStatus", "-"),
+                ("authorizer.integrationLatency", "-"),
+                ("authorizer.requestId", "-"),
+            ],
+        );
+        expect(
+            &denied,
+            &[
+                ("authorizer.status", "403"),
+                ("authorize.status", "403"),
+                (
+                    "authorize.error",
+                    "User is not authorized to access this resource with an explicit deny",
+                ),
+                ("authorizer.requestId", "authz-deny"),
+            ],
+        );
+        expect(
+            &unauthorized,
+            &[
+                ("authorizer.status", "401"),
+                ("authorizer.error", "Unauthorized"),
+                ("authorize.status", "-"),
+            ],
+        );
+        let v = expect(
+            &failed,
+            &[
+                ("authorizer.status", "500"),
+                ("authorizer.integrationStatus", "200"),
+                ("authorizer.requestId", "authz-boom"),
+                ("authorize.status", "-"),
+            ],
+        );
+        let error = v["authorizer.error"].as_str().unwrap();
+        assert!(error.contains("kaput"), "{v}");
+        // AWS_IAM without a signature: refused at authentication, nothing authorized.
+        let v = expect(
+            &unsigned,
+            &[
+                ("authenticate.status", "403"),
+                ("authenticate.error", "Missing Authentication Token"),
+                ("authorize.status", "-"),
+                ("authorizer.status", "-"),
+            ],
+        );
+        ms(&v, "authenticate.latency");
+        let v = expect(&refused, &[("authorizer.status", "-")]);
+        let error = v["integration.error"].as_str().unwrap();
+        assert!(error.contains("connect"), "{v}");
+        let v = expect(&invalid, &[("integration.error", "-")]);
+        let why = v["error.validationErrorString"].as_str().unwrap();
+        assert!(why.contains("missing required properties"), "{v}");
+        assert!(why.contains(r#"["name"]"#), "{v}");
+        expect(&valid, &[("error.validationErrorString", "-")]);
+        expect(
+            &function,
+            &[
+                ("integration.requestId", "fn-ok"),
+                ("integration.error", "-"),
+            ],
+        );
+        let v = expect(&function_failed, &[("integration.requestId", "fn-boom")]);
+        let error = v["integration.error"].as_str().unwrap();
+        assert!(error.contains("kaput"), "{v}");
     });
 }

@@ -509,8 +509,8 @@ fn assert_logged(at_least: usize) {
     }
 }
 
-/// The stage with access logging on (the console's JSON format plus the latency and error
-/// variables), written by the log writer thread to a file in a temporary folder.
+/// The stage with access logging on (the console's JSON format plus the latency, error,
+/// authorizer and integration variables), written by the log writer thread to a file in a temporary folder.
 fn access_logged() -> serde_json::Map<String, serde_json::Value> {
     static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     let dir = DIR.get_or_init(|| {
@@ -520,7 +520,7 @@ fn access_logged() -> serde_json::Map<String, serde_json::Value> {
         d
     });
     LOG_DIR.get_or_init(|| dir.clone());
-    let format = r#"{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", "requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod", "resourcePath":"$context.resourcePath", "status":"$context.status", "protocol":"$context.protocol", "responseLength":"$context.responseLength", "latency":$context.responseLatency, "integrationLatency":"$context.integrationLatency", "ua":"$context.identity.userAgent", "error":$context.error.messageString }"#;
+    let format = r#"{ "requestId":"$context.requestId", "ip": "$context.identity.sourceIp", "requestTime":"$context.requestTime", "httpMethod":"$context.httpMethod", "resourcePath":"$context.resourcePath", "status":"$context.status", "protocol":"$context.protocol", "responseLength":"$context.responseLength", "latency":$context.responseLatency, "integrationLatency":"$context.integrationLatency", "ua":"$context.identity.userAgent", "error":$context.error.messageString, "authorizer":"$context.authorizer.status $context.authorizer.latency $context.authorizer.integrationStatus $context.authorizer.integrationLatency $context.authorizer.requestId $context.authorizer.error", "authenticate":"$context.authenticate.status $context.authenticate.latency", "authorize":"$context.authorize.status $context.authorize.latency $context.authorize.error", "integrationError":"$context.integration.error", "integrationRequestId":"$context.integration.requestId", "validation":"$context.error.validationErrorString", "webacl":"$context.webaclArn", "endpointType":"$context.endpointType" }"#;
     let mut m = serde_json::Map::new();
     m.insert(
         "accessLogSettings".into(),
@@ -554,6 +554,19 @@ fn unrouted_logged_requests_do_not_allocate_io_uring() {
 #[test]
 fn unrouted_logged_requests_do_not_allocate_epoll() {
     run_driver_staged(Epoll, UNROUTED, "HTTP/1.1 403", access_logged());
+    assert_logged(7_001);
+}
+
+/// The authorizer's steps timed and logged from the cached answer.
+#[test]
+fn access_logged_authorized_requests_do_not_allocate_io_uring() {
+    run_driver_staged(Uring, AUTHORIZED, "HTTP/1.1 200", access_logged());
+    assert_logged(7_001);
+}
+
+#[test]
+fn access_logged_authorized_requests_do_not_allocate_epoll() {
+    run_driver_staged(Epoll, AUTHORIZED, "HTTP/1.1 200", access_logged());
     assert_logged(7_001);
 }
 

@@ -4,7 +4,8 @@
 //! event is the one a real function (cargo-lambda's `echo` fixture) receives. Covered: the
 //! claims in `requestContext.authorizer.claims` as AWS renders them, the keys fetched once at
 //! deploy and not again for repeat or new valid tokens, and a flood of made-up `kid`s costing at
-//! most one more fetch.
+//! most one more fetch; the access log's `authenticate.*`, `authorize.*` and `authorizer.*` for
+//! accepted and refused tokens.
 
 mod common;
 #[path = "support/lambda.rs"]
@@ -144,5 +145,62 @@ fn claims_reach_the_lambda_proxy_event_and_keys_are_fetched_sparingly() {
         }
         assert!(jwks.requests() <= 2, "{} JWKS fetches", jwks.requests());
         assert_eq!(me(&gw, &api, &t).status, 200);
+    });
+}
+
+#[test]
+fn the_token_check_is_logged_as_authentication_and_the_authorizer() {
+    let emulator = lambda::Emulator::start();
+    for_each_driver(|driver| {
+        let jwks = Upstream::start("jwks", Kind::Fixed(200, JWKS));
+        let (gw, api) = gateway(driver, &emulator, &jwks);
+        let format = r#"{"id":"$context.requestId","authn":"$context.authenticate.status","authnError":"$context.authenticate.error","authnMs":"$context.authenticate.latency","authz":"$context.authorize.status","authorizer":"$context.authorizer.status","invoked":"$context.authorizer.integrationStatus"}"#;
+        let body = json!({"patchOperations": [
+            {"op": "replace", "path": "/accessLogSettings/destinationArn",
+                "value": "arn:aws:logs:us-east-1:123456789012:log-group:cognito"},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": format}]});
+        let r = gw.admin(
+            "PATCH",
+            &format!("/restapis/{api}/stages/prod"),
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let id = |r: Response, status: u16| {
+            assert_eq!(r.status, status, "{}", r.text());
+            r.header("x-amzn-RequestId").unwrap().to_string()
+        };
+        let good = id(me(&gw, &api, &token("test-key-1", json!({}))), 200);
+        let bogus = id(me(&gw, &api, &token("kid-unknown", json!({}))), 401);
+        let missing = id(gw.call(&api, "GET", "/prod/me", b""), 401);
+        let file = gw.data_dir.join("logs/cognito.log");
+        let lines: Vec<Value> = wait_for("3 lines", std::time::Duration::from_secs(5), || {
+            let text = std::fs::read_to_string(&file).ok()?;
+            let lines: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            (lines.len() >= 3).then_some(lines)
+        });
+        let line = |id: &str| lines.iter().find(|l| l["id"] == id).unwrap().clone();
+        let v = line(&good);
+        assert_eq!(
+            (&v["authn"], &v["authz"], &v["authorizer"], &v["invoked"]),
+            (&json!("200"), &json!("200"), &json!("200"), &json!("-")),
+            "{v}"
+        );
+        assert!(v["authnMs"].as_str().unwrap().parse::<u64>().is_ok(), "{v}");
+        for id in [&bogus, &missing] {
+            let v = line(id);
+            assert_eq!(
+                (&v["authn"], &v["authnError"], &v["authz"], &v["authorizer"]),
+                (
+                    &json!("401"),
+                    &json!("Unauthorized"),
+                    &json!("-"),
+                    &json!("401")
+                ),
+                "{v}"
+            );
+        }
     });
 }

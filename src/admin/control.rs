@@ -560,6 +560,9 @@ impl ControlPlane {
             }
             crate::deploy::compile::canary::attach(&mut stages, canaries);
             apis.push(ApiRuntime {
+                endpoint_type: crate::deploy::snapshot::endpoint_type(
+                    s.api.endpoint_configuration.as_ref(),
+                ),
                 id: s.api.id.as_str().into(),
                 name: s.api.name.as_str().into(),
                 stages,

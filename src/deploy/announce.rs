@@ -185,6 +185,7 @@ mod tests {
         for (i, (id, name, stages)) in apis.iter().enumerate() {
             s.api_by_id.insert((*id).into(), ApiIdx(i as u32));
             s.apis.push(ApiRuntime {
+                endpoint_type: "EDGE",
                 id: (*id).into(),
                 name: (*name).into(),
                 stages: stages

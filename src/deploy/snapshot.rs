@@ -100,6 +100,8 @@ pub struct ApiRuntime {
     pub id: Box<str>,
     pub name: Box<str>,
     pub stages: Vec<StageRuntime>,
+    /// `endpointConfiguration.types[0]` (`$context.endpointType`): EDGE, REGIONAL or PRIVATE.
+    pub endpoint_type: &'static str,
 }
 
 /// One stage of one API: its deployment compiled with this stage's variables substituted.
@@ -162,6 +164,15 @@ impl CanaryRuntime {
     #[inline]
     pub fn picks(&self, r: u32) -> bool {
         r < self.threshold || self.threshold == u32::MAX
+    }
+}
+
+/// The endpoint type an API's configuration names; EDGE when it names none, as AWS reports it.
+pub fn endpoint_type(c: Option<&crate::deploy::model::EndpointConfiguration>) -> &'static str {
+    match c.and_then(|c| c.types.first()).map(String::as_str) {
+        Some("REGIONAL") => "REGIONAL",
+        Some("PRIVATE") => "PRIVATE",
+        _ => "EDGE",
     }
 }
 
@@ -568,5 +579,23 @@ impl PartialOrd for ClientIdentity {
 impl Ord for ClientIdentity {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.id.cmp(&other.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_type;
+    use crate::deploy::model::EndpointConfiguration;
+
+    #[test]
+    fn the_endpoint_type_is_the_first_configured_else_edge() {
+        let of = |types: &[&str]| EndpointConfiguration {
+            types: types.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        assert_eq!(endpoint_type(None), "EDGE");
+        assert_eq!(endpoint_type(Some(&of(&[]))), "EDGE");
+        assert_eq!(endpoint_type(Some(&of(&["REGIONAL"]))), "REGIONAL");
+        assert_eq!(endpoint_type(Some(&of(&["PRIVATE"]))), "PRIVATE");
     }
 }

@@ -4,13 +4,17 @@
 //! `respond` was handed (`Facts`); an empty value is written `-`, as API Gateway writes it.
 
 use crate::core::access_log::{Pending, HOLES};
-use crate::deploy::compile::access_log::{AccessLogFormat, Escape, LogVar, Piece};
+use crate::deploy::compile::access_log::{
+    AccessLogFormat, AuthStep, Escape, LogVar, Piece, StepField,
+};
 use crate::deploy::gateway_responses::ResponseType;
+use crate::deploy::policy::ModelIdx;
 use crate::deploy::snapshot::{ApiRuntime, ContextVar, StageRuntime};
 use crate::pipeline::mapping::context::write_request_time;
 use crate::pipeline::params::{canary_text, write_context, write_request_context};
+use crate::pipeline::trace::{AwsRequestId, Step};
 use crate::pipeline::waf::WafVerdict;
-use crate::pipeline::{Exchange, Outcome, Reply, Request};
+use crate::pipeline::{Exchange, IntegrationResponse, Outcome, Reply, Request};
 use crate::runtime::access_log::DestId;
 use std::io::Write as _;
 
@@ -22,28 +26,44 @@ pub struct Facts {
     /// The gateway error the request ended in: its type, and its message (allocated only on
     /// this error path, for the log).
     pub error: Option<(ResponseType, Option<String>)>,
+    /// Why the integration failed (allocated only when it did).
+    pub integration_error: Option<Box<str>>,
+    /// A Lambda or AWS service integration's request id header.
+    pub integration_request_id: Option<AwsRequestId>,
+    /// The model the request body failed validation against.
+    pub invalid_body: Option<ModelIdx>,
 }
 
 impl Facts {
-    pub fn of(reply: &Result<Reply<'_>, super::respond::Reject>) -> Facts {
-        match reply {
+    pub fn of(x: &Exchange<'_>, reply: &Result<Reply<'_>, super::respond::Reject>) -> Facts {
+        let mut facts = match reply {
             // `respond` fails a response with no method response (API_CONFIGURATION_ERROR).
             Ok(Reply::Mapped {
                 resp, integration, ..
             }) if !resp.has_method_response => Facts {
                 integration_status: Some(integration.status),
                 error: Some((ResponseType::ApiConfigurationError, None)),
+                ..Facts::default()
             },
             Ok(Reply::Mapped { integration, .. })
             | Ok(Reply::Proxied(integration))
             | Ok(Reply::Lambda(integration)) => Facts {
                 integration_status: Some(integration.status),
-                error: None,
+                ..Facts::default()
             },
             // Answered from the stage cache: no integration was called.
             Ok(Reply::Cached(_)) => Facts::default(),
             Err(r) => Facts::rejected(r),
+        };
+        facts.integration_error = x.integration_error.clone();
+        if let Ok(Reply::Mapped { integration, .. } | Reply::Lambda(integration)) = reply {
+            facts.integration_request_id = aws_request_id(x, integration);
+            // A proxy Lambda's function error is found by `respond`, after these facts.
+            if matches!(reply, Ok(Reply::Lambda(_))) && facts.integration_error.is_none() {
+                facts.integration_error = super::lambda::failure(integration);
+            }
         }
+        facts
     }
 
     /// A request refused before any integration was called.
@@ -55,10 +75,24 @@ impl Facts {
             .message
             .filter(|&m| Some(m) != g.response_type.defaults().message);
         Facts {
-            integration_status: None,
             error: Some((g.response_type, own.map(str::to_string))),
+            invalid_body: g.body_model,
+            ..Facts::default()
         }
     }
+}
+
+/// The request id an AWS endpoint answered with (`x-amzn-RequestId`, S3's `x-amz-request-id`),
+/// for the integrations that call one.
+fn aws_request_id(x: &Exchange<'_>, integration: &IntegrationResponse<'_>) -> Option<AwsRequestId> {
+    use crate::deploy::snapshot::IntegrationKind::{AwsService, Lambda, LambdaProxy};
+    if !matches!(x.integration().kind, Lambda | LambdaProxy | AwsService) {
+        return None;
+    }
+    let id = integration
+        .header(b"x-amzn-requestid")
+        .or_else(|| integration.header(b"x-amz-request-id"))?;
+    Some(AwsRequestId::new(id))
 }
 
 /// Renders the stage's access log line for `x` (when it has one) into `outcome`.
@@ -126,6 +160,12 @@ impl<'s> Subject<'s> {
         match self {
             Subject::Routed(x) => x.req,
             Subject::Unrouted(u) => u.req,
+        }
+    }
+    fn api(self) -> &'s ApiRuntime {
+        match self {
+            Subject::Routed(x) => x.api(),
+            Subject::Unrouted(u) => u.api,
         }
     }
     fn stage(self) -> &'s StageRuntime {
@@ -365,7 +405,74 @@ fn value(
         }
         // Tollgate's WAF runs in process: it cannot fail the way a call to AWS WAF can.
         LogVar::WafError => {}
+        LogVar::Auth(step, field) => {
+            if let Some(x) = routed {
+                auth_step(x, facts, *step, *field, out)
+            }
+        }
+        LogVar::AuthorizerIntegrationLatency => {
+            if let Some(i) = routed.and_then(|x| x.auth_trace.invoke) {
+                num(out, i.latency_us / 1000);
+            }
+        }
+        LogVar::AuthorizerIntegrationStatus => {
+            if let Some(i) = routed.and_then(|x| x.auth_trace.invoke.filter(|i| i.status != 0)) {
+                num(out, u64::from(i.status));
+            }
+        }
+        LogVar::AuthorizerRequestId => {
+            if let Some(id) = routed.and_then(|x| x.auth_trace.invoke?.request_id) {
+                out.extend_from_slice(id.as_bytes());
+            }
+        }
+        LogVar::IntegrationError => {
+            out.extend_from_slice(facts.integration_error.as_deref().unwrap_or("").as_bytes())
+        }
+        LogVar::IntegrationRequestId => {
+            if let Some(id) = &facts.integration_request_id {
+                out.extend_from_slice(id.as_bytes());
+            }
+        }
+        LogVar::ValidationErrorString => {
+            if let (Some(x), Some(model)) = (routed, facts.invalid_body) {
+                crate::pipeline::validate::write_validation_error_text(x, model, out);
+            }
+        }
+        LogVar::WebAclArn => {
+            if let Some(program) = &s.stage().waf {
+                out.extend_from_slice(program.arn.as_bytes());
+            }
+        }
+        LogVar::EndpointType => out.extend_from_slice(s.api().endpoint_type.as_bytes()),
         LogVar::Absent => {}
+    }
+}
+
+/// A step of the authorize phase; `-` when the method's mechanism has no such step. A failed
+/// step's error is why the mechanism said it failed, else the refusal's message: a failed
+/// step ends the request, so the request's error is the step's.
+fn auth_step(x: &Exchange<'_>, facts: &Facts, step: AuthStep, field: StepField, out: &mut Vec<u8>) {
+    let t = &x.auth_trace;
+    let s: Step = match step {
+        AuthStep::Authenticate => t.authenticate,
+        AuthStep::Authorize => t.authorize,
+        AuthStep::Authorizer => t.authorizer,
+    };
+    if !s.ran() {
+        return;
+    }
+    match field {
+        StepField::Status => num(out, u64::from(s.status)),
+        StepField::Latency => num(out, s.latency_us / 1000),
+        StepField::Error if s.failed() => {
+            if let Some(why) = &t.error {
+                out.extend_from_slice(why.as_bytes());
+            } else if let Some((rt, m)) = &facts.error {
+                let m = m.as_deref().or(rt.defaults().message).unwrap_or_default();
+                out.extend_from_slice(m.as_bytes());
+            }
+        }
+        StepField::Error => {}
     }
 }
 

@@ -63,13 +63,14 @@ pub async fn integrate<'b>(
         Ok(b) => b,
         Err(e) => {
             log_failure(x, up_id, up, &e);
-            return Err(Reject::from(&e));
+            return Err(failed(x, &e));
         }
     };
     x.integration_us = Some(started.elapsed().as_micros() as u64);
     let head: &'b ResponseHead = head;
     if head.is_interim() {
         log_unsolicited_interim(x, up_id, up, head.status);
+        x.integration_error = Some(format!("unexpected {} response", head.status).into());
         return Err(Reject::IntegrationFailure);
     }
     Ok(IntegrationResponse {
@@ -78,6 +79,14 @@ pub async fn integrate<'b>(
         body: Body::Stream(body),
         body_json: crate::json::Doc::default(),
     })
+}
+
+/// The refusal for a backend call that failed, its reason kept for
+/// `$context.integration.error`.
+#[cold]
+pub fn failed(x: &mut Exchange<'_>, e: &UpstreamError) -> Reject {
+    x.integration_error = Some(e.to_string().into());
+    Reject::from(e)
 }
 
 /// Folding key for a failure of `up_id`: one cause code per kind of upstream error (a refused

@@ -36,6 +36,7 @@ pub mod target;
 #[cfg(test)]
 mod tests;
 pub mod throttle;
+pub mod trace;
 pub mod transform;
 pub mod unrouted;
 pub mod validate;
@@ -107,6 +108,11 @@ pub struct Exchange<'a> {
     pub cache: Option<cache::CacheStatus>,
     /// WAF: the web ACL's verdict (`None`: the stage has no web ACL).
     pub waf: Option<waf::WafVerdict>,
+    /// Authorize: each step's status and latency, for the access log.
+    pub auth_trace: trace::AuthTrace,
+    /// Integrate: why the backend call failed (`$context.integration.error`), built only when
+    /// it did.
+    pub integration_error: Option<Box<str>>,
 }
 
 impl<'a> Exchange<'a> {
@@ -297,7 +303,7 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         .filter(|_| core.access_log.on());
     let exec_log = core.access_log.on()
         && x.method().settings.logging.level != crate::deploy::policy::LogLevel::Off;
-    let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&reply));
+    let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&x, &reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
     cache::fill(&x, core, cached, failed, &outcome, wbuf, start);

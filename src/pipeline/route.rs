@@ -107,5 +107,7 @@ pub fn route<'a>(req: &'a Request<'a>, snap: &'a Snapshot) -> Result<Exchange<'a
         rate_limit: None,
         cache: None,
         waf: None,
+        auth_trace: Default::default(),
+        integration_error: None,
     })
 }

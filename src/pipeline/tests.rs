@@ -110,6 +110,9 @@ impl Harness {
         let mut interner = UpstreamInterner::default();
         let compiled = compile_stage(&api, &stage, &mut interner).unwrap();
         let runtime = ApiRuntime {
+            endpoint_type: crate::deploy::snapshot::endpoint_type(
+                api.endpoint_configuration.as_ref(),
+            ),
             id: api.id.as_str().into(),
             name: api.name.as_str().into(),
             stages: vec![compiled],

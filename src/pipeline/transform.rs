@@ -508,6 +508,7 @@ fn status_str(status: u16, out: &mut [u8; 3]) -> &str {
 /// Reads the rest of a streamed integration body into `ubuf` (at most `max_body`), keeping the
 /// backend connection with it so the relay pools it once the response is out.
 async fn read_whole<'b>(
+    x: &mut Exchange<'_>,
     integrated: &mut IntegrationResponse<'b>,
     max_body: usize,
     ubuf: &'b mut Vec<u8>,
@@ -517,7 +518,7 @@ async fn read_whole<'b>(
             stream
                 .collect(max_body, ubuf)
                 .await
-                .map_err(|e| Reject::from(&e))?;
+                .map_err(|e| super::integrate::failed(x, &e))?;
             integrated.body = Body::InHand(ubuf, Some(stream));
         }
         in_hand => integrated.body = in_hand,
@@ -543,21 +544,25 @@ pub async fn response<'b>(
             if super::content::compresses_proxied(x, &integrated, max_body)
                 || super::cache::reads_whole(x, &integrated, max_body)
             {
-                read_whole(&mut integrated, max_body, ubuf).await?;
+                read_whole(x, &mut integrated, max_body, ubuf).await?;
             }
             return Ok(Reply::Proxied(integrated));
         }
         IntegrationKind::LambdaProxy => {
-            read_whole(&mut integrated, max_body, ubuf).await?;
+            read_whole(x, &mut integrated, max_body, ubuf).await?;
             // Respond checks the Invoke status, so a failed call still hands its (fully read)
             // backend connection back to the pool.
             return Ok(Reply::Lambda(integrated));
         }
         IntegrationKind::Lambda => {
-            read_whole(&mut integrated, max_body, ubuf).await?;
+            read_whole(x, &mut integrated, max_body, ubuf).await?;
             // A result takes the default response; a function error the first whose selection
             // pattern matches its errorMessage, else the default too (as on AWS).
-            match super::lambda::invoked(x, &integrated)? {
+            let invoked = super::lambda::invoked(x, &integrated);
+            if !matches!(invoked, Ok(super::lambda::Invoked::Returned)) {
+                x.integration_error = super::lambda::failure(&integrated);
+            }
+            match invoked? {
                 super::lambda::Invoked::Returned => {
                     integ.default_response.map(|i| &integ.responses[i])
                 }
@@ -572,7 +577,7 @@ pub async fn response<'b>(
             integ.default_response.map(|i| &integ.responses[i])
         }
         _ => {
-            read_whole(&mut integrated, max_body, ubuf).await?;
+            read_whole(x, &mut integrated, max_body, ubuf).await?;
             let mut digits = [0u8; 3];
             select_response(integ, status_str(integrated.status, &mut digits))
         }

@@ -149,12 +149,23 @@ fn model_validator<'x>(x: &'x Exchange<'_>, model: ModelIdx) -> Option<&'x Valid
 /// ([\"name\"])]`).
 #[cold]
 pub fn write_validation_error_string(x: &Exchange<'_>, model: ModelIdx, out: &mut Vec<u8>) {
-    let Some(validator) = model_validator(x, model) else {
-        return;
-    };
-    let text = match instance(x) {
+    if let Some(text) = validation_error_text(x, model) {
+        crate::http::response::json_escape(out, &text);
+    }
+}
+
+/// The same message unescaped, for a writer that escapes for its own format (the access log).
+#[cold]
+pub fn write_validation_error_text(x: &Exchange<'_>, model: ModelIdx, out: &mut Vec<u8>) {
+    if let Some(text) = validation_error_text(x, model) {
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+fn validation_error_text(x: &Exchange<'_>, model: ModelIdx) -> Option<String> {
+    let validator = model_validator(x, model)?;
+    Some(match instance(x) {
         Some(v) => messages::error_string(validator, v.into()),
         None => messages::UNPARSEABLE.to_string(),
-    };
-    crate::http::response::json_escape(out, &text);
+    })
 }

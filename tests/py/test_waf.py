@@ -208,11 +208,12 @@ def test_custom_response(stage):
 
 def test_access_log_lines_carry_the_waf_verdict(stage):
     gw, api = stage
-    protect(gw, api, "logged", [rule("marked", 0, byte_match("blockme", {"UriPath": {}})),
-                                rule("query", 1, byte_match("blockroot", {"QueryString": {}}))])
+    acl = protect(gw, api, "logged", [
+        rule("marked", 0, byte_match("blockme", {"UriPath": {}})),
+        rule("query", 1, byte_match("blockroot", {"QueryString": {}}))])
     fmt = ('{"requestId":"$context.requestId","status":"$context.status",'
            '"waf":"$context.wafResponseCode","wafStatus":"$context.waf.status",'
-           '"type":"$context.error.responseType"}')
+           '"acl":"$context.webaclArn","type":"$context.error.responseType"}')
     group = "arn:aws:logs:us-east-1:123456789012:log-group:waf-verdicts"
     apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
         {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group},
@@ -234,6 +235,7 @@ def test_access_log_lines_carry_the_waf_verdict(stage):
         ("200", "WAF_ALLOW", "200", "-"), ("403", "WAF_BLOCK", "403", "WAF_FILTERED"),
         ("403", "WAF_ALLOW", "200", "MISSING_AUTHENTICATION_TOKEN"),
         ("403", "WAF_BLOCK", "403", "WAF_FILTERED")], lines
+    assert [g["acl"] for g in got] == [acl["ARN"]] * 4, lines
     apigw(gw).update_stage(restApiId=api, stageName="prod", patchOperations=[
         {"op": "remove", "path": "/accessLogSettings"}])
 

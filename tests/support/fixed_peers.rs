@@ -148,6 +148,9 @@ pub fn start_worker_staged(
             tollgate::deploy::compile::canary::attach(&mut stages, vec![(0, variant, c)]);
         }
         apis.push(ApiRuntime {
+            endpoint_type: tollgate::deploy::snapshot::endpoint_type(
+                api.endpoint_configuration.as_ref(),
+            ),
             id: api.id.clone().into(),
             name: api.name.clone().into(),
             stages,

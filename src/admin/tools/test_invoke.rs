@@ -109,6 +109,9 @@ pub fn prepare(
     runtime.resource_policy = None;
     let snapshot = build_snapshot(
         vec![ApiRuntime {
+            endpoint_type: crate::deploy::snapshot::endpoint_type(
+                api.endpoint_configuration.as_ref(),
+            ),
             id: api.id.as_str().into(),
             name: api.name.as_str().into(),
             stages: vec![runtime],

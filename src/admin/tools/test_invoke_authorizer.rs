@@ -119,6 +119,9 @@ pub fn prepare(
         .map_err(|p| ApiError::bad_request(p.render("The authorizer cannot be invoked:")))?;
     let snapshot = build_snapshot(
         vec![ApiRuntime {
+            endpoint_type: crate::deploy::snapshot::endpoint_type(
+                api.endpoint_configuration.as_ref(),
+            ),
             id: api.id.as_str().into(),
             name: api.name.as_str().into(),
             stages: vec![runtime],

@@ -65,14 +65,45 @@ pub enum LogVar {
     /// The message as a JSON string (quoted).
     ErrorMessageString,
     ErrorResponseType,
-    // Facts of the stage features merged beside this one: rendered `-` until then.
     IsCanaryRequest,
     WafResponseCode,
     WafStatus,
     WafLatency,
     WafError,
+    /// A step of the authorize phase (`pipeline::trace::AuthTrace`): its status, latency or
+    /// error (`authenticate.*`, `authorize.*`, `authorizer.status/latency/error`).
+    Auth(AuthStep, StepField),
+    /// The Lambda authorizer's Invoke call, when it was made (not on a cache hit).
+    AuthorizerIntegrationLatency,
+    AuthorizerIntegrationStatus,
+    AuthorizerRequestId,
+    /// Why the integration failed (`integration.error`).
+    IntegrationError,
+    /// An AWS integration's (Lambda, AWS service) request id header (`integration.requestId`,
+    /// `awsEndpointRequestId`).
+    IntegrationRequestId,
+    /// The body validator's detailed message (`error.validationErrorString`).
+    ValidationErrorString,
+    /// The stage's web ACL (`webaclArn`).
+    WebAclArn,
+    /// The API's endpoint type: EDGE, REGIONAL or PRIVATE (`endpointType`).
+    EndpointType,
     /// A documented variable whose fact Tollgate does not have: always `-`.
     Absent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthStep {
+    Authenticate,
+    Authorize,
+    Authorizer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepField {
+    Status,
+    Latency,
+    Error,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,29 +140,30 @@ fn named(name: &str) -> Option<LogVar> {
         "error.message" => ErrorMessage,
         "error.messageString" => ErrorMessageString,
         "error.responseType" => ErrorResponseType,
-        // wired at merge (canary, WAF): accepted now, rendered `-`.
         "isCanaryRequest" => IsCanaryRequest,
         "wafResponseCode" => WafResponseCode,
         "waf.status" => WafStatus,
         "waf.latency" => WafLatency,
         "waf.error" => WafError,
-        "authorize.error"
-        | "authorize.latency"
-        | "authorize.status"
-        | "authorizer.error"
-        | "authorizer.integrationLatency"
-        | "authorizer.integrationStatus"
-        | "authorizer.latency"
-        | "authorizer.requestId"
-        | "authorizer.status"
-        | "authenticate.error"
-        | "authenticate.latency"
-        | "authenticate.status"
-        | "awsEndpointRequestId"
-        | "awsEndpointRequestId2"
+        "authenticate.status" => Auth(AuthStep::Authenticate, StepField::Status),
+        "authenticate.latency" => Auth(AuthStep::Authenticate, StepField::Latency),
+        "authenticate.error" => Auth(AuthStep::Authenticate, StepField::Error),
+        "authorize.status" => Auth(AuthStep::Authorize, StepField::Status),
+        "authorize.latency" => Auth(AuthStep::Authorize, StepField::Latency),
+        "authorize.error" => Auth(AuthStep::Authorize, StepField::Error),
+        "authorizer.status" => Auth(AuthStep::Authorizer, StepField::Status),
+        "authorizer.latency" => Auth(AuthStep::Authorizer, StepField::Latency),
+        "authorizer.error" => Auth(AuthStep::Authorizer, StepField::Error),
+        "authorizer.integrationLatency" => AuthorizerIntegrationLatency,
+        "authorizer.integrationStatus" => AuthorizerIntegrationStatus,
+        "authorizer.requestId" => AuthorizerRequestId,
+        "integration.error" => IntegrationError,
+        "integration.requestId" | "awsEndpointRequestId" => IntegrationRequestId,
+        "error.validationErrorString" => ValidationErrorString,
+        "webaclArn" => WebAclArn,
+        "endpointType" => EndpointType,
+        "awsEndpointRequestId2"
         | "customDomain.basePathMatched"
-        | "endpointType"
-        | "error.validationErrorString"
         | "identity.clientCert.clientCertPem"
         | "identity.clientCert.subjectDN"
         | "identity.clientCert.issuerDN"
@@ -145,10 +177,7 @@ fn named(name: &str) -> Option<LogVar> {
         | "identity.principalOrgId"
         | "identity.vpceId"
         | "identity.vpcId"
-        | "integration.error"
-        | "integration.requestId"
         | "responseOverride.status"
-        | "webaclArn"
         | "xrayTraceId" => Absent,
         _ => return None,
     })
@@ -354,6 +383,35 @@ mod tests {
         // Text around variables may be any UTF-8 (found by the fuzzer).
         let c = compile("ڏ$context.requestIdڏ").unwrap();
         assert_eq!(c.pieces.len(), 3);
+    }
+
+    #[test]
+    fn facts_tollgate_has_are_not_absent() {
+        use AuthStep::*;
+        use StepField::*;
+        for (name, want) in [
+            ("authenticate.status", LogVar::Auth(Authenticate, Status)),
+            ("authorize.latency", LogVar::Auth(Authorize, Latency)),
+            ("authorizer.error", LogVar::Auth(Authorizer, Error)),
+            (
+                "authorizer.integrationStatus",
+                LogVar::AuthorizerIntegrationStatus,
+            ),
+            ("authorizer.requestId", LogVar::AuthorizerRequestId),
+            ("integration.error", LogVar::IntegrationError),
+            ("integration.requestId", LogVar::IntegrationRequestId),
+            ("awsEndpointRequestId", LogVar::IntegrationRequestId),
+            ("error.validationErrorString", LogVar::ValidationErrorString),
+            ("webaclArn", LogVar::WebAclArn),
+            ("endpointType", LogVar::EndpointType),
+            // Still without a fact: accepted, rendered `-`.
+            ("xrayTraceId", LogVar::Absent),
+            ("identity.vpceId", LogVar::Absent),
+        ] {
+            assert_eq!(variable(name), Some(want), "{name}");
+        }
+        // A Lambda authorizer's context keys are still its own (`authorizer.KEY`).
+        assert!(matches!(variable("authorizer.tier"), Some(LogVar::Ctx(_))));
     }
 
     #[test]

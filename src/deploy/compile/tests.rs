@@ -414,6 +414,7 @@ fn undefined_stage_variables_fail_the_method_at_run_time_not_the_deploy() {
 fn builds_snapshot_index() {
     let snap = build_snapshot(
         vec![ApiRuntime {
+            endpoint_type: "EDGE",
             id: "a1".into(),
             name: "n".into(),
             stages: vec![],

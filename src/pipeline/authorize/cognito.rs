@@ -19,8 +19,13 @@
 //!   pool) and waits up to `jwks::KID_WAIT` when one is coming, else 401. A pool whose keys could
 //!   not be fetched at all answers 500 AUTHORIZER_FAILURE: the gateway cannot tell a good token
 //!   from a bad one, and a 401 would send clients to sign in again for nothing.
+//!
+//! For the access log, verifying the token is the authenticate step, the method's scope and
+//! audience checks the authorize step, and both together the authorizer step (a user pool is
+//! the method's authorizer).
 
 use std::rc::Rc;
+use std::time::Instant;
 
 use super::{AuthReject, Authorized, Decision};
 use crate::aws::jwks;
@@ -30,6 +35,7 @@ use crate::core::Core;
 use crate::deploy::authorizers::{AuthorizerIdx, AuthorizerKind, IdentitySource};
 use crate::deploy::cognito::CognitoPools;
 use crate::pipeline::respond::Reject;
+use crate::pipeline::trace::Step;
 use crate::pipeline::Exchange;
 
 /// A verified token as the cache keeps it: what every later check needs, and the caller.
@@ -75,6 +81,26 @@ pub async fn authorize(
     scopes: &[Box<str>],
 ) -> Result<Decision, Reject> {
     let _ = core;
+    let started = Instant::now();
+    let verified = authenticate(x, authorizer).await;
+    let t = &mut x.auth_trace;
+    t.authenticate = Step::of(started, &verified);
+    t.authorizer = t.authenticate;
+    let (entry, validation) = verified?;
+    let admitting = Instant::now();
+    let admitted = admit(x, &entry, validation, scopes);
+    let t = &mut x.auth_trace;
+    t.authorize = Step::of(admitting, &admitted);
+    t.authorizer = Step::of(started, &admitted);
+    admitted
+}
+
+/// The token verified (from this core's cache, or by its signature), with the authorizer's
+/// audience check for `admit`.
+async fn authenticate<'a>(
+    x: &Exchange<'a>,
+    authorizer: AuthorizerIdx,
+) -> Result<(Rc<Entry>, Option<&'a regex::Regex>), Reject> {
     let stage = x.stage();
     let Some(a) = stage.authorizer(authorizer) else {
         return Err(AuthReject::AuthorizerConfiguration.into());
@@ -92,7 +118,7 @@ pub async fn authorize(
     follow_flushes();
     if let Some(hit) = CACHE.with(|c| c.get(token, now)) {
         if pools.issuers.iter().any(|i| *i == hit.issuer) {
-            return admit(x, &hit, a.validation.as_ref(), scopes);
+            return Ok((hit, a.validation.as_ref()));
         }
     }
     let Ok(text) = std::str::from_utf8(token) else {
@@ -126,7 +152,7 @@ pub async fn authorize(
         let expires = v.exp.min(now + u64::from(a.ttl_secs));
         CACHE.with(|c| c.insert(token, entry.clone(), expires, now));
     }
-    admit(x, &entry, a.validation.as_ref(), scopes)
+    Ok((entry, a.validation.as_ref()))
 }
 
 fn check(token: &str, pools: &CognitoPools, now: u64) -> Result<jwt::Verified, JwtError> {

@@ -12,6 +12,9 @@
 //! on; silence without a resource policy refuses (`User: {arn} is not authorized to perform:
 //! execute-api:Invoke on resource: {arn}`). A principal without a policy may invoke everything.
 //!
+//! For the access log the signature check is the authenticate step and the identity policy the
+//! authorize step (the resource policy, when there is one, extends it).
+//!
 //! The principals are fixed at start (`install`); a request on a gateway that has none is refused
 //! as an unknown key.
 
@@ -22,12 +25,14 @@ use crate::aws::sigv4::{
 use crate::core::Core;
 use crate::deploy::iam_policy::{self, PolicyDocument};
 use crate::pipeline::respond::Reject;
+use crate::pipeline::trace::Step;
 use crate::pipeline::Exchange;
 use crate::settings::{IamPrincipal, IamSettings};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 /// The SigV4 service name of API Gateway's data plane.
 pub const SERVICE: &str = "execute-api";
@@ -160,6 +165,7 @@ pub fn authorize(
     scratch: &mut Vec<u8>,
 ) -> Result<Decision, Reject> {
     let _ = core;
+    let started = Instant::now();
     let iam = settings();
     let region = &crate::aws::env().region;
     let now = x.req.epoch_ms / 1000;
@@ -182,29 +188,32 @@ pub fn authorize(
             },
         ))
     });
-    let i = match found {
-        Ok(i) => i,
-        Err(SigV4Error::UnknownAccessKey) if wrong_region.get() => {
-            return Err(reject(SigV4Error::Scope(
-                "Credential should be scoped to a valid region. ".into(),
-            )))
-        }
-        Err(e) => return Err(reject(e)),
+    let authenticated = match found {
+        Ok(i) => Ok(i),
+        Err(SigV4Error::UnknownAccessKey) if wrong_region.get() => Err(reject(SigV4Error::Scope(
+            "Credential should be scoped to a valid region. ".into(),
+        ))),
+        Err(e) => Err(reject(e)),
     };
+    x.auth_trace.authenticate = Step::of(started, &authenticated);
+    let i = authenticated?;
+    let started = Instant::now();
     let p = &iam.principals[i];
     x.auth = Some(caller(i, p));
     let decision = match &p.policy {
         None => iam_policy::Decision::Allow,
         Some(doc) => evaluate(x, doc, Some(p), scratch),
     };
-    match decision {
+    let authorized = match decision {
         iam_policy::Decision::Deny => Err(denied(&p.arn, text(scratch), true)),
         iam_policy::Decision::NotApplicable if x.stage().resource_policy.is_none() => {
             let arn = method_arn(x, scratch);
             Err(denied(&p.arn, text(arn), false))
         }
         d => Ok(Decision::Iam(d)),
-    }
+    };
+    x.auth_trace.authorize = Step::of(started, &authorized);
+    authorized
 }
 
 /// `doc` asked about `execute-api:Invoke` on `x`'s method ARN (left in `scratch`) by `caller`.

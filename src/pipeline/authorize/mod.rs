@@ -16,6 +16,9 @@
 //! `$context.identity.*` in templates and parameter mappings, the Lambda proxy event's
 //! `requestContext`, and the `usageIdentifierKey` the API key phase reads.
 //!
+//! Each mechanism records its steps (authenticate, authorize, authorizer; see `trace::AuthTrace`)
+//! in `Exchange::auth_trace` for the access log; the resource policy extends the authorize step.
+//!
 //! A refusal is an `AuthReject`, rendered by `respond` through the stage's gateway responses
 //! (UNAUTHORIZED, ACCESS_DENIED, AUTHORIZER_FAILURE, ...), customisable like every other type.
 //! Fail closed: any error on the way (an unreachable authorizer, a key set not fetched yet) is a
@@ -32,7 +35,9 @@ use crate::core::Core;
 use crate::deploy::gateway_responses::ResponseType;
 use crate::deploy::snapshot::AuthorizationPlan;
 use crate::pipeline::respond::gateway::GatewayError;
+use crate::pipeline::trace::Step;
 use std::rc::Rc;
+use std::time::Instant;
 
 /// What the authorize phase learned about the caller.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -181,7 +186,11 @@ pub async fn authorize(
         AuthorizationPlan::Iam => iam::authorize(x, core, scratch)?,
     };
     if x.stage().resource_policy.is_some() {
-        resource_policy::check(x, decision, scratch)?;
+        let started = Instant::now();
+        let checked = resource_policy::check(x, decision, scratch);
+        let t = &mut x.auth_trace;
+        t.authorize = t.authorize.then(Step::of(started, &checked));
+        checked?;
     }
     Ok(())
 }

@@ -218,7 +218,14 @@ pub fn invoked<'d>(
     x: &Exchange<'_>,
     integrated: &'d IntegrationResponse<'_>,
 ) -> Result<Invoked<'d>, Reject> {
-    let status = integrated.status;
+    classify(integrated).map_err(|()| {
+        log(x, format_args!("{}", invoke_failed(integrated)));
+        Reject::Internal
+    })
+}
+
+/// What an Invoke response says; `Err` when Invoke itself failed.
+fn classify<'d>(integrated: &'d IntegrationResponse<'_>) -> Result<Invoked<'d>, ()> {
     let message = || {
         integrated
             .json()
@@ -228,7 +235,7 @@ pub fn invoked<'d>(
     if integrated.header(b"x-amz-function-error").is_some() {
         return Ok(Invoked::FunctionError(message().unwrap_or("")));
     }
-    if (200..300).contains(&status) {
+    if (200..300).contains(&integrated.status) {
         return Ok(Invoked::Returned);
     }
     if integrated.header(b"x-amzn-errortype").is_none() {
@@ -236,18 +243,38 @@ pub fn invoked<'d>(
             return Ok(Invoked::FunctionError(m));
         }
     }
-    log(
-        x,
-        format_args!(
-            "Lambda invocation failed with status: {status} ({})",
-            String::from_utf8_lossy(
-                integrated
-                    .header(b"x-amzn-errortype")
-                    .unwrap_or(b"no error type")
-            )
-        ),
-    );
-    Err(Reject::Internal)
+    Err(())
+}
+
+#[cold]
+fn invoke_failed(integrated: &IntegrationResponse<'_>) -> String {
+    format!(
+        "Lambda invocation failed with status: {} ({})",
+        integrated.status,
+        String::from_utf8_lossy(
+            integrated
+                .header(b"x-amzn-errortype")
+                .unwrap_or(b"no error type")
+        )
+    )
+}
+
+#[cold]
+fn function_failed(integrated: &IntegrationResponse<'_>, message: &str) -> String {
+    format!(
+        "Lambda execution failed with status {} due to customer function error: {message}",
+        integrated.status
+    )
+}
+
+/// Why an Invoke response is not the function's result (`$context.integration.error`), in
+/// the execution log's words; `None` (and nothing allocated) when the function returned.
+pub fn failure(integrated: &IntegrationResponse<'_>) -> Option<Box<str>> {
+    match classify(integrated) {
+        Ok(Invoked::Returned) => None,
+        Ok(Invoked::FunctionError(m)) => Some(function_failed(integrated, m).into()),
+        Err(()) => Some(invoke_failed(integrated).into()),
+    }
 }
 
 /// A proxy integration after the Invoke response is read whole: `Ok` when the function
@@ -263,13 +290,7 @@ pub fn check_invoke(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>) -> R
 /// A function error, logged as API Gateway's execution log words it.
 #[cold]
 pub fn log_function_error(x: &Exchange<'_>, integrated: &IntegrationResponse<'_>, message: &str) {
-    log(
-        x,
-        format_args!(
-            "Lambda execution failed with status {} due to customer function error: {message}",
-            integrated.status
-        ),
-    );
+    log(x, format_args!("{}", function_failed(integrated, message)));
 }
 
 /// The method response for the function's reply; a malformed reply is 502.

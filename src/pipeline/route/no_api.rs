@@ -140,6 +140,7 @@ mod tests {
                 .into_iter()
                 .collect();
             s.apis.push(ApiRuntime {
+                endpoint_type: "EDGE",
                 id: (*id).into(),
                 name: format!("{id}-name").into(),
                 stages,

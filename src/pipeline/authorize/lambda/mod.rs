@@ -19,6 +19,9 @@
 //!    to access this resource`. A cached policy is evaluated for each method called, so one that
 //!    names only the first method denies the others until it expires (AWS's behaviour).
 //!
+//! For the access log, steps 1 to 4 are the authorizer step, step 4 (with the resource policy)
+//! the authorize step, and the Invoke call of step 3 the authorizer's integration.
+//!
 //! Failures, as AWS answers them: the function failing with the message `Unauthorized` is 401
 //! (UNAUTHORIZED); any other function error, an invalid output (no policy, a nested `context`
 //! value, not JSON), no answer within `TIMEOUT`, an unreachable endpoint or an Invoke error is
@@ -42,6 +45,7 @@ use crate::net::upstream::{Attempt, UpstreamError};
 use crate::pipeline::lambda::{self, Invoked};
 use crate::pipeline::params::{context_bytes, query_pairs, write_context};
 use crate::pipeline::respond::Reject;
+use crate::pipeline::trace::{AuthTrace, AwsRequestId, Invoke, Step};
 use crate::pipeline::{Body, Exchange, IntegrationResponse};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -55,6 +59,28 @@ pub async fn authorize(
     authorizer: AuthorizerIdx,
     scratch: &mut Vec<u8>,
 ) -> Result<Decision, Reject> {
+    // The API's resource policy first, as AWS evaluates it: an explicit Deny of the request as
+    // it stands refuses it without invoking (or even asking for) the authorizer, so the
+    // authorizer step never ran and the refusal is the authorize step's.
+    let started = Instant::now();
+    let denied = super::resource_policy::explicitly_denied(x, scratch);
+    if denied.is_err() {
+        x.auth_trace.authorize = Step::of(started, &denied);
+        denied?;
+    }
+    let started = Instant::now();
+    let consulted = consult(x, core, authorizer, scratch).await;
+    x.auth_trace.authorizer = Step::of(started, &consulted);
+    consulted
+}
+
+/// Steps 1 to 4: the identity, the cache or the function, and its policy.
+async fn consult(
+    x: &mut Exchange<'_>,
+    core: &Core,
+    authorizer: AuthorizerIdx,
+    scratch: &mut Vec<u8>,
+) -> Result<Decision, Reject> {
     let Some(a) = x.stage().authorizer(authorizer) else {
         // The compiler refuses a method naming an authorizer that does not compile.
         return Err(AuthReject::AuthorizerConfiguration.into());
@@ -62,9 +88,6 @@ pub async fn authorize(
     let (AuthorizerKind::Token(f) | AuthorizerKind::Request(f)) = &a.kind else {
         return Err(AuthReject::AuthorizerConfiguration.into());
     };
-    // The API's resource policy first, as AWS evaluates it: an explicit Deny of the request as
-    // it stands refuses it without invoking (or even asking for) the authorizer.
-    super::resource_policy::explicitly_denied(x, scratch)?;
     scratch.clear();
     if !identity(x, a, scratch) {
         return Err(AuthReject::Unauthorized.into());
@@ -81,13 +104,20 @@ pub async fn authorize(
         Some(hit) => hit,
         None => {
             let key: Box<[u8]> = scratch.as_slice().into();
-            let answer = call(x, core, a, f, scratch).await?;
+            let mut trace = AuthTrace::default();
+            let called = call(x, core, a, f, scratch, &mut trace).await;
+            x.auth_trace.invoke = trace.invoke;
+            x.auth_trace.error = trace.error;
+            let answer = called?;
             core.authz_cache
                 .put(scope, &key, answer.clone(), now, a.ttl_secs);
             answer
         }
     };
-    decide(x, answer, scratch)
+    let started = Instant::now();
+    let decided = decide(x, answer, scratch);
+    x.auth_trace.authorize = Step::of(started, &decided);
+    decided
 }
 
 /// Evaluates `answer`'s policy for `x`'s method: Allow admits the caller, otherwise 403.
@@ -185,40 +215,43 @@ pub async fn call(
     a: &AuthorizerRuntime,
     f: &LambdaFunction,
     scratch: &mut Vec<u8>,
+    trace: &mut AuthTrace,
 ) -> Result<Answer, Reject> {
-    let body = invoke_raw(x, core, a, f, scratch).await?;
+    let body = invoke_raw(x, core, a, f, scratch, trace).await?;
     match reply::read(&body) {
         Ok(out) => Ok(Answer {
             auth: Rc::new(out.auth),
             policy: Rc::new(out.policy),
         }),
         Err(why) => {
+            let why = format!("Invalid JSON in response from authorizer {}: {why}", a.name);
             lambda::log(
                 x,
-                format_args!(
-                    "Execution failed due to configuration error: Invalid JSON in response from authorizer {}: {why}",
-                    a.name
-                ),
+                format_args!("Execution failed due to configuration error: {why}"),
             );
+            trace.error = Some(why.into());
             Err(AuthReject::AuthorizerConfiguration.into())
         }
     }
 }
 
 /// Invokes the function with `x`'s event; the function's result (its output, unread) when it
-/// returned, else the refusal (logged).
+/// returned, else the refusal (logged, and its reason in `trace.error`). The Invoke call's
+/// status, latency and request id go to `trace.invoke`.
 async fn invoke_raw(
     x: &Exchange<'_>,
     core: &Core,
     a: &AuthorizerRuntime,
     f: &LambdaFunction,
     scratch: &mut Vec<u8>,
+    trace: &mut AuthTrace,
 ) -> Result<Vec<u8>, Reject> {
     let failed = || Reject::from(AuthReject::AuthorizerConfiguration);
     let (up_id, invoke) = match &f.invoke {
         Ok(target) => target,
         Err(why) => {
             lambda::log(x, format_args!("authorizer {}: {why}", a.name));
+            trace.error = Some(format!("authorizer {}: {why}", a.name).into());
             return Err(failed());
         }
     };
@@ -246,17 +279,22 @@ async fn invoke_raw(
     };
     let up = x.snap.upstream(*up_id);
     let mut head = Box::new(ResponseHead::new());
-    let mut stream = match core
+    let sent = core
         .upstream
         .send(up, &attempt, &mut request, &mut head)
-        .await
-    {
+        .await;
+    trace.invoke = Some(Invoke {
+        status: if sent.is_ok() { head.status } else { 0 },
+        latency_us: started.elapsed().as_micros() as u64,
+        request_id: None,
+    });
+    let mut stream = match sent {
         Ok(s) => s,
-        Err(e) => return Err(upstream_failed(x, a, &e)),
+        Err(e) => return Err(upstream_failed(x, a, &e, trace)),
     };
     let mut body = Vec::new();
     if let Err(e) = stream.collect(core.config.limits.max_body, &mut body).await {
-        return Err(upstream_failed(x, a, &e));
+        return Err(upstream_failed(x, a, &e, trace));
     }
     let integrated = IntegrationResponse {
         status: head.status,
@@ -264,20 +302,29 @@ async fn invoke_raw(
         body: Body::InHand(&body, Some(stream)),
         body_json: crate::json::Doc::default(),
     };
+    if let Some(invoked) = &mut trace.invoke {
+        // The whole call, its output read, as AWS times the authorizer's integration.
+        invoked.latency_us = started.elapsed().as_micros() as u64;
+        invoked.request_id = integrated
+            .header(b"x-amzn-requestid")
+            .map(AwsRequestId::new);
+    }
     // Whether the function answered, read before the connection goes back to the pool.
     let outcome = match lambda::invoked(x, &integrated) {
-        Err(_) => Err(failed()),
+        Err(_) => {
+            trace.error = lambda::failure(&integrated);
+            Err(failed())
+        }
         Ok(Invoked::Returned) => Ok(()),
         // The one error AWS maps to 401: the function saying so.
         Ok(Invoked::FunctionError("Unauthorized")) => Err(AuthReject::Unauthorized.into()),
         Ok(Invoked::FunctionError(message)) => {
+            let why = format!("Authorizer {} failed: {message}", a.name);
             lambda::log(
                 x,
-                format_args!(
-                    "Execution failed due to configuration error: Authorizer {} failed: {message}",
-                    a.name
-                ),
+                format_args!("Execution failed due to configuration error: {why}"),
             );
+            trace.error = Some(why.into());
             Err(failed())
         }
     };
@@ -289,18 +336,22 @@ async fn invoke_raw(
 }
 
 #[cold]
-fn upstream_failed(x: &Exchange<'_>, a: &AuthorizerRuntime, e: &UpstreamError) -> Reject {
+fn upstream_failed(
+    x: &Exchange<'_>,
+    a: &AuthorizerRuntime,
+    e: &UpstreamError,
+    trace: &mut AuthTrace,
+) -> Reject {
     let why = match e {
         UpstreamError::Timeout => format!("no answer within {} s", TIMEOUT.as_secs()),
         e => e.to_string(),
     };
+    let why = format!("Authorizer {} could not be invoked: {why}", a.name);
     lambda::log(
         x,
-        format_args!(
-            "Execution failed due to configuration error: Authorizer {} could not be invoked: {why}",
-            a.name
-        ),
+        format_args!("Execution failed due to configuration error: {why}"),
     );
+    trace.error = Some(why.into());
     AuthReject::AuthorizerConfiguration.into()
 }
 
@@ -351,7 +402,7 @@ pub async fn test_invoke(
         return t;
     }
     t.log.push(format!("Endpoint request URI: {}", f.uri));
-    let body = match invoke_raw(x, core, a, f, scratch).await {
+    let body = match invoke_raw(x, core, a, f, scratch, &mut AuthTrace::default()).await {
         Ok(body) => body,
         Err(r) => {
             t.client_status = status(&r);

@@ -334,6 +334,7 @@ fn the_table_follows_host_and_stage() {
     let rt = compile_stage(&api, &stage, &mut ups).unwrap();
     let snap = build_snapshot(
         vec![ApiRuntime {
+            endpoint_type: "EDGE",
             id: "abc123".into(),
             name: "n".into(),
             stages: vec![rt],
