@@ -672,6 +672,7 @@ const FACTS: &[&str] = &[
     "error.validationErrorString",
     "webaclArn",
     "endpointType",
+    "error.responseType",
 ];
 
 #[test]
@@ -822,7 +823,14 @@ fn authorizer_validation_and_integration_facts_are_logged() {
                 ("integration.error", "-"),
             ],
         );
-        let v = expect(&function_failed, &[("integration.requestId", "fn-boom")]);
+        // The function's error is found while its reply is written: still a failed request.
+        let v = expect(
+            &function_failed,
+            &[
+                ("integration.requestId", "fn-boom"),
+                ("error.responseType", "INTEGRATION_FAILURE"),
+            ],
+        );
         let error = v["integration.error"].as_str().unwrap();
         assert!(error.contains("kaput"), "{v}");
     });

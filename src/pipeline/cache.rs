@@ -251,6 +251,7 @@ pub fn serve(req: &Request<'_>, stored: &Stored, wbuf: &mut Vec<u8>) -> Outcome 
         relay: None,
         slot: None,
         access_log: None,
+        refused: None,
     }
 }
 

@@ -229,6 +229,9 @@ pub struct Outcome {
     pub slot: Option<Slot>,
     /// The stage's access log line, rendered, waiting for `finish` to add the latency.
     pub access_log: Option<crate::core::access_log::PendingId>,
+    /// The gateway response the request was refused with, when `respond::reject` answered it
+    /// (so the logs know of a refusal `respond` itself decided: a malformed Lambda reply).
+    pub refused: Option<crate::deploy::gateway_responses::ResponseType>,
 }
 
 pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<'_>) -> Outcome {
@@ -303,9 +306,14 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
         .filter(|_| core.access_log.on());
     let exec_log = core.access_log.on()
         && x.method().settings.logging.level != crate::deploy::policy::LogLevel::Off;
-    let facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&x, &reply));
+    let mut facts = (access_log.is_some() || exec_log).then(|| access_log::Facts::of(&x, &reply));
     let start = wbuf.len();
     let mut outcome = respond::respond(&x, reply, wbuf);
+    // A refusal `respond` made itself (a Lambda proxy reply it could not use) fails the request
+    // in the logs too.
+    if let (Some(f), Some(t)) = (facts.as_mut(), outcome.refused) {
+        f.error.get_or_insert((t, None));
+    }
     cache::fill(&x, core, cached, failed, &outcome, wbuf, start);
     if let Some(info) = &x.rate_limit {
         throttle::insert_headers(wbuf, start, info);

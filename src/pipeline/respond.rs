@@ -207,7 +207,8 @@ pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject)
         date: &ex.date,
         epoch_ms: ex.epoch_ms,
     };
-    let status = gateway::render(table, &r.gateway_error(), &site, close, ex.is_head(), wbuf);
+    let error = r.gateway_error();
+    let status = gateway::render(table, &error, &site, close, ex.is_head(), wbuf);
     Outcome {
         status,
         close,
@@ -215,6 +216,7 @@ pub fn reject(ex: &Request<'_>, scope: Scope<'_>, wbuf: &mut Vec<u8>, r: Reject)
         relay: None,
         slot: None,
         access_log: None,
+        refused: Some(error.response_type),
     }
 }
 
@@ -277,6 +279,7 @@ pub fn fixed(
         relay: None,
         slot: None,
         access_log: None,
+        refused: None,
     }
 }
 
@@ -479,6 +482,7 @@ fn proxied_compressed(
         }),
         slot: None,
         access_log: None,
+        refused: None,
     }
 }
 
@@ -565,5 +569,6 @@ fn proxied(x: &Exchange<'_>, integration: IntegrationResponse<'_>, wbuf: &mut Ve
         relay: Some(Relay { body, mode }),
         slot: None,
         access_log: None,
+        refused: None,
     }
 }

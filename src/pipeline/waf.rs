@@ -164,5 +164,6 @@ pub fn custom_response(
         relay: None,
         slot: None,
         access_log: None,
+        refused: None,
     })
 }
