@@ -30,6 +30,8 @@ use std::net::TcpStream;
 mod counting_alloc;
 #[path = "support/fixed_peers.rs"]
 mod fixed_peers;
+#[path = "support/scripted_lambda.rs"]
+mod scripted_lambda;
 
 #[global_allocator]
 static GLOBAL: counting_alloc::Counting = counting_alloc::Counting;
@@ -119,45 +121,12 @@ fn fake_lambda() {
     static STARTED: std::sync::Once = std::sync::Once::new();
     STARTED.call_once(|| {
         const REPLY: &str = r#"{"principalId":"alloc-user","policyDocument":{"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]},"context":{"tier":"gold"}}"#;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut s) = stream else { continue };
-                std::thread::spawn(move || {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    loop {
-                        let n = match s.read(&mut chunk) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        buf.extend_from_slice(&chunk[..n]);
-                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-                            continue;
-                        };
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
-                        if buf.len() < end + 4 + len {
-                            continue;
-                        }
-                        buf.drain(..end + 4 + len);
-                        let reply = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{REPLY}",
-                            REPLY.len()
-                        );
-                        if s.write_all(reply.as_bytes()).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
+        let addr = scripted_lambda::start(|_, _| scripted_lambda::Answer {
+            status: 200,
+            headers: Vec::new(),
+            body: REPLY.into(),
         });
-        std::env::set_var("AWS_ENDPOINT_URL_LAMBDA", format!("http://127.0.0.1:{port}"));
+        std::env::set_var("AWS_ENDPOINT_URL_LAMBDA", format!("http://{addr}"));
         std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDALLOCTEST");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "alloc-test-secret");
         std::env::set_var("AWS_REGION", "us-east-1");

@@ -95,27 +95,6 @@ fn aws_request_id(x: &Exchange<'_>, integration: &IntegrationResponse<'_>) -> Op
     Some(AwsRequestId::new(id))
 }
 
-/// Renders the stage's access log line for `x` (when it has one) into `outcome`.
-pub fn render(
-    x: &Exchange<'_>,
-    facts: &Facts,
-    outcome: &Outcome,
-    response: &[u8],
-    line: Vec<u8>,
-    format: &AccessLogFormat,
-    dest: DestId,
-) -> Pending {
-    render_for(
-        Subject::Routed(x),
-        facts,
-        outcome,
-        response,
-        line,
-        format,
-        dest,
-    )
-}
-
 /// A request that named a stage but none of its resources (403 Missing Authentication Token):
 /// AWS still logs it on the stage.
 pub struct Unrouted<'a> {
@@ -126,31 +105,11 @@ pub struct Unrouted<'a> {
     pub waf: Option<WafVerdict>,
 }
 
-/// The line of a request no resource matched: the request's own facts and the stage's; what
-/// belongs to a method (`resourcePath`, `resourceId`, the caller, the integration) is `-`.
-pub fn render_unrouted(
-    u: &Unrouted<'_>,
-    facts: &Facts,
-    outcome: &Outcome,
-    response: &[u8],
-    line: Vec<u8>,
-    format: &AccessLogFormat,
-    dest: DestId,
-) -> Pending {
-    render_for(
-        Subject::Unrouted(u),
-        facts,
-        outcome,
-        response,
-        line,
-        format,
-        dest,
-    )
-}
-
-/// Whose line is being written.
+/// Whose line is being written. For a request no resource matched, the line says the
+/// request's own facts and the stage's; what belongs to a method (`resourcePath`,
+/// `resourceId`, the caller, the integration) is `-`.
 #[derive(Clone, Copy)]
-enum Subject<'s> {
+pub enum Subject<'s> {
     Routed(&'s Exchange<'s>),
     Unrouted(&'s Unrouted<'s>),
 }
@@ -188,7 +147,8 @@ impl<'s> Subject<'s> {
     }
 }
 
-fn render_for(
+/// Renders the stage's access log line for `s` into a pending line.
+pub fn render(
     s: Subject<'_>,
     facts: &Facts,
     outcome: &Outcome,

@@ -52,6 +52,7 @@ use crate::http::request::RequestHead;
 use crate::http::upstream::ResponseHead;
 use crate::net::relay::Relay;
 use crate::net::upstream::BodyStream;
+use access_log::Subject;
 use route::Route;
 use std::net::IpAddr;
 use std::time::Instant;
@@ -334,8 +335,15 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     if let (Some(log), Some(facts)) = (access_log, &facts) {
         let line = core.access_log.line_buf();
         let response = &wbuf[start..];
-        let pending =
-            access_log::render(&x, facts, &outcome, response, line, &log.format, log.dest);
+        let pending = access_log::render(
+            Subject::Routed(&x),
+            facts,
+            &outcome,
+            response,
+            line,
+            &log.format,
+            log.dest,
+        );
         outcome.access_log = Some(core.access_log.hold(pending));
     }
     if let (Some(slot), Some(status)) = (outcome.slot, x.cache) {

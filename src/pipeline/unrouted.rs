@@ -4,7 +4,7 @@
 //! answers it as AWS does: its web ACL judges it first (a blocked scanner gets WAF's answer and
 //! counts towards rate-based rules) and its access log records it.
 
-use super::access_log::{self, Facts, Unrouted};
+use super::access_log::{self, Facts, Subject, Unrouted};
 use super::respond::{self, Reject, Scope};
 use super::route::RouteError;
 use super::{waf, Outcome, Request};
@@ -50,8 +50,8 @@ pub fn answer(
         };
         let line = core.access_log.line_buf();
         let response = &wbuf[start..];
-        let pending = access_log::render_unrouted(
-            &u,
+        let pending = access_log::render(
+            Subject::Unrouted(&u),
             &facts,
             &outcome,
             response,
