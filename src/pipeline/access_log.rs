@@ -10,6 +10,7 @@ use crate::deploy::compile::access_log::{
 use crate::deploy::gateway_responses::ResponseType;
 use crate::deploy::policy::ModelIdx;
 use crate::deploy::snapshot::{ApiRuntime, ContextVar, StageRuntime};
+use crate::net::relay::RelayMode;
 use crate::pipeline::mapping::context::write_request_time;
 use crate::pipeline::params::{canary_text, write_context, write_request_context};
 use crate::pipeline::trace::{AwsRequestId, Step};
@@ -242,21 +243,26 @@ fn finish_value(out: &mut Vec<u8>, start: usize, escape: Escape) {
     }
 }
 
-/// The body length of the response written in `response` (head + body), or its Content-Length
-/// when the body is still to be relayed.
-fn response_length(response: &[u8], relayed: bool) -> Option<u64> {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
-    if !relayed {
-        return Some((response.len() - end - 4) as u64);
-    }
-    let head = &response[..end];
-    head.split(|&b| b == b'\n').find_map(|l| {
-        let (name, v) = l.split_at(l.iter().position(|&b| b == b':')?);
-        if !name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
-            return None;
+/// The response payload's length: a relayed body's announced length, the body written after the
+/// head in `response`, or (a body already relayed whole: a HEAD answer, a compressed body) the
+/// head's Content-Length; `None` for a body relayed without one (chunked, until close).
+fn response_length(response: &[u8], relay: Option<RelayMode>) -> Option<u64> {
+    let end = || memchr::memmem::find(response, b"\r\n\r\n");
+    match relay {
+        Some(RelayMode::Sized(n)) => Some(n),
+        None => Some((response.len() - end()? - 4) as u64),
+        Some(RelayMode::Done) => {
+            let head = &response[..end()?];
+            head.split(|&b| b == b'\n').find_map(|l| {
+                let (name, v) = l.split_at(l.iter().position(|&b| b == b':')?);
+                if !name.trim_ascii().eq_ignore_ascii_case(b"content-length") {
+                    return None;
+                }
+                std::str::from_utf8(&v[1..]).ok()?.trim().parse().ok()
+            })
         }
-        std::str::from_utf8(&v[1..]).ok()?.trim().parse().ok()
-    })
+        Some(_) => None,
+    }
 }
 
 /// A number's decimal digits (the hot path of every line: not through `fmt`).
@@ -311,7 +317,7 @@ fn value(
             num(out, u64::from(outcome.status));
         }
         LogVar::ResponseLength => {
-            if let Some(n) = response_length(response, outcome.relay.is_some()) {
+            if let Some(n) = response_length(response, outcome.relay.as_ref().map(|r| r.mode)) {
                 num(out, n);
             }
         }
@@ -462,9 +468,15 @@ mod tests {
     #[test]
     fn response_length_from_the_written_response() {
         let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-        assert_eq!(response_length(r, false), Some(5));
+        assert_eq!(response_length(r, None), Some(5));
         let h = b"HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n";
-        assert_eq!(response_length(h, true), Some(1234));
-        assert_eq!(response_length(b"HTTP/1.1 200 OK\r\n\r\n", true), None);
+        assert_eq!(response_length(h, Some(RelayMode::Sized(1234))), Some(1234));
+        assert_eq!(response_length(h, Some(RelayMode::Done)), Some(1234));
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(response_length(chunked, Some(RelayMode::Chunked)), None);
+        assert_eq!(
+            response_length(b"HTTP/1.1 200 OK\r\n\r\n", Some(RelayMode::Done)),
+            None
+        );
     }
 }

@@ -326,10 +326,8 @@ pub async fn run(req: &Request<'_>, core: &Core, snap: &Snapshot, bufs: Buffers<
     outcome.slot = core.metrics.slot(r.api, r.stage, r.method);
     if let (true, Some(facts)) = (exec_log, &facts) {
         let response = &wbuf[start..];
-        let body = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map_or(&[][..], |end| &response[end + 4..]);
+        let body =
+            memchr::memmem::find(response, b"\r\n\r\n").map_or(&[][..], |end| &response[end + 4..]);
         exec_log::write(core, &x, facts, &outcome, body);
     }
     if let (Some(log), Some(facts)) = (access_log, &facts) {
