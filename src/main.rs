@@ -362,7 +362,13 @@ fn run(config: Option<&Path>, over: Overrides) -> anyhow::Result<()> {
                 tollgate::runtime::access_log::reopen();
                 match Settings::load(config, &over) {
                     Ok(fresh) => match control.lock().expect("control lock").reload(&fresh) {
-                        Ok(()) => eprintln!("reload: API files redeployed"),
+                        Ok(()) => {
+                            // `[access_logs]` too: a group may now go elsewhere.
+                            tollgate::runtime::access_log::reconfigure(&fresh.access_logs);
+                            eprintln!(
+                                "reload: API files redeployed, access log destinations updated"
+                            )
+                        }
                         Err(e) => eprintln!("reload failed, nothing changed: {e:#}"),
                     },
                     Err(e) => eprintln!("reload failed, nothing changed: {e}"),

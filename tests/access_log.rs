@@ -359,6 +359,44 @@ fn groups_go_where_the_config_says_and_files_reopen_on_sighup() {
 }
 
 #[test]
+fn a_reload_sends_a_group_where_the_config_now_says() {
+    for_each_driver(|driver| {
+        let (gw, api) = start(driver, "");
+        set_logging(&gw, &api, "moving", CLF);
+        assert_eq!(get(&gw, &api, "/prod/pets/1").status, 200);
+        let default = log_file(&gw, "moving");
+        assert_eq!(lines_of(&default, 1).len(), 1);
+
+        // The config now maps the group to a file of its own: SIGHUP applies it, no restart.
+        let probe = TempDir::new("moved");
+        let moved = probe.join("moved.log");
+        let cfg = Config {
+            extra: format!(
+                "[access_logs.groups]\n\"moving\" = \"{}\"\n",
+                moved.display()
+            ),
+            ..Config::default()
+        };
+        std::fs::write(gw.config_path.as_ref().unwrap(), cfg.render()).unwrap();
+        gw.sighup();
+        wait_for("the reload", Duration::from_secs(5), || {
+            gw.stderr()
+                .contains("access log destinations updated")
+                .then_some(())
+        });
+        let r = get(&gw, &api, "/prod/pets/2");
+        assert_eq!(r.status, 200);
+        let lines = lines_of(&moved, 1);
+        assert!(lines[0].contains(&request_id(&r)), "{lines:?}");
+        assert_eq!(
+            lines_of(&default, 1).len(),
+            1,
+            "nothing more in the old file"
+        );
+    });
+}
+
+#[test]
 fn files_rotate_by_size_keeping_the_configured_number() {
     for_each_driver(|driver| {
         let (gw, api) = start(driver, "[access_logs]\nrotate_bytes = 1000\nkeep = 2\n");

@@ -41,7 +41,8 @@ pub struct Block {
 }
 
 struct Hub {
-    settings: AccessLogSettings,
+    /// Replaced on SIGHUP (`reconfigure`); `buffer_bytes` is read once, when a worker registers.
+    settings: Mutex<AccessLogSettings>,
     data_dir: PathBuf,
     /// `DestId` -> (log group, where it is written). Index 0 is stderr.
     dests: Mutex<Vec<(Box<str>, LogTarget)>>,
@@ -63,7 +64,7 @@ pub fn install(settings: &AccessLogSettings, data_dir: &Path) -> std::io::Result
     }
     let (tx, rx) = sync_channel::<Block>(1024);
     let hub = Hub {
-        settings: settings.clone(),
+        settings: Mutex::new(settings.clone()),
         data_dir: data_dir.to_path_buf(),
         dests: Mutex::new(vec![("stderr".into(), LogTarget::Stdout)]),
         to_writer: tx,
@@ -93,7 +94,8 @@ pub struct CoreChannels {
 /// Registers a worker: preallocates its blocks (all but one wait in its free channel).
 pub fn register_core() -> Option<(CoreChannels, Vec<u8>)> {
     let hub = hub()?;
-    let block_bytes = (hub.settings.buffer_bytes / BLOCKS_PER_CORE).max(256);
+    let buffer_bytes = lock(&hub.settings).buffer_bytes;
+    let block_bytes = (buffer_bytes / BLOCKS_PER_CORE).max(256);
     let (ret_tx, ret_rx) = sync_channel::<Vec<u8>>(BLOCKS_PER_CORE);
     for _ in 1..BLOCKS_PER_CORE {
         let _ = ret_tx.try_send(Vec::with_capacity(block_bytes));
@@ -156,7 +158,7 @@ pub fn log_group(arn: &str) -> Result<&str, String> {
 }
 
 fn target_of(hub: &Hub, group: &str) -> LogTarget {
-    match hub.settings.groups.get(group) {
+    match lock(&hub.settings).groups.get(group) {
         Some(t) => t.clone(),
         None => LogTarget::File(
             hub.data_dir
@@ -185,7 +187,10 @@ fn target(id: DestId) -> Option<LogTarget> {
 }
 
 fn rotation() -> (u64, usize) {
-    hub().map_or((0, 1), |h| (h.settings.rotate_bytes, h.settings.keep))
+    hub().map_or((0, 1), |h| {
+        let s = lock(&h.settings);
+        (s.rotate_bytes, s.keep)
+    })
 }
 
 /// Whether `arn`'s destination can be written now (UpdateStage refuses one that cannot).
@@ -212,6 +217,38 @@ pub fn check(arn: &str) -> Result<(), String> {
 /// SIGHUP: the writer reopens every file (after logrotate moved them).
 pub fn reopen() {
     REOPEN.store(true, Ordering::SeqCst);
+}
+
+/// SIGHUP with a config that loads: `[access_logs]` as it now says. Groups already in use move
+/// to their new destination (the writer re-resolves them with the reopen); rotation applies
+/// from the next line. The worker buffers keep the size they were started with.
+pub fn reconfigure(settings: &AccessLogSettings) {
+    let Some(hub) = hub() else { return };
+    let previous = std::mem::replace(&mut *lock(&hub.settings), settings.clone());
+    if previous.buffer_bytes != settings.buffer_bytes {
+        eprintln!(
+            "reload: access_logs.buffer_bytes takes effect at the next start ({} bytes now)",
+            previous.buffer_bytes
+        );
+    }
+    let retargeted: Vec<LogTarget> = {
+        let dests = lock(&hub.dests);
+        dests
+            .iter()
+            .skip(1)
+            .map(|(g, _)| target_of(hub, g))
+            .collect()
+    };
+    let mut dests = lock(&hub.dests);
+    for ((_, t), new) in dests.iter_mut().skip(1).zip(retargeted) {
+        *t = new;
+    }
+    drop(dests);
+    reopen();
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A worker found no empty block: `n` lines lost.

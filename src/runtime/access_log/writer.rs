@@ -218,8 +218,19 @@ pub(super) fn run(rx: Receiver<super::Block>) {
             Err(RecvTimeoutError::Disconnected) => return,
         };
         if REOPEN.swap(false, Ordering::SeqCst) {
-            for s in sinks.values_mut() {
-                s.reopen();
+            for (dest, s) in sinks.iter_mut() {
+                // A reload may have moved the group elsewhere (`reconfigure`).
+                let target = super::target(*dest).unwrap_or(LogTarget::Stdout);
+                if target == s.target {
+                    s.reopen();
+                } else {
+                    s.flush();
+                    *s = Sink {
+                        out: None,
+                        target,
+                        failed: None,
+                    };
+                }
             }
         }
         let rotate = super::rotation();
