@@ -605,6 +605,8 @@ fn lines_of_the_last_requests_reach_the_file_when_the_gateway_stops() {
 }
 
 const ACCOUNT: &str = "123456789012";
+/// An `x-amz-id-2` as S3 writes them: longer than a request id.
+const ID2: &str = "vlR7PnpV2Ce81l0PRw6jlUpck7Jo5ZsQjryTjKlc5aLWGVHPZLj5NeC6qMa0emYBDXOo6QBU0Wo=";
 
 fn function_uri(name: &str) -> String {
     format!(
@@ -645,7 +647,10 @@ fn lambda_answer(path: &str, body: &str) -> scripted_lambda::Answer {
     }
     Answer {
         status: 200,
-        headers: vec![("x-amzn-RequestId", "fn-ok".into())],
+        headers: vec![
+            ("x-amzn-RequestId", "fn-ok".into()),
+            ("x-amz-id-2", ID2.into()),
+        ],
         body: r#"{"statusCode":200,"body":"ok"}"#.into(),
     }
 }
@@ -711,6 +716,7 @@ const FACTS: &[&str] = &[
     "webaclArn",
     "endpointType",
     "error.responseType",
+    "awsEndpointRequestId2",
 ];
 
 #[test]
@@ -858,6 +864,7 @@ fn authorizer_validation_and_integration_facts_are_logged() {
             &function,
             &[
                 ("integration.requestId", "fn-ok"),
+                ("awsEndpointRequestId2", ID2),
                 ("integration.error", "-"),
             ],
         );

@@ -31,6 +31,8 @@ pub struct Facts {
     pub integration_error: Option<Box<str>>,
     /// A Lambda or AWS service integration's request id header.
     pub integration_request_id: Option<AwsRequestId>,
+    /// Its `x-amz-id-2` header (`awsEndpointRequestId2`).
+    pub integration_request_id2: Option<AwsRequestId<128>>,
     /// The model the request body failed validation against.
     pub invalid_body: Option<ModelIdx>,
 }
@@ -58,7 +60,9 @@ impl Facts {
         };
         facts.integration_error = x.integration_error.clone();
         if let Ok(Reply::Mapped { integration, .. } | Reply::Lambda(integration)) = reply {
-            facts.integration_request_id = aws_request_id(x, integration);
+            facts.integration_request_id = aws_request_id(x, integration, b"x-amzn-requestid")
+                .or_else(|| aws_request_id(x, integration, b"x-amz-request-id"));
+            facts.integration_request_id2 = aws_request_id(x, integration, b"x-amz-id-2");
             // A proxy Lambda's function error is found by `respond`, after these facts.
             if matches!(reply, Ok(Reply::Lambda(_))) && facts.integration_error.is_none() {
                 facts.integration_error = super::lambda::failure(integration);
@@ -83,17 +87,18 @@ impl Facts {
     }
 }
 
-/// The request id an AWS endpoint answered with (`x-amzn-RequestId`, S3's `x-amz-request-id`),
-/// for the integrations that call one.
-fn aws_request_id(x: &Exchange<'_>, integration: &IntegrationResponse<'_>) -> Option<AwsRequestId> {
+/// A request id header (`name`, lower case) an AWS endpoint answered with, for the integrations
+/// that call one.
+fn aws_request_id<const N: usize>(
+    x: &Exchange<'_>,
+    integration: &IntegrationResponse<'_>,
+    name: &[u8],
+) -> Option<AwsRequestId<N>> {
     use crate::deploy::snapshot::IntegrationKind::{AwsService, Lambda, LambdaProxy};
     if !matches!(x.integration().kind, Lambda | LambdaProxy | AwsService) {
         return None;
     }
-    let id = integration
-        .header(b"x-amzn-requestid")
-        .or_else(|| integration.header(b"x-amz-request-id"))?;
-    Some(AwsRequestId::new(id))
+    Some(AwsRequestId::new(integration.header(name)?))
 }
 
 /// A request that named a stage but none of its resources (403 Missing Authentication Token):
@@ -393,6 +398,11 @@ fn value(
         }
         LogVar::IntegrationError => {
             out.extend_from_slice(facts.integration_error.as_deref().unwrap_or("").as_bytes())
+        }
+        LogVar::AwsEndpointRequestId2 => {
+            if let Some(id) = &facts.integration_request_id2 {
+                out.extend_from_slice(id.as_bytes());
+            }
         }
         LogVar::IntegrationRequestId => {
             if let Some(id) = &facts.integration_request_id {

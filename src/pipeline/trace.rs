@@ -44,20 +44,21 @@ impl Step {
 }
 
 /// An AWS request id as a response header gave it (`x-amzn-RequestId`): AWS's are 36-byte UUIDs,
-/// longer ones are cut rather than allocated for.
+/// longer ones are cut rather than allocated for. `N` bytes at most (`x-amz-id-2`, S3's extended
+/// id, is about 76).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct AwsRequestId {
+pub struct AwsRequestId<const N: usize = 64> {
     len: u8,
-    bytes: [u8; 64],
+    bytes: [u8; N],
 }
 
-impl AwsRequestId {
-    pub fn new(value: &[u8]) -> AwsRequestId {
+impl<const N: usize> AwsRequestId<N> {
+    pub fn new(value: &[u8]) -> AwsRequestId<N> {
         let mut id = AwsRequestId {
             len: 0,
-            bytes: [0; 64],
+            bytes: [0; N],
         };
-        let n = value.len().min(id.bytes.len());
+        let n = value.len().min(N).min(u8::MAX as usize);
         id.bytes[..n].copy_from_slice(&value[..n]);
         id.len = n as u8;
         id
@@ -68,7 +69,7 @@ impl AwsRequestId {
     }
 }
 
-impl std::fmt::Debug for AwsRequestId {
+impl<const N: usize> std::fmt::Debug for AwsRequestId<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
     }
@@ -144,8 +145,15 @@ mod tests {
     #[test]
     fn request_ids_are_kept_whole_or_cut() {
         let uuid = b"c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
-        assert_eq!(AwsRequestId::new(uuid).as_bytes(), uuid);
-        assert_eq!(AwsRequestId::new(&[b'x'; 100]).as_bytes(), &[b'x'; 64]);
-        assert_eq!(AwsRequestId::new(b"").as_bytes(), b"");
+        assert_eq!(AwsRequestId::<64>::new(uuid).as_bytes(), uuid);
+        assert_eq!(
+            AwsRequestId::<64>::new(&[b'x'; 100]).as_bytes(),
+            &[b'x'; 64]
+        );
+        assert_eq!(
+            AwsRequestId::<128>::new(&[b'x'; 100]).as_bytes(),
+            &[b'x'; 100]
+        );
+        assert_eq!(AwsRequestId::<64>::new(b"").as_bytes(), b"");
     }
 }

@@ -82,6 +82,8 @@ pub enum LogVar {
     /// An AWS integration's (Lambda, AWS service) request id header (`integration.requestId`,
     /// `awsEndpointRequestId`).
     IntegrationRequestId,
+    /// That endpoint's `x-amz-id-2` header (`awsEndpointRequestId2`).
+    AwsEndpointRequestId2,
     /// The body validator's detailed message (`error.validationErrorString`).
     ValidationErrorString,
     /// The stage's web ACL (`webaclArn`).
@@ -162,8 +164,8 @@ fn named(name: &str) -> Option<LogVar> {
         "error.validationErrorString" => ValidationErrorString,
         "webaclArn" => WebAclArn,
         "endpointType" => EndpointType,
-        "awsEndpointRequestId2"
-        | "customDomain.basePathMatched"
+        "awsEndpointRequestId2" => AwsEndpointRequestId2,
+        "customDomain.basePathMatched"
         | "identity.clientCert.clientCertPem"
         | "identity.clientCert.subjectDN"
         | "identity.clientCert.issuerDN"
@@ -401,6 +403,7 @@ mod tests {
             ("integration.error", LogVar::IntegrationError),
             ("integration.requestId", LogVar::IntegrationRequestId),
             ("awsEndpointRequestId", LogVar::IntegrationRequestId),
+            ("awsEndpointRequestId2", LogVar::AwsEndpointRequestId2),
             ("error.validationErrorString", LogVar::ValidationErrorString),
             ("webaclArn", LogVar::WebAclArn),
             ("endpointType", LogVar::EndpointType),
