@@ -34,6 +34,21 @@ pub struct Function {
 const LAMBDA_PREFIX: &str = "path/2015-03-31/functions/";
 const LAMBDA_SUFFIX: &str = "/invocations";
 
+/// Any ARN's six parts, `arn:{partition}:{service}:{region}:{account}:{resource}` (the resource
+/// keeps its own colons); `None` unless it starts with `arn:` and has all six.
+pub fn parts(arn: &str) -> Option<[&str; 6]> {
+    let mut it = arn.splitn(6, ':');
+    let p = [
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ];
+    (p[0] == "arn").then_some(p)
+}
+
 /// Parses `uri`; the error is the message the import reports.
 pub fn parse(uri: &str) -> Result<AwsUri, String> {
     let invalid = || format!("Invalid ARN specified in the request: {uri}");

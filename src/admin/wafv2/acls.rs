@@ -8,7 +8,7 @@
 
 use super::sets::{check_lock, find, name_taken, put};
 use super::stored::{stage_acl, Acls, Stored, WEB_ACL};
-use super::{check_name, check_scope, required, uuid, Ctx, WafError};
+use super::{check_scope, new_item, required, uuid, Ctx, WafError};
 use crate::admin::control::ControlPlane;
 use crate::deploy::waf;
 use crate::store::AccountWrite;
@@ -69,21 +69,7 @@ fn define(cp: &ControlPlane, input: &Value, item: &mut Map<String, Value>) -> Re
 }
 
 pub fn create(cp: &mut ControlPlane, ctx: &Ctx, input: &Value) -> Result<Value, WafError> {
-    check_scope(input)?;
-    let name = required(input, "Name")?;
-    check_name(name)?;
-    let id = uuid();
-    let mut item = Map::new();
-    item.insert("Name".into(), name.into());
-    item.insert("Id".into(), id.as_str().into());
-    item.insert(
-        "ARN".into(),
-        format!(
-            "arn:aws:wafv2:{}:{}:regional/webacl/{name}/{id}",
-            ctx.region, ctx.account
-        )
-        .into(),
-    );
+    let (mut item, name) = new_item(ctx, input, "webacl")?;
     define(cp, input, &mut item)?;
     item.insert("ManagedByFirewallManager".into(), false.into());
     item.insert(

@@ -251,6 +251,32 @@ fn check_name(name: &str) -> Result<(), WafError> {
     }
 }
 
+/// The start of a new item (web ACL, IP set, regex pattern set) from a Create call: its scope
+/// and name checked, then `Name`, a fresh `Id` and its regional `ARN` (`{kind}/{name}/{id}`).
+/// Returns the item and its name.
+fn new_item<'v>(
+    ctx: &Ctx,
+    input: &'v Value,
+    kind: &str,
+) -> Result<(serde_json::Map<String, Value>, &'v str), WafError> {
+    check_scope(input)?;
+    let name = required(input, "Name")?;
+    check_name(name)?;
+    let id = uuid();
+    let mut item = serde_json::Map::new();
+    item.insert("Name".into(), name.into());
+    item.insert("Id".into(), id.as_str().into());
+    item.insert(
+        "ARN".into(),
+        format!(
+            "arn:aws:wafv2:{}:{}:regional/{kind}/{name}/{id}",
+            ctx.region, ctx.account
+        )
+        .into(),
+    );
+    Ok((item, name))
+}
+
 /// A UUID-shaped id, as AWS gives web ACLs, sets and lock tokens.
 fn uuid() -> String {
     let h = |n: usize| -> String {

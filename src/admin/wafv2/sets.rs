@@ -4,7 +4,7 @@
 //! plane recompiles and republishes); a set still referenced by a web ACL cannot be deleted.
 
 use super::stored::{patterns, strings, Stored, IP_SET, REGEX_SET, WEB_ACL};
-use super::{check_name, check_scope, required, uuid, Ctx, WafError};
+use super::{check_scope, new_item, required, uuid, Ctx, WafError};
 use crate::admin::control::ControlPlane;
 use crate::deploy::waf::Catalog;
 use crate::store::AccountWrite;
@@ -156,23 +156,7 @@ pub fn create(
     kind: Kind,
     input: &Value,
 ) -> Result<Value, WafError> {
-    check_scope(input)?;
-    let name = required(input, "Name")?;
-    check_name(name)?;
-    let id = uuid();
-    let mut item = Map::new();
-    item.insert("Name".into(), name.into());
-    item.insert("Id".into(), id.as_str().into());
-    item.insert(
-        "ARN".into(),
-        format!(
-            "arn:aws:wafv2:{}:{}:regional/{}/{name}/{id}",
-            ctx.region,
-            ctx.account,
-            kind.arn_kind()
-        )
-        .into(),
-    );
+    let (mut item, name) = new_item(ctx, input, kind.arn_kind())?;
     description(input, &mut item)?;
     kind.content(input, &mut item)?;
     if name_taken(cp, kind.table(), name)? {

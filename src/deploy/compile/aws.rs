@@ -257,15 +257,7 @@ const CALLER_IDENTITY: &str = "arn:aws:iam::*:user/*";
 /// `arn:{partition}:iam::{12 digits}:role/{path/}{name}` (checked per stage when stage variables
 /// make it up).
 fn is_role_arn(arn: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some([_, partition, "iam", "", account, resource]) = crate::aws::arn::parts(arn) else {
         return false;
     };
     partition.starts_with("aws")

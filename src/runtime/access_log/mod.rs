@@ -129,15 +129,8 @@ fn give_back(core: usize, mut buf: Vec<u8>) {
 /// (a trailing `:*` allowed, as the console writes it).
 pub fn log_group(arn: &str) -> Result<&str, String> {
     let invalid = || format!("Invalid ARN specified in the request: {arn}");
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_partition), Some(service), Some(_region), Some(_account), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some([_, _partition, service, _region, _account, rest]) = crate::aws::arn::parts(arn)
+    else {
         return Err(invalid());
     };
     if service == "firehose" {
